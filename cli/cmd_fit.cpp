@@ -1,0 +1,94 @@
+// neuncut fit: train NeuNcut, label every row, save the model, report metrics.
+#include <iostream>
+
+#include "common.hpp"
+#include "neuncut/error.hpp"
+#include "neuncut/neuncut.hpp"
+#include "progress.hpp"
+
+namespace neuncut::cli {
+
+namespace {
+struct FitOptions {
+  DataOptions data;
+  OutputOptions output;
+  std::string model_out, labels_out, proba_out;
+  Index chunk_rows = 8192;
+};
+}  // namespace
+
+void register_fit(CLI::App& app) {
+  auto* sub = app.add_subcommand("fit", "train NeuNcut on (a subset of) the data and label all rows");
+  auto opts = std::make_shared<FitOptions>();
+  opts->data.add_to(sub);
+  sub->add_option("--model", opts->model_out, "where to save the trained model (.nnc); none: not saved");
+  sub->add_option("--labels-out", opts->labels_out, "write the labels of all rows (.npy int32 or .csv)");
+  sub->add_option("--proba-out", opts->proba_out, "write the soft memberships N x k (.npy float32 or .csv)");
+  sub->add_option("--chunk-rows", opts->chunk_rows, "rows per inference chunk (bounds memory)")->default_val(8192);
+  opts->output.add_to(sub);
+  auto flags = std::make_shared<ParamFlags<NeuNcutParams>>(sub, neuncut_param_table(), "NeuNcut parameters");
+
+  sub->callback([opts, flags] {
+    const auto start = std::chrono::steady_clock::now();
+    NeuNcutParams params;
+    flags->apply(params);
+    validate(params);
+    // Check output destinations before hours of training: the extension must be known.
+    for (const std::string* p : {&opts->labels_out, &opts->proba_out})
+      if (!p->empty()) {
+        const auto ext = p->substr(p->find_last_of('.') == std::string::npos ? p->size() : p->find_last_of('.'));
+        NEUNCUT_REQUIRE(ext == ".npy" || ext == ".csv" || ext == ".txt", InvalidArgument, "output '", *p,
+                        "' must end in .npy, .csv or .txt");
+      }
+    const Dataset ds = opts->data.load();
+    const double load_s = seconds_since(start);
+    if (!opts->output.quiet)
+      std::fprintf(stderr, "neuncut fit: %ld x %ld from %s, k %d, loaded in %.1fs\n", long(ds.features.rows()),
+                   long(ds.features.cols()), ds.name.c_str(), params.n_clusters, load_s);
+
+    NeuNcut model(params);
+    const bool quiet = opts->output.quiet;
+    const FitResult fit = model.fit(ds.features, [quiet](const EpochStats& s) { return report_epoch(s, quiet); });
+    const auto predict_start = std::chrono::steady_clock::now();
+    const Labels labels = model.predict(ds.features, opts->chunk_rows);
+    const double predict_s = seconds_since(predict_start);
+    MatrixF proba;
+    if (!opts->proba_out.empty()) proba = model.predict_proba(ds.features, opts->chunk_rows);
+
+    // All computation is done; now write the outputs (each atomically).
+    if (!opts->model_out.empty()) model.save(opts->model_out);
+    if (!opts->labels_out.empty()) write_labels(opts->labels_out, labels);
+    if (!opts->proba_out.empty()) write_matrix(opts->proba_out, proba);
+
+    const int used = count_clusters(labels);
+    const std::string collapse = !fit.collapse.empty() ? fit.collapse
+                                 : used < params.n_clusters
+                                     ? detail::concat(params.n_clusters - used, " of ", params.n_clusters,
+                                                      " clusters empty on the full data")
+                                     : std::string();
+    if (!collapse.empty()) std::fprintf(stderr, "neuncut fit: WARNING: collapse detected: %s\n", collapse.c_str());
+
+    JsonObject summary;
+    summary.add("method", "neuncut").add("data", ds.name);
+    summary.add("n", long(ds.features.rows())).add("d", long(ds.features.cols())).add("k", params.n_clusters);
+    summary.add("train_points", long(fit.train_points)).add("batch_size", long(fit.batch_size));
+    summary.add("epochs", int(fit.history.size())).add("seed", (unsigned long)params.seed);
+    summary.add("sigma", fit.sigma).add("sigma_estimated", fit.sigma_estimated);
+    summary.add("l2_normalized", fit.l2_normalized);
+    summary.add("final_loss", fit.history.back().loss).add("final_trace", fit.history.back().trace);
+    summary.add("final_penalty", fit.history.back().penalty);
+    summary.add("clusters_used", used);
+    if (collapse.empty()) summary.null("collapse");
+    else summary.add("collapse", collapse);
+    if (!ds.labels.empty()) add_scores(summary, ds.labels, labels);
+    summary.add("train_seconds", fit.train_seconds);
+    summary.add("seconds_per_epoch", fit.train_seconds / double(fit.history.size()));
+    summary.add("predict_seconds", predict_s);
+    summary.add("total_seconds", seconds_since(start));
+    if (!opts->model_out.empty()) summary.add("model", opts->model_out);
+    if (!opts->labels_out.empty()) summary.add("labels_out", opts->labels_out);
+    print_summary(summary, opts->output.json);
+  });
+}
+
+}  // namespace neuncut::cli

@@ -1,0 +1,91 @@
+#include "common.hpp"
+
+#include <cstdio>
+#include <iostream>
+
+#include "neuncut/error.hpp"
+
+namespace neuncut::cli {
+
+std::atomic<bool> g_interrupted{false};
+
+void DataOptions::add_to(CLI::App* app, bool required) {
+  auto* d = app->add_option("--data", data,
+                            "input data: 'fashion-mnist' (Debian package dataset-fashion-mnist, 70,000 x 784, "
+                            "labels included) or a file: .npy (2-D), .csv/.txt (numeric) or MNIST IDX (plain or .gz)");
+  if (required) d->required();
+  app->add_option("--truth", truth, "ground-truth labels (.npy, .csv or IDX) for ACC/NMI/ARI; "
+                                    "fashion-mnist and CSV files with --label-column bring their own");
+  app->add_option("--label-column", csv.label_column, "CSV only: column index holding labels (-1: none)")
+      ->default_val(-1);
+  app->add_option("--delimiter", csv.delimiter, "CSV only: field separator")->default_str(",");
+  app->add_option("--csv-header", csv_header, "CSV only: first line is a header: auto, yes or no")
+      ->default_val("auto")
+      ->check(CLI::IsMember({"auto", "yes", "no"}));
+}
+
+Dataset DataOptions::load() const {
+  CsvOptions options = csv;
+  options.header = csv_header == "yes" ? 1 : csv_header == "no" ? 0 : -1;
+  Dataset ds = load_dataset(data, options);
+  if (!truth.empty()) ds.labels = load_labels(truth);
+  NEUNCUT_REQUIRE(ds.labels.empty() || Index(ds.labels.size()) == ds.features.rows(), InvalidArgument,
+                  "ground truth has ", ds.labels.size(), " labels but the data has ", ds.features.rows(), " rows");
+  return ds;
+}
+
+void OutputOptions::add_to(CLI::App* app) {
+  app->add_flag("--json", json, "print a one-line JSON summary on stdout (metric keys acc, nmi, ari)");
+  app->add_flag("-q,--quiet", quiet, "no progress output on stderr");
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::string format_duration(double s) {
+  char buf[32];
+  if (s < 60) std::snprintf(buf, sizeof buf, "%.1fs", s);
+  else if (s < 3600) std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
+  else std::snprintf(buf, sizeof buf, "%dh%02dm", int(s) / 3600, int(s) % 3600 / 60);
+  return buf;
+}
+
+ClusteringScores add_scores(JsonObject& summary, const Labels& truth, const Labels& predicted) {
+  const ClusteringScores s = score_clustering(truth, predicted);
+  summary.add("acc", s.acc).add("nmi", s.nmi);
+  summary.add("nmi_arithmetic", normalized_mutual_info(truth, predicted, NmiAverage::Arithmetic));
+  summary.add("ari", s.ari);
+  return s;
+}
+
+void print_summary(const JsonObject& summary, bool json) {
+  if (json) {
+    std::cout << summary.str() << std::endl;
+    return;
+  }
+  // Human form: the same fields, one per line, taken from the JSON rendering.
+  const std::string s = summary.str();
+  std::size_t pos = 1;
+  int depth = 0;
+  bool in_string = false;
+  std::string line;
+  for (; pos + 1 < s.size(); ++pos) {
+    const char c = s[pos];
+    if (c == '"' && (pos == 0 || s[pos - 1] != '\\')) in_string = !in_string;
+    if (!in_string && (c == '{' || c == '[')) ++depth;
+    if (!in_string && (c == '}' || c == ']')) --depth;
+    if (!in_string && depth == 0 && c == ',') {
+      std::cout << line << "\n";
+      line.clear();
+      ++pos;  // skip the space
+      continue;
+    }
+    if (c == '"' && depth == 0) continue;
+    line += c;
+  }
+  if (!line.empty()) std::cout << line << "\n";
+  std::cout.flush();
+}
+
+}  // namespace neuncut::cli

@@ -1,0 +1,87 @@
+// Pieces every subcommand shares: data options, ground truth, output flags, progress
+// printing, the --json summary, and the SIGINT flag that stops long runs cleanly.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "json.hpp"
+#include "neuncut/dataset.hpp"
+#include "neuncut/metrics.hpp"
+#include "neuncut/param_table.hpp"
+
+namespace neuncut::cli {
+
+/// --data and the options that say how to read it and where its ground truth is.
+struct DataOptions {
+  std::string data;        ///< "fashion-mnist" or a path.
+  std::string truth;       ///< Optional path of ground-truth labels.
+  CsvOptions csv;
+  std::string csv_header = "auto";
+  void add_to(CLI::App* app, bool required = true);
+  /// Loads the data and, if given, the truth (replacing labels that came with the data).
+  /// Throws InvalidArgument when the truth's length differs from the data's row count.
+  Dataset load() const;
+};
+
+/// --json / --quiet.
+struct OutputOptions {
+  bool json = false;   ///< Print a one-line JSON summary on stdout instead of text.
+  bool quiet = false;  ///< No progress on stderr.
+  void add_to(CLI::App* app);
+};
+
+/// Adds one --flag per parameter of a table; after parsing, apply() writes the flags the
+/// user gave into the parameter struct (others keep the struct's defaults).
+template <class Params>
+class ParamFlags {
+ public:
+  ParamFlags(CLI::App* app, const std::vector<ParamInfo<Params>>& table, const std::string& group)
+      : table_(table), values_(table.size()) {
+    for (std::size_t i = 0; i < table.size(); ++i) {
+      auto* opt = app->add_option("--" + table[i].flag, values_[i], table[i].doc);
+      opt->default_str(table[i].default_text)->group(group);
+      opt->type_name(table[i].type == "widths" ? "W1,W2,..." : table[i].type == "str" ? "TEXT" :
+                     table[i].type == "float" ? "FLOAT" : table[i].type == "bool" ? "BOOL" : "INT");
+      options_.push_back(opt);
+    }
+  }
+  void apply(Params& params) const {
+    for (std::size_t i = 0; i < table_.size(); ++i)
+      if (options_[i]->count() > 0) table_[i].set(params, values_[i]);
+  }
+
+ private:
+  const std::vector<ParamInfo<Params>>& table_;
+  std::vector<std::string> values_;
+  std::vector<CLI::Option*> options_;
+};
+
+/// Set by the SIGINT handler installed in main(); long loops poll it and stop cleanly.
+extern std::atomic<bool> g_interrupted;
+
+/// Seconds since `start`.
+double seconds_since(std::chrono::steady_clock::time_point start);
+/// "1m05s" / "12.3s" / "2h03m".
+std::string format_duration(double seconds);
+
+/// Adds acc, nmi (geometric), nmi_arithmetic, ari to the summary and returns the scores.
+ClusteringScores add_scores(JsonObject& summary, const Labels& truth, const Labels& predicted);
+
+/// Prints the summary: JSON on one line, or "key: value" lines for humans.
+void print_summary(const JsonObject& summary, bool json);
+
+/// Registration functions of the subcommands (one file each).
+void register_fit(CLI::App& app);
+void register_predict(CLI::App& app);
+void register_evaluate(CLI::App& app);
+void register_generate(CLI::App& app);
+void register_params(CLI::App& app);
+void register_kmeans(CLI::App& app);
+void register_ncut(CLI::App& app);
+void register_spectralnet(CLI::App& app);
+
+}  // namespace neuncut::cli

@@ -1,0 +1,25 @@
+// Per-epoch progress lines on stderr, shared by every trained method.
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include "common.hpp"
+#include "neuncut/neuncut.hpp"
+
+namespace neuncut::cli {
+
+/// Prints one NeuNcut epoch; returns false once Ctrl-C was pressed (the trainer then stops).
+inline bool report_epoch(const EpochStats& s, bool quiet) {
+  if (!quiet) {
+    std::fprintf(stderr,
+                 "epoch %d/%d  loss %.4f  trace %.4f  penalty %.4f  gamma %.4g  lr %.3g  clusters %d  "
+                 "elapsed %s  eta %s%s%s\n",
+                 s.epoch, s.epochs, s.loss, s.trace, s.penalty, s.gamma, s.learning_rate, s.clusters_used,
+                 format_duration(s.elapsed_seconds).c_str(), format_duration(s.eta_seconds).c_str(),
+                 s.collapse.empty() ? "" : "  COLLAPSE: ", s.collapse.c_str());
+  }
+  return !g_interrupted.load();
+}
+
+}  // namespace neuncut::cli

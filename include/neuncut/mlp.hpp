@@ -1,0 +1,74 @@
+// A fully connected ReLU network with its analytic backward pass; the function f whose
+// softmax is NeuNcut's soft membership P, and the trunk of SpectralNet.
+//
+// Layer l maps a_l (m x n_l) to z_{l+1} = a_l W_l + b_l, with W_l stored n_l x n_{l+1}
+// row-major; hidden layers apply ReLU, the last layer is linear (logits). All weights and
+// biases live in one contiguous float buffer (layer by layer: W_0, b_0, W_1, b_1, ...), so
+// optimizers and model files treat the parameters as one flat vector and gradients share
+// that layout.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "neuncut/types.hpp"
+
+namespace neuncut {
+
+/// Activations kept from a forward pass for the backward pass; reused across steps so the
+/// training loop does not allocate.
+struct MlpWorkspace {
+  std::vector<MatrixF> activations;  ///< a_0 = input copy is not kept; activations[l] = output of layer l.
+  MatrixF grad_a, grad_b;            ///< Scratch for the backward pass.
+};
+
+class Mlp {
+ public:
+  Mlp() = default;
+  /// widths = {input dim, hidden..., output dim}; at least two entries, all >= 1.
+  explicit Mlp(std::vector<Index> widths);
+
+  /// Kaiming-uniform hidden layers (bound sqrt(6 / fan_in), i.e. gain sqrt(2) for ReLU),
+  /// Xavier-uniform output layer (bound sqrt(6 / (fan_in + fan_out))). Hidden biases are zero
+  /// (the NeuNcut reference), or with uniform_hidden_bias uniform in +-1/sqrt(fan_in) (torch's
+  /// nn.Linear default); the output bias is always zero.
+  void initialize(std::uint64_t seed, bool uniform_hidden_bias = false);
+
+  const std::vector<Index>& widths() const { return widths_; }
+  Index input_dim() const { return widths_.front(); }
+  Index output_dim() const { return widths_.back(); }
+  Index num_layers() const { return Index(widths_.size()) - 1; }
+  Index num_parameters() const { return Index(params_.size()); }
+
+  /// The flat parameter vector (all layers).
+  std::span<float> parameters() { return params_; }
+  std::span<const float> parameters() const { return params_; }
+  /// Views of layer l's weight (n_l x n_{l+1}) and bias (n_{l+1}) inside parameters(); a
+  /// `buffer` argument gives the same view into a gradient buffer of the same layout.
+  Eigen::Map<MatrixF> weight(Index l, std::span<float> buffer);
+  Eigen::Map<VectorF> bias(Index l, std::span<float> buffer);
+  Eigen::Map<const MatrixF> weight(Index l) const;
+  Eigen::Map<const VectorF> bias(Index l) const;
+
+  /// Forward pass of a batch (m x input_dim); the logits are ws.activations.back().
+  void forward(const Eigen::Ref<const MatrixF>& input, MlpWorkspace& ws) const;
+
+  /// Backward pass: given dLoss/dlogits (m x output_dim) for the batch of the last forward()
+  /// with the same workspace, writes dLoss/dparameters into `gradient` (overwritten, same
+  /// layout as parameters()). The gradient with respect to the input is not computed.
+  void backward(const Eigen::Ref<const MatrixF>& input, MlpWorkspace& ws, const MatrixF& grad_logits,
+                std::span<float> gradient) const;
+
+  /// Logits for many rows at once (no workspace reuse; for inference).
+  MatrixF predict_logits(const Eigen::Ref<const MatrixF>& input) const;
+
+  /// Replaces the parameters (size must match num_parameters()).
+  void set_parameters(std::span<const float> values);
+
+ private:
+  std::vector<Index> widths_;
+  std::vector<Index> offsets_;  // start of W_l in params_; b_l follows W_l
+  std::vector<float> params_;
+};
+
+}  // namespace neuncut

@@ -1,0 +1,163 @@
+// NeuNcut: Neural Normalized Cut (He et al., Pattern Recognition 2025).
+//
+// An MLP f maps a point to k logits; P = softmax(f(x)) is its soft cluster membership. f is
+// trained by mini-batch Adam on the relaxed Ncut loss of each batch's own Gaussian affinity
+// (see ncut_loss.hpp), on a random training subset. Labels are argmax f(x), so a model
+// trained on 20,000 points labels any number of points, seen or not.
+//
+//   neuncut::NeuNcutParams p;  p.n_clusters = 10;
+//   neuncut::NeuNcut model(p);
+//   neuncut::FitResult r = model.fit(X);          // X: N x d row-major float
+//   neuncut::Labels y = model.predict(X);
+//   model.save("model.nnc");
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "neuncut/mlp.hpp"
+#include "neuncut/param_table.hpp"
+#include "neuncut/preprocessing.hpp"
+#include "neuncut/types.hpp"
+
+// The one table of NeuNcut's parameters: X(type, name, CLI flag, default, doc).
+// Defaults differ from the paper's reference recipe where that recipe collapses; see
+// docs/defaults.md for the measurements behind each choice.
+#define NEUNCUT_NEUNCUT_PARAMS(X)                                                                                   \
+  X(int, n_clusters, "k", 10, "number of clusters k (>= 2)")                                                        \
+  X(::neuncut::LayerWidths, hidden, "hidden", (::neuncut::LayerWidths{512, 512}),                                  \
+    "hidden layer widths, comma-separated (ReLU layers; 'none' for a linear model)")                              \
+  X(std::string, bias_init, "bias-init", std::string("auto"),                                                       \
+    "hidden-layer bias initialization: zero (the paper's reference), uniform (+-1/sqrt(fan_in), torch's default), " \
+    "or auto = zero for data with more than 10 features, uniform otherwise")                                       \
+  X(int, epochs, "epochs", 50, "training epochs (passes over the training subset)")                                \
+  X(int, batch_size, "batch-size", 0, "mini-batch size m (0: min(1000, training points)); the affinity is m x m")  \
+  X(std::int64_t, train_size, "train-size", 20000, "points sampled (without replacement) to train on; 0: all")     \
+  X(double, learning_rate, "lr", 1e-3, "initial Adam learning rate (the paper's 5e-3 kills clusters, see docs/defaults.md)")                                               \
+  X(std::string, lr_schedule, "lr-schedule", std::string("cosine"),                                                 \
+    "learning-rate schedule over the epochs: cosine (annealed to 0, as torch CosineAnnealingLR) or constant")      \
+  X(double, weight_decay, "weight-decay", 1e-4, "weight decay coefficient")                                         \
+  X(std::string, optimizer, "optimizer", std::string("adam"),                                                       \
+    "adam (weight decay added to the gradient, as torch.optim.Adam) or adamw (decoupled)")                         \
+  X(double, gamma, "gamma", 80.0, "weight of the orthogonality penalty at the start of training")                  \
+  X(double, gamma_factor, "gamma-factor", 1.0, "continuous-gamma schedule: multiply gamma by this every gamma-step epochs") \
+  X(int, gamma_step, "gamma-step", 0, "epochs between gamma multiplications (0: gamma stays constant)")            \
+  X(double, gamma_max, "gamma-max", 1e9, "cap of the gamma schedule")                                               \
+  X(double, sigma, "sigma", 0.0, "Gaussian affinity bandwidth on the preprocessed data (0: chosen from the data)") \
+  X(int, sigma_neighbors, "sigma-neighbors", 10,                                                                    \
+    "automatic sigma: median distance to this nearest neighbour within a batch-sized sample")                      \
+  X(double, sigma_scale, "sigma-scale", 1.0, "automatic sigma: multiplier on the estimate")                        \
+  X(std::string, affinity, "affinity", std::string("gaussian"),                                                     \
+    "in-batch affinity: gaussian (full kernel with sigma, the paper's) or knn (self-tuning kNN graph of the batch)") \
+  X(int, affinity_neighbors, "affinity-neighbors", 10, "knn affinity: neighbours per point within a batch")         \
+  X(double, eps, "eps", 1e-6, "added to each cluster volume before the inverse square root")                       \
+  X(std::string, normalize, "normalize", std::string("auto"),                                                       \
+    "row L2 normalization after scaling: l2 (the paper's choice), none, or auto = l2 when the data has more than "  \
+    "10 features (images, embeddings) and none otherwise (low-dimensional data keeps its geometry)")              \
+  X(std::string, scaling, "scaling", std::string("auto"),                                                           \
+    "per-feature scaling fitted on the training subset: none, center, standardize, or auto = none when rows are "  \
+    "L2-normalized and standardize otherwise")                                                                      \
+  X(std::uint64_t, seed, "seed", std::uint64_t{0}, "random seed (subset, initialization, batches)")                 \
+  X(int, threads, "threads", 0, "threads for training and inference (0: all cores)")
+
+namespace neuncut {
+
+/// Parameters of NeuNcut (see NEUNCUT_NEUNCUT_PARAMS for each field's meaning and default).
+struct NeuNcutParams {
+  NEUNCUT_NEUNCUT_PARAMS(NEUNCUT_PARAM_MEMBER)
+};
+
+/// The parameter table as data, for the CLI, Python bindings and docs.
+const std::vector<ParamInfo<NeuNcutParams>>& neuncut_param_table();
+
+/// Throws InvalidArgument naming the first invalid field (ranges, choices).
+void validate(const NeuNcutParams& params);
+
+/// What one epoch did (averages over its mini-batches).
+struct EpochStats {
+  int epoch = 0;                 ///< 1-based.
+  int epochs = 0;                ///< Total planned.
+  double loss = 0;               ///< Mean batch loss.
+  double trace = 0;              ///< Mean soft Ncut term.
+  double penalty = 0;            ///< Mean gamma/2 * R / k.
+  double orthogonality = 0;      ///< Mean R = ||H^T D H - I||_F.
+  double gamma = 0;              ///< gamma used in this epoch.
+  double learning_rate = 0;      ///< Learning rate used in this epoch.
+  double elapsed_seconds = 0;    ///< Since the start of training.
+  double eta_seconds = 0;        ///< Estimated time to the last epoch.
+  int clusters_used = 0;         ///< Clusters that won the argmax of at least one training point this epoch.
+  double mean_max_probability = 0; ///< Mean of max_j P_ij: 1/k for the uniform P, 1 for hard memberships.
+  double largest_cluster_fraction = 0; ///< Share of the epoch's points in the biggest cluster.
+  std::string collapse;          ///< "" when healthy, else what collapsed (see collapse_status()).
+};
+
+/// Called after every epoch; return false to stop training (fit then throws Interrupted).
+using ProgressCallback = std::function<bool(const EpochStats&)>;
+
+/// Outcome of fit().
+struct FitResult {
+  std::vector<EpochStats> history;  ///< One entry per epoch run.
+  double sigma = 0;                 ///< The bandwidth used (given or estimated).
+  bool sigma_estimated = false;     ///< Whether sigma came from the data.
+  Index train_points = 0;           ///< Size of the training subset.
+  Index batch_size = 0;             ///< Mini-batch size used.
+  double train_seconds = 0;         ///< Wall time of the epochs.
+  int clusters_used = 0;            ///< Non-empty clusters among the training subset's final labels.
+  double mean_max_probability = 0;  ///< Of the final memberships on the training subset.
+  bool l2_normalized = false;       ///< Whether rows were L2-normalized (normalize resolved).
+  std::string collapse;             ///< "" when healthy; otherwise a sentence saying what collapsed.
+};
+
+/// Classifies memberships: "" when healthy; "near-uniform memberships ..." when the mean max
+/// probability is within 10% of uniform (the trivial solution); "N of k clusters empty" when
+/// clusters won no point.
+std::string collapse_status(int k, int clusters_used, double mean_max_probability);
+
+class NeuNcut {
+ public:
+  explicit NeuNcut(NeuNcutParams params = {});
+
+  /// Trains on `data` (N x d): validates the data and parameters, samples the training
+  /// subset, fits the preprocessing, chooses sigma, and runs the epochs. Throws
+  /// InvalidArgument for bad input (empty, NaN/Inf, all-zero rows with normalization on,
+  /// k > N, batch_size > training points) before any work, Interrupted when the callback
+  /// returns false.
+  FitResult fit(const Eigen::Ref<const MatrixF>& data, const ProgressCallback& progress = {});
+
+  /// Soft memberships P (N x k) of any number of rows, computed in chunks of
+  /// `chunk_rows` so memory stays bounded. Throws InvalidArgument when not fitted, on a
+  /// feature-count mismatch, NaN/Inf, or rows that cannot be normalized.
+  MatrixF predict_proba(const Eigen::Ref<const MatrixF>& data, Index chunk_rows = 8192) const;
+  /// Hard labels argmax_j P_ij (ties go to the lower index), chunked likewise.
+  Labels predict(const Eigen::Ref<const MatrixF>& data, Index chunk_rows = 8192) const;
+
+  /// Saves the model (parameters, preprocessing, sigma, weights) atomically.
+  void save(const std::string& path) const;
+  /// Loads a model saved by save() (FormatError if the file holds another method).
+  static NeuNcut load(const std::string& path);
+
+  bool fitted() const { return mlp_.num_parameters() > 0; }
+  const NeuNcutParams& params() const { return params_; }
+  /// Threads for predict (0: all cores); training uses params().threads.
+  void set_threads(int threads) { params_.threads = threads; }
+  double sigma() const { return sigma_; }
+  const Preprocessor& preprocessor() const { return preprocessor_; }
+  const Mlp& network() const { return mlp_; }
+  Index input_dim() const { return preprocessor_.dim(); }
+
+ private:
+  NeuNcutParams params_;
+  Preprocessor preprocessor_;
+  Mlp mlp_;
+  double sigma_ = 0;
+};
+
+/// Resolves the normalize parameter ("auto", "l2", "none") for data with `dim` features.
+bool resolve_normalize(const std::string& normalize, Index dim);
+
+/// Checks a data matrix: at least one row and column, all values finite. `what` names it in messages.
+void validate_data(const Eigen::Ref<const MatrixF>& data, const std::string& what);
+
+}  // namespace neuncut

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs everything neuncut needs to build, test and run, from Debian's archive only.
+# Idempotent: packages already present are skipped by apt. Run as root (CI does).
+# Usage: scripts/setup.sh [--with-peers]   (--with-peers adds PyTorch/scikit-learn for bench/)
+set -euo pipefail
+
+build_pkgs=(
+  build-essential cmake pkg-config          # toolchain
+  libeigen3-dev                             # linear algebra (dense GEMM, sparse)
+  libcli11-dev                              # command-line parsing
+  zlib1g-dev                                # .gz MNIST IDX files
+  libgtest-dev libgmock-dev                 # unit tests
+  libbenchmark-dev                          # micro-benchmarks
+  libspectra-dev                            # Lanczos eigensolver (classic Ncut baseline)
+  libhnswlib-dev                            # approximate kNN for large data
+  pybind11-dev python3-dev python3-numpy    # Python extension
+  python3-pytest python3-matplotlib python3-pandas python3-sklearn python3-scipy
+  dataset-fashion-mnist                     # real benchmark data
+)
+peer_pkgs=(python3-torch)
+
+want=("${build_pkgs[@]}")
+[[ "${1:-}" == "--with-peers" ]] && want+=("${peer_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup.sh: missing packages (${missing[*]}); run this script as root" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+echo "setup.sh: all dependencies present"

@@ -1,0 +1,65 @@
+// PRIVATE header: small helpers shared by the file readers and writers (npy, idx, csv, dataset).
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <string>
+
+#include "neuncut/error.hpp"
+
+namespace neuncut::detail {
+
+/// The path's extension in lower case, with the dot (".npy"), or "" when there is none.
+inline std::string lower_extension(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext;
+}
+
+/// Throws IoError naming `path` unless it exists and is not a directory (an ifstream opens a
+/// directory without complaint and then fails on the first read, with a confusing message).
+inline void require_readable_file(const std::string& path, const char* what) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  NEUNCUT_REQUIRE(std::filesystem::exists(status), IoError, "cannot open ", what, " '", path,
+                  "': no such file or directory");
+  NEUNCUT_REQUIRE(!std::filesystem::is_directory(status), IoError, "cannot open ", what, " '", path,
+                  "': it is a directory");
+}
+
+/// Reads a T stored in the given byte order from unaligned memory.
+template <class T>
+T load_bytes(const unsigned char* p, bool big_endian) {
+  unsigned char b[sizeof(T)];
+  std::memcpy(b, p, sizeof(T));
+  if (big_endian != (std::endian::native == std::endian::big)) std::reverse(b, b + sizeof(T));
+  T value;
+  std::memcpy(&value, b, sizeof(T));
+  return value;
+}
+
+/// Stores a T little-endian into unaligned memory.
+template <class T>
+void store_little_endian(unsigned char* p, T value) {
+  std::memcpy(p, &value, sizeof(T));
+  if constexpr (std::endian::native == std::endian::big) std::reverse(p, p + sizeof(T));
+}
+
+/// a * b, or false when it overflows uint64.
+inline bool checked_mul(std::uint64_t a, std::uint64_t b, std::uint64_t& out) {
+  return !__builtin_mul_overflow(a, b, &out);
+}
+
+/// True when v is an integral value representable as int32 (NaN and Inf are not).
+inline bool is_int32_value(double v) {
+  return std::isfinite(v) && v == std::floor(v) && v >= std::numeric_limits<std::int32_t>::min() &&
+         v <= std::numeric_limits<std::int32_t>::max();
+}
+
+}  // namespace neuncut::detail

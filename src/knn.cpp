@@ -1,0 +1,241 @@
+#include "neuncut/knn.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "neuncut/error.hpp"
+#include "pairwise_distance.hpp"
+#include "parallel.hpp"
+
+#ifdef NEUNCUT_HAVE_HNSWLIB
+#include <hnswlib/hnswlib.h>
+#endif
+
+namespace neuncut {
+namespace {
+
+constexpr Index kKnnTileRows = 1024;
+constexpr std::int32_t kNoIndex = std::numeric_limits<std::int32_t>::max();
+
+using IndexMatrix = Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// Running top-m lists of every point, sorted by (distance, index); the index breaks ties so
+// that merging lists gives the same result for any split of the work.
+struct TopLists {
+  Index m;
+  std::vector<float> dist;
+  std::vector<std::int32_t> idx;
+  TopLists(Index n, Index m_) : m(m_), dist(std::size_t(n * m_), std::numeric_limits<float>::infinity()),
+                                idx(std::size_t(n * m_), kNoIndex) {}
+  float worst(Index i) const { return dist[std::size_t(i * m + m - 1)]; }
+  void offer(Index i, float d, std::int32_t j) {
+    float* dd = dist.data() + i * m;
+    std::int32_t* ii = idx.data() + i * m;
+    if (d > dd[m - 1] || (d == dd[m - 1] && j >= ii[m - 1])) return;
+    Index p = m - 1;
+    while (p > 0 && (d < dd[p - 1] || (d == dd[p - 1] && j < ii[p - 1]))) {
+      dd[p] = dd[p - 1];
+      ii[p] = ii[p - 1];
+      --p;
+    }
+    dd[p] = d;
+    ii[p] = j;
+  }
+};
+
+void validate(const Eigen::Ref<const MatrixF>& data, int n_neighbors, int threads) {
+  NEUNCUT_REQUIRE(data.rows() > 0 && data.cols() > 0, InvalidArgument, "knn: data is empty (", data.rows(), " x ",
+                  data.cols(), ")");
+  NEUNCUT_REQUIRE(data.rows() <= Index(std::numeric_limits<std::int32_t>::max()), InvalidArgument,
+                  "knn: too many points (", data.rows(), "); at most 2^31 - 1");
+  NEUNCUT_REQUIRE(n_neighbors >= 1, InvalidArgument, "knn: n_neighbors must be >= 1, got ", n_neighbors);
+  NEUNCUT_REQUIRE(Index(n_neighbors) < data.rows(), InvalidArgument, "knn: n_neighbors (", n_neighbors,
+                  ") must be smaller than the number of points (", data.rows(), ")");
+  NEUNCUT_REQUIRE(detail::all_finite(data, threads), InvalidArgument, "knn: data contains NaN or Inf values");
+}
+
+// Exact distances for the chosen neighbours, then sorted by (distance, index).
+void refine_and_sort(const Eigen::Ref<const MatrixF>& data, KnnGraph& g, int threads) {
+  const Index m = g.indices.cols();
+  detail::parallel_blocks(g.indices.rows(), threads, [&](Index lo, Index hi) {
+    std::vector<std::pair<float, std::int32_t>> row(static_cast<std::size_t>(m));
+    for (Index i = lo; i < hi; ++i) {
+      for (Index c = 0; c < m; ++c) {
+        const std::int32_t j = g.indices(i, c);
+        row[std::size_t(c)] = {(data.row(i) - data.row(j)).norm(), j};
+      }
+      std::sort(row.begin(), row.end());
+      for (Index c = 0; c < m; ++c) {
+        g.distances(i, c) = row[std::size_t(c)].first;
+        g.indices(i, c) = row[std::size_t(c)].second;
+      }
+    }
+  });
+}
+
+KnnGraph exact_impl(const Eigen::Ref<const MatrixF>& data, int m, int threads) {
+  const Index n = data.rows();
+  threads = detail::resolve_threads(threads);
+  const VectorF norms = detail::squared_row_norms(data, threads);
+  const Index tiles = (n + kKnnTileRows - 1) / kKnnTileRows;
+  std::vector<std::pair<Index, Index>> pairs;
+  for (Index a = 0; a < tiles; ++a)
+    for (Index b = a; b < tiles; ++b) pairs.emplace_back(a, b);
+  const Index workers = std::max<Index>(1, std::min<Index>(threads, Index(pairs.size())));
+  std::vector<TopLists> lists(static_cast<std::size_t>(workers), TopLists(n, m));
+
+  detail::parallel_for(0, workers, threads, [&](Index w) {
+    TopLists& top = lists[std::size_t(w)];
+    MatrixF dots;
+    for (std::size_t p = std::size_t(w); p < pairs.size(); p += std::size_t(workers)) {
+      const auto [a, b] = pairs[p];
+      const Index a0 = a * kKnnTileRows, na = std::min(kKnnTileRows, n - a0);
+      const Index b0 = b * kKnnTileRows, nb = std::min(kKnnTileRows, n - b0);
+      dots.resize(na, nb);
+      dots.noalias() = data.middleRows(a0, na) * data.middleRows(b0, nb).transpose();
+      for (Index r = 0; r < na; ++r) {
+        const Index i = a0 + r;
+        const float ni = norms[i];
+        const Index c_begin = a == b ? r + 1 : 0;  // diagonal tile: each pair once, never (i, i)
+        for (Index c = c_begin; c < nb; ++c) {
+          const Index j = b0 + c;
+          const float d = std::max(0.0f, ni + norms[j] - 2.0f * dots(r, c));
+          if (d <= top.worst(i)) top.offer(i, d, std::int32_t(j));
+          if (d <= top.worst(j)) top.offer(j, d, std::int32_t(i));
+        }
+      }
+    }
+  });
+
+  KnnGraph g;
+  g.indices.resize(n, m);
+  g.distances.resize(n, m);
+  detail::parallel_blocks(n, threads, [&](Index lo, Index hi) {
+    TopLists merged(1, m);
+    for (Index i = lo; i < hi; ++i) {
+      std::fill(merged.dist.begin(), merged.dist.end(), std::numeric_limits<float>::infinity());
+      std::fill(merged.idx.begin(), merged.idx.end(), kNoIndex);
+      for (const TopLists& t : lists)
+        for (Index c = 0; c < m; ++c) merged.offer(0, t.dist[std::size_t(i * m + c)], t.idx[std::size_t(i * m + c)]);
+      for (Index c = 0; c < m; ++c) g.indices(i, c) = merged.idx[std::size_t(c)];
+    }
+  });
+  refine_and_sort(data, g, threads);
+  g.method = KnnMethod::Exact;
+  return g;
+}
+
+#ifdef NEUNCUT_HAVE_HNSWLIB
+KnnGraph hnsw_impl(const Eigen::Ref<const MatrixF>& data, const KnnParams& p) {
+  const Index n = data.rows(), m = p.n_neighbors;
+  hnswlib::L2Space space(static_cast<std::size_t>(data.cols()));
+  hnswlib::HierarchicalNSW<float> index(&space, static_cast<std::size_t>(n), static_cast<std::size_t>(p.hnsw_m),
+                                        static_cast<std::size_t>(p.hnsw_ef_construction),
+                                        static_cast<std::size_t>(p.seed));
+  // The first point sets the entry point; inserting it alone avoids hnswlib's race on it.
+  index.addPoint(data.row(0).data(), 0);
+  detail::parallel_for(1, n, p.threads, [&](Index i) { index.addPoint(data.row(i).data(), static_cast<std::size_t>(i)); });
+  index.setEf(static_cast<std::size_t>(std::max<Index>(p.hnsw_ef_search, m + 1)));
+
+  KnnGraph g;
+  g.indices.resize(n, m);
+  g.distances.resize(n, m);
+  detail::parallel_for(0, n, p.threads, [&](Index i) {
+    auto heap = index.searchKnn(data.row(i).data(), static_cast<std::size_t>(m + 1));
+    std::vector<std::pair<float, std::int32_t>> found;
+    while (!heap.empty()) {
+      if (Index(heap.top().second) != i) found.emplace_back(heap.top().first, std::int32_t(heap.top().second));
+      heap.pop();
+    }
+    NEUNCUT_REQUIRE(Index(found.size()) >= m, Error, "knn: HNSW returned ", found.size(), " neighbours of point ", i,
+                    ", expected ", m, "; raise hnsw_ef_search");
+    std::sort(found.begin(), found.end());
+    for (Index c = 0; c < m; ++c) g.indices(i, c) = found[std::size_t(c)].second;
+  });
+  refine_and_sort(data, g, p.threads);
+  g.method = KnnMethod::Hnsw;
+  return g;
+}
+#endif
+
+}  // namespace
+
+KnnMethod parse_knn_method(const std::string& name) {
+  if (name == "auto") return KnnMethod::Auto;
+  if (name == "exact") return KnnMethod::Exact;
+  if (name == "hnsw") return KnnMethod::Hnsw;
+  throw InvalidArgument("unknown kNN method '" + name + "'; expected auto, exact or hnsw");
+}
+
+std::string to_string(KnnMethod method) {
+  switch (method) {
+    case KnnMethod::Auto: return "auto";
+    case KnnMethod::Exact: return "exact";
+    case KnnMethod::Hnsw: return "hnsw";
+  }
+  return "unknown";
+}
+
+bool hnsw_available() {
+#ifdef NEUNCUT_HAVE_HNSWLIB
+  return true;
+#else
+  return false;
+#endif
+}
+
+KnnGraph knn_graph(const Eigen::Ref<const MatrixF>& data, const KnnParams& params) {
+  const auto start = std::chrono::steady_clock::now();
+  validate(data, params.n_neighbors, params.threads);
+  KnnMethod method = params.method;
+  if (method == KnnMethod::Auto)
+    method = data.rows() > params.exact_max_points && hnsw_available() ? KnnMethod::Hnsw : KnnMethod::Exact;
+  KnnGraph g;
+  if (method == KnnMethod::Hnsw) {
+    NEUNCUT_REQUIRE(hnsw_available(), InvalidArgument, "knn: this build has no HNSW backend (hnswlib not found)");
+    NEUNCUT_REQUIRE(params.hnsw_m >= 2, InvalidArgument, "knn: hnsw_m must be >= 2, got ", params.hnsw_m);
+    NEUNCUT_REQUIRE(params.hnsw_ef_construction >= 1, InvalidArgument, "knn: hnsw_ef_construction must be >= 1, got ",
+                    params.hnsw_ef_construction);
+    NEUNCUT_REQUIRE(params.hnsw_ef_search >= 1, InvalidArgument, "knn: hnsw_ef_search must be >= 1, got ",
+                    params.hnsw_ef_search);
+#ifdef NEUNCUT_HAVE_HNSWLIB
+    detail::ThreadCountScope scope(params.threads);
+    g = hnsw_impl(data, params);
+#endif
+  } else {
+    detail::ThreadCountScope scope(1);  // GEMMs run inside our own parallel loop
+    g = exact_impl(data, params.n_neighbors, params.threads);
+  }
+  g.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return g;
+}
+
+KnnGraph knn_exact(const Eigen::Ref<const MatrixF>& data, int n_neighbors, int threads) {
+  KnnParams p;
+  p.n_neighbors = n_neighbors;
+  p.method = KnnMethod::Exact;
+  p.threads = threads;
+  return knn_graph(data, p);
+}
+
+double knn_recall(const KnnGraph& approximate, const KnnGraph& exact) {
+  NEUNCUT_REQUIRE(approximate.indices.rows() == exact.indices.rows() &&
+                      approximate.indices.cols() == exact.indices.cols() && exact.indices.size() > 0,
+                  InvalidArgument, "knn_recall: graphs differ in shape (", approximate.indices.rows(), " x ",
+                  approximate.indices.cols(), " vs ", exact.indices.rows(), " x ", exact.indices.cols(), ")");
+  Index hits = 0;
+  const Index m = exact.indices.cols();
+  for (Index i = 0; i < exact.indices.rows(); ++i)
+    for (Index c = 0; c < m; ++c)
+      for (Index a = 0; a < m; ++a)
+        if (approximate.indices(i, a) == exact.indices(i, c)) {
+          ++hits;
+          break;
+        }
+  return double(hits) / double(exact.indices.size());
+}
+
+}  // namespace neuncut

@@ -1,0 +1,108 @@
+#include "neuncut/mlp.hpp"
+
+#include <cmath>
+
+#include "neuncut/error.hpp"
+#include "random.hpp"
+
+namespace neuncut {
+
+Mlp::Mlp(std::vector<Index> widths) : widths_(std::move(widths)) {
+  NEUNCUT_REQUIRE(widths_.size() >= 2, InvalidArgument, "an MLP needs an input and an output width, got ",
+                  widths_.size(), " widths");
+  Index total = 0;
+  for (std::size_t l = 0; l < widths_.size(); ++l) {
+    NEUNCUT_REQUIRE(widths_[l] >= 1, InvalidArgument, "MLP layer width ", l, " must be >= 1, got ", widths_[l]);
+  }
+  for (std::size_t l = 0; l + 1 < widths_.size(); ++l) {
+    offsets_.push_back(total);
+    total += widths_[l] * widths_[l + 1] + widths_[l + 1];
+  }
+  params_.assign(static_cast<std::size_t>(total), 0.0f);
+}
+
+void Mlp::initialize(std::uint64_t seed, bool uniform_hidden_bias) {
+  detail::Rng rng(seed);
+  for (Index l = 0; l < num_layers(); ++l) {
+    const double fan_in = double(widths_[l]), fan_out = double(widths_[l + 1]);
+    const bool output_layer = l + 1 == num_layers();
+    // torch.nn.init.kaiming_uniform_ default (a=0, fan_in, leaky_relu gain sqrt(2)) and
+    // xavier_uniform_ (gain 1); the choice NeuNcut's reference implementation makes.
+    const double bound = output_layer ? std::sqrt(6.0 / (fan_in + fan_out)) : std::sqrt(6.0 / fan_in);
+    auto W = weight(l, params_);
+    for (Index i = 0; i < W.size(); ++i) W.data()[i] = static_cast<float>(rng.uniform(-bound, bound));
+    auto b = bias(l, params_);
+    b.setZero();
+    // A ReLU net with zero biases is positively homogeneous, f(a x) = a f(x): on
+    // low-dimensional data it can only split by angle around the origin until the biases
+    // have learnt, which traps it in straight cuts (two moons). Random biases break that.
+    if (uniform_hidden_bias && !output_layer)
+      for (Index i = 0; i < b.size(); ++i) b[i] = static_cast<float>(rng.uniform(-1.0, 1.0) / std::sqrt(fan_in));
+  }
+}
+
+Eigen::Map<MatrixF> Mlp::weight(Index l, std::span<float> buffer) {
+  return {buffer.data() + offsets_[l], widths_[l], widths_[l + 1]};
+}
+Eigen::Map<VectorF> Mlp::bias(Index l, std::span<float> buffer) {
+  return {buffer.data() + offsets_[l] + widths_[l] * widths_[l + 1], widths_[l + 1]};
+}
+Eigen::Map<const MatrixF> Mlp::weight(Index l) const {
+  return {params_.data() + offsets_[l], widths_[l], widths_[l + 1]};
+}
+Eigen::Map<const VectorF> Mlp::bias(Index l) const {
+  return {params_.data() + offsets_[l] + widths_[l] * widths_[l + 1], widths_[l + 1]};
+}
+
+void Mlp::forward(const Eigen::Ref<const MatrixF>& input, MlpWorkspace& ws) const {
+  NEUNCUT_REQUIRE(input.cols() == input_dim(), InvalidArgument, "MLP input has ", input.cols(),
+                  " features, the model expects ", input_dim());
+  ws.activations.resize(static_cast<std::size_t>(num_layers()));
+  for (Index l = 0; l < num_layers(); ++l) {
+    MatrixF& out = ws.activations[l];
+    out.resize(input.rows(), widths_[l + 1]);  // no-op when the batch shape repeats
+    if (l == 0)
+      out.noalias() = input * weight(l);
+    else
+      out.noalias() = ws.activations[l - 1] * weight(l);
+    out.rowwise() += bias(l).transpose();
+    if (l + 1 < num_layers()) out = out.cwiseMax(0.0f);
+  }
+}
+
+void Mlp::backward(const Eigen::Ref<const MatrixF>& input, MlpWorkspace& ws, const MatrixF& grad_logits,
+                   std::span<float> gradient) const {
+  assert(Index(gradient.size()) == num_parameters());
+  assert(Index(ws.activations.size()) == num_layers());
+  auto* self = const_cast<Mlp*>(this);  // only for the buffer-view helpers; params_ is not touched
+  const MatrixF* grad = &grad_logits;
+  for (Index l = num_layers() - 1; l >= 0; --l) {
+    auto dW = self->weight(l, gradient);
+    if (l == 0)
+      dW.noalias() = input.transpose() * *grad;
+    else
+      dW.noalias() = ws.activations[l - 1].transpose() * *grad;
+    self->bias(l, gradient) = grad->colwise().sum().transpose();
+    if (l == 0) break;
+    // Propagate through W_l and the ReLU of layer l-1 (its output > 0 where it was active).
+    MatrixF& next = (grad == &ws.grad_a) ? ws.grad_b : ws.grad_a;
+    next.resize(grad->rows(), widths_[l]);
+    next.noalias() = *grad * weight(l).transpose();
+    next = (ws.activations[l - 1].array() > 0.0f).select(next, 0.0f);
+    grad = &next;
+  }
+}
+
+MatrixF Mlp::predict_logits(const Eigen::Ref<const MatrixF>& input) const {
+  MlpWorkspace ws;
+  forward(input, ws);
+  return std::move(ws.activations.back());
+}
+
+void Mlp::set_parameters(std::span<const float> values) {
+  NEUNCUT_REQUIRE(Index(values.size()) == num_parameters(), InvalidArgument, "MLP expects ", num_parameters(),
+                  " parameters, got ", values.size());
+  std::copy(values.begin(), values.end(), params_.begin());
+}
+
+}  // namespace neuncut

@@ -1,0 +1,346 @@
+#include "neuncut/neuncut.hpp"
+
+#include <chrono>
+#include <cmath>
+
+#include "float_env.hpp"
+#include "neuncut/affinity_graph.hpp"
+#include "neuncut/batch_affinity.hpp"
+#include "neuncut/error.hpp"
+#include "neuncut/model_file.hpp"
+#include "neuncut/ncut_loss.hpp"
+#include "neuncut/optimizer.hpp"
+#include "parallel.hpp"
+#include "random.hpp"
+
+namespace neuncut {
+
+const std::vector<ParamInfo<NeuNcutParams>>& neuncut_param_table() {
+  using ParamsType = NeuNcutParams;
+  static const std::vector<ParamInfo<NeuNcutParams>> table = {NEUNCUT_NEUNCUT_PARAMS(NEUNCUT_PARAM_INFO)};
+  return table;
+}
+
+void validate(const NeuNcutParams& p) {
+  NEUNCUT_REQUIRE(p.n_clusters >= 2, InvalidArgument, "k (n_clusters) must be >= 2, got ", p.n_clusters);
+  NEUNCUT_REQUIRE(p.epochs >= 1, InvalidArgument, "epochs must be >= 1, got ", p.epochs);
+  NEUNCUT_REQUIRE(p.batch_size >= 0, InvalidArgument, "batch_size must be >= 0 (0: automatic), got ", p.batch_size);
+  NEUNCUT_REQUIRE(p.batch_size != 1, InvalidArgument, "batch_size 1 has no pairs to cut; use >= 2");
+  NEUNCUT_REQUIRE(p.train_size >= 0, InvalidArgument, "train_size must be >= 0 (0: all points), got ", p.train_size);
+  NEUNCUT_REQUIRE(p.learning_rate > 0, InvalidArgument, "learning rate must be > 0, got ", p.learning_rate);
+  NEUNCUT_REQUIRE(p.weight_decay >= 0, InvalidArgument, "weight decay must be >= 0, got ", p.weight_decay);
+  NEUNCUT_REQUIRE(p.gamma >= 0, InvalidArgument, "gamma must be >= 0, got ", p.gamma);
+  NEUNCUT_REQUIRE(p.gamma_factor > 0, InvalidArgument, "gamma_factor must be > 0, got ", p.gamma_factor);
+  NEUNCUT_REQUIRE(p.gamma_step >= 0, InvalidArgument, "gamma_step must be >= 0, got ", p.gamma_step);
+  NEUNCUT_REQUIRE(p.gamma_max >= p.gamma, InvalidArgument, "gamma_max (", p.gamma_max, ") must be >= gamma (", p.gamma, ")");
+  NEUNCUT_REQUIRE(p.sigma >= 0, InvalidArgument, "sigma must be > 0, or 0 to choose it from the data; got ", p.sigma);
+  NEUNCUT_REQUIRE(p.sigma_neighbors >= 1, InvalidArgument, "sigma_neighbors must be >= 1, got ", p.sigma_neighbors);
+  NEUNCUT_REQUIRE(p.sigma_scale > 0, InvalidArgument, "sigma_scale must be > 0, got ", p.sigma_scale);
+  NEUNCUT_REQUIRE(p.eps > 0, InvalidArgument, "eps must be > 0, got ", p.eps);
+  NEUNCUT_REQUIRE(p.threads >= 0, InvalidArgument, "threads must be >= 0 (0: all cores), got ", p.threads);
+  NEUNCUT_REQUIRE(p.lr_schedule == "cosine" || p.lr_schedule == "constant", InvalidArgument,
+                  "unknown lr schedule '", p.lr_schedule, "' (expected cosine or constant)");
+  resolve_normalize(p.normalize, 1);
+  NEUNCUT_REQUIRE(p.affinity == "gaussian" || p.affinity == "knn", InvalidArgument, "unknown affinity '",
+                  p.affinity, "' (expected gaussian or knn)");
+  NEUNCUT_REQUIRE(p.affinity_neighbors >= 1, InvalidArgument, "affinity_neighbors must be >= 1, got ",
+                  p.affinity_neighbors);
+  NEUNCUT_REQUIRE(p.bias_init == "auto" || p.bias_init == "zero" || p.bias_init == "uniform", InvalidArgument,
+                  "unknown bias_init '", p.bias_init, "' (expected auto, zero or uniform)");
+  parse_weight_decay_mode(p.optimizer);
+  if (p.scaling != "auto") parse_feature_scaling(p.scaling);
+}
+
+void validate_data(const Eigen::Ref<const MatrixF>& data, const std::string& what) {
+  NEUNCUT_REQUIRE(data.rows() > 0 && data.cols() > 0, InvalidArgument, what, " is empty (", data.rows(), " x ",
+                  data.cols(), ")");
+  if (!data.allFinite()) {
+    for (Index i = 0; i < data.rows(); ++i)
+      for (Index j = 0; j < data.cols(); ++j)
+        NEUNCUT_REQUIRE(std::isfinite(data(i, j)), InvalidArgument, what, " contains ",
+                        std::isnan(data(i, j)) ? "NaN" : "Inf", " at row ", i, ", column ", j);
+  }
+}
+
+bool resolve_normalize(const std::string& normalize, Index dim) {
+  if (normalize == "l2") return true;
+  if (normalize == "none") return false;
+  NEUNCUT_REQUIRE(normalize == "auto", InvalidArgument, "unknown normalize '", normalize,
+                  "' (expected auto, l2 or none)");
+  // Projecting onto the unit sphere removes one of d degrees of freedom: harmless for images
+  // and embeddings (direction is content), destructive for 2-D shapes such as two moons.
+  return dim > 10;
+}
+
+std::string collapse_status(int k, int clusters_used, double mean_max_probability) {
+  const double uniform = 1.0 / k;
+  if (mean_max_probability < uniform + 0.1 * (1.0 - uniform))
+    return detail::concat("near-uniform memberships (mean max probability ", mean_max_probability, ", uniform is ",
+                          uniform, "): the trivial solution");
+  if (clusters_used < k) return detail::concat(k - clusters_used, " of ", k, " clusters empty");
+  return "";
+}
+
+namespace {
+
+double learning_rate_at(const NeuNcutParams& p, int epoch) {
+  if (p.lr_schedule == "constant") return p.learning_rate;
+  return p.learning_rate * 0.5 * (1.0 + std::cos(M_PI * double(epoch) / double(p.epochs)));
+}
+
+double gamma_at(const NeuNcutParams& p, int epoch) {
+  if (p.gamma_step <= 0) return p.gamma;
+  return std::min(p.gamma_max, p.gamma * std::pow(p.gamma_factor, double(epoch / p.gamma_step)));
+}
+
+// Counts per-cluster argmax wins and sums max probabilities of rows of P.
+void tally(const MatrixF& P, std::vector<Index>& counts, double& max_prob_sum) {
+  for (Index i = 0; i < P.rows(); ++i) {
+    Index j;
+    max_prob_sum += P.row(i).maxCoeff(&j);
+    ++counts[j];
+  }
+}
+
+}  // namespace
+
+NeuNcut::NeuNcut(NeuNcutParams params) : params_(std::move(params)) {}
+
+FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCallback& progress) {
+  using Clock = std::chrono::steady_clock;
+  validate(params_);
+  validate_data(data, "training data");
+  const Index n_all = data.rows(), k = params_.n_clusters;
+  NEUNCUT_REQUIRE(k <= n_all, InvalidArgument, "k (", k, ") exceeds the number of points (", n_all, ")");
+  const Index n = params_.train_size > 0 ? std::min<Index>(params_.train_size, n_all) : n_all;
+  NEUNCUT_REQUIRE(k <= n, InvalidArgument, "k (", k, ") exceeds the training subset (", n, " points)");
+  NEUNCUT_REQUIRE(params_.batch_size <= n, InvalidArgument, "batch size (", params_.batch_size,
+                  ") exceeds the number of training points (", n, ")");
+  const Index m = params_.batch_size > 0 ? params_.batch_size : std::min<Index>(1000, n);
+  NEUNCUT_REQUIRE(m >= k, InvalidArgument, "batch size (", m, ") must be >= k (", k, ")");
+  const int threads = detail::resolve_threads(params_.threads);
+  // Every Eigen product in the step (affinity, MLP, loss) runs on exactly `threads` threads:
+  // GEMM blocking depends on the thread count, so this is what makes runs reproducible.
+  detail::ThreadCountScope thread_scope(threads);
+  detail::FlushDenormalsScope flush(threads);
+  detail::Rng rng(params_.seed);
+
+  // Training subset, preprocessing fitted on it (the rows are validated by transform).
+  MatrixF train;
+  if (n < n_all) {
+    const auto rows = rng.sample_without_replacement(n_all, n);
+    train.resize(n, data.cols());
+    for (Index i = 0; i < n; ++i) train.row(i) = data.row(rows[i]);
+  } else {
+    rng.split();  // keep the stream aligned whether or not a subset was drawn
+    train = data;
+  }
+  const bool l2 = resolve_normalize(params_.normalize, data.cols());
+  // auto scaling: rows that are not projected onto the sphere are standardized, so that a
+  // ReLU net sees features centred on the origin with unit spread whatever their units.
+  const FeatureScaling scaling = params_.scaling == "auto" ? (l2 ? FeatureScaling::None : FeatureScaling::Standardize)
+                                                           : parse_feature_scaling(params_.scaling);
+  Preprocessor pre(scaling, l2);
+  pre.fit(train);
+  pre.transform_in_place(train);
+
+  FitResult result;
+  result.train_points = n;
+  result.l2_normalized = pre.l2_normalize();
+  result.batch_size = m;
+  result.sigma_estimated = params_.sigma <= 0;
+  SigmaRule rule;
+  rule.sample_size = m;
+  rule.neighbor = std::min<int>(params_.sigma_neighbors, int(m) - 1);
+  rule.scale = params_.sigma_scale;
+  rule.seed = rng.split();
+  const double sigma = result.sigma_estimated ? estimate_sigma(train, rule, threads) : params_.sigma;
+  result.sigma = sigma;
+
+  std::vector<Index> widths = {data.cols()};
+  for (int w : params_.hidden) widths.push_back(w);
+  widths.push_back(k);
+  Mlp mlp(widths);
+  const bool uniform_bias = params_.bias_init == "uniform" || (params_.bias_init == "auto" && data.cols() <= 10);
+  mlp.initialize(rng.split(), uniform_bias);
+  AdamParams adam_params;
+  adam_params.weight_decay = params_.weight_decay;
+  adam_params.mode = parse_weight_decay_mode(params_.optimizer);
+  Adam adam(mlp.num_parameters(), adam_params);
+
+  const bool knn_affinity_kind = params_.affinity == "knn";
+  NEUNCUT_REQUIRE(!knn_affinity_kind || params_.affinity_neighbors < m, InvalidArgument, "affinity_neighbors (",
+                  params_.affinity_neighbors, ") must be below the batch size (", m, ")");
+  AffinityParams affinity_params;  // self-tuning weights, average symmetrization
+  // Everything the step touches is allocated once, here.
+  const Index steps_per_epoch = n / m;  // the remainder is dropped; it is drawn in other epochs
+  MatrixF batch(m, data.cols()), W, P, grad_p;
+  VectorF degree;
+  MlpWorkspace ws;
+  std::vector<float> gradient(static_cast<std::size_t>(mlp.num_parameters()));
+  std::vector<Index> counts(static_cast<std::size_t>(k));
+  std::vector<Index> order(static_cast<std::size_t>(n));
+
+  const auto start = Clock::now();
+  for (int epoch = 0; epoch < params_.epochs; ++epoch) {
+    EpochStats st;
+    st.epoch = epoch + 1;
+    st.epochs = params_.epochs;
+    st.gamma = gamma_at(params_, epoch);
+    st.learning_rate = learning_rate_at(params_, epoch);
+    std::fill(counts.begin(), counts.end(), 0);
+    double max_prob_sum = 0;
+    order = rng.permutation(n);
+    for (Index s = 0; s < steps_per_epoch; ++s) {
+      for (Index i = 0; i < m; ++i) batch.row(i) = train.row(order[s * m + i]);
+      if (knn_affinity_kind) {
+        W = knn_batch_affinity(batch, params_.affinity_neighbors, affinity_params);
+        degree = W.rowwise().sum();
+      } else {
+        gaussian_batch_affinity(batch, float(sigma), W, degree, threads);
+      }
+      mlp.forward(batch, ws);
+      P = ws.activations.back();
+      softmax_rows(P);
+      const NcutLossTerms terms = ncut_loss(W, degree, P, st.gamma, params_.eps, &grad_p);
+      tally(P, counts, max_prob_sum);
+      softmax_backward(P, grad_p);
+      mlp.backward(batch, ws, grad_p, gradient);
+      adam.step(mlp.parameters(), gradient, st.learning_rate);
+      st.loss += terms.loss;
+      st.trace += terms.trace;
+      st.penalty += terms.penalty;
+      st.orthogonality += terms.orthogonality;
+    }
+    const double steps = double(steps_per_epoch);
+    st.loss /= steps;
+    st.trace /= steps;
+    st.penalty /= steps;
+    st.orthogonality /= steps;
+    st.clusters_used = int(std::count_if(counts.begin(), counts.end(), [](Index c) { return c > 0; }));
+    st.mean_max_probability = max_prob_sum / (steps * double(m));
+    st.largest_cluster_fraction = double(*std::max_element(counts.begin(), counts.end())) / (steps * double(m));
+    st.collapse = collapse_status(int(k), st.clusters_used, st.mean_max_probability);
+    st.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    st.eta_seconds = st.elapsed_seconds / double(epoch + 1) * double(params_.epochs - epoch - 1);
+    NEUNCUT_REQUIRE(std::isfinite(st.loss), Error, "training diverged at epoch ", epoch + 1,
+                    " (non-finite loss); lower the learning rate or check sigma");
+    result.history.push_back(st);
+    if (progress && !progress(st)) throw Interrupted(detail::concat("training stopped by the caller at epoch ", epoch + 1));
+  }
+  result.train_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+
+  preprocessor_ = std::move(pre);
+  mlp_ = std::move(mlp);
+  sigma_ = sigma;
+
+  // Final health check on the whole training subset with the trained model.
+  {
+    std::fill(counts.begin(), counts.end(), 0);
+    double max_prob_sum = 0;
+    for (Index lo = 0; lo < n; lo += 8192) {
+      const Index rows = std::min<Index>(8192, n - lo);
+      MatrixF Pc = mlp_.predict_logits(train.middleRows(lo, rows));
+      softmax_rows(Pc);
+      tally(Pc, counts, max_prob_sum);
+    }
+    result.clusters_used = int(std::count_if(counts.begin(), counts.end(), [](Index c) { return c > 0; }));
+    result.mean_max_probability = max_prob_sum / double(n);
+    result.collapse = collapse_status(int(k), result.clusters_used, result.mean_max_probability);
+  }
+  return result;
+}
+
+MatrixF NeuNcut::predict_proba(const Eigen::Ref<const MatrixF>& data, Index chunk_rows) const {
+  NEUNCUT_REQUIRE(fitted(), InvalidArgument, "the model is not fitted; call fit() or load a model first");
+  NEUNCUT_REQUIRE(chunk_rows >= 1, InvalidArgument, "chunk_rows must be >= 1, got ", chunk_rows);
+  NEUNCUT_REQUIRE(data.cols() == input_dim(), InvalidArgument, "data has ", data.cols(),
+                  " features, the model was trained on ", input_dim());
+  validate_data(data, "input data");
+  const int threads = detail::resolve_threads(params_.threads);
+  detail::FlushDenormalsScope flush(threads);
+  detail::ThreadCountScope scope(threads);
+  MatrixF out(data.rows(), mlp_.output_dim());
+  MatrixF chunk;
+  for (Index lo = 0; lo < data.rows(); lo += chunk_rows) {
+    const Index rows = std::min(chunk_rows, data.rows() - lo);
+    chunk = data.middleRows(lo, rows);
+    preprocessor_.transform_in_place(chunk, lo);
+    MatrixF P = mlp_.predict_logits(chunk);
+    softmax_rows(P);
+    out.middleRows(lo, rows) = P;
+  }
+  return out;
+}
+
+Labels NeuNcut::predict(const Eigen::Ref<const MatrixF>& data, Index chunk_rows) const {
+  NEUNCUT_REQUIRE(fitted(), InvalidArgument, "the model is not fitted; call fit() or load a model first");
+  NEUNCUT_REQUIRE(chunk_rows >= 1, InvalidArgument, "chunk_rows must be >= 1, got ", chunk_rows);
+  Labels labels(static_cast<std::size_t>(data.rows()));
+  for (Index lo = 0; lo < data.rows(); lo += chunk_rows) {
+    const Index rows = std::min(chunk_rows, data.rows() - lo);
+    const MatrixF P = predict_proba(data.middleRows(lo, rows), rows);
+    for (Index i = 0; i < rows; ++i) {
+      Index j;
+      P.row(i).maxCoeff(&j);
+      labels[lo + i] = static_cast<std::int32_t>(j);
+    }
+  }
+  return labels;
+}
+
+void NeuNcut::save(const std::string& path) const {
+  NEUNCUT_REQUIRE(fitted(), InvalidArgument, "cannot save a model that is not fitted");
+  ByteWriter out;
+  const auto& table = neuncut_param_table();
+  out.u64(table.size());
+  for (const auto& info : table) {
+    out.str(info.name);
+    out.str(info.get(params_));
+  }
+  preprocessor_.save(out);
+  out.f64(sigma_);
+  out.u64(mlp_.widths().size());
+  for (Index w : mlp_.widths()) out.i64(w);
+  out.floats(mlp_.parameters().data(), mlp_.parameters().size());
+  write_model_file(path, ModelMethod::NeuNcut, out.bytes());
+}
+
+NeuNcut NeuNcut::load(const std::string& path) {
+  const ModelFileContents file = read_model_file(path);
+  NEUNCUT_REQUIRE(file.method == ModelMethod::NeuNcut, FormatError, "'", path, "' holds a ", to_string(file.method),
+                  " model, not a NeuNcut model");
+  ByteReader in(file.payload, "model file '" + path + "'");
+  NeuNcutParams params;
+  const auto& table = neuncut_param_table();
+  const std::uint64_t count = in.u64();
+  NEUNCUT_REQUIRE(count <= 1000, FormatError, "model file '", path, "': corrupted parameter count");
+  for (std::uint64_t i = 0; i < count; ++i) {
+    const std::string name = in.str(), value = in.str();
+    // Unknown names come from a newer minor version; they cannot change inference, so skip them.
+    for (const auto& info : table)
+      if (info.name == name) info.set(params, value);
+  }
+  NeuNcut model(params);
+  model.preprocessor_ = Preprocessor::load(in);
+  model.sigma_ = in.f64();
+  const std::uint64_t layers = in.u64();
+  NEUNCUT_REQUIRE(layers >= 2 && layers <= 64, FormatError, "model file '", path, "': corrupted layer count");
+  std::vector<Index> widths;
+  for (std::uint64_t i = 0; i < layers; ++i) {
+    widths.push_back(in.i64());
+    NEUNCUT_REQUIRE(widths.back() >= 1 && widths.back() <= (Index(1) << 24), FormatError, "model file '", path,
+                    "': corrupted layer width");
+  }
+  NEUNCUT_REQUIRE(widths.front() == model.preprocessor_.dim() && widths.back() == params.n_clusters, FormatError,
+                  "model file '", path, "': network shape does not match its preprocessing or k");
+  const std::vector<float> weights = in.floats();
+  in.expect_end();
+  model.mlp_ = Mlp(widths);
+  NEUNCUT_REQUIRE(Index(weights.size()) == model.mlp_.num_parameters(), FormatError, "model file '", path,
+                  "': weight count does not match the network shape");
+  model.mlp_.set_parameters(weights);
+  return model;
+}
+
+}  // namespace neuncut

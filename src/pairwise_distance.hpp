@@ -1,0 +1,71 @@
+// PRIVATE header: blocked squared Euclidean distances through GEMM, shared by k-means,
+// the exact kNN graph and the in-batch kNN affinity.
+//
+// ||x - c||^2 = ||x||^2 - 2 x.c + ||c||^2: the cross term is one float GEMM per block of rows,
+// so the work runs at matrix-multiply speed; results are clamped at zero because the
+// expansion can go slightly negative for (near-)identical rows.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "neuncut/types.hpp"
+#include "parallel.hpp"
+
+namespace neuncut::detail {
+
+/// Rows per GEMM block: large enough for GEMM efficiency, small enough that a block of
+/// distances to a few thousand centres stays in cache-sized memory.
+inline constexpr Index kDistanceBlockRows = 1024;
+
+/// Squared Euclidean norm of every row.
+inline VectorF squared_row_norms(const Eigen::Ref<const MatrixF>& x, int threads) {
+  VectorF norms(x.rows());
+  parallel_blocks(x.rows(), threads, [&](Index lo, Index hi) {
+    for (Index i = lo; i < hi; ++i) norms[i] = x.row(i).squaredNorm();
+  });
+  return norms;
+}
+
+/// True when every entry is finite (checked in parallel; data sets can be large).
+inline bool all_finite(const Eigen::Ref<const MatrixF>& x, int threads) {
+  const Index blocks = std::max<Index>(1, std::min<Index>(x.rows(), 64));
+  std::vector<char> ok(static_cast<std::size_t>(blocks), 1);
+  parallel_for(0, blocks, threads, [&](Index b) {
+    const Index lo = x.rows() * b / blocks, hi = x.rows() * (b + 1) / blocks;
+    ok[static_cast<std::size_t>(b)] = x.middleRows(lo, hi - lo).allFinite() ? 1 : 0;
+  });
+  return std::all_of(ok.begin(), ok.end(), [](char c) { return c != 0; });
+}
+
+/// For every row i of x: the index of the nearest row of `centres` (ties to the lower index)
+/// and the squared distance to it. Parallel over fixed blocks of rows; each element is
+/// computed the same way for any thread count.
+template <class LabelT>
+void nearest_centres(const Eigen::Ref<const MatrixF>& x, const VectorF& x_norms, const MatrixF& centres,
+                     LabelT* labels, float* sq_dist, int threads) {
+  const Index n = x.rows(), k = centres.rows();
+  const VectorF c_norms = centres.rowwise().squaredNorm();
+  const Index blocks = (n + kDistanceBlockRows - 1) / kDistanceBlockRows;
+  parallel_for(0, blocks, threads, [&](Index b) {
+    const Index lo = b * kDistanceBlockRows, rows = std::min(kDistanceBlockRows, n - lo);
+    MatrixF dots(rows, k);
+    dots.noalias() = x.middleRows(lo, rows) * centres.transpose();
+    for (Index r = 0; r < rows; ++r) {
+      float best = std::numeric_limits<float>::infinity();
+      Index arg = 0;
+      for (Index c = 0; c < k; ++c) {
+        const float d = c_norms[c] - 2.0f * dots(r, c);
+        if (d < best) {
+          best = d;
+          arg = c;
+        }
+      }
+      labels[lo + r] = static_cast<LabelT>(arg);
+      sq_dist[lo + r] = std::max(0.0f, best + x_norms[lo + r]);
+    }
+  });
+}
+
+}  // namespace neuncut::detail

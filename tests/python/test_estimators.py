@@ -1,0 +1,283 @@
+"""The estimators' behaviour beyond scikit-learn's generic checks: parameters generated from the
+C++ tables, input conversion and the zero-copy path, errors, interrupts, history, pickling."""
+import inspect
+import os
+import pickle
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+import neuncut
+from neuncut import KMeans, NeuNcut, SpectralClustering, SpectralNet, _core
+from neuncut._params import table
+
+from conftest import blobs
+
+ESTIMATORS = {"neuncut": NeuNcut, "spectralnet": SpectralNet, "kmeans": KMeans, "ncut": SpectralClustering}
+PYTHON_ONLY = {"neuncut": ["callback", "verbose"], "spectralnet": ["callback", "verbose"], "kmeans": [], "ncut": []}
+
+
+def small_neuncut(**kw):
+    params = dict(n_clusters=3, epochs=20, hidden=(32,), threads=1, random_state=0)
+    params.update(kw)
+    return NeuNcut(**params)
+
+
+# ---- parameters: one source of truth ----------------------------------------------------
+
+@pytest.mark.parametrize("method", sorted(ESTIMATORS))
+def test_keywords_are_the_cpp_table(method):
+    rows = _core.param_table(method)
+    sig = inspect.signature(ESTIMATORS[method])
+    expected = [("random_state" if r["name"] == "seed" else r["name"]) for r in rows] + PYTHON_ONLY[method]
+    assert list(sig.parameters) == expected
+    for row in table(method):
+        assert sig.parameters[row["name"]].default == row["default"], row["name"]
+        assert row["doc"] in ESTIMATORS[method].__doc__
+
+
+@pytest.mark.parametrize("method", sorted(ESTIMATORS))
+def test_defaults_round_trip_through_the_cpp_parser(method):
+    est = ESTIMATORS[method]()
+    from neuncut._params import core_params
+
+    from neuncut._params import from_text
+
+    texts = core_params(est, method)
+    for row in _core.param_table(method):
+        assert from_text(row["type"], texts[row["name"]]) == from_text(row["type"], row["default"]), row["name"]
+
+
+def test_get_set_params_and_clone():
+    est = NeuNcut(n_clusters=4, hidden=(8, 8), random_state=7)
+    params = est.get_params()
+    assert params["n_clusters"] == 4 and params["hidden"] == (8, 8) and params["random_state"] == 7
+    est.set_params(epochs=3, learning_rate=0.01)
+    assert est.epochs == 3 and est.learning_rate == 0.01
+    other = clone(est)
+    assert other.get_params() == est.get_params()
+    assert "n_clusters=4" in repr(est)
+
+
+def test_fitted_params_match_the_model():
+    est = small_neuncut(epochs=2, gamma=40.0, scaling="center", hidden=()).fit(blobs()[0])
+    assert est._model.params()["gamma"] == "40"
+    assert est._model.params()["scaling"] == "center"
+    assert est._model.params()["hidden"] in ("", "none")  # a linear model
+
+
+# ---- fit / predict ------------------------------------------------------------------------
+
+def test_neuncut_fit_predict(data):
+    X, y = data
+    est = small_neuncut().fit(X)
+    assert est.labels_.dtype == np.int32 and est.labels_.shape == (len(X),)
+    assert neuncut.scores(y, est.labels_)["acc"] > 0.95
+    np.testing.assert_array_equal(est.predict(X), est.labels_)
+    proba = est.predict_proba(X)
+    assert proba.dtype == np.float32 and proba.shape == (len(X), 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    np.testing.assert_array_equal(proba.argmax(axis=1), est.labels_)
+    assert est.n_features_in_ == 2
+    assert len(est.history_) == 20 and est.n_iter_ == 20
+    for key in ("epoch", "loss", "trace", "penalty", "gamma", "learning_rate"):
+        assert key in est.history_[0]
+    assert est.sigma_ > 0 and est.fit_info_["train_points"] == len(X)
+
+
+def test_inputs_float64_int_dataframe_give_the_same_labels(data):
+    pd = pytest.importorskip("pandas")
+    X, _ = data
+    ref = small_neuncut(epochs=5).fit(X).labels_
+    np.testing.assert_array_equal(small_neuncut(epochs=5).fit(X.astype(np.float64)).labels_, ref)
+    np.testing.assert_array_equal(small_neuncut(epochs=5).fit(np.asfortranarray(X)).labels_, ref)
+    df = pd.DataFrame(X, columns=["a", "b"])
+    est = small_neuncut(epochs=5).fit(df)
+    np.testing.assert_array_equal(est.labels_, ref)
+    assert list(est.feature_names_in_) == ["a", "b"]
+    np.testing.assert_array_equal(est.predict(df), ref)
+    Xi = (X * 10).astype(np.int64)
+    np.testing.assert_array_equal(small_neuncut(epochs=5).fit(Xi).labels_,
+                                  small_neuncut(epochs=5).fit(Xi.astype(np.float32)).labels_)
+
+
+def test_zero_copy_path(data):
+    X, _ = data
+    assert X.dtype == np.float32 and X.flags.c_contiguous
+    # The core sees the caller's buffer itself ...
+    assert _core.data_address(X) == X.__array_interface__["data"][0]
+    # ... and the estimators hand it over unconverted.
+    est = NeuNcut()
+    assert np.shares_memory(est._check_X(X, reset=True), X)
+    assert est._check_X(X, reset=True).__array_interface__["data"][0] == X.__array_interface__["data"][0]
+    # Without the Python-side conversion the core refuses to copy silently.
+    with pytest.raises(TypeError):
+        _core.data_address(X.astype(np.float64))
+    with pytest.raises(TypeError):
+        _core.data_address(X[:, ::2])
+    assert not np.shares_memory(est._check_X(X.astype(np.float64), reset=True), X)
+
+
+def test_fit_is_deterministic(data):
+    X, _ = data
+    a, b = small_neuncut(epochs=5).fit(X), small_neuncut(epochs=5).fit(X)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    c = small_neuncut(epochs=5, random_state=np.random.RandomState(3)).fit(X)  # accepted, drawn seed
+    assert c.labels_.shape == a.labels_.shape
+
+
+def test_spectralnet_kmeans_ncut(data):
+    X, y = data
+    sn = SpectralNet(n_clusters=3, epochs=5, hidden=(32,), threads=1).fit(X)
+    assert sn.labels_.dtype == np.int32
+    np.testing.assert_array_equal(sn.predict(X), sn.labels_)
+    emb = sn.transform(X)
+    assert emb.shape == (len(X), 3) and emb.dtype == np.float32
+    assert len(sn.history_) == 5
+    km = KMeans(n_clusters=3, threads=1).fit(X)
+    assert neuncut.scores(y, km.labels_)["acc"] > 0.95
+    assert km.cluster_centers_.shape == (3, 2) and km.inertia_ >= 0
+    np.testing.assert_array_equal(km.predict(X), km.labels_)
+    sc = SpectralClustering(n_clusters=3, threads=1).fit(X)
+    assert neuncut.scores(y, sc.labels_)["acc"] > 0.95
+    assert sc.embedding_.shape == (len(X), 3) and sc.eigenvalues_[0] == pytest.approx(1, abs=1e-4)
+    assert not hasattr(sc, "predict")
+
+
+@pytest.mark.parametrize("make", [lambda: small_neuncut(epochs=3),
+                                  lambda: SpectralNet(n_clusters=3, epochs=2, hidden=(16,), threads=1),
+                                  lambda: KMeans(n_clusters=3, threads=1)])
+def test_save_load_pickle(tmp_path, data, make):
+    X, _ = data
+    est = make().fit(X)
+    path = tmp_path / "m.nnc"
+    est.save(path)
+    back = neuncut.load(path)
+    assert type(back) is type(est)
+    np.testing.assert_array_equal(back.predict(X), est.predict(X))
+    if isinstance(est, (NeuNcut, SpectralNet)):
+        assert back.get_params() == {**est.get_params(), "callback": None, "verbose": False}
+    again = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(again.predict(X), est.predict(X))
+    assert again.get_params() == est.get_params()
+
+
+# ---- errors: the CLI's messages -------------------------------------------------------------
+
+def test_error_mapping(tmp_path, data):
+    X, _ = data
+    with pytest.raises(ValueError, match=r"^k \(n_clusters\) must be >= 2, got 1$"):
+        NeuNcut(n_clusters=1).fit(X)
+    with pytest.raises(ValueError, match="scaling"):
+        NeuNcut(scaling="bogus").fit(X)
+    with pytest.raises(ValueError, match="hidden"):
+        NeuNcut(hidden="x,y").fit(X)
+    bad = X.copy()
+    bad[5, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN|nan"):
+        small_neuncut().fit(bad)
+    with pytest.raises(ValueError, match=r"k \(400\) exceeds the number of points \(300\)"):
+        NeuNcut(n_clusters=400).fit(X)
+    with pytest.raises(RuntimeError):
+        neuncut.load(tmp_path / "missing.nnc")
+    junk = tmp_path / "junk.nnc"
+    junk.write_bytes(b"not a model at all, but long enough to have a header........")
+    with pytest.raises(ValueError):
+        neuncut.load(junk)
+    km = tmp_path / "km.nnc"
+    KMeans(n_clusters=3, threads=1).fit(X).save(km)
+    with pytest.raises(ValueError, match="kmeans"):
+        _core.NeuNcutModel.load(str(km))
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        NeuNcut().predict(X)
+    with pytest.raises(ValueError, match="features"):
+        small_neuncut(epochs=2).fit(X).predict(np.ones((3, 5), np.float32))
+
+
+# ---- callbacks, progress, interrupts -------------------------------------------------------
+
+def test_callback_and_verbose(data, capsys):
+    X, _ = data
+    seen = []
+    est = small_neuncut(epochs=4, callback=seen.append, verbose=True).fit(X)
+    assert [s["epoch"] for s in seen] == [1, 2, 3, 4]
+    assert seen == est.history_
+    err = capsys.readouterr().err
+    assert "NeuNcut [" in err and "4/4" in err and "loss" in err
+
+
+def test_callback_exception_propagates_unchanged(data):
+    X, _ = data
+
+    def boom(stats):
+        if stats["epoch"] == 2:
+            raise ZeroDivisionError("from the callback")
+
+    with pytest.raises(ZeroDivisionError, match="from the callback"):
+        small_neuncut(callback=boom).fit(X)
+
+
+def test_callback_keyboard_interrupt_and_false(data):
+    X, _ = data
+    seen = []
+
+    def interrupt(stats):
+        seen.append(stats["epoch"])
+        if stats["epoch"] == 3:
+            raise KeyboardInterrupt
+
+    est = small_neuncut(callback=interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X)
+    assert seen == [1, 2, 3] and not hasattr(est, "labels_")
+    with pytest.raises(KeyboardInterrupt, match="stopped by the caller at epoch 2"):
+        small_neuncut(callback=lambda s: s["epoch"] < 2).fit(X)
+
+
+@pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals need the main thread")
+def test_sigint_stops_a_long_fit(data):
+    """A real SIGINT arriving while C++ trains (GIL released) stops it after the current epoch."""
+    X, _ = data
+    est = NeuNcut(n_clusters=3, epochs=100000, hidden=(16,), threads=1)
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    start = time.monotonic()
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            est.fit(X)
+    finally:
+        timer.cancel()
+    assert time.monotonic() - start < 30
+    assert not hasattr(est, "labels_")
+
+
+def test_fit_releases_the_gil(data):
+    """While a fit runs in another thread, this thread keeps running Python code."""
+    X, _ = data
+    stop_at = time.monotonic() + 0.6
+    outcome = []
+
+    def train():
+        try:
+            NeuNcut(n_clusters=3, epochs=100000, hidden=(64,), threads=1,
+                    callback=lambda s: time.monotonic() < stop_at).fit(X)
+        except KeyboardInterrupt as e:
+            outcome.append(str(e))
+
+    worker = threading.Thread(target=train)
+    ticks = 0
+    worker.start()
+    while worker.is_alive():
+        ticks += 1
+        time.sleep(0.001)
+    worker.join()
+    assert outcome and "stopped by the caller" in outcome[0]
+    # With the GIL held during the epochs this loop could run only between epochs.
+    assert ticks > 100

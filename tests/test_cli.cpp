@@ -1,0 +1,148 @@
+// The neuncut binary run with real flags: fit/predict/evaluate/generate, JSON summaries,
+// exit codes and messages for bad input, no partial outputs, and generated docs in sync.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "neuncut/dataset.hpp"
+#include "neuncut/metrics.hpp"
+#include "test_util.hpp"
+
+using neuncut::testing::run_cli;
+using neuncut::testing::TempDir;
+
+namespace {
+bool has_key(const std::string& json, const std::string& key) {
+  return json.find("\"" + key + "\": ") != std::string::npos;
+}
+double number(const std::string& json, const std::string& key) {
+  const auto pos = json.find("\"" + key + "\": ");
+  EXPECT_NE(pos, std::string::npos) << key;
+  return std::stod(json.substr(pos + key.size() + 4));
+}
+}  // namespace
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+#ifndef NEUNCUT_CLI_PATH
+    GTEST_SKIP() << "CLI not built";
+#endif
+    const auto r = run_cli("generate --kind blobs -n 600 --clusters 3 --noise 0.5 --seed 2 --out " + dir.file("x.npy") +
+                               " --labels-out " + dir.file("y.npy"),
+                           dir.file(""));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  TempDir dir;
+};
+
+TEST_F(Cli, FitPredictEvaluateRoundTrip) {
+  const auto fit = run_cli("fit --data " + dir.file("x.npy") + " --truth " + dir.file("y.npy") +
+                               " --k 3 --seed 0 --threads 1 --model " + dir.file("m.nnc") + " --labels-out " +
+                               dir.file("labels.npy") + " --proba-out " + dir.file("p.csv") + " --json",
+                           dir.file(""));
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  for (const char* key : {"acc", "nmi", "ari", "train_seconds", "sigma", "clusters_used", "collapse"})
+    EXPECT_TRUE(has_key(fit.out, key)) << key << " missing in " << fit.out;
+  EXPECT_GE(number(fit.out, "acc"), 0.99);
+  EXPECT_NE(fit.err.find("epoch 50/50"), std::string::npos) << "per-epoch progress expected on stderr";
+  EXPECT_NE(fit.err.find("eta"), std::string::npos);
+
+  const auto pred = run_cli("predict --model " + dir.file("m.nnc") + " --data " + dir.file("x.npy") +
+                                " --threads 1 --labels-out " + dir.file("labels2.csv") + " --json",
+                            dir.file(""));
+  ASSERT_EQ(pred.exit_code, 0) << pred.err;
+  EXPECT_EQ(neuncut::load_labels(dir.file("labels.npy")), neuncut::load_labels(dir.file("labels2.csv")));
+
+  const auto eval = run_cli("evaluate --labels " + dir.file("labels.npy") + " --truth " + dir.file("y.npy") +
+                                " --data " + dir.file("x.npy") + " --sigma 1 --json",
+                            dir.file(""));
+  ASSERT_EQ(eval.exit_code, 0) << eval.err;
+  EXPECT_NEAR(number(eval.out, "acc"), number(fit.out, "acc"), 1e-9);
+  EXPECT_TRUE(has_key(eval.out, "ncut"));
+  EXPECT_TRUE(has_key(eval.out, "nmi_arithmetic"));
+}
+
+TEST_F(Cli, QuietSilencesProgress) {
+  const auto r = run_cli("fit --data " + dir.file("x.npy") + " --k 3 --epochs 2 --quiet --json", dir.file(""));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_F(Cli, BadInputFailsWithMessageAndWritesNothing) {
+  struct Case {
+    std::string args, fragment;
+  };
+  const std::string X = " --data " + dir.file("x.npy");
+  const std::string out = " --model " + dir.file("bad.nnc") + " --labels-out " + dir.file("bad.npy");
+  const std::vector<Case> cases = {
+      {"fit" + X + " --k 1" + out, "k (n_clusters) must be >= 2"},
+      {"fit" + X + " --k 700" + out, "exceeds the number of points"},
+      {"fit" + X + " --k 3 --sigma -1" + out, "sigma must be > 0"},
+      {"fit" + X + " --k 3 --batch-size 601" + out, "batch size (601) exceeds"},
+      {"fit --data " + dir.file("missing.npy") + " --k 3" + out, "missing.npy"},
+      {"fit" + X + " --k 3 --optimizer sgd" + out, "unknown optimizer"},
+      {"fit" + X + " --k 3 --epochs ten" + out, "epochs"},
+      {"fit" + X + " --k 3 --labels-out " + dir.file("labels.txt.gz"), ".npy, .csv or .txt"},
+  };
+  for (const auto& c : cases) {
+    const auto r = run_cli(c.args, dir.file(""));
+    EXPECT_NE(r.exit_code, 0) << c.args;
+    EXPECT_NE(r.exit_code, 139) << "crash: " << c.args;
+    EXPECT_NE(r.err.find(c.fragment), std::string::npos) << c.args << "\nstderr: " << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir.file("bad.nnc"))) << c.args;
+    EXPECT_FALSE(std::filesystem::exists(dir.file("bad.npy"))) << c.args;
+  }
+  // Data with NaN, and a dimension mismatch at predict.
+  neuncut::testing::write_text(dir.file("nan.csv"), "1,2\n3,nan\n5,6\n7,8\n");
+  auto r = run_cli("fit --data " + dir.file("nan.csv") + " --k 2" + out, dir.file(""));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("NaN"), std::string::npos) << r.err;
+  ASSERT_EQ(run_cli("fit" + X + " --k 3 --epochs 1 --quiet --model " + dir.file("m.nnc"), dir.file("")).exit_code, 0);
+  neuncut::testing::write_text(dir.file("three.csv"), "1,2,3\n4,5,6\n");
+  r = run_cli("predict --model " + dir.file("m.nnc") + " --data " + dir.file("three.csv") + " --labels-out " +
+                  dir.file("bad.npy"),
+              dir.file(""));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("3 features"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("bad.npy")));
+  neuncut::testing::write_text(dir.file("junk.nnc"), "junk");
+  r = run_cli("predict --model " + dir.file("junk.nnc") + X, dir.file(""));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("not a neuncut model"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, HelpDocumentsEveryFlagWithDefaults) {
+  for (const char* sub : {"fit", "predict", "evaluate", "ncut", "kmeans", "spectralnet"}) {
+    const auto r = run_cli(std::string(sub) + " --help", dir.file(""));
+    EXPECT_EQ(r.exit_code, 0) << sub;
+    EXPECT_NE(r.out.find("--data"), std::string::npos) << sub;
+  }
+  const auto gen = run_cli("generate --help", dir.file(""));
+  EXPECT_EQ(gen.exit_code, 0);
+  EXPECT_NE(gen.out.find("--kind TEXT:{moons,circles,blobs,imbalanced-blobs}"), std::string::npos) << gen.out;
+  const auto fit = run_cli("fit --help", dir.file(""));
+  for (const char* flag : {"--k", "--train-size", "--epochs", "--sigma", "--seed", "--model", "--labels-out", "--json",
+                           "--quiet", "--gamma-factor", "--gamma-step", "--gamma-max", "--optimizer", "--threads"})
+    EXPECT_NE(fit.out.find(flag), std::string::npos) << flag;
+  EXPECT_NE(fit.out.find("--epochs INT=50"), std::string::npos) << "defaults are shown";
+}
+
+TEST_F(Cli, ParameterDocsAreGeneratedFromTheTables) {
+  const auto r = run_cli("params", dir.file(""));
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, neuncut::testing::read_text(std::string(NEUNCUT_TEST_DATA_DIR) + "/../../docs/parameters.md"))
+      << "docs/parameters.md is stale: regenerate it with `build/neuncut params > docs/parameters.md`";
+}
+
+TEST_F(Cli, FashionMnistBuiltinRunsEndToEnd) {
+  if (!std::filesystem::exists(std::string(neuncut::kFashionMnistDir) + "/t10k-labels-idx1-ubyte.gz"))
+    GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  const auto r = run_cli("fit --data fashion-mnist --k 10 --train-size 2000 --epochs 2 --hidden 64 --seed 0 --json "
+                         "--quiet --labels-out " + dir.file("fm.npy"),
+                         dir.file(""));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(number(r.out, "n"), 70000);
+  EXPECT_TRUE(has_key(r.out, "acc"));
+  EXPECT_EQ(neuncut::load_labels(dir.file("fm.npy")).size(), 70000u);
+}

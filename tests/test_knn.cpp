@@ -1,0 +1,107 @@
+#include "neuncut/knn.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "neuncut/error.hpp"
+#include "random.hpp"
+
+namespace neuncut {
+namespace {
+
+MatrixF gaussian_data(Index n, Index d, std::uint64_t seed) {
+  detail::Rng rng(seed);
+  MatrixF x(n, d);
+  for (Index i = 0; i < x.size(); ++i) x.data()[i] = float(rng.normal());
+  return x;
+}
+
+// Naive reference: all distances in double, sorted by (distance, index).
+void naive_knn(const MatrixF& x, int m, Index i, std::vector<std::pair<double, int>>& out) {
+  out.clear();
+  for (Index j = 0; j < x.rows(); ++j)
+    if (j != i) out.emplace_back((x.row(i) - x.row(j)).cast<double>().norm(), int(j));
+  std::sort(out.begin(), out.end());
+  out.resize(std::size_t(m));
+}
+
+TEST(Knn, ExactMatchesNaiveReference) {
+  // 2500 points: more than two 1024-row tiles, so off-diagonal and ragged tiles are exercised.
+  const MatrixF x = gaussian_data(2500, 12, 1);
+  const KnnGraph g = knn_exact(x, 7, 2);
+  ASSERT_EQ(g.indices.rows(), 2500);
+  ASSERT_EQ(g.indices.cols(), 7);
+  EXPECT_EQ(g.method, KnnMethod::Exact);
+  std::vector<std::pair<double, int>> ref;
+  for (Index i = 0; i < x.rows(); ++i) {
+    naive_knn(x, 7, i, ref);
+    for (int c = 0; c < 7; ++c) {
+      EXPECT_EQ(g.indices(i, c), ref[std::size_t(c)].second) << "point " << i << " rank " << c;
+      EXPECT_NEAR(g.distances(i, c), ref[std::size_t(c)].first, 1e-4 * (1 + ref[std::size_t(c)].first));
+    }
+  }
+}
+
+TEST(Knn, ExactIndependentOfThreadCountAndExcludesSelfNotDuplicates) {
+  MatrixF x = gaussian_data(1500, 5, 2);
+  x.row(10) = x.row(20);  // a duplicate pair: each is the other's nearest neighbour at distance 0
+  const KnnGraph a = knn_exact(x, 5, 1), b = knn_exact(x, 5, 2);
+  EXPECT_EQ(a.indices, b.indices);
+  EXPECT_EQ(a.distances, b.distances);
+  for (Index i = 0; i < x.rows(); ++i)
+    for (Index c = 0; c < 5; ++c) EXPECT_NE(a.indices(i, c), i);
+  EXPECT_EQ(a.indices(10, 0), 20);
+  EXPECT_EQ(a.indices(20, 0), 10);
+  EXPECT_EQ(a.distances(10, 0), 0.0f);
+}
+
+TEST(Knn, HnswRecallAgainstExact) {
+  if (!hnsw_available()) GTEST_SKIP() << "built without hnswlib";
+  // Clustered data in 16-D (harder than uniform low-D data for a graph index).
+  detail::Rng rng(3);
+  const Index n = 4000, d = 16;
+  const MatrixF centres = gaussian_data(20, d, 4) * 3.0f;
+  MatrixF x(n, d);
+  for (Index i = 0; i < n; ++i) x.row(i) = centres.row(Index(rng.below(20))) + gaussian_data(1, d, rng.split());
+  const KnnGraph exact = knn_exact(x, 10, 2);
+  KnnParams p;
+  p.n_neighbors = 10;
+  p.method = KnnMethod::Hnsw;
+  const KnnGraph approx = knn_graph(x, p);
+  EXPECT_EQ(approx.method, KnnMethod::Hnsw);
+  const double recall = knn_recall(approx, exact);
+  EXPECT_GE(recall, 0.9);
+  EXPECT_NEAR(knn_recall(exact, exact), 1.0, 1e-12);
+  for (Index i = 0; i < n; ++i) {
+    for (Index c = 0; c < 10; ++c) EXPECT_NE(approx.indices(i, c), i);
+    for (Index c = 1; c < 10; ++c) EXPECT_LE(approx.distances(i, c - 1), approx.distances(i, c));
+  }
+}
+
+TEST(Knn, AutoUsesExactForSmallData) {
+  const MatrixF x = gaussian_data(300, 3, 5);
+  KnnParams p;
+  p.n_neighbors = 4;
+  EXPECT_EQ(knn_graph(x, p).method, KnnMethod::Exact);
+  p.exact_max_points = 100;
+  EXPECT_EQ(knn_graph(x, p).method, hnsw_available() ? KnnMethod::Hnsw : KnnMethod::Exact);
+}
+
+TEST(Knn, BadInputThrows) {
+  MatrixF x = gaussian_data(20, 3, 6);
+  EXPECT_THROW(knn_exact(x, 0), InvalidArgument);
+  EXPECT_THROW(knn_exact(x, 20), InvalidArgument);
+  EXPECT_THROW(knn_exact(MatrixF(0, 3), 2), InvalidArgument);
+  x(2, 2) = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_THROW(knn_exact(x, 3), InvalidArgument);
+  EXPECT_THROW(parse_knn_method("kdtree"), InvalidArgument);
+  EXPECT_EQ(parse_knn_method(to_string(KnnMethod::Hnsw)), KnnMethod::Hnsw);
+  KnnGraph a = knn_exact(gaussian_data(20, 3, 7), 3), b = knn_exact(gaussian_data(20, 3, 7), 4);
+  EXPECT_THROW(knn_recall(a, b), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace neuncut

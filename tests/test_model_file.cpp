@@ -1,0 +1,99 @@
+// The model container: corrupted, truncated, foreign and newer files are refused with a
+// clear message; writes are atomic; old files stay readable (fixtures in tests/data).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "neuncut/dataset.hpp"
+#include "neuncut/error.hpp"
+#include "neuncut/model_file.hpp"
+#include "neuncut/neuncut.hpp"
+#include "neuncut/synthetic.hpp"
+#include "test_util.hpp"
+
+using namespace neuncut;
+
+namespace {
+std::string saved_model(const neuncut::testing::TempDir& dir) {
+  SyntheticParams sp;
+  sp.n_samples = 200;
+  const Dataset ds = make_synthetic(sp);
+  NeuNcutParams p;
+  p.n_clusters = 3;
+  p.hidden = {8};
+  p.epochs = 2;
+  p.threads = 1;
+  NeuNcut model(p);
+  model.fit(ds.features);
+  model.save(dir.file("m.nnc"));
+  return dir.file("m.nnc");
+}
+
+void expect_format_error(const std::string& path, const std::string& fragment) {
+  try {
+    NeuNcut::load(path);
+    ADD_FAILURE() << "expected FormatError containing '" << fragment << "'";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  }
+}
+}  // namespace
+
+TEST(ModelFile, RefusesTruncatedFiles) {
+  neuncut::testing::TempDir dir;
+  const std::string path = saved_model(dir);
+  const std::string bytes = neuncut::testing::read_text(path);
+  for (std::size_t keep : {std::size_t(0), std::size_t(10), std::size_t(31), bytes.size() / 2, bytes.size() - 1}) {
+    neuncut::testing::write_text(dir.file("t.nnc"), bytes.substr(0, keep));
+    EXPECT_THROW(NeuNcut::load(dir.file("t.nnc")), FormatError) << keep;
+  }
+}
+
+TEST(ModelFile, RefusesCorruptedPayload) {
+  neuncut::testing::TempDir dir;
+  std::string bytes = neuncut::testing::read_text(saved_model(dir));
+  bytes[bytes.size() / 2] ^= 0x10;
+  neuncut::testing::write_text(dir.file("c.nnc"), bytes);
+  expect_format_error(dir.file("c.nnc"), "checksum");
+}
+
+TEST(ModelFile, RefusesNewerVersionAndForeignFiles) {
+  neuncut::testing::TempDir dir;
+  const std::string path = saved_model(dir);
+  // Rewrite with a newer version and a valid checksum: the version check must be the one that fires.
+  const ModelFileContents contents = read_model_file(path);
+  std::string bytes = neuncut::testing::read_text(path);
+  const std::uint32_t newer = kModelFormatVersion + 1;
+  std::memcpy(bytes.data() + 8, &newer, 4);
+  neuncut::testing::write_text(dir.file("v.nnc"), bytes);
+  expect_format_error(dir.file("v.nnc"), "newer");
+  neuncut::testing::write_text(dir.file("x.nnc"), "this is not a model at all, just some text of enough length");
+  expect_format_error(dir.file("x.nnc"), "bad magic");
+  EXPECT_THROW(NeuNcut::load(dir.file("missing.nnc")), IoError);
+  // A valid container holding another method.
+  write_model_file(dir.file("k.nnc"), ModelMethod::KMeans, contents.payload);
+  expect_format_error(dir.file("k.nnc"), "kmeans");
+}
+
+TEST(ModelFile, FailedSaveLeavesNothingAndKeepsExistingFile) {
+  neuncut::testing::TempDir dir;
+  EXPECT_THROW(write_model_file(dir.file("no/such/dir/m.nnc"), ModelMethod::NeuNcut, {}), IoError);
+  const std::string path = saved_model(dir);
+  const std::string before = neuncut::testing::read_text(path);
+  NeuNcut unfitted;
+  EXPECT_THROW(unfitted.save(path), InvalidArgument);
+  EXPECT_EQ(neuncut::testing::read_text(path), before);
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+    EXPECT_EQ(entry.path().string().find(".tmp-"), std::string::npos) << entry.path();
+}
+
+// A model written by neuncut 0.1 (format 1) with the labels it gave; later releases must
+// keep reading it and predicting the same labels.
+TEST(ModelFile, ReadsVersion1Fixture) {
+  const std::string dir = NEUNCUT_TEST_DATA_DIR;
+  const NeuNcut model = NeuNcut::load(dir + "/neuncut_v1_blobs.nnc");
+  const MatrixF X = read_npy_matrix(dir + "/blobs_200.npy");
+  const Labels expected = read_npy_labels(dir + "/neuncut_v1_blobs_labels.npy");
+  EXPECT_EQ(model.predict(X), expected);
+}

@@ -1,0 +1,207 @@
+// NeuNcut end to end: clustering quality on synthetic sets with default settings,
+// reproducibility, save/load, chunked and permuted inference, schedules, collapse
+// detection and input validation.
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+#include "neuncut/error.hpp"
+#include "neuncut/metrics.hpp"
+#include "neuncut/neuncut.hpp"
+#include "neuncut/synthetic.hpp"
+#include "test_util.hpp"
+
+using namespace neuncut;
+
+namespace {
+Dataset blobs(Index n = 600, int clusters = 3, std::uint64_t seed = 1) {
+  SyntheticParams p;
+  p.kind = SyntheticKind::Blobs;
+  p.n_samples = n;
+  p.n_clusters = clusters;
+  p.noise = 0.5;
+  p.seed = seed;
+  return make_synthetic(p);
+}
+
+NeuNcutParams small_params(int k) {
+  NeuNcutParams p;
+  p.n_clusters = k;
+  p.hidden = {32, 32};
+  p.epochs = 20;
+  p.threads = 1;
+  return p;
+}
+}  // namespace
+
+TEST(NeuNcut, RecoversBlobsWithDefaultSettings) {
+  const Dataset ds = blobs(900, 3, 2);
+  NeuNcutParams p;
+  p.n_clusters = 3;
+  NeuNcut model(p);
+  const FitResult r = model.fit(ds.features);
+  EXPECT_TRUE(r.collapse.empty()) << r.collapse;
+  EXPECT_GE(clustering_accuracy(ds.labels, model.predict(ds.features)), 0.99);
+}
+
+// Known gap: with default settings NeuNcut finds a straight cut through both moons
+// (ACC ~0.76-0.88) instead of separating them; see docs/defaults.md. Kept, disabled, so the
+// target stays visible until the method meets it.
+TEST(NeuNcut, DISABLED_RecoversTwoMoonsWithDefaultSettings) {
+  SyntheticParams sp;
+  sp.kind = SyntheticKind::Moons;
+  sp.n_samples = 1000;
+  sp.seed = 1;
+  const Dataset ds = make_synthetic(sp);
+  NeuNcutParams p;
+  p.n_clusters = 2;
+  NeuNcut model(p);
+  model.fit(ds.features);
+  EXPECT_GE(clustering_accuracy(ds.labels, model.predict(ds.features)), 0.95);
+}
+
+TEST(NeuNcut, SameSeedSameThreadsGivesIdenticalModel) {
+  const Dataset ds = blobs(500);
+  for (int threads : {1, 2}) {
+    NeuNcutParams p = small_params(3);
+    p.threads = threads;
+    NeuNcut a(p), b(p);
+    a.fit(ds.features);
+    b.fit(ds.features);
+    const auto pa = a.network().parameters(), pb = b.network().parameters();
+    EXPECT_TRUE(std::equal(pa.begin(), pa.end(), pb.begin())) << "threads " << threads;
+    EXPECT_EQ(a.predict(ds.features), b.predict(ds.features));
+  }
+  NeuNcutParams p = small_params(3);
+  NeuNcut a(p);
+  p.seed = 7;
+  NeuNcut c(p);
+  a.fit(ds.features);
+  c.fit(ds.features);
+  EXPECT_FALSE(std::equal(a.network().parameters().begin(), a.network().parameters().end(),
+                          c.network().parameters().begin()));
+}
+
+TEST(NeuNcut, SaveLoadRoundTripPredictsIdentically) {
+  const Dataset ds = blobs(400);
+  NeuNcut model(small_params(3));
+  model.fit(ds.features);
+  neuncut::testing::TempDir dir;
+  model.save(dir.file("m.nnc"));
+  const NeuNcut loaded = NeuNcut::load(dir.file("m.nnc"));
+  EXPECT_EQ(loaded.params().n_clusters, 3);
+  EXPECT_EQ(loaded.params().hidden, model.params().hidden);
+  EXPECT_DOUBLE_EQ(loaded.sigma(), model.sigma());
+  const MatrixF pa = model.predict_proba(ds.features), pb = loaded.predict_proba(ds.features);
+  EXPECT_EQ((pa - pb).cwiseAbs().maxCoeff(), 0.0f);
+}
+
+TEST(NeuNcut, ChunkedAndPermutedInferenceAgree) {
+  const Dataset ds = blobs(500);
+  NeuNcut model(small_params(3));
+  model.fit(ds.features);
+  const Labels whole = model.predict(ds.features, 100000);
+  EXPECT_EQ(model.predict(ds.features, 7), whole);
+  const MatrixF proba = model.predict_proba(ds.features);
+  EXPECT_NEAR(proba.rowwise().sum().minCoeff(), 1.0f, 1e-5);
+  // Reversing the rows reverses the labels: each row is labelled on its own.
+  const MatrixF reversed = ds.features.colwise().reverse();
+  const Labels rev = model.predict(reversed);
+  EXPECT_TRUE(std::equal(whole.rbegin(), whole.rend(), rev.begin()));
+}
+
+TEST(NeuNcut, GammaAndLearningRateSchedulesFollowTheirDefinitions) {
+  const Dataset ds = blobs(300);
+  NeuNcutParams p = small_params(3);
+  p.epochs = 7;
+  p.gamma = 10;
+  p.gamma_factor = 2;
+  p.gamma_step = 2;
+  p.gamma_max = 50;
+  NeuNcut model(p);
+  const FitResult r = model.fit(ds.features);
+  const std::vector<double> expected_gamma = {10, 10, 20, 20, 40, 40, 50};
+  ASSERT_EQ(r.history.size(), 7u);
+  for (int e = 0; e < 7; ++e) {
+    EXPECT_DOUBLE_EQ(r.history[e].gamma, expected_gamma[e]);
+    EXPECT_NEAR(r.history[e].learning_rate, p.learning_rate * 0.5 * (1 + std::cos(M_PI * e / 7.0)), 1e-12);
+  }
+}
+
+TEST(NeuNcut, ReportsCollapseToTheTrivialSolution) {
+  // Without the penalty (gamma 0) the loss is the soft cut alone, minimized by the uniform P.
+  const Dataset ds = blobs(300);
+  NeuNcutParams p = small_params(3);
+  p.gamma = 0;
+  p.epochs = 40;
+  NeuNcut model(p);
+  const FitResult r = model.fit(ds.features);
+  EXPECT_NE(r.collapse, "");
+  EXPECT_NE(r.history.back().collapse, "");
+  EXPECT_EQ(collapse_status(10, 10, 0.9), "");
+  EXPECT_NE(collapse_status(10, 10, 0.15).find("near-uniform"), std::string::npos);
+  EXPECT_NE(collapse_status(10, 7, 0.9).find("3 of 10 clusters empty"), std::string::npos);
+}
+
+TEST(NeuNcut, CallbackCanStopTraining) {
+  const Dataset ds = blobs(300);
+  NeuNcut model(small_params(3));
+  int calls = 0;
+  EXPECT_THROW(model.fit(ds.features, [&](const EpochStats& s) { ++calls; return s.epoch < 3; }), Interrupted);
+  EXPECT_EQ(calls, 3);
+  EXPECT_FALSE(model.fitted());
+}
+
+TEST(NeuNcut, RejectsBadInputBeforeWork) {
+  const Dataset ds = blobs(100);
+  auto fit_with = [&](const MatrixF& X, NeuNcutParams p) { NeuNcut(p).fit(X); };
+  NeuNcutParams p = small_params(3);
+  EXPECT_THROW(fit_with(MatrixF(0, 2), p), InvalidArgument);
+  EXPECT_THROW(fit_with(MatrixF(5, 0), p), InvalidArgument);
+  MatrixF nan = ds.features;
+  nan(3, 1) = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_THROW(fit_with(nan, p), InvalidArgument);
+  MatrixF inf = ds.features;
+  inf(4, 0) = std::numeric_limits<float>::infinity();
+  EXPECT_THROW(fit_with(inf, p), InvalidArgument);
+  MatrixF zero_row = MatrixF::Random(50, 20);
+  zero_row.row(7).setZero();  // 20 features: rows are L2-normalized by default
+  try {
+    fit_with(zero_row, p);
+    ADD_FAILURE() << "expected InvalidArgument";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("row 7"), std::string::npos) << e.what();
+  }
+  NeuNcutParams bad = p;
+  bad.n_clusters = 1;
+  EXPECT_THROW(fit_with(ds.features, bad), InvalidArgument);
+  bad = p;
+  bad.n_clusters = 101;
+  EXPECT_THROW(fit_with(ds.features, bad), InvalidArgument);
+  bad = p;
+  bad.sigma = -1;
+  EXPECT_THROW(fit_with(ds.features, bad), InvalidArgument);
+  bad = p;
+  bad.batch_size = 101;
+  EXPECT_THROW(fit_with(ds.features, bad), InvalidArgument);
+  bad = p;
+  bad.optimizer = "sgd";
+  EXPECT_THROW(fit_with(ds.features, bad), InvalidArgument);
+
+  NeuNcut model(p);
+  EXPECT_THROW(model.predict(ds.features), InvalidArgument);  // not fitted
+  model.fit(ds.features);
+  EXPECT_THROW(model.predict(MatrixF::Random(5, 3)), InvalidArgument);  // 3 features, trained on 2
+}
+
+TEST(NeuNcut, ParameterTableRoundTripsEveryField) {
+  NeuNcutParams p;
+  p.hidden = {7, 3};
+  p.gamma = 12.5;
+  p.seed = 99;
+  p.optimizer = "adamw";
+  NeuNcutParams q;
+  for (const auto& info : neuncut_param_table()) info.set(q, info.get(p));
+  for (const auto& info : neuncut_param_table()) EXPECT_EQ(info.get(q), info.get(p)) << info.name;
+  EXPECT_THROW(neuncut_param_table().front().set(q, "ten"), InvalidArgument);
+}

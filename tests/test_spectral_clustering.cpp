@@ -1,0 +1,169 @@
+#include "neuncut/spectral_clustering.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "neuncut/error.hpp"
+#include "neuncut/metrics.hpp"
+#include "neuncut/synthetic.hpp"
+
+namespace neuncut {
+namespace {
+
+Dataset synthetic(SyntheticKind kind, Index n, int clusters, double noise, std::uint64_t seed) {
+  SyntheticParams p;
+  p.kind = kind;
+  p.n_samples = n;
+  p.n_clusters = clusters;
+  p.noise = noise;
+  p.seed = seed;
+  return make_synthetic(p);
+}
+
+TEST(SpectralClustering, LanczosEigenpairsHaveSmallResiduals) {
+  const Dataset d = synthetic(SyntheticKind::Blobs, 1500, 4, 1.5, 1);
+  const SparseMatrixF w = knn_affinity(knn_exact(d.features, 10));
+  SpectralClusteringParams p;
+  p.normalize = false;
+  p.n_clusters = 4;
+  const SpectralEigenResult eig = normalized_affinity_eigenvectors(w, p);
+  ASSERT_TRUE(eig.converged) << eig.solver_status;
+  ASSERT_EQ(eig.eigenvalues.size(), 4);
+  ASSERT_EQ(eig.eigenvectors.cols(), 4);
+  const Eigen::SparseMatrix<double> a = normalized_affinity(w).cast<double>();
+  const MatrixD u = eig.eigenvectors.cast<double>();
+  for (Index j = 0; j < 4; ++j) {
+    const VectorD uj = u.col(j);
+    const double residual = (a * uj - eig.eigenvalues[j] * uj).norm();
+    EXPECT_LT(residual, 1e-5) << "eigenpair " << j;
+    EXPECT_NEAR(uj.norm(), 1.0, 1e-5);
+    if (j > 0) {
+      EXPECT_LE(eig.eigenvalues[j], eig.eigenvalues[j - 1]);
+    }
+  }
+  EXPECT_NEAR(eig.eigenvalues[0], 1.0, 1e-6);  // connected graph: top eigenvalue exactly 1
+  EXPECT_LT((u.transpose() * u - MatrixD::Identity(4, 4)).cwiseAbs().maxCoeff(), 1e-5);
+}
+
+TEST(SpectralClustering, RecoversBlobs) {
+  const Dataset d = synthetic(SyntheticKind::Blobs, 900, 3, 0.5, 2);
+  SpectralClusteringParams p;
+  p.normalize = false;
+  p.n_clusters = 3;
+  const SpectralClusteringResult r = fit_spectral_clustering(d.features, p);
+  ASSERT_TRUE(r.converged) << r.message;
+  EXPECT_GE(clustering_accuracy(d.labels, r.labels), 0.99);
+  EXPECT_EQ(r.embedding.rows(), 900);
+  EXPECT_GT(r.total_seconds, 0.0);
+}
+
+TEST(SpectralClustering, RecoversConcentricCirclesAndMoons) {
+  for (SyntheticKind kind : {SyntheticKind::Circles, SyntheticKind::Moons}) {
+    const Dataset d = synthetic(kind, 1000, 2, 0.05, 3);
+    for (AffinityKind affinity : {AffinityKind::SelfTuning, AffinityKind::Connectivity}) {
+      SpectralClusteringParams p;
+  p.normalize = false;
+      p.n_clusters = 2;
+      p.affinity = affinity;
+      const SpectralClusteringResult r = fit_spectral_clustering(d.features, p);
+      ASSERT_TRUE(r.converged) << r.message;
+      EXPECT_GE(clustering_accuracy(d.labels, r.labels), 0.99)
+          << to_string(kind) << " with " << to_string(affinity);
+    }
+  }
+}
+
+TEST(SpectralClustering, DisconnectedGraphIsReported) {
+  // Three far blobs with few neighbours: three components, reported, still clustered.
+  SyntheticParams sp;
+  sp.n_samples = 600;
+  sp.n_clusters = 3;
+  sp.noise = 0.1;
+  sp.center_box = 50;
+  sp.seed = 4;
+  const Dataset d = make_synthetic(sp);
+  SpectralClusteringParams p;
+  p.normalize = false;
+  p.n_clusters = 3;
+  p.n_neighbors = 5;
+  const SpectralClusteringResult r = fit_spectral_clustering(d.features, p);
+  EXPECT_EQ(r.n_components, 3);
+  EXPECT_NE(r.message.find("connected components"), std::string::npos);
+  ASSERT_TRUE(r.converged) << r.message;
+  EXPECT_GE(clustering_accuracy(d.labels, r.labels), 0.99);
+}
+
+TEST(SpectralClustering, NotConvergedLeavesNoLabels) {
+  const Dataset d = synthetic(SyntheticKind::Blobs, 2000, 8, 3.0, 5);
+  SpectralClusteringParams p;
+  p.normalize = false;
+  p.n_clusters = 8;
+  p.eigen_max_restarts = 1;
+  p.ncv = 9;
+  p.eigen_tol = 1e-12;
+  const SpectralClusteringResult r = fit_spectral_clustering(d.features, p);
+  EXPECT_FALSE(r.converged);
+  EXPECT_EQ(r.solver_status, "NotConverging");
+  EXPECT_TRUE(r.labels.empty());
+  EXPECT_NE(r.message.find("did not converge"), std::string::npos);
+}
+
+TEST(SpectralClustering, DeterministicPerSeedAndThreadCount) {
+  const Dataset d = synthetic(SyntheticKind::Blobs, 1200, 5, 2.5, 6);
+  SpectralClusteringParams p;
+  p.normalize = false;
+  p.n_clusters = 5;
+  p.seed = 9;
+  p.threads = 1;
+  const SpectralClusteringResult a = fit_spectral_clustering(d.features, p);
+  p.threads = 2;
+  const SpectralClusteringResult b = fit_spectral_clustering(d.features, p);
+  const SpectralClusteringResult c = fit_spectral_clustering(d.features, p);
+  EXPECT_EQ(b.labels, c.labels);
+  EXPECT_EQ(b.eigenvalues, c.eigenvalues);
+  EXPECT_EQ(a.labels, b.labels);
+}
+
+TEST(SpectralClustering, PrecomputedAffinity) {
+  const Dataset d = synthetic(SyntheticKind::Circles, 600, 2, 0.03, 7);
+  SpectralClusteringParams p;
+  p.normalize = false;
+  p.n_clusters = 2;
+  const SparseMatrixF w = knn_affinity(knn_exact(d.features, 10));
+  const SpectralClusteringResult r = fit_spectral_clustering(w, p);
+  ASSERT_TRUE(r.converged);
+  EXPECT_GE(clustering_accuracy(d.labels, r.labels), 0.99);
+  SparseMatrixF asym = w;
+  asym.coeffRef(0, w.outerIndexPtr()[0] == w.outerIndexPtr()[1] ? 1 : SparseMatrixF::InnerIterator(w, 0).col()) += 1;
+  EXPECT_THROW(fit_spectral_clustering(asym, p), InvalidArgument);
+}
+
+TEST(SpectralClustering, BadInputThrows) {
+  const Dataset d = synthetic(SyntheticKind::Blobs, 50, 2, 1.0, 8);
+  SpectralClusteringParams p;
+  p.normalize = false;
+  p.n_clusters = 1;
+  EXPECT_THROW(fit_spectral_clustering(d.features, p), InvalidArgument);
+  p.n_clusters = 50;
+  EXPECT_THROW(fit_spectral_clustering(d.features, p), InvalidArgument);
+  p.n_clusters = 2;
+  p.n_neighbors = 50;
+  EXPECT_THROW(fit_spectral_clustering(d.features, p), InvalidArgument);
+  p.n_neighbors = 5;
+  p.ncv = 2;
+  EXPECT_THROW(fit_spectral_clustering(d.features, p), InvalidArgument);
+  p.ncv = 0;
+  p.eigen_tol = 0;
+  EXPECT_THROW(fit_spectral_clustering(d.features, p), InvalidArgument);
+  p.eigen_tol = 1e-7;
+  MatrixF bad = d.features;
+  bad(4, 0) = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_THROW(fit_spectral_clustering(bad, p), InvalidArgument);
+  EXPECT_THROW(fit_spectral_clustering(MatrixF(0, 2), p), InvalidArgument);
+  EXPECT_THROW(parse_embedding_normalization("none"), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace neuncut

@@ -1,0 +1,63 @@
+// Helpers shared by the test files: temporary directories and running the CLI.
+#pragma once
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace neuncut::testing {
+
+/// A fresh temporary directory removed at scope exit.
+class TempDir {
+ public:
+  TempDir() {
+    std::string templ = (std::filesystem::temp_directory_path() / "neuncut-test-XXXXXX").string();
+    path_ = ::mkdtemp(templ.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline void write_text(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+/// Result of running a command: exit code and the combined stdout.
+struct CommandResult {
+  int exit_code;
+  std::string out;  ///< stdout
+  std::string err;  ///< stderr
+};
+
+/// Runs `args` with the neuncut CLI (shell-quoted by the caller where needed).
+inline CommandResult run_cli(const std::string& args, const std::string& workdir) {
+#ifdef NEUNCUT_CLI_PATH
+  const std::string out = workdir + "/.stdout", err = workdir + "/.stderr";
+  const std::string cmd = std::string(NEUNCUT_CLI_PATH) + " " + args + " >" + out + " 2>" + err + " </dev/null";
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_text(out), read_text(err)};
+#else
+  (void)args;
+  (void)workdir;
+  return {-1, "", "CLI not built"};
+#endif
+}
+
+}  // namespace neuncut::testing
