@@ -1,5 +1,7 @@
 // neuncut fit: train NeuNcut, label every row, save the model, report metrics.
+#include <algorithm>
 #include <iostream>
+#include <vector>
 
 #include "common.hpp"
 #include "neuncut/error.hpp"
@@ -7,6 +9,21 @@
 #include "progress.hpp"
 
 namespace neuncut::cli {
+
+namespace {
+// Median wall time of one epoch: robust to a slow first epoch (page faults, thread start-up)
+// and to a noisy neighbour, so benchmarks can divide it by the steps per epoch.
+double median_epoch_seconds(const std::vector<EpochStats>& history) {
+  std::vector<double> t;
+  double previous = 0;
+  for (const EpochStats& s : history) {
+    t.push_back(s.elapsed_seconds - previous);
+    previous = s.elapsed_seconds;
+  }
+  std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
+  return t[t.size() / 2];
+}
+}  // namespace
 
 namespace {
 struct FitOptions {
@@ -81,8 +98,11 @@ void register_fit(CLI::App& app) {
     if (collapse.empty()) summary.null("collapse");
     else summary.add("collapse", collapse);
     if (!ds.labels.empty()) add_scores(summary, ds.labels, labels);
+    summary.add("threads", fit.threads);
+    summary.add("load_seconds", load_s);
     summary.add("train_seconds", fit.train_seconds);
     summary.add("seconds_per_epoch", fit.train_seconds / double(fit.history.size()));
+    summary.add("seconds_per_epoch_median", median_epoch_seconds(fit.history));
     summary.add("predict_seconds", predict_s);
     summary.add("total_seconds", seconds_since(start));
     if (!opts->model_out.empty()) summary.add("model", opts->model_out);

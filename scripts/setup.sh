@@ -17,7 +17,9 @@ build_pkgs=(
   python3-pytest python3-matplotlib python3-pandas python3-sklearn python3-scipy
   dataset-fashion-mnist                     # real benchmark data
 )
-peer_pkgs=(python3-torch)
+# OpenBLAS: without it libblas.so.3 is the reference BLAS (about 5 GFLOP/s) and every numpy,
+# scikit-learn and PyTorch peer would be measured 30x slower than its best configuration.
+peer_pkgs=(python3-torch libopenblas0-pthread)
 
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--with-peers" ]] && want+=("${peer_pkgs[@]}")

@@ -1,5 +1,6 @@
 #include "neuncut/neuncut.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -23,7 +24,7 @@ const std::vector<ParamInfo<NeuNcutParams>>& neuncut_param_table() {
 
 void validate(const NeuNcutParams& p) {
   NEUNCUT_REQUIRE(p.n_clusters >= 2, InvalidArgument, "k (n_clusters) must be >= 2, got ", p.n_clusters);
-  NEUNCUT_REQUIRE(p.epochs >= 1, InvalidArgument, "epochs must be >= 1, got ", p.epochs);
+  NEUNCUT_REQUIRE(p.epochs >= 0, InvalidArgument, "epochs must be >= 1, or 0 for automatic; got ", p.epochs);
   NEUNCUT_REQUIRE(p.batch_size >= 0, InvalidArgument, "batch_size must be >= 0 (0: automatic), got ", p.batch_size);
   NEUNCUT_REQUIRE(p.batch_size != 1, InvalidArgument, "batch_size 1 has no pairs to cut; use >= 2");
   NEUNCUT_REQUIRE(p.train_size >= 0, InvalidArgument, "train_size must be >= 0 (0: all points), got ", p.train_size);
@@ -72,6 +73,13 @@ bool resolve_normalize(const std::string& normalize, Index dim) {
   return dim > 10;
 }
 
+int resolve_epochs(int epochs, Index steps_per_epoch) {
+  if (epochs > 0) return epochs;
+  constexpr Index kMinEpochs = 50, kMinSteps = 500;
+  const Index steps = std::max<Index>(1, steps_per_epoch);
+  return int(std::max(kMinEpochs, (kMinSteps + steps - 1) / steps));
+}
+
 std::string collapse_status(int k, int clusters_used, double mean_max_probability) {
   const double uniform = 1.0 / k;
   if (mean_max_probability < uniform + 0.1 * (1.0 - uniform))
@@ -83,9 +91,9 @@ std::string collapse_status(int k, int clusters_used, double mean_max_probabilit
 
 namespace {
 
-double learning_rate_at(const NeuNcutParams& p, int epoch) {
+double learning_rate_at(const NeuNcutParams& p, int epoch, int epochs) {
   if (p.lr_schedule == "constant") return p.learning_rate;
-  return p.learning_rate * 0.5 * (1.0 + std::cos(M_PI * double(epoch) / double(p.epochs)));
+  return p.learning_rate * 0.5 * (1.0 + std::cos(M_PI * double(epoch) / double(epochs)));
 }
 
 double gamma_at(const NeuNcutParams& p, int epoch) {
@@ -146,6 +154,7 @@ FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCall
 
   FitResult result;
   result.train_points = n;
+  result.threads = threads;
   result.l2_normalized = pre.l2_normalize();
   result.batch_size = m;
   result.sigma_estimated = params_.sigma <= 0;
@@ -174,20 +183,21 @@ FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCall
   AffinityParams affinity_params;  // self-tuning weights, average symmetrization
   // Everything the step touches is allocated once, here.
   const Index steps_per_epoch = n / m;  // the remainder is dropped; it is drawn in other epochs
+  const int epochs = resolve_epochs(params_.epochs, steps_per_epoch);
   MatrixF batch(m, data.cols()), W, P, grad_p;
   VectorF degree;
   MlpWorkspace ws;
-  std::vector<float> gradient(static_cast<std::size_t>(mlp.num_parameters()));
+  AlignedFloats gradient(static_cast<std::size_t>(mlp.num_parameters()));
   std::vector<Index> counts(static_cast<std::size_t>(k));
   std::vector<Index> order(static_cast<std::size_t>(n));
 
   const auto start = Clock::now();
-  for (int epoch = 0; epoch < params_.epochs; ++epoch) {
+  for (int epoch = 0; epoch < epochs; ++epoch) {
     EpochStats st;
     st.epoch = epoch + 1;
-    st.epochs = params_.epochs;
+    st.epochs = epochs;
     st.gamma = gamma_at(params_, epoch);
-    st.learning_rate = learning_rate_at(params_, epoch);
+    st.learning_rate = learning_rate_at(params_, epoch, epochs);
     std::fill(counts.begin(), counts.end(), 0);
     double max_prob_sum = 0;
     order = rng.permutation(n);
@@ -222,7 +232,7 @@ FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCall
     st.largest_cluster_fraction = double(*std::max_element(counts.begin(), counts.end())) / (steps * double(m));
     st.collapse = collapse_status(int(k), st.clusters_used, st.mean_max_probability);
     st.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    st.eta_seconds = st.elapsed_seconds / double(epoch + 1) * double(params_.epochs - epoch - 1);
+    st.eta_seconds = st.elapsed_seconds / double(epoch + 1) * double(epochs - epoch - 1);
     NEUNCUT_REQUIRE(std::isfinite(st.loss), Error, "training diverged at epoch ", epoch + 1,
                     " (non-finite loss); lower the learning rate or check sigma");
     result.history.push_back(st);

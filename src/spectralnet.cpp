@@ -133,7 +133,7 @@ SpectralNetFitResult SpectralNet::fit(const Eigen::Ref<const MatrixF>& data, con
   mlp_ = Mlp(widths);
   mlp_.initialize(rng.split());
   Adam adam(mlp_.num_parameters(), AdamParams{});
-  std::vector<float> gradient(std::size_t(mlp_.num_parameters()));
+  AlignedFloats gradient(std::size_t(mlp_.num_parameters()));
   MlpWorkspace ws;
   AffinityParams ap;
   ap.kind = p.affinity;

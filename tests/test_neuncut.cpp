@@ -205,3 +205,11 @@ TEST(NeuNcut, ParameterTableRoundTripsEveryField) {
   for (const auto& info : neuncut_param_table()) EXPECT_EQ(info.get(q), info.get(p)) << info.name;
   EXPECT_THROW(neuncut_param_table().front().set(q, "ten"), InvalidArgument);
 }
+
+TEST(NeuNcut, AutomaticEpochsGiveAtLeast500StepsAndAtLeast50Epochs) {
+  EXPECT_EQ(resolve_epochs(7, 1), 7);     // given: used as is
+  EXPECT_EQ(resolve_epochs(0, 20), 50);   // Fashion-MNIST: 20,000 / 1000 = 20 steps per epoch
+  EXPECT_EQ(resolve_epochs(0, 1), 500);   // data within one batch
+  EXPECT_EQ(resolve_epochs(0, 3), 167);   // rounded up: 501 steps
+  EXPECT_EQ(resolve_epochs(0, 100), 50);
+}

@@ -68,7 +68,7 @@ class Mlp {
  private:
   std::vector<Index> widths_;
   std::vector<Index> offsets_;  // start of W_l in params_; b_l follows W_l
-  std::vector<float> params_;
+  AlignedFloats params_;
 };
 
 }  // namespace neuncut

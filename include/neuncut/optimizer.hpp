@@ -40,7 +40,7 @@ class Adam {
 
  private:
   AdamParams params_;
-  std::vector<float> m_, v_;
+  AlignedFloats m_, v_;
   std::int64_t t_ = 0;
 };
 

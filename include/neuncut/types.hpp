@@ -30,6 +30,12 @@ using MatrixViewF = Eigen::Map<const MatrixF>;
 /// Sparse row-major float matrix (kNN affinities, graphs).
 using SparseMatrixF = Eigen::SparseMatrix<float, Eigen::RowMajor>;
 
+/// Flat float storage aligned like Eigen's own matrices (parameters, gradients, optimizer
+/// moments). Eigen views over it then take the same vectorized code path on every run; with
+/// malloc's weaker alignment the split between peeled and vectorized iterations, and so the
+/// rounding, would depend on where the heap placed the buffer.
+using AlignedFloats = std::vector<float, Eigen::aligned_allocator<float>>;
+
 /// Hard cluster assignment of N points, values in [0, k).
 using Labels = std::vector<std::int32_t>;
 

@@ -64,7 +64,7 @@ def test_python_model_predicted_by_cli(cli, tmp_path, npy):
 
 
 @pytest.mark.parametrize("flags, params", [(["--k", 1], dict(n_clusters=1)),
-                                           (["--k", 3, "--epochs", 0], dict(n_clusters=3, epochs=0)),
+                                           (["--k", 3, "--epochs", -1], dict(n_clusters=3, epochs=-1)),
                                            (["--k", 3, "--scaling", "bogus"], dict(n_clusters=3, scaling="bogus"))])
 def test_same_error_message_as_the_cli(cli, npy, flags, params):
     X, data = npy
