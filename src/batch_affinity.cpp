@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include "neuncut/error.hpp"
 #include "parallel.hpp"
@@ -14,21 +16,39 @@ void gaussian_batch_affinity(const Eigen::Ref<const MatrixF>& batch, float sigma
   const Index m = batch.rows();
   W.resize(m, m);
   degree.resize(m);
-  {
-    detail::ThreadCountScope scope(threads);
-    W.noalias() = batch * batch.transpose();  // Gram matrix: the one GEMM of the affinity
-  }
+  // The Gram matrix X X^T is symmetric: compute only its lower block triangle, as independent
+  // single-threaded GEMMs of kBlock x kBlock tiles spread over the threads. That halves the
+  // step's largest GEMM (2 m^2 d -> about m^2 d FLOPs) and, because each tile is one GEMM on
+  // one thread whatever the thread count, the result is the same at any thread count.
+  constexpr Index kBlock = 256;
+  const Index blocks = (m + kBlock - 1) / kBlock;
+  std::vector<std::pair<Index, Index>> tiles;  // (row block, column block), column <= row
+  for (Index bi = 0; bi < blocks; ++bi)
+    for (Index bj = 0; bj <= bi; ++bj) tiles.emplace_back(bi, bj);
+  detail::parallel_for(0, Index(tiles.size()), threads, [&](Index t) {
+    const Index r0 = tiles[t].first * kBlock, c0 = tiles[t].second * kBlock;
+    const Index rows = std::min(kBlock, m - r0), cols = std::min(kBlock, m - c0);
+    // Inside an OpenMP region Eigen's GEMM runs on the calling thread only.
+    W.block(r0, c0, rows, cols).noalias() = batch.middleRows(r0, rows) * batch.middleRows(c0, cols).transpose();
+  });
   const VectorF sq = batch.rowwise().squaredNorm();
   const float neg_inv_two_s2 = -1.0f / (2.0f * sigma * sigma);
-  // Fused: distance from the Gram matrix, exp, and the degree, in one pass over W.
+  // Distance from the Gram matrix and exp on the lower triangle (j <= i). Rows are handed
+  // out in pairs (i, m-1-i) so every thread gets the same amount of the triangle.
+  const auto kernel_row = [&](Index i) {
+    auto g = W.row(i).head(i + 1).array();  // Eigen's vectorized exp: scalar std::exp was 3x slower
+    g = ((sq.head(i + 1).transpose().array() + sq[i] - 2.0f * g).max(0.0f) * neg_inv_two_s2).exp();
+  };
+  detail::parallel_for(0, (m + 1) / 2, threads, [&](Index i) {
+    kernel_row(i);
+    if (m - 1 - i != i) kernel_row(m - 1 - i);
+  });
+  // Mirror to the upper triangle and sum each row in index order (a fixed summation order).
   detail::parallel_for(0, m, threads, [&](Index i) {
     float* row = W.row(i).data();
+    for (Index j = i + 1; j < m; ++j) row[j] = W(j, i);
     float sum = 0.0f;
-    for (Index j = 0; j < m; ++j) {
-      const float dist2 = std::max(sq[i] + sq[j] - 2.0f * row[j], 0.0f);
-      row[j] = std::exp(dist2 * neg_inv_two_s2);
-      sum += row[j];
-    }
+    for (Index j = 0; j < m; ++j) sum += row[j];
     degree[i] = sum;
   });
 }

@@ -216,7 +216,7 @@ FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCall
       tally(P, counts, max_prob_sum);
       softmax_backward(P, grad_p);
       mlp.backward(batch, ws, grad_p, gradient);
-      adam.step(mlp.parameters(), gradient, st.learning_rate);
+      adam.step(mlp.parameters(), gradient, st.learning_rate, threads);
       st.loss += terms.loss;
       st.trace += terms.trace;
       st.penalty += terms.penalty;

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "neuncut/error.hpp"
+#include "parallel.hpp"
 
 namespace neuncut {
 
@@ -10,7 +11,7 @@ Adam::Adam(Index num_parameters, AdamParams params)
     : params_(params), m_(static_cast<std::size_t>(num_parameters), 0.0f),
       v_(static_cast<std::size_t>(num_parameters), 0.0f) {}
 
-void Adam::step(std::span<float> parameters, std::span<const float> gradient, double lr) {
+void Adam::step(std::span<float> parameters, std::span<const float> gradient, double lr, int threads) {
   assert(parameters.size() == m_.size() && gradient.size() == m_.size());
   ++t_;
   const double bc1 = 1.0 - std::pow(params_.beta1, double(t_));
@@ -24,15 +25,18 @@ void Adam::step(std::span<float> parameters, std::span<const float> gradient, do
   const float* g = gradient.data();
   float* m = m_.data();
   float* v = v_.data();
-  const std::size_t n = m_.size();
-  // Element-wise and memory-bound: one vectorizable pass, no threads needed at this size.
-  for (std::size_t i = 0; i < n; ++i) {
-    const float gi = l2 ? g[i] + wd * p[i] : g[i];
-    p[i] *= decay;
-    m[i] = b1 * m[i] + (1.0f - b1) * gi;
-    v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
-    p[i] -= step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + eps);
-  }
+  // Element-wise and memory-bound (4 arrays of 670k floats for the reference net): split in
+  // one contiguous block per thread. Each element's update is independent, so the result does
+  // not depend on the thread count.
+  detail::parallel_blocks(Index(m_.size()), threads, [&](Index lo, Index hi) {
+    for (Index i = lo; i < hi; ++i) {
+      const float gi = l2 ? g[i] + wd * p[i] : g[i];
+      p[i] *= decay;
+      m[i] = b1 * m[i] + (1.0f - b1) * gi;
+      v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
+      p[i] -= step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + eps);
+    }
+  });
 }
 
 WeightDecayMode parse_weight_decay_mode(const std::string& name) {

@@ -182,6 +182,28 @@ TEST(BatchAffinity, MatchesDirectGaussianKernel) {
   }
 }
 
+TEST(BatchAffinity, BlockedSymmetricPathMatchesDirectKernelAtAnyThreadCount) {
+  // 600 rows span several 256-row tiles, including a ragged last one.
+  detail::Rng rng(5);
+  MatrixF X(600, 17);
+  for (Index i = 0; i < X.size(); ++i) X.data()[i] = float(rng.normal());
+  MatrixF W1, W2;
+  VectorF d1, d2;
+  gaussian_batch_affinity(X, 4.0f, W1, d1, 1);
+  gaussian_batch_affinity(X, 4.0f, W2, d2, 2);
+  EXPECT_TRUE(W1 == W2);
+  EXPECT_TRUE(d1 == d2);
+  double worst = 0;
+  for (Index i = 0; i < 600; i += 7)
+    for (Index j = 0; j < 600; ++j) {
+      const double expected = std::exp(-(X.row(i) - X.row(j)).cast<double>().squaredNorm() / (2 * 16.0));
+      worst = std::max(worst, std::abs(W1(i, j) - expected));
+      ASSERT_EQ(W1(i, j), W1(j, i));
+    }
+  EXPECT_LT(worst, 1e-5);
+  EXPECT_NEAR(d1[599], W1.row(599).cast<double>().sum(), 1e-3);
+}
+
 TEST(BatchAffinity, SigmaEstimateIsMedianNeighbourDistanceAndScales) {
   // Points on a line at spacing 1: the distance to the 2nd neighbour is 1 for all points
   // except the two ends (2); the median is 1.

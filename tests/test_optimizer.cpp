@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
 #include "neuncut/error.hpp"
 #include "neuncut/optimizer.hpp"
@@ -66,6 +67,19 @@ TEST(Adam, MatchesReferenceLoopOnManyParameters) {
     }
   }
   for (int i = 0; i < n; ++i) EXPECT_NEAR(p[i], rp[i], 1e-5) << i;
+}
+
+TEST(Adam, ThreadedStepEqualsSerialStep) {
+  const int n = 10007;
+  Adam serial(n, AdamParams{}), threaded(n, AdamParams{});
+  std::vector<float> p1(n), p2(n), g(n);
+  for (int i = 0; i < n; ++i) p1[i] = p2[i] = std::cos(float(i));
+  for (int t = 1; t <= 3; ++t) {
+    for (int i = 0; i < n; ++i) g[i] = std::sin(float(i * t));
+    serial.step(p1, g, 1e-3, 1);
+    threaded.step(p2, g, 1e-3, 2);
+  }
+  EXPECT_EQ(p1, p2);
 }
 
 TEST(Adam, ParsesOptimizerNames) {

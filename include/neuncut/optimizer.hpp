@@ -31,8 +31,9 @@ class Adam {
   Adam(Index num_parameters, AdamParams params);
 
   /// One update of `parameters` from `gradient` (same length) with learning rate lr.
-  /// The gradient buffer is not modified.
-  void step(std::span<float> parameters, std::span<const float> gradient, double lr);
+  /// The gradient buffer is not modified. Runs on `threads` threads (<= 0: all cores); every
+  /// element is updated independently, so the result is the same at any thread count.
+  void step(std::span<float> parameters, std::span<const float> gradient, double lr, int threads = 1);
 
   /// Number of steps taken.
   std::int64_t steps() const { return t_; }
