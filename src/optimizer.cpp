@@ -28,7 +28,8 @@ void Adam::step(std::span<float> parameters, std::span<const float> gradient, do
   // Element-wise and memory-bound (4 arrays of 670k floats for the reference net): split in
   // one contiguous block per thread. Each element's update is independent, so the result does
   // not depend on the thread count.
-  detail::parallel_blocks(Index(m_.size()), threads, [&](Index lo, Index hi) {
+  // Captured by value: scalars held by reference would block vectorization.
+  detail::parallel_blocks(Index(m_.size()), threads, [=](Index lo, Index hi) {
     for (Index i = lo; i < hi; ++i) {
       const float gi = l2 ? g[i] + wd * p[i] : g[i];
       p[i] *= decay;

@@ -1,0 +1,361 @@
+#!/usr/bin/python3
+"""Writes the benchmark report (Markdown) and the scaling plot (PNG) from result files of
+bench/run.py. Every number comes from the results; nothing is typed in by hand.
+
+  bench/report.py bench/results/latest.json --out docs/benchmarks.md --img docs/img/scaling.png
+
+Several result files may be given (e.g. one run of step,infer,e2e and one of scaling): a
+section is taken from the last file that has it, and every file's command and context are shown."""
+import argparse
+import json
+import os
+import sys
+
+SECTION_ORDER = ("step", "infer", "e2e", "scaling")
+
+
+# ---------------------------------------------------------------- formatting
+def num(x, digits=3):
+    if x is None:
+        return "–"
+    if abs(x) >= 10 ** digits:
+        return f"{x:,.0f}"
+    return f"{x:.{digits}g}"
+
+
+def fixed(x, places):
+    return "–" if x is None else f"{x:.{places}f}"
+
+
+def spread(s, scale=1.0, digits=3):
+    if not s or s.get("min") is None:
+        return "–"
+    if s["n"] == 1:
+        return "1 run"
+    return f"{num(s['min'] * scale, digits)}–{num(s['max'] * scale, digits)}"
+
+
+def med(s, scale=1.0):
+    return None if not s or s.get("median") is None else s["median"] * scale
+
+
+def plural(n, word, many=None):
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+def mb(x):
+    return "–" if x is None else f"{x:,.0f}"
+
+
+def table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def impl_name(impl):
+    return {"neuncut": "neuncut", "torch": "PyTorch"}.get(impl, impl)
+
+
+# ---------------------------------------------------------------- context
+def context_table(res):
+    c = res.get("context", {})
+    cpu, v, b = c.get("cpu", {}), c.get("versions", {}), c.get("build", {})
+    blas = [p for p in v.get("threadpools", []) if p.get("internal_api") == "openblas"]
+    blas_s = ", ".join(f"OpenBLAS {p.get('version')} ({p.get('threading_layer')}; detected kernels "
+                       f"{p.get('architecture')})" for p in blas) or "–"
+    coretype = res.get("settings", {}).get("coretype")
+    env = c.get("env", {})
+    flags = [b.get("CMAKE_CXX_FLAGS", ""), b.get(f"CMAKE_CXX_FLAGS_{b.get('CMAKE_BUILD_TYPE', '').upper()}", "")]
+    compiler = os.path.basename(b.get("CMAKE_CXX_COMPILER", "") or "–")
+    options = ", ".join(f"{k}={val}" for k, val in sorted(b.items()) if k.startswith("NEUNCUT_")) or "–"
+    rows = [
+        ("CPU", f"{cpu.get('model')} (vendor {cpu.get('vendor')}, family {cpu.get('family')}, model "
+                f"{cpu.get('model_number')}, {cpu.get('mhz')} MHz, cache {cpu.get('cache')})"),
+        ("SIMD flags", " ".join(cpu.get("simd_flags", [])) or "–"),
+        ("Cores", f"{c.get('cores_usable')} usable of {c.get('cores_online')} online; cgroup cpu.max "
+                  f"{c.get('cgroup_cpu_max') or '–'}"),
+        ("Memory", f"{num((c.get('memory_total_mb') or 0) / 1024)} GiB; "
+                   f"cgroup memory.max {c.get('cgroup_memory_max') or '–'}"),
+        ("OS", f"{c.get('os')}, Linux {c.get('kernel')}, host {c.get('host')}"),
+        ("Load average (1, 5, 15 min)",
+         f"at start {c.get('load_average_at_start')}, at end {res.get('load_average_at_end')}"),
+        ("neuncut", f"{c.get('neuncut_version')}, commit {str(c.get('git_commit'))[:12]}"
+                    f"{' with uncommitted changes' if c.get('git_dirty') else ''}"),
+        ("Build", f"{b.get('CMAKE_BUILD_TYPE') or '–'}, {compiler}, "
+                  f"flags `{' '.join(f for f in flags if f).strip() or '(none)'}`; options {options}"),
+        ("Python peers", f"{c.get('python_peers')}: Python {v.get('python')}, numpy {v.get('numpy')}, scipy "
+                         f"{v.get('scipy')}, scikit-learn {v.get('sklearn')}, torch {v.get('torch')}"),
+        ("BLAS of the peers", f"{blas_s}; runs set OPENBLAS_CORETYPE={coretype or '(unset)'}"),
+        ("Environment of the driver",
+         ", ".join(f"`{k}={val}`" for k, val in env.items()) or "no BLAS/OpenMP variables set"),
+    ]
+    return table(("", ""), rows)
+
+
+# ---------------------------------------------------------------- sections
+def section_failed(name, sec):
+    return f"The `{name}` section failed: {sec['error']}\n" if "error" in sec else ""
+
+
+def render_step(sec):
+    c, fl = sec["config"], sec["flops"]
+    lines = [
+        f"One NeuNcut training step: batch affinity (Gaussian, sigma {c['sigma']}), MLP "
+        f"{c['data']['d']}-{'-'.join(map(str, c['hidden']))}-{c['k']} forward and backward, the Ncut loss and "
+        f"its gradient, an Adam update. Batch m = {c['batch_size']}, data: "
+        f"{c['data'].get('description') or c['data']['name']}, "
+        f"{plural(c['epochs'], 'epoch')} per run; seconds per step = the epoch loop's time / steps (the first epoch "
+        f"included, for both). {plural(c['reps'], 'repetition')}, the configurations alternating within each. PyTorch: "
+        f"`torch.set_num_threads(t)`, `set_flush_denormal(True)`, `OPENBLAS_NUM_THREADS=t`, "
+        f"`OPENBLAS_CORETYPE={c['torch_env'].get('OPENBLAS_CORETYPE')}`.",
+        "",
+    ]
+    rows = []
+    for r in sec["summary"]:
+        s = r["seconds_per_step"]
+        extra = ""
+        if r.get("step_seconds_median_of_steps"):
+            extra = f" (median single step {num(r['step_seconds_median_of_steps'] * 1e3)} ms)"
+        rows.append((impl_name(r["impl"]), r["threads"], num(med(s, 1e3)) + extra, spread(s, 1e3), num(r["gflops"]),
+                     f"{r['runs_ok']}/{r['runs']}"))
+    lines += [table(("program", "threads", "median ms/step", "min–max ms", "GFLOP/s", "runs ok"), rows), ""]
+    rows = [(r["neuncut_threads"], r["torch_threads"], fixed(r["ratio_of_medians"], 3),
+             fixed(r["median_paired_ratio"], 3)) for r in sec["ratios"]]
+    lines += ["neuncut time / PyTorch time per step (below 1: neuncut is faster):", "",
+              table(("neuncut threads", "PyTorch threads", "ratio of medians", "median of per-repetition ratios"),
+                    rows),
+              ""]
+    p = fl["parts"]
+    lines += [f"GFLOP/s = {num(fl['total'] / 1e9, 4)} GFLOP per step / median time. The count: "
+              f"{fl['formula']}; "
+              + ", ".join(f"{k} {num(v / 1e9, 4)}" for k, v in p.items())
+              + f" GFLOP (the affinity is {num(fl['affinity_symmetric'] / 1e9, 4)} GFLOP if its symmetry is "
+                "used); exp, softmax, ReLU and Adam are not counted.", ""]
+    return lines
+
+
+def render_infer(sec):
+    c = sec["config"]
+    timing = {r["timing"] for r in sec["summary"] if r.get("timing")}
+    lines = [
+        f"Labelling {c['data'].get('description') or c['data']['name']} with a trained network "
+        f"({c['data']['d']}-{'-'.join(map(str, c['hidden']))}-{c['k']}) in chunks of {c['chunk_rows']:,} rows: "
+        "normalization, forward, argmax; loading and writing excluded. neuncut: `neuncut predict`'s "
+        "`predict_seconds`; PyTorch: the same loop timed in-process. "
+        f"{plural(c['reps'], 'repetition')}, alternating.",
+        "",
+    ]
+    if any("wall" in t for t in timing):
+        lines += ["Note: some runs were timed by the process wall clock (the program reported no predict time).", ""]
+    rows = [(impl_name(r["impl"]), r["threads"], num(med(r["rows_per_second"])), spread(r["rows_per_second"]),
+             num(med(r["predict_seconds"])), f"{r['runs_ok']}/{r['runs']}") for r in sec["summary"]]
+    lines += [table(("program", "threads", "median rows/s", "min–max rows/s", "median seconds", "runs ok"), rows), ""]
+    rows = [(r["threads"], fixed(r["throughput_ratio_of_medians"], 3), fixed(r["median_paired_ratio"], 3))
+            for r in sec["ratios"]]
+    lines += ["neuncut rows/s / PyTorch rows/s (above 1: neuncut is faster):", "",
+              table(("threads", "ratio of medians", "median of per-repetition ratios"), rows), ""]
+    return lines
+
+
+def render_e2e(sec):
+    c = sec["config"]
+    lines = [
+        f"{c['data'].get('description') or c['data']['name']}; seed {c['seed']}, every method with its "
+        "defaults; NeuNcut "
+        f"trains on {c['train_size']:,} rows (epochs: {c['epochs']}) and labels all; the PyTorch NeuNcut uses "
+        f"the sigma and epochs of neuncut's run in the same repetition. neuncut and scikit-learn: "
+        f"{c['threads']} threads; PyTorch: {c['torch_threads']}. {plural(c['reps'], 'repetition')} per method. ACC "
+        "(Hungarian matching), NMI (geometric normalization) and ARI are computed by the benchmark from "
+        "each method's labels. Wall: the whole process (start-up and data loading included); compute: the "
+        "method's own timing (see below).",
+        "",
+    ]
+    rows = []
+    for r in sec["summary"]:
+        if r["runs_ok"] == 0:
+            rows.append((r["label"], "–", "–", "–", "–", "–", "–", "–",
+                         f"0/{r['runs']}: {'; '.join(r['failures'])}"))
+            continue
+        rows.append((r["label"], fixed(med(r["acc"]), 4), fixed(med(r["nmi"]), 4), fixed(med(r["ari"]), 4),
+                     num(med(r["wall_seconds"])), num(med(r["compute_seconds"])), fixed(r.get("wall_vs_neuncut"), 2),
+                     mb(med(r["peak_rss_mb"])), f"{r['runs_ok']}/{r['runs']}"))
+    lines += [table(("method", "ACC", "NMI", "ARI", "wall s", "compute s", "wall / neuncut NeuNcut", "peak RSS MB",
+                     "runs ok"), rows), ""]
+    covers = [f"{r['label']}: {r['compute_covers']}" for r in sec["summary"] if r.get("compute_covers")]
+    if covers:
+        lines += ["Compute time covers: " + "; ".join(covers) + ".", ""]
+    agree = [r for r in sec["summary"] if "self_reported_agrees" in r]
+    if agree:
+        ok = [r["label"] for r in agree if r["self_reported_agrees"]]
+        bad = [r["label"] for r in agree if not r["self_reported_agrees"]]
+        lines += [("The scores neuncut prints itself agree with the benchmark's (to 2e-4) for " + ", ".join(ok) + "."
+                   if ok else "") + (f" They DISAGREE for {', '.join(bad)}." if bad else ""), ""]
+    return lines
+
+
+def render_scaling(sec, img_rel):
+    c = sec["config"]
+    methods = c["methods"]
+    labels = {r["method"]: r["label"] for r in sec["summary"]}
+    lines = [
+        f"Time and peak resident memory as N grows. Data: {c['data']}. NeuNcut trains on "
+        f"min(N, {c['train_size']:,}) rows and labels all N. Threads: {c['threads']}. Limits per run: "
+        f"{num(c['timeout_s'])} s and {num((c['mem_cap_mb'] or 0) / 1024)} GiB resident; a method that fails "
+        "at some N is not run at larger N. Peak memory: the larger of the kernel's maximum RSS of the "
+        "process and its process tree's RSS sampled every 0.25 s.",
+        "",
+    ]
+    sizes = sorted({r["n"] for r in sec["summary"]})
+    by = {(r["method"], r["n"]): r for r in sec["summary"]}
+    rows = []
+    for n in sizes:
+        row = [f"{n:,}"]
+        for m in methods:
+            r = by.get((m, n))
+            if r is None:
+                row.append("not run")
+            elif r["status"] == "ok":
+                row.append(f"{num(med(r['wall_seconds']))} s, {mb(med(r['peak_rss_mb']))} MB, "
+                           f"ACC {fixed(med(r['acc']), 3)}")
+            elif r["status"] == "skipped":
+                row.append("not run (infeasible at smaller N)")
+            else:
+                row.append(f"**infeasible** ({r['status']}): {r.get('message') or ''}")
+        rows.append(row)
+    lines += [table(["N"] + [labels.get(m, m) for m in methods], rows), ""]
+    if img_rel:
+        lines += [f"![time and peak memory against N]({img_rel})", ""]
+    return lines
+
+
+def plot_scaling(sec, img):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    c = sec["config"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for m in c["methods"]:
+        rows = sorted((r for r in sec["summary"] if r["method"] == m), key=lambda r: r["n"])
+        if not rows:
+            continue
+        label = rows[0]["label"]
+        ok = [r for r in rows if r["status"] == "ok"]
+        bad = [r for r in rows if r["status"] not in ("ok", "skipped")]
+        for ax, key in zip(axes, ("wall_seconds", "peak_rss_mb")):
+            line, = ax.plot([r["n"] for r in ok], [med(r[key]) for r in ok], "o-", label=label)
+            for r in bad:  # where it stopped being feasible
+                y = c["timeout_s"] if key == "wall_seconds" else (c["mem_cap_mb"] or 0)
+                if r["status"] == "memory" and key == "wall_seconds" and ok:
+                    y = med(ok[-1][key])
+                ax.plot([r["n"]], [y], "x", color=line.get_color(), markersize=10, markeredgewidth=2)
+                ax.annotate(r["status"], (r["n"], y), textcoords="offset points", xytext=(4, 4), fontsize=8,
+                            color=line.get_color())
+    axes[0].axhline(c["timeout_s"], color="grey", lw=0.8, ls="--")
+    if c.get("mem_cap_mb"):
+        axes[1].axhline(c["mem_cap_mb"], color="grey", lw=0.8, ls="--")
+    for ax, title, ylabel in zip(axes, ("Wall time (dashed: time limit)", "Peak resident memory (dashed: cap)"),
+                                 ("seconds", "MB")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("N (points clustered)")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title, fontsize=10)
+        ax.grid(True, which="both", alpha=0.3)
+    sizes = sorted({r["n"] for r in sec["summary"]})
+    for ax in axes:
+        ax.set_xticks(sizes)
+        ax.set_xticklabels([f"{n // 1000}k" if n % 1000 == 0 else str(n) for n in sizes], fontsize=8)
+        ax.minorticks_off()
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(img)), exist_ok=True)
+    tmp = img + ".tmp.png"
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    os.replace(tmp, img)
+
+
+# ---------------------------------------------------------------- the report
+def load(paths):
+    out = []
+    for p in paths:
+        try:
+            with open(p) as f:
+                res = json.load(f)
+        except (OSError, json.JSONDecodeError) as e:
+            raise SystemExit(f"bench/report.py: cannot read {p}: {e}")
+        if res.get("schema_version") != 1 or "sections" not in res:
+            raise SystemExit(f"bench/report.py: {p} is not a bench/run.py result (schema_version 1)")
+        out.append((p, res))
+    return out
+
+
+def write_report(paths, md, img):
+    files = load(paths)
+    chosen = {}
+    for i, (p, res) in enumerate(files):
+        for name, sec in res["sections"].items():
+            chosen[name] = (i, sec)
+    if not chosen:
+        raise SystemExit("bench/report.py: the result files hold no sections")
+    md_dir = os.path.dirname(os.path.abspath(md))
+    lines = ["# Benchmarks", "",
+             "Generated by `bench/report.py` from the results of `bench/run.py`; every number below comes "
+             "from the result file(s) named here. Do not edit by hand: rerun the command(s).", ""]
+    for i, (p, res) in enumerate(files):
+        used = [n for n in SECTION_ORDER if n in chosen and chosen[n][0] == i]
+        if not used:
+            continue
+        lines += [f"## Run {i + 1}: {', '.join(used)}", "",
+                  f"Results: `{os.path.relpath(os.path.abspath(p), md_dir)}`; started {res.get('started_utc')}, "
+                  f"took {num((res.get('duration_seconds') or 0) / 60)} min"
+                  + (" (interrupted)" if res.get("interrupted") else "") + ". Command (from the repository root):",
+                  "", "```sh", res.get("command", "?"), "```", "", context_table(res), ""]
+    titles = dict(step="Training step: neuncut vs PyTorch", infer="Inference throughput: neuncut vs PyTorch",
+                  e2e="Fashion-MNIST end to end", scaling="Scaling with N")
+    for name in SECTION_ORDER:
+        if name not in chosen:
+            continue
+        i, sec = chosen[name]
+        lines += [f"## {titles[name]} (`{name}`, run {i + 1})", ""]
+        if "error" in sec:
+            lines += [section_failed(name, sec), ""]
+            continue
+        lines += [f"Section time {num(sec.get('seconds'))} s; load average before {sec.get('load_average_before')}, "
+                  f"after {sec.get('load_average_after')}.", ""]
+        if name == "step":
+            lines += render_step(sec)
+        elif name == "infer":
+            lines += render_infer(sec)
+        elif name == "e2e":
+            lines += render_e2e(sec)
+        else:
+            img_rel = None
+            if any(r["status"] == "ok" for r in sec["summary"]):
+                plot_scaling(sec, img)
+                img_rel = os.path.relpath(os.path.abspath(img), md_dir)
+            lines += render_scaling(sec, img_rel)
+    os.makedirs(md_dir, exist_ok=True)
+    tmp = md + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("\n".join(lines).rstrip() + "\n")
+    os.replace(tmp, md)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="bench/report.py", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("results", nargs="+", help="result files of bench/run.py (later files override sections)")
+    ap.add_argument("--out", default="docs/benchmarks.md", help="Markdown report (default docs/benchmarks.md)")
+    ap.add_argument("--img", default=None, help="scaling plot PNG (default: img/scaling.png beside the report)")
+    a = ap.parse_args(argv)
+    img = a.img or os.path.join(os.path.dirname(os.path.abspath(a.out)), "img", "scaling.png")
+    write_report(a.results, a.out, img)
+    print(f"wrote {a.out}" + (f" and {img}" if os.path.exists(img) else ""), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
