@@ -30,7 +30,7 @@ struct FitOptions {
   DataOptions data;
   OutputOptions output;
   std::string model_out, labels_out, proba_out;
-  Index chunk_rows = 8192;
+  Index chunk_rows = 2048;
 };
 }  // namespace
 
@@ -41,7 +41,7 @@ void register_fit(CLI::App& app) {
   sub->add_option("--model", opts->model_out, "where to save the trained model (.nnc); none: not saved");
   sub->add_option("--labels-out", opts->labels_out, "write the labels of all rows (.npy int32 or .csv)");
   sub->add_option("--proba-out", opts->proba_out, "write the soft memberships N x k (.npy float32 or .csv)");
-  sub->add_option("--chunk-rows", opts->chunk_rows, "rows per inference chunk (bounds memory)")->default_val(8192);
+  sub->add_option("--chunk-rows", opts->chunk_rows, "rows per inference chunk (bounds memory)")->default_val(2048);
   opts->output.add_to(sub);
   auto flags = std::make_shared<ParamFlags<NeuNcutParams>>(sub, neuncut_param_table(), "NeuNcut parameters");
 

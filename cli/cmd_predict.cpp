@@ -1,8 +1,13 @@
-// neuncut predict: label (and optionally score) rows with a saved model.
+// neuncut predict: label rows with any saved model (NeuNcut, SpectralNet, k-means: the method
+// tag in the file decides), and with NeuNcut models also write soft memberships.
+#include <functional>
+
 #include "common.hpp"
 #include "neuncut/error.hpp"
+#include "neuncut/kmeans.hpp"
 #include "neuncut/model_file.hpp"
 #include "neuncut/neuncut.hpp"
+#include "neuncut/spectralnet.hpp"
 
 namespace neuncut::cli {
 
@@ -11,41 +16,65 @@ struct PredictOptions {
   DataOptions data;
   OutputOptions output;
   std::string model, labels_out, proba_out;
-  Index chunk_rows = 8192;
+  Index chunk_rows = 2048;
   int threads = 0;
 };
 }  // namespace
 
 void register_predict(CLI::App& app) {
-  auto* sub = app.add_subcommand("predict", "label rows with a saved NeuNcut model");
+  auto* sub = app.add_subcommand("predict", "label rows with a saved model (NeuNcut, SpectralNet or k-means)");
   auto opts = std::make_shared<PredictOptions>();
-  sub->add_option("--model", opts->model, "model file written by fit")->required();
+  sub->add_option("--model", opts->model, "model file written by fit, spectralnet or kmeans")->required();
   opts->data.add_to(sub);
   sub->add_option("--labels-out", opts->labels_out, "write labels (.npy int32 or .csv)");
-  sub->add_option("--proba-out", opts->proba_out, "write soft memberships N x k (.npy float32 or .csv)");
-  sub->add_option("--chunk-rows", opts->chunk_rows, "rows per inference chunk (bounds memory)")->default_val(8192);
+  sub->add_option("--proba-out", opts->proba_out, "write soft memberships N x k (.npy float32 or .csv; NeuNcut models)");
+  sub->add_option("--chunk-rows", opts->chunk_rows, "rows per inference chunk (bounds memory)")->default_val(2048);
   sub->add_option("--threads", opts->threads, "threads (0: all cores)")->default_val(0);
   opts->output.add_to(sub);
 
   sub->callback([opts] {
     const auto start = std::chrono::steady_clock::now();
-    NeuNcut model = NeuNcut::load(opts->model);
-    model.set_threads(opts->threads);
-    const NeuNcutParams& params = model.params();
+    // Everything is read and checked before any work: the model (its method from the tag),
+    // then the data, then the dimensions.
+    const ModelMethod method = read_model_file(opts->model).method;
+    NEUNCUT_REQUIRE(opts->proba_out.empty() || method == ModelMethod::NeuNcut, InvalidArgument,
+                    "--proba-out needs a NeuNcut model; '", opts->model, "' holds a ", to_string(method), " model");
+    Index input_dim = 0, k = 0;
+    std::function<Labels(const Dataset&)> label;
+    std::function<MatrixF(const Dataset&)> memberships;
+    if (method == ModelMethod::NeuNcut) {
+      auto model = std::make_shared<NeuNcut>(NeuNcut::load(opts->model));
+      model->set_threads(opts->threads);
+      input_dim = model->input_dim();
+      k = model->params().n_clusters;
+      label = [model, opts](const Dataset& ds) { return model->predict(ds.features, opts->chunk_rows); };
+      memberships = [model, opts](const Dataset& ds) { return model->predict_proba(ds.features, opts->chunk_rows); };
+    } else if (method == ModelMethod::SpectralNet) {
+      auto model = std::make_shared<SpectralNet>(SpectralNet::load(opts->model));
+      model->set_threads(opts->threads);
+      input_dim = model->network().input_dim();
+      k = model->params().n_clusters;
+      label = [model, opts](const Dataset& ds) { return model->predict(ds.features, opts->chunk_rows); };
+    } else {
+      auto model = std::make_shared<KMeansModel>(KMeansModel::load(opts->model));
+      input_dim = model->dim();
+      k = model->k();
+      label = [model, opts](const Dataset& ds) { return model->predict(ds.features, opts->threads); };
+    }
     const Dataset ds = opts->data.load();
-    NEUNCUT_REQUIRE(ds.features.cols() == model.input_dim(), InvalidArgument, "data has ", ds.features.cols(),
-                    " features but the model '", opts->model, "' was trained on ", model.input_dim());
+    NEUNCUT_REQUIRE(ds.features.cols() == input_dim, InvalidArgument, "data has ", ds.features.cols(),
+                    " features but the model '", opts->model, "' was trained on ", input_dim);
     const auto t0 = std::chrono::steady_clock::now();
-    const Labels labels = model.predict(ds.features, opts->chunk_rows);
+    const Labels labels = label(ds);
     const double predict_s = seconds_since(t0);
     MatrixF proba;
-    if (!opts->proba_out.empty()) proba = model.predict_proba(ds.features, opts->chunk_rows);
+    if (!opts->proba_out.empty()) proba = memberships(ds);
     if (!opts->labels_out.empty()) write_labels(opts->labels_out, labels);
     if (!opts->proba_out.empty()) write_matrix(opts->proba_out, proba);
 
     JsonObject summary;
-    summary.add("method", "neuncut").add("model", opts->model).add("data", ds.name);
-    summary.add("n", long(ds.features.rows())).add("k", params.n_clusters);
+    summary.add("method", to_string(method)).add("model", opts->model).add("data", ds.name);
+    summary.add("n", long(ds.features.rows())).add("k", long(k));
     summary.add("clusters_used", count_clusters(labels));
     if (!ds.labels.empty()) add_scores(summary, ds.labels, labels);
     summary.add("predict_seconds", predict_s);

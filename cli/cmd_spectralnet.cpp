@@ -1,5 +1,5 @@
 // neuncut spectralnet: SpectralNet baseline (MLP + orthonormalization layer + k-means);
-// labels every row, optionally saves the model (predict works on it like on NeuNcut models).
+// labels every row, optionally saves the model (`neuncut predict` labels new rows with it).
 #include "common.hpp"
 #include "neuncut/error.hpp"
 #include "neuncut/spectralnet.hpp"

@@ -269,32 +269,31 @@ MatrixF NeuNcut::predict_proba(const Eigen::Ref<const MatrixF>& data, Index chun
   validate_data(data, "input data");
   const int threads = detail::resolve_threads(params_.threads);
   detail::FlushDenormalsScope flush(threads);
-  detail::ThreadCountScope scope(threads);
+  // Whole chunks are spread over the threads, each computed by one thread with
+  // single-threaded GEMMs: no synchronization inside a chunk, so throughput scales with the
+  // threads (a threaded GEMM per chunk reached about 60% of 2x on 2 cores), every row's result
+  // is the same at any thread count, and memory stays at threads x chunk_rows rows.
+  detail::ThreadCountScope single(1);
   MatrixF out(data.rows(), mlp_.output_dim());
-  MatrixF chunk;
-  for (Index lo = 0; lo < data.rows(); lo += chunk_rows) {
-    const Index rows = std::min(chunk_rows, data.rows() - lo);
-    chunk = data.middleRows(lo, rows);
+  const Index chunks = (data.rows() + chunk_rows - 1) / chunk_rows;
+  detail::parallel_for(0, chunks, threads, [&](Index c) {
+    const Index lo = c * chunk_rows, rows = std::min(chunk_rows, data.rows() - lo);
+    MatrixF chunk = data.middleRows(lo, rows);
     preprocessor_.transform_in_place(chunk, lo);
     MatrixF P = mlp_.predict_logits(chunk);
     softmax_rows(P);
     out.middleRows(lo, rows) = P;
-  }
+  });
   return out;
 }
 
 Labels NeuNcut::predict(const Eigen::Ref<const MatrixF>& data, Index chunk_rows) const {
-  NEUNCUT_REQUIRE(fitted(), InvalidArgument, "the model is not fitted; call fit() or load a model first");
-  NEUNCUT_REQUIRE(chunk_rows >= 1, InvalidArgument, "chunk_rows must be >= 1, got ", chunk_rows);
+  const MatrixF P = predict_proba(data, chunk_rows);  // N x k: small next to the data itself
   Labels labels(static_cast<std::size_t>(data.rows()));
-  for (Index lo = 0; lo < data.rows(); lo += chunk_rows) {
-    const Index rows = std::min(chunk_rows, data.rows() - lo);
-    const MatrixF P = predict_proba(data.middleRows(lo, rows), rows);
-    for (Index i = 0; i < rows; ++i) {
-      Index j;
-      P.row(i).maxCoeff(&j);
-      labels[lo + i] = static_cast<std::int32_t>(j);
-    }
+  for (Index i = 0; i < P.rows(); ++i) {
+    Index j;
+    P.row(i).maxCoeff(&j);
+    labels[i] = static_cast<std::int32_t>(j);
   }
   return labels;
 }
