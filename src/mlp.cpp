@@ -65,8 +65,11 @@ void Mlp::forward(const Eigen::Ref<const MatrixF>& input, MlpWorkspace& ws) cons
       out.noalias() = input * weight(l);
     else
       out.noalias() = ws.activations[l - 1] * weight(l);
-    out.rowwise() += bias(l).transpose();
-    if (l + 1 < num_layers()) out = out.cwiseMax(0.0f);
+    // Bias and ReLU in one pass over the activations (the same operations as two passes).
+    if (l + 1 < num_layers())
+      out = (out.rowwise() + bias(l).transpose()).cwiseMax(0.0f);
+    else
+      out.rowwise() += bias(l).transpose();
   }
 }
 
