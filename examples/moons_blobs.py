@@ -34,8 +34,7 @@ def main(out):
     # Blobs: five Gaussian clusters; NeuNcut with its default recipe and k-means beside it.
     X, y = make_blobs(n_samples=2000, centers=5, cluster_std=1.0, center_box=(-10, 10), random_state=3)
     X = X.astype(np.float32)
-    blobs = NeuNcut(n_clusters=5, hidden=(64,), epochs=60, batch_size=500, normalize="none", scaling="standardize",
-                    random_state=0).fit(X)
+    blobs = NeuNcut(n_clusters=5, random_state=0).fit(X)  # defaults: 2-D data is standardized, not L2-normalized
     print("blobs  NeuNcut", {k: round(v, 3) for k, v in neuncut.scores(y, blobs.labels_).items()})
     plot.scatter(X, blobs.labels_, model=blobs, title="NeuNcut on five blobs", path=out / "blobs_regions.png")
     plot.confusion_matrix(y, blobs.labels_, path=out / "blobs_confusion.png")
