@@ -23,14 +23,12 @@ double median_epoch_seconds(const std::vector<EpochStats>& history) {
   std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
   return t[t.size() / 2];
 }
-}  // namespace
 
-namespace {
 struct FitOptions {
   DataOptions data;
   OutputOptions output;
   std::string model_out, labels_out, proba_out;
-  Index chunk_rows = 2048;
+  Index chunk_rows = NeuNcut::kDefaultChunkRows;
 };
 }  // namespace
 
@@ -41,7 +39,7 @@ void register_fit(CLI::App& app) {
   sub->add_option("--model", opts->model_out, "where to save the trained model (.nnc); none: not saved");
   sub->add_option("--labels-out", opts->labels_out, "write the labels of all rows (.npy int32 or .csv)");
   sub->add_option("--proba-out", opts->proba_out, "write the soft memberships N x k (.npy float32 or .csv)");
-  sub->add_option("--chunk-rows", opts->chunk_rows, "rows per inference chunk (bounds memory)")->default_val(2048);
+  sub->add_option("--chunk-rows", opts->chunk_rows, "rows per inference chunk (bounds memory)")->default_val(NeuNcut::kDefaultChunkRows);
   opts->output.add_to(sub);
   auto flags = std::make_shared<ParamFlags<NeuNcutParams>>(sub, neuncut_param_table(), "NeuNcut parameters");
 

@@ -16,7 +16,7 @@ struct PredictOptions {
   DataOptions data;
   OutputOptions output;
   std::string model, labels_out, proba_out;
-  Index chunk_rows = 2048;
+  Index chunk_rows = NeuNcut::kDefaultChunkRows;
   int threads = 0;
 };
 }  // namespace
@@ -28,7 +28,7 @@ void register_predict(CLI::App& app) {
   opts->data.add_to(sub);
   sub->add_option("--labels-out", opts->labels_out, "write labels (.npy int32 or .csv)");
   sub->add_option("--proba-out", opts->proba_out, "write soft memberships N x k (.npy float32 or .csv; NeuNcut models)");
-  sub->add_option("--chunk-rows", opts->chunk_rows, "rows per inference chunk (bounds memory)")->default_val(2048);
+  sub->add_option("--chunk-rows", opts->chunk_rows, "rows per inference chunk (bounds memory)")->default_val(NeuNcut::kDefaultChunkRows);
   sub->add_option("--threads", opts->threads, "threads (0: all cores)")->default_val(0);
   opts->output.add_to(sub);
 

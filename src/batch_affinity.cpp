@@ -25,10 +25,12 @@ void gaussian_batch_affinity(const Eigen::Ref<const MatrixF>& batch, float sigma
   std::vector<std::pair<Index, Index>> tiles;  // (row block, column block), column <= row
   for (Index bi = 0; bi < blocks; ++bi)
     for (Index bj = 0; bj <= bi; ++bj) tiles.emplace_back(bi, bj);
+  // Inside an OpenMP region Eigen's GEMM runs on the calling thread only; at one thread the
+  // loop runs outside any region, so Eigen's own thread count is pinned to 1 as well.
+  detail::ThreadCountScope single(1);
   detail::parallel_for(0, Index(tiles.size()), threads, [&](Index t) {
     const Index r0 = tiles[t].first * kBlock, c0 = tiles[t].second * kBlock;
     const Index rows = std::min(kBlock, m - r0), cols = std::min(kBlock, m - c0);
-    // Inside an OpenMP region Eigen's GEMM runs on the calling thread only.
     W.block(r0, c0, rows, cols).noalias() = batch.middleRows(r0, rows) * batch.middleRows(c0, cols).transpose();
   });
   const VectorF sq = batch.rowwise().squaredNorm();

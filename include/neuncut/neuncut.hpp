@@ -136,13 +136,18 @@ class NeuNcut {
   /// returns false.
   FitResult fit(const Eigen::Ref<const MatrixF>& data, const ProgressCallback& progress = {});
 
+  /// Rows per inference chunk unless the caller says otherwise: small enough that a chunk's
+  /// activations stay in cache, large enough for full-speed GEMMs.
+  static constexpr Index kDefaultChunkRows = 2048;
+
   /// Soft memberships P (N x k) of any number of rows, computed in chunks of `chunk_rows`
   /// rows, whole chunks spread over the threads (working memory: threads x chunk_rows rows;
-  /// each row's result is the same for any chunking order and thread count). Throws InvalidArgument when not fitted, on a
-  /// feature-count mismatch, NaN/Inf, or rows that cannot be normalized.
-  MatrixF predict_proba(const Eigen::Ref<const MatrixF>& data, Index chunk_rows = 2048) const;
+  /// each row's result is the same for any chunking order and thread count). Throws
+  /// InvalidArgument when not fitted, on a feature-count mismatch, NaN/Inf, or rows that
+  /// cannot be normalized.
+  MatrixF predict_proba(const Eigen::Ref<const MatrixF>& data, Index chunk_rows = kDefaultChunkRows) const;
   /// Hard labels argmax_j P_ij (ties go to the lower index), chunked likewise.
-  Labels predict(const Eigen::Ref<const MatrixF>& data, Index chunk_rows = 2048) const;
+  Labels predict(const Eigen::Ref<const MatrixF>& data, Index chunk_rows = kDefaultChunkRows) const;
 
   /// Saves the model (parameters, preprocessing, sigma, weights) atomically.
   void save(const std::string& path) const;

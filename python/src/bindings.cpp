@@ -273,11 +273,11 @@ PYBIND11_MODULE(_core, m) {
                labels = self.predict(X, chunk_rows);
              }
              return to_numpy(labels);
-           }, py::arg("X").noconvert(), py::arg("chunk_rows") = 2048)
+           }, py::arg("X").noconvert(), py::arg("chunk_rows") = NeuNcut::kDefaultChunkRows)
       .def("predict_proba", [](const NeuNcut& self, const DataRef& X, Index chunk_rows) {
              py::gil_scoped_release release;
              return self.predict_proba(X, chunk_rows);
-           }, py::arg("X").noconvert(), py::arg("chunk_rows") = 2048)
+           }, py::arg("X").noconvert(), py::arg("chunk_rows") = NeuNcut::kDefaultChunkRows)
       .def("save", &NeuNcut::save, py::arg("path"), py::call_guard<py::gil_scoped_release>())
       .def_static("load", &NeuNcut::load, py::arg("path"), py::call_guard<py::gil_scoped_release>())
       .def("params", [](const NeuNcut& self) { return params_to_dict(neuncut_param_table(), self.params()); })
