@@ -98,6 +98,8 @@ void register_fit(CLI::App& app) {
     if (!ds.labels.empty()) add_scores(summary, ds.labels, labels);
     summary.add("threads", fit.threads);
     summary.add("load_seconds", load_s);
+    summary.add("init", params.init).add("init_seconds", fit.init_seconds);
+    if (params.init == "spectral") summary.add("init_agreement", fit.init_agreement);
     summary.add("train_seconds", fit.train_seconds);
     summary.add("seconds_per_epoch", fit.train_seconds / double(fit.history.size()));
     summary.add("seconds_per_epoch_median", median_epoch_seconds(fit.history));

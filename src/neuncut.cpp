@@ -11,6 +11,7 @@
 #include "neuncut/model_file.hpp"
 #include "neuncut/ncut_loss.hpp"
 #include "neuncut/optimizer.hpp"
+#include "neuncut/spectral_init.hpp"
 #include "parallel.hpp"
 #include "random.hpp"
 
@@ -48,6 +49,10 @@ void validate(const NeuNcutParams& p) {
                   p.affinity_neighbors);
   NEUNCUT_REQUIRE(p.bias_init == "auto" || p.bias_init == "zero" || p.bias_init == "uniform", InvalidArgument,
                   "unknown bias_init '", p.bias_init, "' (expected auto, zero or uniform)");
+  NEUNCUT_REQUIRE(p.init == "spectral" || p.init == "random", InvalidArgument, "unknown init '", p.init,
+                  "' (expected spectral or random)");
+  NEUNCUT_REQUIRE(p.lr_warmup >= 0, InvalidArgument, "lr_warmup must be >= 0, got ", p.lr_warmup);
+  NEUNCUT_REQUIRE(p.init_steps >= 1, InvalidArgument, "init_steps must be >= 1, got ", p.init_steps);
   parse_weight_decay_mode(p.optimizer);
   if (p.scaling != "auto") parse_feature_scaling(p.scaling);
 }
@@ -191,6 +196,20 @@ FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCall
   std::vector<Index> counts(static_cast<std::size_t>(k));
   std::vector<Index> order(static_cast<std::size_t>(n));
 
+  // The warm start draws from its own stream, split off whichever init is chosen, so that
+  // the training batches are the same for both.
+  const std::uint64_t init_seed = rng.split();
+  if (params_.init == "spectral") {
+    const auto t0 = Clock::now();
+    detail::Rng init_rng(init_seed);
+    const auto rows = init_rng.sample_without_replacement(n, m);
+    for (Index i = 0; i < m; ++i) batch.row(i) = train.row(rows[i]);
+    const Labels spectral = spectral_batch_partition(batch, float(sigma), int(k), init_rng.split(), threads);
+    result.init_agreement = fit_network_to_labels(mlp, batch, spectral, params_.init_steps, params_.learning_rate,
+                                                  adam_params, threads);
+    result.init_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  }
+
   const auto start = Clock::now();
   for (int epoch = 0; epoch < epochs; ++epoch) {
     EpochStats st;
@@ -216,7 +235,10 @@ FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCall
       tally(P, counts, max_prob_sum);
       softmax_backward(P, grad_p);
       mlp.backward(batch, ws, grad_p, gradient);
-      adam.step(mlp.parameters(), gradient, st.learning_rate, threads);
+      const double warm = params_.lr_warmup > 0 ? std::min(1.0, double(epoch * steps_per_epoch + s + 1) /
+                                                                     double(params_.lr_warmup * steps_per_epoch))
+                                                : 1.0;
+      adam.step(mlp.parameters(), gradient, st.learning_rate * warm, threads);
       st.loss += terms.loss;
       st.trace += terms.trace;
       st.penalty += terms.penalty;

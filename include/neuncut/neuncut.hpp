@@ -32,6 +32,10 @@
   X(std::string, bias_init, "bias-init", std::string("auto"),                                                       \
     "hidden-layer bias initialization: zero (the paper's reference), uniform (+-1/sqrt(fan_in), torch's default), " \
     "or auto = zero for data with more than 10 features, uniform otherwise")                                       \
+  X(std::string, init, "init", std::string("spectral"),                                                             \
+    "starting point: spectral (fit the network to the NJW partition of one batch's affinity first, then train; "  \
+    "see docs/defaults.md) or random (the paper's: train from the random initialization)")                        \
+  X(int, init_steps, "init-steps", 100, "spectral init: full-batch Adam steps of cross-entropy fitting the network to the batch's spectral labels") \
   X(int, epochs, "epochs", 0,                                                                                      \
     "training epochs (passes over the training subset); 0: auto = 50, raised on small data so that training "      \
     "takes at least 500 mini-batch steps")                                                                         \
@@ -40,6 +44,7 @@
   X(double, learning_rate, "lr", 1e-3, "initial Adam learning rate (the paper's 5e-3 kills clusters, see docs/defaults.md)")                                               \
   X(std::string, lr_schedule, "lr-schedule", std::string("cosine"),                                                 \
     "learning-rate schedule over the epochs: cosine (annealed to 0, as torch CosineAnnealingLR) or constant")      \
+  X(int, lr_warmup, "lr-warmup", 0, "epochs over which the learning rate ramps up linearly, step by step, before the schedule (0: none)") \
   X(double, weight_decay, "weight-decay", 1e-4, "weight decay coefficient")                                         \
   X(std::string, optimizer, "optimizer", std::string("adam"),                                                       \
     "adam (weight decay added to the gradient, as torch.optim.Adam) or adamw (decoupled)")                         \
@@ -113,6 +118,8 @@ struct FitResult {
   Index train_points = 0;           ///< Size of the training subset.
   Index batch_size = 0;             ///< Mini-batch size used.
   double train_seconds = 0;         ///< Wall time of the epochs.
+  double init_seconds = 0;          ///< Wall time of the spectral warm start (0 with init = random).
+  double init_agreement = 0;        ///< Spectral init: share of the warm-start batch the network labels as the spectral partition does.
   int threads = 1;                  ///< Threads the fit ran on (params.threads resolved).
   int clusters_used = 0;            ///< Non-empty clusters among the training subset's final labels.
   double mean_max_probability = 0;  ///< Of the final memberships on the training subset.

@@ -59,7 +59,8 @@ class NeuNcut(ClusterMixin, ModelEstimator):
     sigma_ : float
         The Gaussian affinity bandwidth used (given or estimated).
     fit_info_ : dict
-        sigma_estimated, train_points, batch_size, train_seconds, clusters_used,
+        sigma_estimated, train_points, batch_size, train_seconds, init_seconds,
+        init_agreement (spectral init: share of the warm-start batch fitted), clusters_used,
         mean_max_probability, collapse ("" when healthy).
     n_features_in_ : int
     feature_names_in_ : ndarray of str (only when fitted on a DataFrame with string columns)

@@ -170,6 +170,8 @@ py::dict fit_result_dict(const FitResult& r) {
   d["train_points"] = r.train_points;
   d["batch_size"] = r.batch_size;
   d["train_seconds"] = r.train_seconds;
+  d["init_seconds"] = r.init_seconds;
+  d["init_agreement"] = r.init_agreement;
   d["clusters_used"] = r.clusters_used;
   d["mean_max_probability"] = r.mean_max_probability;
   d["collapse"] = r.collapse;
