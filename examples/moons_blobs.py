@@ -19,13 +19,12 @@ from neuncut import KMeans, NeuNcut, plot
 
 def main(out):
     out.mkdir(parents=True, exist_ok=True)
-    # Moons: two interleaving half circles. L2 normalization would map them onto a circle where
-    # they overlap, so this example turns it off and standardizes instead. (With these settings
-    # NeuNcut does not yet separate the moons: the regions plot shows what it learned.)
+    # Moons: two interleaving half circles, with the defaults: 2-D data is standardized (not
+    # L2-normalized), and the spectral warm start puts the network in the right basin (from a
+    # random network, training keeps a straight cut through both moons; docs/defaults.md).
     X, y = make_moons(n_samples=1500, noise=0.06, random_state=0)
     X = X.astype(np.float32)
-    moons = NeuNcut(n_clusters=2, hidden=(64,), epochs=60, batch_size=500, normalize="none",
-                    scaling="standardize", sigma=0.1, random_state=0).fit(X)
+    moons = NeuNcut(n_clusters=2, random_state=0).fit(X)
     print("moons  NeuNcut", {k: round(v, 3) for k, v in neuncut.scores(y, moons.labels_).items()})
     plot.scatter(X, moons.labels_, model=moons, title="NeuNcut on two moons", path=out / "moons_regions.png")
     plot.training_curves(moons, title="NeuNcut on two moons", path=out / "moons_curves.png")

@@ -134,8 +134,11 @@ TEST(NeuNcut, GammaAndLearningRateSchedulesFollowTheirDefinitions) {
 
 TEST(NeuNcut, ReportsCollapseToTheTrivialSolution) {
   // Without the penalty (gamma 0) the loss is the soft cut alone, minimized by the uniform P.
+  // From a random network (a spectral warm start begins at a hard partition, which 40 steps
+  // do not undo).
   const Dataset ds = blobs(300);
   NeuNcutParams p = small_params(3);
+  p.init = "random";
   p.gamma = 0;
   p.epochs = 40;
   NeuNcut model(p);
@@ -196,9 +199,6 @@ TEST(NeuNcut, RejectsBadInputBeforeWork) {
   EXPECT_THROW(fit_with(ds.features, bad), InvalidArgument);
   bad = p;
   bad.init_steps = 0;
-  EXPECT_THROW(fit_with(ds.features, bad), InvalidArgument);
-  bad = p;
-  bad.lr_warmup = -1;
   EXPECT_THROW(fit_with(ds.features, bad), InvalidArgument);
 
   NeuNcut model(p);

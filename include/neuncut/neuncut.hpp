@@ -33,9 +33,9 @@
     "hidden-layer bias initialization: zero (the paper's reference), uniform (+-1/sqrt(fan_in), torch's default), " \
     "or auto = zero for data with more than 10 features, uniform otherwise")                                       \
   X(std::string, init, "init", std::string("spectral"),                                                             \
-    "starting point: spectral (fit the network to the NJW partition of one batch's affinity first, then train; "  \
-    "see docs/defaults.md) or random (the paper's: train from the random initialization)")                        \
-  X(int, init_steps, "init-steps", 100, "spectral init: full-batch Adam steps of cross-entropy fitting the network to the batch's spectral labels") \
+    "starting point: spectral (first fit the network to the NJW partition of up to 1000 training points under "  \
+    "the loss's affinity; see docs/defaults.md) or random (the paper's: train from the random initialization)")                        \
+  X(int, init_steps, "init-steps", 100, "spectral init: full-batch Adam steps of cross-entropy fitting the network to the sample's spectral labels") \
   X(int, epochs, "epochs", 0,                                                                                      \
     "training epochs (passes over the training subset); 0: auto = 50, raised on small data so that training "      \
     "takes at least 500 mini-batch steps")                                                                         \
@@ -44,7 +44,6 @@
   X(double, learning_rate, "lr", 1e-3, "initial Adam learning rate (the paper's 5e-3 kills clusters, see docs/defaults.md)")                                               \
   X(std::string, lr_schedule, "lr-schedule", std::string("cosine"),                                                 \
     "learning-rate schedule over the epochs: cosine (annealed to 0, as torch CosineAnnealingLR) or constant")      \
-  X(int, lr_warmup, "lr-warmup", 0, "epochs over which the learning rate ramps up linearly, step by step, before the schedule (0: none)") \
   X(double, weight_decay, "weight-decay", 1e-4, "weight decay coefficient")                                         \
   X(std::string, optimizer, "optimizer", std::string("adam"),                                                       \
     "adam (weight decay added to the gradient, as torch.optim.Adam) or adamw (decoupled)")                         \
