@@ -9,6 +9,8 @@
 #include "neuncut/error.hpp"
 #include "pairwise_distance.hpp"
 #include "parallel.hpp"
+#include "random.hpp"
+#include <Eigen/Eigenvalues>
 
 #ifdef NEUNCUT_HAVE_HNSWLIB
 #include <hnswlib/hnswlib.h>
@@ -76,7 +78,11 @@ void refine_and_sort(const Eigen::Ref<const MatrixF>& data, KnnGraph& g, int thr
   });
 }
 
-KnnGraph exact_impl(const Eigen::Ref<const MatrixF>& data, int m, int threads) {
+// Brute-force top-m lists over the rows of `data`; the distances of the result are then
+// recomputed (and the lists re-sorted) on `refine_data`, the same matrix for an exact graph,
+// the full-dimensional rows when `data` is their projection.
+KnnGraph exact_impl(const Eigen::Ref<const MatrixF>& data, const Eigen::Ref<const MatrixF>& refine_data, int m,
+                    int threads) {
   const Index n = data.rows();
   threads = detail::resolve_threads(threads);
   const VectorF norms = detail::squared_row_norms(data, threads);
@@ -123,8 +129,43 @@ KnnGraph exact_impl(const Eigen::Ref<const MatrixF>& data, int m, int threads) {
       for (Index c = 0; c < m; ++c) g.indices(i, c) = merged.idx[std::size_t(c)];
     }
   });
-  refine_and_sort(data, g, threads);
+  refine_and_sort(refine_data, g, threads);
   g.method = KnnMethod::Exact;
+  return g;
+}
+
+// Candidates from a PCA projection, exact distances among them. The principal axes come
+// from a seeded sample of at most 20,000 rows (covariance in double); every row is
+// projected onto the leading `projection_dims` axes, the `projection_candidates` nearest
+// points in that space are found by brute force (a GEMM of width projection_dims instead of
+// d), and they are re-ranked by their exact distances in the full space. A true neighbour is
+// missed only when the dropped dimensions push it out of the candidate list.
+KnnGraph projected_impl(const Eigen::Ref<const MatrixF>& data, const KnnParams& p, int threads) {
+  const Index n = data.rows(), d = data.cols(), r = std::min<Index>(p.projection_dims, d);
+  const Index sample_size = std::min<Index>(n, 20000);
+  detail::Rng rng(p.seed);
+  const auto rows = rng.sample_without_replacement(n, sample_size);
+  MatrixF sample(sample_size, d);
+  for (Index i = 0; i < sample_size; ++i) sample.row(i) = data.row(rows[std::size_t(i)]);
+  const Eigen::RowVectorXf mean = sample.colwise().mean();
+  sample.rowwise() -= mean;
+  MatrixF covariance;
+  {
+    detail::ThreadCountScope scope(threads);
+    covariance.noalias() = sample.transpose() * sample;
+  }
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(covariance.cast<double>());
+  NEUNCUT_REQUIRE(eig.info() == Eigen::Success, Error, "knn: PCA of the projection sample failed");
+  const MatrixF axes = eig.eigenvectors().rightCols(r).cast<float>();  // d x r, eigenvalues ascend
+  MatrixF projected(n, r);
+  detail::parallel_blocks(n, threads, [&](Index lo, Index hi) {
+    projected.middleRows(lo, hi - lo).noalias() = (data.middleRows(lo, hi - lo).rowwise() - mean) * axes;
+  });
+  const int candidates = int(std::min<Index>(n - 1, std::max(p.projection_candidates, p.n_neighbors)));
+  KnnGraph g = exact_impl(projected, data, candidates, threads);
+  g.indices = g.indices.leftCols(p.n_neighbors).eval();
+  g.distances = g.distances.leftCols(p.n_neighbors).eval();
+  g.method = KnnMethod::Projected;
   return g;
 }
 
@@ -167,7 +208,8 @@ KnnMethod parse_knn_method(const std::string& name) {
   if (name == "auto") return KnnMethod::Auto;
   if (name == "exact") return KnnMethod::Exact;
   if (name == "hnsw") return KnnMethod::Hnsw;
-  throw InvalidArgument("unknown kNN method '" + name + "'; expected auto, exact or hnsw");
+  if (name == "projected") return KnnMethod::Projected;
+  throw InvalidArgument("unknown kNN method '" + name + "'; expected auto, exact, projected or hnsw");
 }
 
 std::string to_string(KnnMethod method) {
@@ -175,6 +217,7 @@ std::string to_string(KnnMethod method) {
     case KnnMethod::Auto: return "auto";
     case KnnMethod::Exact: return "exact";
     case KnnMethod::Hnsw: return "hnsw";
+    case KnnMethod::Projected: return "projected";
   }
   return "unknown";
 }
@@ -191,8 +234,11 @@ KnnGraph knn_graph(const Eigen::Ref<const MatrixF>& data, const KnnParams& param
   const auto start = std::chrono::steady_clock::now();
   validate(data, params.n_neighbors, params.threads);
   KnnMethod method = params.method;
-  if (method == KnnMethod::Auto)
-    method = data.rows() > params.exact_max_points && hnsw_available() ? KnnMethod::Hnsw : KnnMethod::Exact;
+  if (method == KnnMethod::Auto) {
+    if (data.rows() > params.exact_max_points && hnsw_available()) method = KnnMethod::Hnsw;
+    else if (data.cols() > 2 * params.projection_dims) method = KnnMethod::Projected;
+    else method = KnnMethod::Exact;
+  }
   KnnGraph g;
   if (method == KnnMethod::Hnsw) {
     NEUNCUT_REQUIRE(hnsw_available(), InvalidArgument, "knn: this build has no HNSW backend (hnswlib not found)");
@@ -205,9 +251,17 @@ KnnGraph knn_graph(const Eigen::Ref<const MatrixF>& data, const KnnParams& param
     detail::ThreadCountScope scope(params.threads);
     g = hnsw_impl(data, params);
 #endif
+  } else if (method == KnnMethod::Projected) {
+    NEUNCUT_REQUIRE(params.projection_dims >= 1, InvalidArgument, "knn: projection_dims must be >= 1, got ",
+                    params.projection_dims);
+    NEUNCUT_REQUIRE(params.projection_candidates >= 1, InvalidArgument,
+                    "knn: projection_candidates must be >= 1, got ", params.projection_candidates);
+    const int threads = detail::resolve_threads(params.threads);
+    detail::ThreadCountScope scope(1);  // GEMMs run inside our own parallel loops
+    g = projected_impl(data, params, threads);
   } else {
     detail::ThreadCountScope scope(1);  // GEMMs run inside our own parallel loop
-    g = exact_impl(data, params.n_neighbors, params.threads);
+    g = exact_impl(data, data, params.n_neighbors, params.threads);
   }
   g.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return g;

@@ -81,6 +81,61 @@ TEST(Knn, HnswRecallAgainstExact) {
   }
 }
 
+// Data of low intrinsic dimension embedded in many dimensions (as images are): 300-D points
+// on a random 20-D subspace plus small isotropic noise, in clusters.
+MatrixF low_rank_data(Index n, std::uint64_t seed) {
+  detail::Rng rng(seed);
+  const Index d = 300, r = 20;
+  const MatrixF basis = gaussian_data(r, d, seed + 1);
+  const MatrixF centres = gaussian_data(8, r, seed + 2) * 2.0f;
+  MatrixF latent(n, r);
+  for (Index i = 0; i < n; ++i) latent.row(i) = centres.row(Index(rng.below(8))) + gaussian_data(1, r, rng.split());
+  return latent * basis + 0.05f * gaussian_data(n, d, seed + 3);
+}
+
+TEST(Knn, ProjectedMatchesExactOnLowIntrinsicDimension) {
+  const MatrixF x = low_rank_data(3000, 11);
+  const KnnGraph exact = knn_exact(x, 10, 2);
+  KnnParams p;
+  p.n_neighbors = 10;
+  p.method = KnnMethod::Projected;
+  p.projection_dims = 32;
+  const KnnGraph approx = knn_graph(x, p);
+  EXPECT_EQ(approx.method, KnnMethod::Projected);
+  EXPECT_GE(knn_recall(approx, exact), 0.99);
+  ASSERT_EQ(approx.indices.cols(), 10);
+  // Distances are exact full-space distances, sorted, and never to the point itself.
+  for (Index i = 0; i < x.rows(); ++i) {
+    for (Index c = 0; c < 10; ++c) {
+      EXPECT_NE(approx.indices(i, c), i);
+      EXPECT_NEAR(approx.distances(i, c), (x.row(i) - x.row(approx.indices(i, c))).norm(), 1e-3f);
+      if (c > 0) {
+        EXPECT_LE(approx.distances(i, c - 1), approx.distances(i, c));
+      }
+    }
+  }
+}
+
+TEST(Knn, ProjectedWithAllDimensionsIsExact) {
+  // Projecting onto every principal axis is a rotation: distances are unchanged, so the
+  // candidates contain the true neighbours (up to float rounding at ties).
+  const MatrixF x = gaussian_data(500, 12, 21);
+  KnnParams p;
+  p.n_neighbors = 5;
+  p.method = KnnMethod::Projected;
+  p.projection_dims = 12;
+  p.projection_candidates = 5;
+  EXPECT_GE(knn_recall(knn_graph(x, p), knn_exact(x, 5, 1)), 0.999);
+  // Same input, same seed: same graph at any thread count.
+  p.threads = 1;
+  const KnnGraph one = knn_graph(x, p);
+  p.threads = 2;
+  const KnnGraph two = knn_graph(x, p);
+  EXPECT_EQ(one.indices, two.indices);
+  p.projection_dims = 0;
+  EXPECT_THROW(knn_graph(x, p), InvalidArgument);
+}
+
 TEST(Knn, AutoUsesExactForSmallData) {
   const MatrixF x = gaussian_data(300, 3, 5);
   KnnParams p;
@@ -88,6 +143,10 @@ TEST(Knn, AutoUsesExactForSmallData) {
   EXPECT_EQ(knn_graph(x, p).method, KnnMethod::Exact);
   p.exact_max_points = 100;
   EXPECT_EQ(knn_graph(x, p).method, hnsw_available() ? KnnMethod::Hnsw : KnnMethod::Exact);
+  // Many features: candidates from the projection.
+  p.exact_max_points = 100000;
+  p.projection_dims = 1;
+  EXPECT_EQ(knn_graph(x, p).method, KnnMethod::Projected);
 }
 
 TEST(Knn, BadInputThrows) {
@@ -99,6 +158,7 @@ TEST(Knn, BadInputThrows) {
   EXPECT_THROW(knn_exact(x, 3), InvalidArgument);
   EXPECT_THROW(parse_knn_method("kdtree"), InvalidArgument);
   EXPECT_EQ(parse_knn_method(to_string(KnnMethod::Hnsw)), KnnMethod::Hnsw);
+  EXPECT_EQ(parse_knn_method(to_string(KnnMethod::Projected)), KnnMethod::Projected);
   KnnGraph a = knn_exact(gaussian_data(20, 3, 7), 3), b = knn_exact(gaussian_data(20, 3, 7), 4);
   EXPECT_THROW(knn_recall(a, b), InvalidArgument);
 }

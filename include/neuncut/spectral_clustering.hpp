@@ -63,7 +63,8 @@ inline void parse(const std::string&, const std::string& text, EmbeddingNormaliz
   X(int, n_clusters, "k", 10, "number of clusters k (2 <= k < N)")                                                  \
   X(int, n_neighbors, "n-neighbors", 10, "kNN graph degree (1 <= n_neighbors < N)")                                 \
   X(::neuncut::KnnMethod, knn_method, "knn", ::neuncut::KnnMethod::Auto,                                            \
-    "kNN algorithm: auto (exact up to 100,000 points, HNSW above), exact or hnsw")                                  \
+    "kNN algorithm: auto (up to 100,000 points: projected when d > 256, else exact; HNSW above), exact, "  \
+    "projected (candidates from a 128-D PCA, re-ranked by exact distance) or hnsw")                                  \
   X(::neuncut::AffinityKind, affinity, "affinity", ::neuncut::AffinityKind::SelfTuning,                             \
     "edge weights: self-tuning, gaussian or connectivity")                                                          \
   X(double, sigma, "sigma", 0.0, "gaussian affinity bandwidth (0: median distance to the scale-neighbor-th neighbour)") \
