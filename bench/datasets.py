@@ -73,7 +73,7 @@ def load_fashion_mnist():
 class DataStore:
     """Writes and caches the data sets of one benchmark run in `workdir`."""
 
-    def __init__(self, workdir, seed=0, jitter=0.01):
+    def __init__(self, workdir, seed=0, jitter=0.1):
         self.workdir = workdir
         self.seed = seed
         self.jitter = jitter

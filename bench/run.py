@@ -156,8 +156,9 @@ def parse_args(argv=None):
     g.add_argument("--scaling-methods", type=_str_list, default=["neuncut", "ncut", "sklearn-spectral"],
                    help="methods (default neuncut,ncut,sklearn-spectral; any e2e method works)")
     g.add_argument("--scaling-reps", type=int, default=1, help="repetitions at each N (default 1)")
-    g.add_argument("--jitter", type=float, default=0.01,
-                   help="std of the Gaussian jitter of the replicas (default 0.01)")
+    g.add_argument("--jitter", type=float, default=0.1,
+                   help="std of the Gaussian jitter of the replicas, in pixel units of [0, 1] (default 0.1: at 0.01 "
+                        "the copies are near-duplicates, which break kNN graphs into many components)")
     a = ap.parse_args(argv)
 
     errors = []

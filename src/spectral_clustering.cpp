@@ -275,7 +275,15 @@ SpectralEigenResult normalized_affinity_eigenvectors(const SparseMatrixF& affini
   r.known_eigenvectors = known;
   if (known >= params.n_clusters) {
     // Eigenvalue 1 has multiplicity >= k: the top-k eigenspace is not unique, so return every
-    // component's vector and let k-means group the components.
+    // component's vector and let k-means group the components. That embedding is N x
+    // components: refuse it when it would not fit in memory (data with many exact or near
+    // duplicates breaks a kNN graph into thousands of small components).
+    constexpr double kMaxEmbeddingEntries = double(1 << 28);  // 1 GiB of floats
+    NEUNCUT_REQUIRE(double(n) * double(known) <= kMaxEmbeddingEntries, InvalidArgument, "ncut: the affinity graph has ",
+                    known, " connected components for ", n,
+                    " points; an embedding of one vector per component would take ",
+                    double(n) * double(known) * 4.0 / double(1 << 30),
+                    " GiB. Raise n_neighbors (near-duplicate points can disconnect a kNN graph)");
     r.eigenvalues = VectorD::Ones(known);
     r.eigenvectors.resize(n, known);
     for (int c = 0; c < known; ++c) r.eigenvectors.col(c) = op.known_vector(c).cast<float>();

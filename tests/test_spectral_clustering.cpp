@@ -95,6 +95,29 @@ TEST(SpectralClustering, DisconnectedGraphIsReported) {
   EXPECT_GE(clustering_accuracy(d.labels, r.labels), 0.99);
 }
 
+TEST(SpectralClustering, TooManyComponentsIsAClearErrorNotAnAllocationFailure) {
+  // 20,000 pairs of near-duplicates on a wide grid, one neighbour each: 20,000 components.
+  // One embedding vector per component would be 40,000 x 20,000 floats (3 GiB).
+  const Index pairs = 20000;
+  MatrixF x(2 * pairs, 2);
+  for (Index i = 0; i < pairs; ++i) {
+    x.row(2 * i) << float(i % 200) * 10.0f, float(i / 200) * 10.0f;
+    x(2 * i + 1, 0) = x(2 * i, 0) + 0.01f;
+    x(2 * i + 1, 1) = x(2 * i, 1);
+  }
+  SpectralClusteringParams p;
+  p.normalize = false;
+  p.n_clusters = 3;
+  p.n_neighbors = 1;
+  try {
+    fit_spectral_clustering(x, p);
+    ADD_FAILURE() << "expected InvalidArgument";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("20000 connected components"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("n_neighbors"), std::string::npos) << e.what();
+  }
+}
+
 TEST(SpectralClustering, NotConvergedLeavesNoLabels) {
   const Dataset d = synthetic(SyntheticKind::Blobs, 2000, 8, 3.0, 5);
   SpectralClusteringParams p;
