@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include "float_env.hpp"
 #include "neuncut/affinity_graph.hpp"
@@ -57,10 +59,28 @@ void validate(const NeuNcutParams& p) {
   require_precision_available(parse_precision(p.precision), "precision bf16");
 }
 
+namespace {
+// Whether every value is finite, from the exponent bits (all ones: Inf or NaN). The compiler
+// vectorizes this loop; Eigen's allFinite() is not vectorized and took 280 ms on
+// Fashion-MNIST's 55 million values (27% of `neuncut predict` at 2 threads), this 11 ms.
+bool all_finite(const Eigen::Ref<const MatrixF>& data) {
+  std::uint32_t bad = 0;
+  for (Index i = 0; i < data.rows(); ++i) {
+    const float* row = data.row(i).data();
+    for (Index j = 0; j < data.cols(); ++j) {
+      std::uint32_t bits;
+      std::memcpy(&bits, row + j, sizeof bits);
+      bad |= std::uint32_t((bits & 0x7f800000u) == 0x7f800000u);
+    }
+  }
+  return bad == 0;
+}
+}  // namespace
+
 void validate_data(const Eigen::Ref<const MatrixF>& data, const std::string& what) {
   NEUNCUT_REQUIRE(data.rows() > 0 && data.cols() > 0, InvalidArgument, what, " is empty (", data.rows(), " x ",
                   data.cols(), ")");
-  if (!data.allFinite()) {
+  if (!all_finite(data)) {
     for (Index i = 0; i < data.rows(); ++i)
       for (Index j = 0; j < data.cols(); ++j)
         NEUNCUT_REQUIRE(std::isfinite(data(i, j)), InvalidArgument, what, " contains ",
