@@ -316,7 +316,8 @@ MatrixF NeuNcut::predict_proba(const Eigen::Ref<const MatrixF>& data, Index chun
   NEUNCUT_REQUIRE(data.cols() == input_dim(), InvalidArgument, "data has ", data.cols(),
                   " features, the model was trained on ", input_dim());
   validate_data(data, "input data");
-  require_precision_available(mlp_.precision(), "precision bf16 (the model's; set_precision(\"fp32\") changes it)");
+  require_precision_available(mlp_.precision(), "this model's precision bf16 (predict --precision fp32, or "
+                                                "set_precision(\"fp32\"), switches it)");
   const int threads = detail::resolve_threads(params_.threads);
   detail::FlushDenormalsScope flush(threads);
   // Whole chunks are spread over the threads, each computed by one thread with
