@@ -23,7 +23,8 @@ void gaussian_batch_affinity(const Eigen::Ref<const MatrixF>& batch, float sigma
   if (precision == Precision::Bf16) {
     // One bf16 product per panel of kBlock rows, up to the panel's diagonal block, each on
     // all the threads (oneDNN's threading): 0.63 of the full product's FLOPs at m = 1000, in
-    // 4 products. On one thread the whole affinity took 6.9 ms, the full product alone 7.4.
+    // 4 products. The whole affinity took 7.0 / 4.0 ms on 1 / 2 threads, the full product
+    // alone 7.5 / 3.9 ms.
     detail::ThreadCountScope scope(threads);
     for (Index r0 = 0; r0 < m; r0 += kBlock) {
       const Index rows = std::min(kBlock, m - r0);
