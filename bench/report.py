@@ -54,7 +54,7 @@ def table(header, rows):
 
 
 def impl_name(impl):
-    return {"neuncut": "neuncut", "torch": "PyTorch"}.get(impl, impl)
+    return {"neuncut": "neuncut", "neuncut-bf16": "neuncut bf16", "torch": "PyTorch"}.get(impl, impl)
 
 
 # ---------------------------------------------------------------- context
@@ -120,12 +120,21 @@ def render_step(sec):
         rows.append((impl_name(r["impl"]), r["threads"], num(med(s, 1e3)) + extra, spread(s, 1e3), num(r["gflops"]),
                      f"{r['runs_ok']}/{r['runs']}"))
     lines += [table(("program", "threads", "median ms/step", "min–max ms", "GFLOP/s", "runs ok"), rows), ""]
-    rows = [(r["neuncut_threads"], r["torch_threads"], fixed(r["ratio_of_medians"], 3),
+    # The program column only when neuncut ran in more than one precision (older results: fp32 only).
+    many = len({r.get("impl", "neuncut") for r in sec["ratios"]}) > 1
+    rows = [((impl_name(r.get("impl", "neuncut")),) if many else ()) +
+            (r["neuncut_threads"], r["torch_threads"], fixed(r["ratio_of_medians"], 3),
              fixed(r["median_paired_ratio"], 3)) for r in sec["ratios"]]
     lines += ["neuncut time / PyTorch time per step (below 1: neuncut is faster):", "",
-              table(("neuncut threads", "PyTorch threads", "ratio of medians", "median of per-repetition ratios"),
-                    rows),
+              table((("program",) if many else ()) + ("neuncut threads", "PyTorch threads", "ratio of medians",
+                                                       "median of per-repetition ratios"), rows),
               ""]
+    if sec.get("bf16_ratios"):
+        rows = [(r["threads"], fixed(r["ratio_of_medians"], 3), fixed(r["median_paired_ratio"], 3))
+                for r in sec["bf16_ratios"]]
+        lines += ["neuncut bf16 time / neuncut fp32 time per step (below 1: bf16 is faster; "
+                  "docs/mixed-precision.md):", "",
+                  table(("threads", "ratio of medians", "median of per-repetition ratios"), rows), ""]
     p = fl["parts"]
     lines += [f"GFLOP/s = {num(fl['total'] / 1e9, 4)} GFLOP per step / median time. The count: "
               f"{fl['formula']}; "
@@ -151,10 +160,18 @@ def render_infer(sec):
     rows = [(impl_name(r["impl"]), r["threads"], num(med(r["rows_per_second"])), spread(r["rows_per_second"]),
              num(med(r["predict_seconds"])), f"{r['runs_ok']}/{r['runs']}") for r in sec["summary"]]
     lines += [table(("program", "threads", "median rows/s", "min–max rows/s", "median seconds", "runs ok"), rows), ""]
-    rows = [(r["threads"], fixed(r["throughput_ratio_of_medians"], 3), fixed(r["median_paired_ratio"], 3))
+    many = len({r.get("impl", "neuncut") for r in sec["ratios"]}) > 1
+    rows = [((impl_name(r.get("impl", "neuncut")),) if many else ()) +
+            (r["threads"], fixed(r["throughput_ratio_of_medians"], 3), fixed(r["median_paired_ratio"], 3))
             for r in sec["ratios"]]
     lines += ["neuncut rows/s / PyTorch rows/s (above 1: neuncut is faster):", "",
-              table(("threads", "ratio of medians", "median of per-repetition ratios"), rows), ""]
+              table((("program",) if many else ()) + ("threads", "ratio of medians",
+                                                       "median of per-repetition ratios"), rows), ""]
+    if sec.get("bf16_ratios"):
+        rows = [(r["threads"], fixed(r["throughput_ratio_of_medians"], 3), fixed(r["median_paired_ratio"], 3))
+                for r in sec["bf16_ratios"]]
+        lines += ["neuncut bf16 rows/s / neuncut fp32 rows/s (above 1: bf16 is faster):", "",
+                  table(("threads", "ratio of medians", "median of per-repetition ratios"), rows), ""]
     return lines
 
 

@@ -6,9 +6,11 @@ repetitions, medians and ratios, and the machine/software context recorded with 
 Sections (--sections, comma-separated; default all):
   step     time of one NeuNcut training step (batch 1000, d 784, MLP 512-512-k): neuncut at each
            --step-threads vs the PyTorch implementation (bench/torch_neuncut.py) at each
-           --torch-step-threads; seconds/step, GFLOP/s, ratios.
+           --torch-step-threads; seconds/step, GFLOP/s, ratios. With --bf16, neuncut also with
+           --precision bf16 (docs/mixed-precision.md), in the same alternation.
   infer    labelling throughput (rows/s) on Fashion-MNIST: `neuncut predict` vs the PyTorch
-           network forward in --chunk-rows chunks, at each --infer-threads.
+           network forward in --chunk-rows chunks, at each --infer-threads; with --bf16, also a
+           model trained with --precision bf16 (it predicts in bf16).
   e2e      Fashion-MNIST end to end (train --train-size, label all): ACC/NMI/ARI, time and memory of
            neuncut NeuNcut, the PyTorch NeuNcut (same sigma and epochs as neuncut's run), neuncut
            Ncut, k-means and SpectralNet, scikit-learn SpectralClustering and KMeans.
@@ -114,6 +116,9 @@ def parse_args(argv=None):
                    help="threads of the PyTorch peer in e2e and scaling (default 1, its fastest configuration here)")
     g.add_argument("--coretype", default="SkylakeX",
                    help="OPENBLAS_CORETYPE for the Python peers; '' leaves it unset (default SkylakeX)")
+    g.add_argument("--bf16", choices=("auto", "on", "off"), default="auto",
+                   help="also run neuncut with --precision bf16 in step and infer: auto = when `neuncut --version` "
+                        "says bf16 is available (default auto)")
     g.add_argument("--seed", type=int, default=0, help="seed of every method and of the data subsets (default 0)")
     g.add_argument("--k", type=int, default=10, help="clusters (default 10)")
     g.add_argument("--timeout", type=float, default=900, help="time limit of one run, seconds (default 900)")
@@ -221,6 +226,11 @@ def preflight(a):
         r = subprocess.run([a.neuncut, "--version"], capture_output=True, text=True)
         if r.returncode != 0:
             problems.append(f"{a.neuncut} --version failed: {r.stderr.strip()}")
+        else:
+            available = "bf16: available" in r.stdout
+            if a.bf16 == "on" and not available:
+                problems.append(f"--bf16 on, but {a.neuncut} cannot run bf16: {r.stdout.strip()}")
+            a.bf16_runs = a.bf16 == "on" or (a.bf16 == "auto" and available)
     needs_peers = bool({"step", "infer"} & set(a.sections)) or any(
         m.startswith(("torch", "sklearn")) for s, ms in (("e2e", a.e2e_methods), ("scaling", a.scaling_methods))
         if s in a.sections for m in ms)

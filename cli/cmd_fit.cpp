@@ -90,6 +90,7 @@ void register_fit(CLI::App& app) {
     summary.add("epochs", int(fit.history.size())).add("seed", (unsigned long)params.seed);
     summary.add("sigma", fit.sigma).add("sigma_estimated", fit.sigma_estimated);
     summary.add("l2_normalized", fit.l2_normalized);
+    summary.add("precision", to_string(fit.precision)).add("affinity_precision", to_string(fit.affinity_precision));
     summary.add("final_loss", fit.history.back().loss).add("final_trace", fit.history.back().trace);
     summary.add("final_penalty", fit.history.back().penalty);
     summary.add("clusters_used", used);

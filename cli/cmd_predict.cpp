@@ -18,6 +18,7 @@ struct PredictOptions {
   std::string model, labels_out, proba_out;
   Index chunk_rows = NeuNcut::kDefaultChunkRows;
   int threads = 0;
+  std::string precision;
 };
 }  // namespace
 
@@ -30,6 +31,8 @@ void register_predict(CLI::App& app) {
   sub->add_option("--proba-out", opts->proba_out, "write soft memberships N x k (.npy float32 or .csv; NeuNcut models)");
   sub->add_option("--chunk-rows", opts->chunk_rows, "rows per inference chunk (bounds memory)")->default_val(NeuNcut::kDefaultChunkRows);
   sub->add_option("--threads", opts->threads, "threads (0: all cores)")->default_val(0);
+  sub->add_option("--precision", opts->precision,
+                  "NeuNcut models: fp32 or bf16 (default: the precision the model was trained with)");
   opts->output.add_to(sub);
 
   sub->callback([opts] {
@@ -45,6 +48,7 @@ void register_predict(CLI::App& app) {
     if (method == ModelMethod::NeuNcut) {
       auto model = std::make_shared<NeuNcut>(NeuNcut::load(opts->model));
       model->set_threads(opts->threads);
+      if (!opts->precision.empty()) model->set_precision(opts->precision);
       input_dim = model->input_dim();
       k = model->params().n_clusters;
       label = [model, opts](const Dataset& ds) { return model->predict(ds.features, opts->chunk_rows); };

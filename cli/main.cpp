@@ -8,6 +8,7 @@
 
 #include "common.hpp"
 #include "neuncut/error.hpp"
+#include "neuncut/precision.hpp"
 
 namespace {
 void on_sigint(int) {
@@ -19,7 +20,12 @@ void on_sigint(int) {
 int main(int argc, char** argv) {
   CLI::App app{"neuncut: scalable spectral clustering by Neural Normalized Cut (NeuNcut)"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "neuncut 0.1.0");
+  // The version line also says whether precision bf16 can run (build and CPU), for scripts
+  // such as bench/run.py that choose their configurations from it.
+  app.set_version_flag("--version", [] {
+    const std::string& why_not = neuncut::bf16_unavailable_reason();
+    return std::string("neuncut 0.1.0 (bf16: ") + (why_not.empty() ? "available" : "unavailable, " + why_not) + ")";
+  });
   neuncut::cli::register_fit(app);
   neuncut::cli::register_predict(app);
   neuncut::cli::register_evaluate(app);

@@ -13,6 +13,7 @@ build_pkgs=(
   libbenchmark-dev                          # micro-benchmarks
   libspectra-dev                            # Lanczos eigensolver (classic Ncut baseline)
   libhnswlib-dev                            # approximate kNN for large data
+  libdnnl-dev                               # oneDNN: bf16 mixed precision (precision = bf16)
   pybind11-dev python3-dev python3-numpy    # Python extension
   python3-pytest python3-matplotlib python3-pandas python3-sklearn python3-scipy
   dataset-fashion-mnist                     # real benchmark data

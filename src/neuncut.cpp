@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include "float_env.hpp"
 #include "neuncut/affinity_graph.hpp"
@@ -54,12 +56,31 @@ void validate(const NeuNcutParams& p) {
   NEUNCUT_REQUIRE(p.init_steps >= 1, InvalidArgument, "init_steps must be >= 1, got ", p.init_steps);
   parse_weight_decay_mode(p.optimizer);
   if (p.scaling != "auto") parse_feature_scaling(p.scaling);
+  require_precision_available(parse_precision(p.precision), "precision bf16");
 }
+
+namespace {
+// Whether every value is finite, from the exponent bits (all ones: Inf or NaN). The compiler
+// vectorizes this loop; Eigen's allFinite() is not vectorized and took 280 ms on
+// Fashion-MNIST's 55 million values (27% of `neuncut predict` at 2 threads), this 11 ms.
+bool all_finite(const Eigen::Ref<const MatrixF>& data) {
+  std::uint32_t bad = 0;
+  for (Index i = 0; i < data.rows(); ++i) {
+    const float* row = data.row(i).data();
+    for (Index j = 0; j < data.cols(); ++j) {
+      std::uint32_t bits;
+      std::memcpy(&bits, row + j, sizeof bits);
+      bad |= std::uint32_t((bits & 0x7f800000u) == 0x7f800000u);
+    }
+  }
+  return bad == 0;
+}
+}  // namespace
 
 void validate_data(const Eigen::Ref<const MatrixF>& data, const std::string& what) {
   NEUNCUT_REQUIRE(data.rows() > 0 && data.cols() > 0, InvalidArgument, what, " is empty (", data.rows(), " x ",
                   data.cols(), ")");
-  if (!data.allFinite()) {
+  if (!all_finite(data)) {
     for (Index i = 0; i < data.rows(); ++i)
       for (Index j = 0; j < data.cols(); ++j)
         NEUNCUT_REQUIRE(std::isfinite(data(i, j)), InvalidArgument, what, " contains ",
@@ -174,6 +195,11 @@ FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCall
   for (int w : params_.hidden) widths.push_back(w);
   widths.push_back(k);
   Mlp mlp(widths);
+  result.precision = parse_precision(params_.precision);
+  mlp.set_precision(result.precision);
+  // The Gram matrix in bf16 only where its rounding is small against the kernel's scale.
+  if (result.precision == Precision::Bf16 && pre.l2_normalize() && sigma >= kBf16AffinityMinSigma)
+    result.affinity_precision = Precision::Bf16;
   const bool uniform_bias = params_.bias_init == "uniform" || (params_.bias_init == "auto" && data.cols() <= 10);
   mlp.initialize(rng.split(), uniform_bias);
   AdamParams adam_params;
@@ -230,7 +256,7 @@ FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCall
         W = knn_batch_affinity(batch, params_.affinity_neighbors, affinity_params);
         degree = W.rowwise().sum();
       } else {
-        gaussian_batch_affinity(batch, float(sigma), W, degree, threads);
+        gaussian_batch_affinity(batch, float(sigma), W, degree, threads, result.affinity_precision);
       }
       mlp.forward(batch, ws);
       P = ws.activations.back();
@@ -290,6 +316,8 @@ MatrixF NeuNcut::predict_proba(const Eigen::Ref<const MatrixF>& data, Index chun
   NEUNCUT_REQUIRE(data.cols() == input_dim(), InvalidArgument, "data has ", data.cols(),
                   " features, the model was trained on ", input_dim());
   validate_data(data, "input data");
+  require_precision_available(mlp_.precision(), "this model's precision bf16 (predict --precision fp32, or "
+                                                "set_precision(\"fp32\"), switches it)");
   const int threads = detail::resolve_threads(params_.threads);
   detail::FlushDenormalsScope flush(threads);
   // Whole chunks are spread over the threads, each computed by one thread with
@@ -308,6 +336,13 @@ MatrixF NeuNcut::predict_proba(const Eigen::Ref<const MatrixF>& data, Index chun
     out.middleRows(lo, rows) = P;
   });
   return out;
+}
+
+void NeuNcut::set_precision(const std::string& precision) {
+  const Precision p = parse_precision(precision);
+  require_precision_available(p, "precision bf16");
+  params_.precision = precision;
+  mlp_.set_precision(p);
 }
 
 Labels NeuNcut::predict(const Eigen::Ref<const MatrixF>& data, Index chunk_rows) const {
@@ -372,6 +407,11 @@ NeuNcut NeuNcut::load(const std::string& path) {
   NEUNCUT_REQUIRE(Index(weights.size()) == model.mlp_.num_parameters(), FormatError, "model file '", path,
                   "': weight count does not match the network shape");
   model.mlp_.set_parameters(weights);
+  // The stored precision (checked when predicting, so that a bf16 model still loads where
+  // bf16 is unavailable and can be switched to fp32). Files older than the parameter: fp32.
+  NEUNCUT_REQUIRE(params.precision == "fp32" || params.precision == "bf16", FormatError, "model file '", path,
+                  "': unknown precision '", params.precision, "'");
+  model.mlp_.set_precision(parse_precision(params.precision));
   return model;
 }
 

@@ -2,10 +2,12 @@
 // exit codes and messages for bad input, no partial outputs, and generated docs in sync.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "neuncut/dataset.hpp"
 #include "neuncut/metrics.hpp"
+#include "neuncut/precision.hpp"
 #include "test_util.hpp"
 
 using neuncut::testing::run_cli;
@@ -173,4 +175,38 @@ TEST_F(Cli, BaselinesRunAndTheirModelsPredictTheSameLabels) {
     EXPECT_NE(proba.err.find("needs a NeuNcut model"), std::string::npos) << proba.err;
     EXPECT_FALSE(std::filesystem::exists(dir.file(method + "-p.npy")));
   }
+}
+
+// --precision bf16: trains and predicts where bf16 runs; refused with the reason (exit 2)
+// where it does not, simulated on a bf16 CPU by limiting oneDNN's instruction set.
+TEST_F(Cli, PrecisionBf16TrainsOrIsRefusedWithTheReason) {
+  const std::string fit = "fit --data " + dir.file("x.npy") + " --truth " + dir.file("y.npy") +
+                          " --k 3 --seed 0 --threads 2 --hidden 32,32 --epochs 200 --precision bf16 --json -q";
+  if (!neuncut::bf16_available()) {
+    const auto r = run_cli(fit, dir.file(""));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find(neuncut::bf16_unavailable_reason()), std::string::npos) << r.err;
+    return;
+  }
+  const auto r = run_cli(fit + " --model " + dir.file("bf16.nnc"), dir.file(""));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"precision\": \"bf16\""), std::string::npos) << r.out;
+  EXPECT_GE(number(r.out, "acc"), 0.99);
+  const std::string predict = "predict --model " + dir.file("bf16.nnc") + " --data " + dir.file("x.npy") +
+                              " --truth " + dir.file("y.npy") + " --json";
+  const auto p = run_cli(predict, dir.file(""));
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_GE(number(p.out, "acc"), 0.99);
+
+  ::setenv("ONEDNN_MAX_CPU_ISA", "AVX512_CORE", 1);  // inherited by the CLI processes below
+  const auto refused = run_cli(fit, dir.file(""));
+  const auto refused_predict = run_cli(predict, dir.file(""));
+  const auto fp32_predict = run_cli(predict + " --precision fp32", dir.file(""));
+  ::unsetenv("ONEDNN_MAX_CPU_ISA");
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_NE(refused.err.find("ONEDNN_MAX_CPU_ISA"), std::string::npos) << refused.err;
+  EXPECT_EQ(refused_predict.exit_code, 2) << refused_predict.err;
+  EXPECT_NE(refused_predict.err.find("fp32"), std::string::npos) << refused_predict.err;
+  ASSERT_EQ(fp32_predict.exit_code, 0) << fp32_predict.err;
+  EXPECT_GE(number(fp32_predict.out, "acc"), 0.99);
 }

@@ -2,9 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "neuncut/error.hpp"
 #include "neuncut/mlp.hpp"
+#include "neuncut/precision.hpp"
 #include "random.hpp"
 
 using namespace neuncut;
@@ -96,4 +98,123 @@ TEST(Mlp, RejectsWrongInputWidthAndBadShapes) {
   EXPECT_THROW(Mlp({4, 0, 2}), InvalidArgument);
   std::vector<float> wrong(3);
   EXPECT_THROW(mlp.set_parameters(wrong), InvalidArgument);
+}
+
+// bf16 mixed precision. Bounds: rounding an operand to bf16 (8 significant bits, to nearest)
+// changes it by at most u = 2^-8 relative, so a product of two rounded operands is off by at
+// most e = 2u + u^2 relative; fp32 sums of K terms add gamma_K = K 2^-24 (worst cases; see
+// test_bf16_gemm.cpp).
+namespace {
+constexpr double kU = 1.0 / 256.0;
+
+// Round to the nearest bf16, ties to even (finite inputs): what oneDNN's reorder does.
+float round_to_bf16(float x) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &x, 4);
+  bits += 0x7FFFu + ((bits >> 16) & 1u);
+  bits &= 0xFFFF0000u;
+  std::memcpy(&x, &bits, 4);
+  return x;
+}
+
+Eigen::MatrixXd rounded(const Eigen::Ref<const MatrixF>& m) {
+  return m.unaryExpr([](float x) { return round_to_bf16(x); }).cast<double>();
+}
+
+double gamma(Index K) { return double(K) * std::ldexp(1.0, -24); }
+
+Mlp perturbed_mlp(std::vector<Index> widths, std::uint64_t seed) {
+  Mlp mlp(std::move(widths));
+  mlp.initialize(seed);
+  detail::Rng rng(seed + 100);
+  for (float& p : mlp.parameters()) p += 0.05f * float(rng.normal());  // non-zero biases too
+  return mlp;
+}
+}  // namespace
+
+#define SKIP_WITHOUT_BF16() \
+  if (!bf16_available()) GTEST_SKIP() << "bf16 unavailable: " << bf16_unavailable_reason()
+
+// Every layer of a bf16 forward pass equals, to fp32 summation error, the exact product of
+// its actual input and weights rounded to bf16, plus the bias, through the ReLU: that is,
+// bf16 operands, fp32 accumulation, fp32 bias and activation.
+TEST(MlpBf16, ForwardIsTheProductOfBf16RoundedOperandsLayerByLayer) {
+  SKIP_WITHOUT_BF16();
+  Mlp mlp = perturbed_mlp({50, 40, 30, 5}, 20);
+  mlp.set_precision(Precision::Bf16);
+  const MatrixF X = random_matrix(33, 50, 21);
+  MlpWorkspace ws;
+  mlp.forward(X, ws);
+  for (Index l = 0; l < mlp.num_layers(); ++l) {
+    const MatrixF& in = l == 0 ? X : ws.activations[l - 1];
+    const Eigen::MatrixXd a = rounded(in), w = rounded(mlp.weight(l));
+    Eigen::MatrixXd ref = (a * w).rowwise() + mlp.bias(l).cast<double>().transpose();
+    if (l + 1 < mlp.num_layers()) ref = ref.cwiseMax(0.0);
+    const Eigen::MatrixXd tol = (gamma(in.cols() + 2) * (a.cwiseAbs() * w.cwiseAbs())).rowwise() +
+                                std::ldexp(1.0, -23) * mlp.bias(l).cast<double>().cwiseAbs().transpose();
+    const Eigen::MatrixXd err = (ws.activations[l].cast<double>() - ref).cwiseAbs();
+    EXPECT_TRUE((err.array() <= tol.array() + 1e-30).all())
+        << "layer " << l << ": max error " << err.maxCoeff() << ", max tolerance " << tol.maxCoeff();
+  }
+  // And it is not the fp32 pass: the roundings show at this scale.
+  Mlp fp32 = mlp;
+  fp32.set_precision(Precision::Fp32);
+  EXPECT_GT((fp32.predict_logits(X) - ws.activations.back()).cwiseAbs().maxCoeff(), 1e-5f);
+  EXPECT_EQ(mlp.predict_logits(X), ws.activations.back());
+}
+
+// bf16 backward against fp32 backward on the same activations: the bound propagates the
+// worst-case error of each product through the layers, with absolute values (|G| the fp32
+// gradient wrt a layer's output, E a bound on its bf16 error, e the per-product factor):
+//   dW_l:   e |a_l|^T (|G_l| + E_l) + |a_l|^T E_l
+//   E_l-1:  relu'(a_l) o ((1 + e)(|G_l| + E_l) |W_l|^T - |G_l| |W_l|^T)
+// plus fp32 summation error on both sides.
+TEST(MlpBf16, BackwardMatchesFp32WithinThePropagatedBf16Bound) {
+  SKIP_WITHOUT_BF16();
+  Mlp mlp = perturbed_mlp({40, 64, 48, 6}, 22);
+  const MatrixF X = random_matrix(50, 40, 23), G = random_matrix(50, 6, 24);
+  MlpWorkspace ws;
+  mlp.forward(X, ws);  // fp32 activations, shared by both backward passes
+  std::vector<float> g32(static_cast<std::size_t>(mlp.num_parameters())), g16(g32.size());
+  mlp.backward(X, ws, G, g32);
+  mlp.set_precision(Precision::Bf16);
+  mlp.backward(X, ws, G, g16);
+  const double e = 2 * kU + kU * kU;
+  Eigen::MatrixXd grad = G.cast<double>().cwiseAbs(), err_bound = Eigen::MatrixXd::Zero(G.rows(), G.cols());
+  for (Index l = mlp.num_layers() - 1; l >= 0; --l) {
+    const Eigen::MatrixXd a = (l == 0 ? X : ws.activations[l - 1]).cast<double>().cwiseAbs();
+    const Eigen::MatrixXd w = mlp.weight(l).cast<double>().cwiseAbs();
+    const double g = gamma(X.rows() + w.cols());
+    const Eigen::MatrixXd dw_tol = e * a.transpose() * (grad + err_bound) + a.transpose() * err_bound +
+                                   2 * g * a.transpose() * (grad + err_bound);
+    const auto dw16 = mlp.weight(l, g16), dw32 = mlp.weight(l, g32);
+    const Eigen::MatrixXd dw_err = (dw16 - dw32).cast<double>().cwiseAbs();
+    EXPECT_TRUE((dw_err.array() <= dw_tol.array() + 1e-30).all())
+        << "dW layer " << l << ": max error " << dw_err.maxCoeff() << ", max tolerance " << dw_tol.maxCoeff();
+    // Bias gradients are fp32 column sums of the propagated gradient.
+    const Eigen::VectorXd db_tol = err_bound.colwise().sum().transpose() + 2 * g * grad.colwise().sum().transpose();
+    const Eigen::VectorXd db_err = (mlp.bias(l, g16) - mlp.bias(l, g32)).cast<double>().cwiseAbs();
+    EXPECT_TRUE((db_err.array() <= db_tol.array() + 1e-30).all()) << "bias layer " << l;
+    if (l == 0) break;
+    const Eigen::ArrayXXd active = (ws.activations[l - 1].array() > 0.0f).cast<double>();
+    const Eigen::MatrixXd next = ((grad * w.transpose()).array() * active).matrix();
+    // (4 g: the fp32 sums of the bf16 pass and of the fp32 reference, with margin.)
+    err_bound = ((((1 + e + 4 * g) * (grad + err_bound) * w.transpose()) - grad * w.transpose()).array() * active)
+                    .matrix();
+    grad = next;  // an upper bound of |G_l-1|, as the bound needs
+  }
+  EXPECT_NE(g16, g32);  // bf16 did run
+}
+
+TEST(MlpBf16, SetPrecisionIsKeptByCopiesAndRefusedWhereUnavailable) {
+  Mlp mlp({4, 3, 2});
+  mlp.initialize(0);
+  EXPECT_EQ(mlp.precision(), Precision::Fp32);
+  mlp.set_precision(Precision::Bf16);
+  const Mlp copy = mlp;
+  EXPECT_EQ(copy.precision(), Precision::Bf16);
+  if (!bf16_available()) {
+    MlpWorkspace ws;
+    EXPECT_THROW(mlp.forward(MatrixF::Zero(2, 4), ws), InvalidArgument);
+  }
 }

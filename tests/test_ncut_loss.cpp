@@ -7,6 +7,7 @@
 #include "neuncut/batch_affinity.hpp"
 #include "neuncut/ncut_loss.hpp"
 #include "neuncut/error.hpp"
+#include "neuncut/precision.hpp"
 #include "random.hpp"
 
 using namespace neuncut;
@@ -202,6 +203,33 @@ TEST(BatchAffinity, BlockedSymmetricPathMatchesDirectKernelAtAnyThreadCount) {
     }
   EXPECT_LT(worst, 1e-5);
   EXPECT_NEAR(d1[599], W1.row(599).cast<double>().sum(), 1e-3);
+}
+
+// With bf16, the Gram matrix's operands are rounded to 8 significant bits: for unit rows
+// |x_i.x_j error| <= e = (2u + u^2)(1 + gamma_d) + gamma_d, u = 2^-8 (see test_bf16_gemm.cpp),
+// the squared distance is off by at most 2e, and since exp(-t) is 1-Lipschitz for t >= 0,
+// W_ij by at most 2e / (2 sigma^2). The diagonal stays exactly 1 and W exactly symmetric.
+TEST(BatchAffinity, Bf16GramOnUnitRowsStaysWithinItsBound) {
+  if (!bf16_available()) GTEST_SKIP() << "bf16 unavailable: " << bf16_unavailable_reason();
+  detail::Rng rng(4);
+  const Index m = 300, d = 100;
+  MatrixF X(m, d);
+  for (Index i = 0; i < X.size(); ++i) X.data()[i] = float(rng.normal());
+  X.rowwise().normalize();
+  for (float sigma : {0.3f, 1.0f}) {
+    MatrixF W32, W16;
+    VectorF deg32, deg16;
+    gaussian_batch_affinity(X, sigma, W32, deg32, 2);
+    gaussian_batch_affinity(X, sigma, W16, deg16, 2, Precision::Bf16);
+    const double u = std::ldexp(1.0, -8), gamma = double(d) * std::ldexp(1.0, -24);
+    const double e = (2 * u + u * u) * (1 + gamma) + gamma;
+    const double bound = 2 * e / (2.0 * sigma * sigma) + 1e-5;  // + fp32 arithmetic of both paths
+    EXPECT_LE((W16 - W32).cwiseAbs().maxCoeff(), bound) << "sigma " << sigma;
+    EXPECT_LE((deg16 - deg32).cwiseAbs().maxCoeff(), double(m) * bound) << "sigma " << sigma;
+    EXPECT_GT((W16 - W32).cwiseAbs().maxCoeff(), 0.0f) << "bf16 did not run";
+    EXPECT_EQ(W16, W16.transpose().eval());
+    EXPECT_EQ(W16.diagonal().minCoeff(), 1.0f);
+  }
 }
 
 TEST(BatchAffinity, SigmaEstimateIsMedianNeighbourDistanceAndScales) {

@@ -8,6 +8,7 @@
 #include "neuncut/error.hpp"
 #include "neuncut/metrics.hpp"
 #include "neuncut/neuncut.hpp"
+#include "neuncut/precision.hpp"
 #include "neuncut/synthetic.hpp"
 #include "test_util.hpp"
 
@@ -225,4 +226,99 @@ TEST(NeuNcut, AutomaticEpochsGiveAtLeast500StepsAndAtLeast50Epochs) {
   EXPECT_EQ(resolve_epochs(0, 1), 500);   // data within one batch
   EXPECT_EQ(resolve_epochs(0, 3), 167);   // rounded up: 501 steps
   EXPECT_EQ(resolve_epochs(0, 100), 50);
+}
+
+// --- precision bf16 (mixed precision through oneDNN) ---
+
+#define SKIP_WITHOUT_BF16() \
+  if (!bf16_available()) GTEST_SKIP() << "bf16 unavailable: " << bf16_unavailable_reason()
+
+TEST(NeuNcut, RejectsUnknownOrUnavailablePrecisionBeforeWork) {
+  const Dataset ds = blobs(100);
+  NeuNcutParams p = small_params(3);
+  p.precision = "fp16";
+  try {
+    NeuNcut(p).fit(ds.features);
+    ADD_FAILURE() << "fp16 accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("'fp16'"), std::string::npos) << e.what();
+  }
+  NeuNcut fitted(small_params(3));
+  fitted.fit(ds.features);
+  EXPECT_THROW(fitted.set_precision("fp16"), InvalidArgument);
+  if (bf16_available()) return;  // the CLI test covers a CPU limited below bf16
+  p.precision = "bf16";
+  try {
+    NeuNcut(p).fit(ds.features);
+    ADD_FAILURE() << "bf16 accepted where unavailable";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find(bf16_unavailable_reason()), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(fitted.set_precision("bf16"), InvalidArgument);
+}
+
+// Low-dimensional blobs: the network trains in bf16; the affinity stays fp32 (the rows are
+// standardized, not unit length, so its Gram matrix would lose the small distances).
+TEST(NeuNcut, Bf16RecoversBlobs) {
+  SKIP_WITHOUT_BF16();
+  const Dataset ds = blobs(900, 3, 2);
+  NeuNcutParams p;
+  p.n_clusters = 3;
+  p.hidden = {64, 64};
+  p.threads = 2;
+  p.precision = "bf16";
+  NeuNcut model(p);
+  const FitResult r = model.fit(ds.features);
+  EXPECT_EQ(r.precision, Precision::Bf16);
+  EXPECT_EQ(r.affinity_precision, Precision::Fp32);
+  EXPECT_TRUE(r.collapse.empty()) << r.collapse;
+  EXPECT_GE(clustering_accuracy(ds.labels, model.predict(ds.features)), 0.99);
+}
+
+// 40-dimensional blobs are L2-normalized: with bf16 the affinity's Gram matrix is bf16 too.
+TEST(NeuNcut, Bf16RecoversNormalizedBlobsWithBf16Affinity) {
+  SKIP_WITHOUT_BF16();
+  SyntheticParams sp;
+  sp.n_samples = 900;
+  sp.n_clusters = 3;
+  sp.dim = 40;
+  sp.noise = 2.0;
+  sp.seed = 3;
+  const Dataset ds = make_synthetic(sp);
+  NeuNcutParams p;
+  p.n_clusters = 3;
+  p.hidden = {64, 64};
+  p.threads = 2;
+  p.precision = "bf16";
+  NeuNcut model(p);
+  const FitResult r = model.fit(ds.features);
+  EXPECT_TRUE(r.l2_normalized);
+  ASSERT_GE(r.sigma, NeuNcut::kBf16AffinityMinSigma);
+  EXPECT_EQ(r.affinity_precision, Precision::Bf16);
+  EXPECT_GE(clustering_accuracy(ds.labels, model.predict(ds.features)), 0.99);
+}
+
+TEST(NeuNcut, Bf16ModelIsReproducibleAndKeepsItsPrecisionThroughSaveLoad) {
+  SKIP_WITHOUT_BF16();
+  const Dataset ds = blobs(500);
+  NeuNcutParams p = small_params(3);
+  p.precision = "bf16";
+  p.threads = 2;
+  NeuNcut a(p), b(p);
+  a.fit(ds.features);
+  b.fit(ds.features);
+  EXPECT_TRUE(std::equal(a.network().parameters().begin(), a.network().parameters().end(),
+                         b.network().parameters().begin()));
+  neuncut::testing::TempDir dir;
+  a.save(dir.file("m.nnc"));
+  NeuNcut loaded = NeuNcut::load(dir.file("m.nnc"));
+  EXPECT_EQ(loaded.params().precision, "bf16");
+  EXPECT_EQ(loaded.network().precision(), Precision::Bf16);
+  const MatrixF pa = a.predict_proba(ds.features), pb = loaded.predict_proba(ds.features);
+  EXPECT_EQ((pa - pb).cwiseAbs().maxCoeff(), 0.0f);
+  // Switched to fp32, the same weights give nearly the same memberships.
+  loaded.set_precision("fp32");
+  EXPECT_EQ(loaded.network().precision(), Precision::Fp32);
+  EXPECT_LT((loaded.predict_proba(ds.features) - pa).cwiseAbs().maxCoeff(), 0.05f);
+  EXPECT_GE(clustering_accuracy(a.predict(ds.features), loaded.predict(ds.features)), 0.99);
 }

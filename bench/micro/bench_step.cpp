@@ -2,6 +2,8 @@
 // (src/neuncut.cpp): gather the batch, Gaussian affinity, MLP forward, softmax, loss with
 // gradient, tally, softmax backward, MLP backward, Adam. Each phase is timed separately, so
 // the counters give the per-phase breakdown of a step (ms per step and share of the step).
+// BM_NeuNcutStepBf16 is the same step with precision bf16 as NeuNcut::fit runs it on these
+// L2-normalized rows: the network's products and the affinity's Gram matrix in bf16.
 #include <array>
 #include <chrono>
 
@@ -10,6 +12,7 @@
 #include "neuncut/mlp.hpp"
 #include "neuncut/ncut_loss.hpp"
 #include "neuncut/optimizer.hpp"
+#include "neuncut/precision.hpp"
 #include "random.hpp"
 
 namespace neuncut::bench {
@@ -24,8 +27,12 @@ constexpr const char* kPhaseNames[kPhases] = {"gather",  "affinity",    "forward
 // parameter); the tally (argmax per row) and the batch gather (a copy) are not counted.
 // At the defaults: 4.23 GFLOP per step, 44% backward (1.87), 32% forward (1.34), 23% affinity
 // (0.99, its lower-triangle Gram), 0.5% loss, 0.25% Adam.
-void BM_NeuNcutStep(benchmark::State& state) {
+void run_step(benchmark::State& state, Precision precision) {
   using Clock = std::chrono::steady_clock;
+  if (precision == Precision::Bf16 && !bf16_available()) {
+    state.SkipWithError(("bf16 unavailable: " + bf16_unavailable_reason()).c_str());
+    return;
+  }
   const int threads = threads_arg(state);
   BenchThreads scope(threads);
   const Index m = kBatch, k = kClusters, n = kTrainPoints;
@@ -36,6 +43,7 @@ void BM_NeuNcutStep(benchmark::State& state) {
   const float sigma = float(estimate_sigma(train, rule, threads));
   Mlp mlp(default_widths());
   mlp.initialize(1);  // bias_init auto = zero for d > 10
+  mlp.set_precision(precision);
   AdamParams ap;
   ap.weight_decay = 1e-4;  // NeuNcut's default, L2 mode ("adam")
   Adam adam(mlp.num_parameters(), ap);
@@ -66,7 +74,7 @@ void BM_NeuNcutStep(benchmark::State& state) {
     };
     for (Index i = 0; i < m; ++i) batch.row(i) = train.row(order[s * m + i]);
     lap(kGather);
-    gaussian_batch_affinity(batch, sigma, W, degree, threads);
+    gaussian_batch_affinity(batch, sigma, W, degree, threads, precision);
     lap(kAffinity);
     mlp.forward(batch, ws);
     lap(kForward);
@@ -106,9 +114,18 @@ void BM_NeuNcutStep(benchmark::State& state) {
   benchmark::DoNotOptimize(max_prob_sum);
 }
 
+void BM_NeuNcutStep(benchmark::State& state) { run_step(state, Precision::Fp32); }
+void BM_NeuNcutStepBf16(benchmark::State& state) { run_step(state, Precision::Bf16); }
+
 }  // namespace
 
 BENCHMARK(BM_NeuNcutStep)
+    ->ArgNames({"threads"})
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_NeuNcutStepBf16)
     ->ArgNames({"threads"})
     ->Arg(1)
     ->Arg(2)

@@ -2,7 +2,8 @@
 Fashion-MNIST: `neuncut predict` (its predict_seconds: preprocessing, forward and argmax,
 chunk by chunk; loading and writing excluded) against the PyTorch network of the same shape
 (L2 normalization, forward and argmax per chunk, the same chunk size). The network weights
-do not change the work, so the PyTorch side uses a fresh network."""
+do not change the work, so the PyTorch side uses a fresh network. neuncut-bf16: a model trained
+the same way with --precision bf16, which predicts in bf16, when the harness enables bf16 runs."""
 import os
 
 import methods
@@ -14,22 +15,30 @@ def run(h):
     a = h.args
     # A model to load: one epoch on a small sample is enough (throughput does not depend on the weights).
     train = h.store.fashion(min(max(a.batch_size, 2000), 70000))
-    model = os.path.join(h.workdir, "infer_model.nnc")
-    fit = proc.run([h.neuncut, "fit", "--data", train.path, "--truth", train.labels_path, "--k", a.k,
-                    "--hidden", "512,512", "--epochs", "1", "--batch-size", a.batch_size, "--sigma", a.sigma,
-                    "--seed", a.seed, "--model", model, "--json", "--quiet"], timeout=a.timeout)
-    if not fit.ok:
-        raise RuntimeError(f"could not train the model for the inference section: {fit.message}\n{fit.stderr_tail}")
+    impls = {"neuncut": "fp32"}  # impl -> --precision of its model
+    if getattr(a, "bf16_runs", False):
+        impls["neuncut-bf16"] = "bf16"
+    models, fits = {}, {}
+    for impl, precision in impls.items():
+        models[impl] = os.path.join(h.workdir, f"infer_model_{precision}.nnc")
+        fit = proc.run([h.neuncut, "fit", "--data", train.path, "--truth", train.labels_path, "--k", a.k,
+                        "--hidden", "512,512", "--epochs", "1", "--batch-size", a.batch_size, "--sigma", a.sigma,
+                        "--seed", a.seed, "--model", models[impl], "--json", "--quiet"]
+                       + (["--precision", precision] if precision != "fp32" else []), timeout=a.timeout)
+        if not fit.ok:
+            raise RuntimeError(f"could not train the {precision} model for the inference section: {fit.message}\n"
+                               f"{fit.stderr_tail}")
+        fits[impl] = fit.as_dict()
     ds = h.store.fashion(a.infer_rows)
     labels = os.path.join(h.workdir, "infer_labels.npy")
     configs = []
     for t in a.infer_threads:
-        configs += [("neuncut", t), ("torch", t)]
+        configs += [(impl, t) for impl in impls] + [("torch", t)]
     runs = []
     for rep in range(a.reps):
         for impl, threads in configs:
-            if impl == "neuncut":
-                cmd = [h.neuncut, "predict", "--model", model, *ds.neuncut_args(), "--labels-out", labels,
+            if impl in impls:
+                cmd = [h.neuncut, "predict", "--model", models[impl], *ds.neuncut_args(), "--labels-out", labels,
                        "--threads", threads, "--chunk-rows", a.chunk_rows, "--json", "--quiet"]
                 env = None
             else:
@@ -47,7 +56,7 @@ def run(h):
                     rec.update(predict_seconds=r.wall_seconds, rows=ds.n, rows_per_second=ds.n / r.wall_seconds,
                                timing="process wall time (the program reports no predict time)")
             runs.append(rec)
-            h.log(f"infer rep {rep + 1}/{a.reps} {impl:7s} threads {threads}: " +
+            h.log(f"infer rep {rep + 1}/{a.reps} {impl:12s} threads {threads}: " +
                   (f"{rec['rows_per_second']:.0f} rows/s" if rec["status"] == "ok"
                    else f"{rec['status']} {rec.get('message', '')}"))
     if os.path.exists(labels):
@@ -60,15 +69,25 @@ def run(h):
                             predict_seconds=stats.summarize(r["predict_seconds"] for r in mine),
                             timing=mine[0]["timing"] if mine else None, runs_ok=len(mine),
                             runs=sum(1 for r in runs if r["impl"] == impl and r["threads"] == threads)))
-    ratios = []
+    def per_rep(impl, t):
+        return {r["rep"]: r["rows_per_second"] for r in runs if r["impl"] == impl and r["threads"] == t
+                and r["status"] == "ok"}
+
+    ratios, bf16_ratios = [], []
     for t in a.infer_threads:
-        n_ = {r["rep"]: r["rows_per_second"] for r in runs if r["impl"] == "neuncut" and r["threads"] == t
-              and r["status"] == "ok"}
-        t_ = {r["rep"]: r["rows_per_second"] for r in runs if r["impl"] == "torch" and r["threads"] == t
-              and r["status"] == "ok"}
         med = {(row["impl"]): row["rows_per_second"]["median"] for row in summary if row["threads"] == t}
-        ratios.append(dict(threads=t, throughput_ratio_of_medians=stats.ratio(med.get("neuncut"), med.get("torch")),
-                           median_paired_ratio=stats.paired_ratio((n_[i], t_[i]) for i in n_ if i in t_)))
+        t_ = per_rep("torch", t)
+        for impl in impls:
+            n_ = per_rep(impl, t)
+            ratios.append(dict(impl=impl, threads=t,
+                               throughput_ratio_of_medians=stats.ratio(med.get(impl), med.get("torch")),
+                               median_paired_ratio=stats.paired_ratio((n_[i], t_[i]) for i in n_ if i in t_)))
+        if "neuncut-bf16" in impls:  # above 1: bf16 is faster
+            b_, f_ = per_rep("neuncut-bf16", t), per_rep("neuncut", t)
+            bf16_ratios.append(dict(threads=t, throughput_ratio_of_medians=stats.ratio(med.get("neuncut-bf16"),
+                                                                                       med.get("neuncut")),
+                                    median_paired_ratio=stats.paired_ratio((b_[i], f_[i]) for i in b_ if i in f_)))
     return dict(config=dict(data=ds.as_dict(), rows=ds.n, chunk_rows=a.chunk_rows, hidden=[512, 512], k=a.k,
-                            threads=a.infer_threads, reps=a.reps, model_fit=fit.as_dict()),
-                runs=runs, summary=summary, ratios=ratios)
+                            threads=a.infer_threads, reps=a.reps, model_fit=fits["neuncut"],
+                            model_fits=fits),
+                runs=runs, summary=summary, ratios=ratios, bf16_ratios=bf16_ratios)

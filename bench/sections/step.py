@@ -5,7 +5,9 @@ neuncut: `neuncut fit --json` on a file of exactly --step-train-size Fashion-MNI
 train_seconds covers the epoch loop only (not loading, sigma or labelling), so
   seconds/step = train_seconds / (epochs * (train_points // batch_size)).
 PyTorch: bench/torch_neuncut.py step times the same loop the same way (first epoch included,
-as in neuncut); its per-step median is kept for information."""
+as in neuncut); its per-step median is kept for information.
+neuncut-bf16: the same neuncut run with --precision bf16 (bf16 products, fp32 master weights),
+in the same alternation, when the harness enables bf16 runs."""
 import methods
 import proc
 import stats
@@ -27,11 +29,15 @@ def flops_per_step(m, d, hidden, k):
                         "+ loss 4*m*m*k")
 
 
-def _neuncut_cmd(h, ds, threads):
+NEUNCUT_IMPLS = {"neuncut": "fp32", "neuncut-bf16": "bf16"}  # impl -> --precision
+
+
+def _neuncut_cmd(h, ds, threads, precision="fp32"):
     a = h.args
-    return [h.neuncut, "fit", "--data", ds.path, "--truth", ds.labels_path, "--k", a.k, "--hidden", "512,512",
-            "--train-size", "0", "--epochs", a.step_epochs, "--batch-size", a.batch_size, "--sigma", a.sigma,
-            "--lr", a.lr, "--seed", a.seed, "--threads", threads, "--json", "--quiet"], None
+    cmd = [h.neuncut, "fit", "--data", ds.path, "--truth", ds.labels_path, "--k", a.k, "--hidden", "512,512",
+           "--train-size", "0", "--epochs", a.step_epochs, "--batch-size", a.batch_size, "--sigma", a.sigma,
+           "--lr", a.lr, "--seed", a.seed, "--threads", threads, "--json", "--quiet"]
+    return cmd + (["--precision", precision] if precision != "fp32" else []), None
 
 
 def _torch_cmd(h, ds, threads):
@@ -42,7 +48,7 @@ def _torch_cmd(h, ds, threads):
 
 
 def _seconds_per_step(impl, s):
-    if impl == "neuncut":
+    if impl in NEUNCUT_IMPLS:
         steps = s["train_points"] // s["batch_size"]
         return s["train_seconds"] / (s["epochs"] * steps), steps
     return s["seconds_per_step"], s["steps_per_epoch"]
@@ -54,11 +60,15 @@ def run(h):
     if ds.n < a.batch_size:
         raise ValueError(f"--step-train-size ({ds.n}) must be at least --batch-size ({a.batch_size})")
     flops = flops_per_step(a.batch_size, ds.d, [512, 512], a.k)
-    configs = [("neuncut", t) for t in a.step_threads] + [("torch", t) for t in a.torch_step_threads]
+    impls = ["neuncut"] + (["neuncut-bf16"] if getattr(a, "bf16_runs", False) else [])
+    configs = [(i, t) for i in impls for t in a.step_threads] + [("torch", t) for t in a.torch_step_threads]
     runs = []
     for rep in range(a.reps):
         for impl, threads in configs:  # alternating: A B C D, A B C D, ...
-            cmd, env = (_neuncut_cmd if impl == "neuncut" else _torch_cmd)(h, ds, threads)
+            if impl in NEUNCUT_IMPLS:
+                cmd, env = _neuncut_cmd(h, ds, threads, NEUNCUT_IMPLS[impl])
+            else:
+                cmd, env = _torch_cmd(h, ds, threads)
             r = proc.run(cmd, env=env, timeout=a.timeout, mem_cap_mb=h.mem_cap_mb)
             rec = dict(impl=impl, threads=threads, rep=rep, **r.as_dict(), env=methods.env_delta(env))
             if r.ok:
@@ -74,7 +84,7 @@ def run(h):
                 except (KeyError, ZeroDivisionError, TypeError) as e:
                     rec.update(status="error", message=f"unexpected JSON summary ({e}): {r.summary}")
             runs.append(rec)
-            h.log(f"step rep {rep + 1}/{a.reps} {impl:7s} threads {threads}: " +
+            h.log(f"step rep {rep + 1}/{a.reps} {impl:12s} threads {threads}: " +
                   (f"{rec['seconds_per_step'] * 1e3:.2f} ms/step" if rec["status"] == "ok"
                    else f"{rec['status']} {rec.get('message', '')}"))
     summary = []
@@ -97,15 +107,24 @@ def run(h):
                      if row["impl"] == impl and row["threads"] == threads), None)
 
     ratios = []
-    for tn in a.step_threads:
-        for tt in a.torch_step_threads:
-            n_, t_ = per_rep("neuncut", tn), per_rep("torch", tt)
-            ratios.append(dict(neuncut_threads=tn, torch_threads=tt,
-                               ratio_of_medians=stats.ratio(median_of("neuncut", tn), median_of("torch", tt)),
-                               median_paired_ratio=stats.paired_ratio((n_[i], t_[i]) for i in n_ if i in t_)))
+    for impl in impls:
+        for tn in a.step_threads:
+            for tt in a.torch_step_threads:
+                n_, t_ = per_rep(impl, tn), per_rep("torch", tt)
+                ratios.append(dict(impl=impl, neuncut_threads=tn, torch_threads=tt,
+                                   ratio_of_medians=stats.ratio(median_of(impl, tn), median_of("torch", tt)),
+                                   median_paired_ratio=stats.paired_ratio((n_[i], t_[i]) for i in n_ if i in t_)))
+    # bf16 against fp32 at the same thread count (below 1: bf16 is faster).
+    bf16_ratios = []
+    if "neuncut-bf16" in impls:
+        for t in a.step_threads:
+            b_, f_ = per_rep("neuncut-bf16", t), per_rep("neuncut", t)
+            bf16_ratios.append(dict(threads=t, ratio_of_medians=stats.ratio(median_of("neuncut-bf16", t),
+                                                                            median_of("neuncut", t)),
+                                    median_paired_ratio=stats.paired_ratio((b_[i], f_[i]) for i in b_ if i in f_)))
     return dict(config=dict(data=ds.as_dict(), train_rows=ds.n, batch_size=a.batch_size, epochs=a.step_epochs,
                             hidden=[512, 512], k=a.k, sigma=a.sigma, lr=a.lr, seed=a.seed, reps=a.reps,
                             neuncut_threads=a.step_threads, torch_threads=a.torch_step_threads,
                             torch_env=dict(OPENBLAS_NUM_THREADS="= torch threads", OPENBLAS_CORETYPE=a.coretype,
                                            set_flush_denormal=True)),
-                flops=flops, runs=runs, summary=summary, ratios=ratios)
+                flops=flops, runs=runs, summary=summary, ratios=ratios, bf16_ratios=bf16_ratios)

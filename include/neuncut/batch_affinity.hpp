@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "neuncut/precision.hpp"
 #include "neuncut/types.hpp"
 
 namespace neuncut {
@@ -11,8 +12,16 @@ namespace neuncut {
 /// W_ij = exp(-||x_i - x_j||^2 / (2 sigma^2)) over the rows of `batch` (m x d), with the
 /// diagonal included (W_ii = 1) as in the paper, and degrees d = W 1. W and degree are
 /// resized only when the batch size changes. Uses `threads` threads (<= 0: all cores).
+///
+/// Distances come from the Gram matrix, ||x_i - x_j||^2 = |x_i|^2 + |x_j|^2 - 2 x_i.x_j. With
+/// `precision` Bf16 the Gram matrix is a bf16 product (operands rounded to 8 significant
+/// bits, fp32 sums): its absolute error is at most about 2^-7 |x_i| |x_j| (far less on
+/// average), so the kernel is only accurate when that is small against 2 sigma^2: for
+/// L2-normalized rows (|x| = 1) and a sigma that is not tiny, where NeuNcut uses it (see
+/// docs/mixed-precision.md for the measured errors). Throws InvalidArgument for Bf16 where
+/// bf16 is unavailable.
 void gaussian_batch_affinity(const Eigen::Ref<const MatrixF>& batch, float sigma, MatrixF& affinity,
-                             VectorF& degree, int threads);
+                             VectorF& degree, int threads, Precision precision = Precision::Fp32);
 
 /// How sigma is chosen when the caller does not give one.
 struct SigmaRule {

@@ -6,11 +6,18 @@
 // biases live in one contiguous float buffer (layer by layer: W_0, b_0, W_1, b_1, ...), so
 // optimizers and model files treat the parameters as one flat vector and gradients share
 // that layout.
+//
+// Precision (precision.hpp): in fp32 every product is Eigen's SGEMM. In bf16 the products of
+// forward, backward (weight gradients and activation gradients) and predict_logits round
+// their operands to bfloat16 and accumulate in fp32 (oneDNN), with the bias and ReLU fused
+// into the forward products; the parameters, activations and gradients are stored in fp32
+// in both modes (fp32 master weights), so an optimizer step is the same code in both.
 #pragma once
 
 #include <span>
 #include <vector>
 
+#include "neuncut/precision.hpp"
 #include "neuncut/types.hpp"
 
 namespace neuncut {
@@ -65,7 +72,14 @@ class Mlp {
   /// Replaces the parameters (size must match num_parameters()).
   void set_parameters(std::span<const float> values);
 
+  /// Precision of the products in forward, backward and predict_logits (default Fp32). Any
+  /// value may be set; with Bf16 where bf16_available() is false, those calls throw
+  /// InvalidArgument naming the reason.
+  void set_precision(Precision precision) { precision_ = precision; }
+  Precision precision() const { return precision_; }
+
  private:
+  Precision precision_ = Precision::Fp32;
   std::vector<Index> widths_;
   std::vector<Index> offsets_;  // start of W_l in params_; b_l follows W_l
   AlignedFloats params_;

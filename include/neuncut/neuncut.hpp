@@ -19,6 +19,7 @@
 
 #include "neuncut/mlp.hpp"
 #include "neuncut/param_table.hpp"
+#include "neuncut/precision.hpp"
 #include "neuncut/preprocessing.hpp"
 #include "neuncut/types.hpp"
 
@@ -66,6 +67,10 @@
     "per-feature scaling fitted on the training subset: none, center, standardize, or auto = none when rows are "  \
     "L2-normalized and standardize otherwise")                                                                      \
   X(std::uint64_t, seed, "seed", std::uint64_t{0}, "random seed (subset, initialization, batches)")                 \
+  X(std::string, precision, "precision", std::string("fp32"),                                                       \
+    "arithmetic of the network's matrix products in training and inference: fp32, or bf16 (operands rounded to "  \
+    "bfloat16, fp32 sums and fp32 master weights, via oneDNN; also the batch affinity when rows are L2-normalized " \
+    "and sigma >= 0.2; needs a CPU with AVX512_BF16; see docs/mixed-precision.md)")                               \
   X(int, threads, "threads", 0, "threads for training and inference (0: all cores)")
 
 namespace neuncut {
@@ -123,6 +128,9 @@ struct FitResult {
   int clusters_used = 0;            ///< Non-empty clusters among the training subset's final labels.
   double mean_max_probability = 0;  ///< Of the final memberships on the training subset.
   bool l2_normalized = false;       ///< Whether rows were L2-normalized (normalize resolved).
+  Precision precision = Precision::Fp32;           ///< Of the network's products (params.precision).
+  Precision affinity_precision = Precision::Fp32;  ///< Of the batch affinity's Gram matrix: bf16 only with
+                                                   ///< precision bf16, L2-normalized rows and sigma >= NeuNcut::kBf16AffinityMinSigma.
   std::string collapse;             ///< "" when healthy; otherwise a sentence saying what collapsed.
 };
 
@@ -164,6 +172,16 @@ class NeuNcut {
   const NeuNcutParams& params() const { return params_; }
   /// Threads for predict (0: all cores); training uses params().threads.
   void set_threads(int threads) { params_.threads = threads; }
+  /// Precision for predict ("fp32" or "bf16"); a loaded model predicts in the precision it
+  /// was trained with unless this changes it. InvalidArgument for an unknown value, or bf16
+  /// where it is unavailable (bf16_unavailable_reason()).
+  void set_precision(const std::string& precision);
+
+  /// The smallest sigma at which the batch affinity of L2-normalized rows is computed in bf16
+  /// with precision bf16 (below it, in fp32): the bf16 Gram matrix's error in a squared
+  /// distance (on Fashion-MNIST batches 3.5e-4 on average, 6e-3 at most; at most 2^-6 for any
+  /// unit rows) must stay small against 2 sigma^2 (0.08 here). docs/mixed-precision.md.
+  static constexpr double kBf16AffinityMinSigma = 0.2;
   double sigma() const { return sigma_; }
   const Preprocessor& preprocessor() const { return preprocessor_; }
   const Mlp& network() const { return mlp_; }

@@ -15,7 +15,7 @@ from .io import load
 
 __version__ = "0.1.0"
 __all__ = ["NeuNcut", "SpectralNet", "KMeans", "SpectralClustering", "CollapseWarning", "load",
-           "load_dataset", "scores", "param_table"]
+           "load_dataset", "scores", "param_table", "bf16_unavailable_reason"]
 
 
 def load_dataset(spec):
@@ -31,6 +31,12 @@ def scores(truth, predicted):
     import numpy as np
 
     return _core.scores(np.asarray(truth, dtype=np.int32), np.asarray(predicted, dtype=np.int32))
+
+
+def bf16_unavailable_reason():
+    """'' when NeuNcut(precision="bf16") can run here; otherwise the reason (a build without
+    oneDNN, a CPU without AVX512_BF16). See docs/mixed-precision.md."""
+    return _core.bf16_unavailable_reason()
 
 
 def param_table(method="neuncut"):

@@ -29,6 +29,7 @@
 #include "neuncut/metrics.hpp"
 #include "neuncut/model_file.hpp"
 #include "neuncut/neuncut.hpp"
+#include "neuncut/precision.hpp"
 #include "neuncut/spectral_clustering.hpp"
 #include "neuncut/spectralnet.hpp"
 
@@ -175,6 +176,8 @@ py::dict fit_result_dict(const FitResult& r) {
   d["clusters_used"] = r.clusters_used;
   d["mean_max_probability"] = r.mean_max_probability;
   d["collapse"] = r.collapse;
+  d["precision"] = to_string(r.precision);
+  d["affinity_precision"] = to_string(r.affinity_precision);
   return d;
 }
 
@@ -222,6 +225,9 @@ PYBIND11_MODULE(_core, m) {
     if (method == "ncut") return table_to_list(ncut_param_table());
     throw InvalidArgument("unknown method '" + method + "' (expected neuncut, spectralnet, kmeans or ncut)");
   }, py::arg("method"), "The parameter table of an estimator: list of {name, flag, type, doc, default} (text).");
+
+  m.def("bf16_unavailable_reason", [] { return bf16_unavailable_reason(); },
+        "'' when precision='bf16' can run here, else why not (build without oneDNN, CPU without AVX512_BF16).");
 
   m.def("data_address", [](const DataRef& X) { return reinterpret_cast<std::uintptr_t>(X.data()); },
         py::arg("X").noconvert(),
@@ -284,6 +290,7 @@ PYBIND11_MODULE(_core, m) {
       .def_static("load", &NeuNcut::load, py::arg("path"), py::call_guard<py::gil_scoped_release>())
       .def("params", [](const NeuNcut& self) { return params_to_dict(neuncut_param_table(), self.params()); })
       .def("set_threads", &NeuNcut::set_threads, py::arg("threads"))
+      .def("set_precision", &NeuNcut::set_precision, py::arg("precision"))
       .def_property_readonly("fitted", &NeuNcut::fitted)
       .def_property_readonly("sigma", &NeuNcut::sigma)
       .def_property_readonly("input_dim", &NeuNcut::input_dim);

@@ -167,6 +167,24 @@ def test_save_load_pickle(tmp_path, data, make):
     assert again.get_params() == est.get_params()
 
 
+def test_precision_bf16(tmp_path, data):
+    """precision='bf16' trains, is saved with the model and predicts the same after loading;
+    where bf16 cannot run, the fit raises ValueError with the reason."""
+    X, y = data
+    reason = neuncut.bf16_unavailable_reason()
+    if reason:
+        with pytest.raises(ValueError, match="bf16"):
+            small_neuncut(precision="bf16").fit(X)
+        pytest.skip(f"bf16 unavailable: {reason}")
+    est = small_neuncut(precision="bf16").fit(X)
+    assert est.fit_info_["precision"] == "bf16" and est.fit_info_["affinity_precision"] == "fp32"  # 2-D rows
+    assert neuncut.scores(y, est.labels_)["acc"] > 0.95
+    est.save(tmp_path / "bf16.nnc")
+    back = neuncut.load(tmp_path / "bf16.nnc")
+    assert back.precision == "bf16"
+    np.testing.assert_array_equal(back.predict_proba(X), est.predict_proba(X))
+
+
 # ---- errors: the CLI's messages -------------------------------------------------------------
 
 def test_error_mapping(tmp_path, data):
