@@ -21,19 +21,15 @@
 #include "neuncut/precision.hpp"
 #include "parallel.hpp"
 #include "random.hpp"
+#include "test_data.hpp"
 
 using namespace neuncut;
 
 #define SKIP_WITHOUT_BF16() \
   if (!bf16_available()) GTEST_SKIP() << "bf16 unavailable: " << bf16_unavailable_reason()
 
+using neuncut::testing::gaussian_matrix;
 namespace {
-MatrixF random_matrix(Index r, Index c, std::uint64_t seed) {
-  detail::Rng rng(seed);
-  MatrixF m(r, c);
-  for (Index i = 0; i < m.size(); ++i) m.data()[i] = float(rng.normal());
-  return m;
-}
 
 // The worst-case relative factor of the bound above for sums of K products.
 double bf16_product_bound(Index K) {
@@ -93,7 +89,7 @@ TEST(Bf16Gemm, MatchesReferenceWithinTheBf16Bound) {
   SKIP_WITHOUT_BF16();
   // The shapes of a NeuNcut step (scaled down), thin ones, and odd sizes that fit no block.
   for (auto [M, K, N] : {std::array<Index, 3>{100, 78, 51}, {64, 512, 10}, {37, 10, 64}, {1, 300, 7}, {129, 257, 65}}) {
-    const MatrixF A = random_matrix(M, K, 1), B = random_matrix(K, N, 2);
+    const MatrixF A = gaussian_matrix(M, K, 1), B = gaussian_matrix(K, N, 2);
     MatrixF C(M, N);
     detail::bf16_gemm(detail::gemm_operand(A), detail::gemm_operand(B), C.data(), N);
     expect_within_bound(C, A, B);
@@ -103,7 +99,7 @@ TEST(Bf16Gemm, MatchesReferenceWithinTheBf16Bound) {
 TEST(Bf16Gemm, TransposedOperandsBiasReluAndStrides) {
   SKIP_WITHOUT_BF16();
   const Index M = 40, K = 70, N = 30;
-  const MatrixF At = random_matrix(K, M, 3), Bt = random_matrix(N, K, 4), bias = random_matrix(1, N, 5);
+  const MatrixF At = gaussian_matrix(K, M, 3), Bt = gaussian_matrix(N, K, 4), bias = gaussian_matrix(1, N, 5);
   const MatrixF A = At.transpose(), B = Bt.transpose();
   MatrixF C(M, N);
   // A^T and B^T read in place (the backward pass's a^T g and g W^T).
@@ -111,7 +107,7 @@ TEST(Bf16Gemm, TransposedOperandsBiasReluAndStrides) {
   expect_within_bound(C, A, B, bias.data(), true);
   EXPECT_EQ(C.minCoeff(), 0.0f);  // ReLU cut something
   // Blocks of larger matrices (leading dimension > columns), written into a block.
-  const MatrixF big_a = random_matrix(M + 5, K + 9, 6), big_b = random_matrix(K + 3, N + 11, 7);
+  const MatrixF big_a = gaussian_matrix(M + 5, K + 9, 6), big_b = gaussian_matrix(K + 3, N + 11, 7);
   MatrixF big_c = MatrixF::Constant(M + 2, N + 4, 42.0f);
   detail::bf16_gemm(detail::gemm_operand(big_a.block(2, 3, M, K)), detail::gemm_operand(big_b.block(1, 4, K, N)),
                     big_c.data() + 1, big_c.cols(), bias.data());
@@ -142,7 +138,7 @@ TEST(Bf16Gemm, RoundsOperandsToBf16AndIsExactOnBf16Values) {
 
 TEST(Bf16Gemm, CachesPlansPerShapeAndRepeatsBitForBit) {
   SKIP_WITHOUT_BF16();
-  const MatrixF A = random_matrix(50, 60, 9), B = random_matrix(60, 70, 10);
+  const MatrixF A = gaussian_matrix(50, 60, 9), B = gaussian_matrix(60, 70, 10);
   MatrixF C1(50, 70), C2(50, 70);
   for (int threads : {1, 2}) {
     detail::ThreadCountScope scope(threads);
@@ -158,7 +154,7 @@ TEST(Bf16Gemm, CachesPlansPerShapeAndRepeatsBitForBit) {
 TEST(Bf16Gemm, RunsConcurrentlyFromSeveralThreads) {
   SKIP_WITHOUT_BF16();
   // Inference runs one chunk per thread, each with its own product on the shared plans.
-  const MatrixF A = random_matrix(64, 100, 11), B = random_matrix(100, 32, 12);
+  const MatrixF A = gaussian_matrix(64, 100, 11), B = gaussian_matrix(100, 32, 12);
   MatrixF expected(64, 32);
   {
     detail::ThreadCountScope one(1);  // inside the parallel loop each product runs on one thread

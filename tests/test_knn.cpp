@@ -8,16 +8,12 @@
 
 #include "neuncut/error.hpp"
 #include "random.hpp"
+#include "test_data.hpp"
 
 namespace neuncut {
+using testing::gaussian_matrix;
 namespace {
 
-MatrixF gaussian_data(Index n, Index d, std::uint64_t seed) {
-  detail::Rng rng(seed);
-  MatrixF x(n, d);
-  for (Index i = 0; i < x.size(); ++i) x.data()[i] = float(rng.normal());
-  return x;
-}
 
 // Naive reference: all distances in double, sorted by (distance, index).
 void naive_knn(const MatrixF& x, int m, Index i, std::vector<std::pair<double, int>>& out) {
@@ -30,7 +26,7 @@ void naive_knn(const MatrixF& x, int m, Index i, std::vector<std::pair<double, i
 
 TEST(Knn, ExactMatchesNaiveReference) {
   // 2500 points: more than two 1024-row tiles, so off-diagonal and ragged tiles are exercised.
-  const MatrixF x = gaussian_data(2500, 12, 1);
+  const MatrixF x = gaussian_matrix(2500, 12, 1);
   const KnnGraph g = knn_exact(x, 7, 2);
   ASSERT_EQ(g.indices.rows(), 2500);
   ASSERT_EQ(g.indices.cols(), 7);
@@ -46,7 +42,7 @@ TEST(Knn, ExactMatchesNaiveReference) {
 }
 
 TEST(Knn, ExactIndependentOfThreadCountAndExcludesSelfNotDuplicates) {
-  MatrixF x = gaussian_data(1500, 5, 2);
+  MatrixF x = gaussian_matrix(1500, 5, 2);
   x.row(10) = x.row(20);  // a duplicate pair: each is the other's nearest neighbour at distance 0
   const KnnGraph a = knn_exact(x, 5, 1), b = knn_exact(x, 5, 2);
   EXPECT_EQ(a.indices, b.indices);
@@ -63,9 +59,9 @@ TEST(Knn, HnswRecallAgainstExact) {
   // Clustered data in 16-D (harder than uniform low-D data for a graph index).
   detail::Rng rng(3);
   const Index n = 4000, d = 16;
-  const MatrixF centres = gaussian_data(20, d, 4) * 3.0f;
+  const MatrixF centres = gaussian_matrix(20, d, 4) * 3.0f;
   MatrixF x(n, d);
-  for (Index i = 0; i < n; ++i) x.row(i) = centres.row(Index(rng.below(20))) + gaussian_data(1, d, rng.split());
+  for (Index i = 0; i < n; ++i) x.row(i) = centres.row(Index(rng.below(20))) + gaussian_matrix(1, d, rng.split());
   const KnnGraph exact = knn_exact(x, 10, 2);
   KnnParams p;
   p.n_neighbors = 10;
@@ -86,11 +82,11 @@ TEST(Knn, HnswRecallAgainstExact) {
 MatrixF low_rank_data(Index n, std::uint64_t seed) {
   detail::Rng rng(seed);
   const Index d = 300, r = 20;
-  const MatrixF basis = gaussian_data(r, d, seed + 1);
-  const MatrixF centres = gaussian_data(8, r, seed + 2) * 2.0f;
+  const MatrixF basis = gaussian_matrix(r, d, seed + 1);
+  const MatrixF centres = gaussian_matrix(8, r, seed + 2) * 2.0f;
   MatrixF latent(n, r);
-  for (Index i = 0; i < n; ++i) latent.row(i) = centres.row(Index(rng.below(8))) + gaussian_data(1, r, rng.split());
-  return latent * basis + 0.05f * gaussian_data(n, d, seed + 3);
+  for (Index i = 0; i < n; ++i) latent.row(i) = centres.row(Index(rng.below(8))) + gaussian_matrix(1, r, rng.split());
+  return latent * basis + 0.05f * gaussian_matrix(n, d, seed + 3);
 }
 
 TEST(Knn, ProjectedMatchesExactOnLowIntrinsicDimension) {
@@ -119,7 +115,7 @@ TEST(Knn, ProjectedMatchesExactOnLowIntrinsicDimension) {
 TEST(Knn, ProjectedWithAllDimensionsIsExact) {
   // Projecting onto every principal axis is a rotation: distances are unchanged, so the
   // candidates contain the true neighbours (up to float rounding at ties).
-  const MatrixF x = gaussian_data(500, 12, 21);
+  const MatrixF x = gaussian_matrix(500, 12, 21);
   KnnParams p;
   p.n_neighbors = 5;
   p.method = KnnMethod::Projected;
@@ -137,7 +133,7 @@ TEST(Knn, ProjectedWithAllDimensionsIsExact) {
 }
 
 TEST(Knn, AutoUsesExactForSmallData) {
-  const MatrixF x = gaussian_data(300, 3, 5);
+  const MatrixF x = gaussian_matrix(300, 3, 5);
   KnnParams p;
   p.n_neighbors = 4;
   EXPECT_EQ(knn_graph(x, p).method, KnnMethod::Exact);
@@ -150,7 +146,7 @@ TEST(Knn, AutoUsesExactForSmallData) {
 }
 
 TEST(Knn, BadInputThrows) {
-  MatrixF x = gaussian_data(20, 3, 6);
+  MatrixF x = gaussian_matrix(20, 3, 6);
   EXPECT_THROW(knn_exact(x, 0), InvalidArgument);
   EXPECT_THROW(knn_exact(x, 20), InvalidArgument);
   EXPECT_THROW(knn_exact(MatrixF(0, 3), 2), InvalidArgument);
@@ -159,7 +155,7 @@ TEST(Knn, BadInputThrows) {
   EXPECT_THROW(parse_knn_method("kdtree"), InvalidArgument);
   EXPECT_EQ(parse_knn_method(to_string(KnnMethod::Hnsw)), KnnMethod::Hnsw);
   EXPECT_EQ(parse_knn_method(to_string(KnnMethod::Projected)), KnnMethod::Projected);
-  KnnGraph a = knn_exact(gaussian_data(20, 3, 7), 3), b = knn_exact(gaussian_data(20, 3, 7), 4);
+  KnnGraph a = knn_exact(gaussian_matrix(20, 3, 7), 3), b = knn_exact(gaussian_matrix(20, 3, 7), 4);
   EXPECT_THROW(knn_recall(a, b), InvalidArgument);
 }
 

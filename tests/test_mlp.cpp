@@ -8,16 +8,12 @@
 #include "neuncut/mlp.hpp"
 #include "neuncut/precision.hpp"
 #include "random.hpp"
+#include "test_data.hpp"
 
 using namespace neuncut;
 
+using neuncut::testing::gaussian_matrix;
 namespace {
-MatrixF random_matrix(Index r, Index c, std::uint64_t seed) {
-  detail::Rng rng(seed);
-  MatrixF m(r, c);
-  for (Index i = 0; i < m.size(); ++i) m.data()[i] = float(rng.normal());
-  return m;
-}
 
 // sum(C o logits) in double: a linear probe whose gradient wrt the logits is C.
 double probe(const Mlp& mlp, const MatrixF& X, const MatrixF& C) {
@@ -45,7 +41,7 @@ TEST(Mlp, ForwardMatchesPlainLoops) {
   auto params = mlp.parameters();
   detail::Rng rng(9);
   for (float& p : params) p = float(rng.normal());  // non-zero biases too
-  const MatrixF X = random_matrix(5, 4, 3);
+  const MatrixF X = gaussian_matrix(5, 4, 3);
   const MatrixF out = mlp.predict_logits(X);
   for (Index i = 0; i < 5; ++i) {
     std::vector<double> h(6);
@@ -68,7 +64,7 @@ TEST(Mlp, BackwardMatchesFiniteDifferences) {
   auto params = mlp.parameters();
   detail::Rng rng(10);
   for (float& p : params) p += 0.1f * float(rng.normal());
-  const MatrixF X = random_matrix(8, 5, 11), C = random_matrix(8, 3, 12);
+  const MatrixF X = gaussian_matrix(8, 5, 11), C = gaussian_matrix(8, 3, 12);
   MlpWorkspace ws;
   mlp.forward(X, ws);
   std::vector<float> grad(static_cast<std::size_t>(mlp.num_parameters()));
@@ -142,7 +138,7 @@ TEST(MlpBf16, ForwardIsTheProductOfBf16RoundedOperandsLayerByLayer) {
   SKIP_WITHOUT_BF16();
   Mlp mlp = perturbed_mlp({50, 40, 30, 5}, 20);
   mlp.set_precision(Precision::Bf16);
-  const MatrixF X = random_matrix(33, 50, 21);
+  const MatrixF X = gaussian_matrix(33, 50, 21);
   MlpWorkspace ws;
   mlp.forward(X, ws);
   for (Index l = 0; l < mlp.num_layers(); ++l) {
@@ -172,7 +168,7 @@ TEST(MlpBf16, ForwardIsTheProductOfBf16RoundedOperandsLayerByLayer) {
 TEST(MlpBf16, BackwardMatchesFp32WithinThePropagatedBf16Bound) {
   SKIP_WITHOUT_BF16();
   Mlp mlp = perturbed_mlp({40, 64, 48, 6}, 22);
-  const MatrixF X = random_matrix(50, 40, 23), G = random_matrix(50, 6, 24);
+  const MatrixF X = gaussian_matrix(50, 40, 23), G = gaussian_matrix(50, 6, 24);
   MlpWorkspace ws;
   mlp.forward(X, ws);  // fp32 activations, shared by both backward passes
   std::vector<float> g32(static_cast<std::size_t>(mlp.num_parameters())), g16(g32.size());

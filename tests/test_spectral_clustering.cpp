@@ -8,19 +8,12 @@
 #include "neuncut/error.hpp"
 #include "neuncut/metrics.hpp"
 #include "neuncut/synthetic.hpp"
+#include "test_data.hpp"
 
 namespace neuncut {
+using testing::synthetic;
 namespace {
 
-Dataset synthetic(SyntheticKind kind, Index n, int clusters, double noise, std::uint64_t seed) {
-  SyntheticParams p;
-  p.kind = kind;
-  p.n_samples = n;
-  p.n_clusters = clusters;
-  p.noise = noise;
-  p.seed = seed;
-  return make_synthetic(p);
-}
 
 TEST(SpectralClustering, LanczosEigenpairsHaveSmallResiduals) {
   const Dataset d = synthetic(SyntheticKind::Blobs, 1500, 4, 1.5, 1);

@@ -12,18 +12,13 @@
 #include "neuncut/preprocessing.hpp"
 #include "neuncut/spectral_init.hpp"
 #include "neuncut/synthetic.hpp"
+#include "test_data.hpp"
 
 using namespace neuncut;
 
 namespace {
 Dataset standardized(SyntheticKind kind, Index n, int clusters, double noise, std::uint64_t seed) {
-  SyntheticParams p;
-  p.kind = kind;
-  p.n_samples = n;
-  p.n_clusters = clusters;
-  p.noise = noise;
-  p.seed = seed;
-  Dataset ds = make_synthetic(p);
+  Dataset ds = neuncut::testing::synthetic(kind, n, clusters, noise, seed);
   Preprocessor pre(FeatureScaling::Standardize, false);
   pre.fit(ds.features);
   pre.transform_in_place(ds.features);

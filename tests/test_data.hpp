@@ -1,0 +1,31 @@
+// Seeded test data shared by the test files.
+#pragma once
+
+#include <cstdint>
+
+#include "neuncut/synthetic.hpp"
+#include "neuncut/types.hpp"
+#include "random.hpp"
+
+namespace neuncut::testing {
+
+/// rows x cols standard normal entries, filled in storage order from detail::Rng(seed).
+inline MatrixF gaussian_matrix(Index rows, Index cols, std::uint64_t seed) {
+  detail::Rng rng(seed);
+  MatrixF m(rows, cols);
+  for (Index i = 0; i < m.size(); ++i) m.data()[i] = float(rng.normal());
+  return m;
+}
+
+/// make_synthetic with the fields the tests vary.
+inline Dataset synthetic(SyntheticKind kind, Index n, int clusters, double noise, std::uint64_t seed) {
+  SyntheticParams p;
+  p.kind = kind;
+  p.n_samples = n;
+  p.n_clusters = clusters;
+  p.noise = noise;
+  p.seed = seed;
+  return make_synthetic(p);
+}
+
+}  // namespace neuncut::testing
