@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 
 #include "float_env.hpp"
 #include "neuncut/affinity_graph.hpp"
@@ -14,6 +13,7 @@
 #include "neuncut/ncut_loss.hpp"
 #include "neuncut/optimizer.hpp"
 #include "neuncut/spectral_init.hpp"
+#include "pairwise_distance.hpp"
 #include "parallel.hpp"
 #include "random.hpp"
 
@@ -59,28 +59,10 @@ void validate(const NeuNcutParams& p) {
   require_precision_available(parse_precision(p.precision), "precision bf16");
 }
 
-namespace {
-// Whether every value is finite, from the exponent bits (all ones: Inf or NaN). The compiler
-// vectorizes this loop; Eigen's allFinite() is not vectorized and took 280 ms on
-// Fashion-MNIST's 55 million values (27% of `neuncut predict` at 2 threads), this 11 ms.
-bool all_finite(const Eigen::Ref<const MatrixF>& data) {
-  std::uint32_t bad = 0;
-  for (Index i = 0; i < data.rows(); ++i) {
-    const float* row = data.row(i).data();
-    for (Index j = 0; j < data.cols(); ++j) {
-      std::uint32_t bits;
-      std::memcpy(&bits, row + j, sizeof bits);
-      bad |= std::uint32_t((bits & 0x7f800000u) == 0x7f800000u);
-    }
-  }
-  return bad == 0;
-}
-}  // namespace
-
 void validate_data(const Eigen::Ref<const MatrixF>& data, const std::string& what) {
   NEUNCUT_REQUIRE(data.rows() > 0 && data.cols() > 0, InvalidArgument, what, " is empty (", data.rows(), " x ",
                   data.cols(), ")");
-  if (!all_finite(data)) {
+  if (!detail::all_finite(data, 1)) {  // serial: callers hold no thread count here
     for (Index i = 0; i < data.rows(); ++i)
       for (Index j = 0; j < data.cols(); ++j)
         NEUNCUT_REQUIRE(std::isfinite(data(i, j)), InvalidArgument, what, " contains ",
