@@ -54,7 +54,8 @@ def table(header, rows):
 
 
 def impl_name(impl):
-    return {"neuncut": "neuncut", "neuncut-bf16": "neuncut bf16", "torch": "PyTorch"}.get(impl, impl)
+    return {"neuncut": "neuncut", "neuncut-bf16": "neuncut bf16", "neuncut-eigen": "neuncut, Eigen GEMM",
+            "torch": "PyTorch"}.get(impl, impl)
 
 
 # ---------------------------------------------------------------- context
@@ -134,6 +135,12 @@ def render_step(sec):
                 for r in sec["bf16_ratios"]]
         lines += ["neuncut bf16 time / neuncut fp32 time per step (below 1: bf16 is faster; "
                   "docs/mixed-precision.md):", "",
+                  table(("threads", "ratio of medians", "median of per-repetition ratios"), rows), ""]
+    if sec.get("eigen_ratios"):
+        rows = [(r["threads"], fixed(r["ratio_of_medians"], 3), fixed(r["median_paired_ratio"], 3))
+                for r in sec["eigen_ratios"]]
+        lines += ["neuncut fp32 with Eigen's GEMM (`NEUNCUT_FP32_GEMM=eigen`) / neuncut fp32 with oneDNN's, time "
+                  "per step (above 1: oneDNN is faster):", "",
                   table(("threads", "ratio of medians", "median of per-repetition ratios"), rows), ""]
     p = fl["parts"]
     lines += [f"GFLOP/s = {num(fl['total'] / 1e9, 4)} GFLOP per step / median time. The count: "

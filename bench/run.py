@@ -119,6 +119,9 @@ def parse_args(argv=None):
     g.add_argument("--bf16", choices=("auto", "on", "off"), default="auto",
                    help="also run neuncut with --precision bf16 in step and infer: auto = when `neuncut --version` "
                         "says bf16 is available (default auto)")
+    g.add_argument("--eigen-fp32", choices=("auto", "on", "off"), default="auto",
+                   help="also run neuncut fp32 with NEUNCUT_FP32_GEMM=eigen (Eigen's GEMM instead of oneDNN's) in step: "
+                        "auto = when `neuncut --version` says fp32 products run through oneDNN (default auto)")
     g.add_argument("--seed", type=int, default=0, help="seed of every method and of the data subsets (default 0)")
     g.add_argument("--k", type=int, default=10, help="clusters (default 10)")
     g.add_argument("--timeout", type=float, default=900, help="time limit of one run, seconds (default 900)")
@@ -231,6 +234,11 @@ def preflight(a):
             if a.bf16 == "on" and not available:
                 problems.append(f"--bf16 on, but {a.neuncut} cannot run bf16: {r.stdout.strip()}")
             a.bf16_runs = a.bf16 == "on" or (a.bf16 == "auto" and available)
+            onednn_fp32 = "fp32 products: oneDNN" in r.stdout
+            if a.eigen_fp32 == "on" and not onednn_fp32:
+                problems.append(f"--eigen-fp32 on, but {a.neuncut} runs fp32 products through Eigen already: "
+                                f"{r.stdout.strip()}")
+            a.eigen_runs = a.eigen_fp32 == "on" or (a.eigen_fp32 == "auto" and onednn_fp32)
     needs_peers = bool({"step", "infer"} & set(a.sections)) or any(
         m.startswith(("torch", "sklearn")) for s, ms in (("e2e", a.e2e_methods), ("scaling", a.scaling_methods))
         if s in a.sections for m in ms)

@@ -20,11 +20,13 @@ void on_sigint(int) {
 int main(int argc, char** argv) {
   CLI::App app{"neuncut: scalable spectral clustering by Neural Normalized Cut (NeuNcut)"};
   app.require_subcommand(1);
-  // The version line also says whether precision bf16 can run (build and CPU), for scripts
-  // such as bench/run.py that choose their configurations from it.
+  // The version line also says which library runs fp32 products and whether precision bf16
+  // can run (build and CPU), for scripts such as bench/run.py that record and choose their
+  // configurations from it.
   app.set_version_flag("--version", [] {
     const std::string& why_not = neuncut::bf16_unavailable_reason();
-    return std::string("neuncut 0.1.0 (bf16: ") + (why_not.empty() ? "available" : "unavailable, " + why_not) + ")";
+    return "neuncut 0.1.0 (fp32 products: " + neuncut::fp32_gemm_library() +
+           "; bf16: " + (why_not.empty() ? "available" : "unavailable, " + why_not) + ")";
   });
   neuncut::cli::register_fit(app);
   neuncut::cli::register_predict(app);

@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "bf16_gemm.hpp"
+#include "gemm.hpp"
 #include "neuncut/error.hpp"
 #include "parallel.hpp"
 #include "random.hpp"
@@ -28,8 +28,8 @@ void gaussian_batch_affinity(const Eigen::Ref<const MatrixF>& batch, float sigma
     detail::ThreadCountScope scope(threads);
     for (Index r0 = 0; r0 < m; r0 += kBlock) {
       const Index rows = std::min(kBlock, m - r0);
-      detail::bf16_gemm(detail::gemm_operand(batch.middleRows(r0, rows)),
-                        detail::gemm_operand(batch.topRows(r0 + rows), true), W.data() + r0 * m, m);
+      detail::gemm(detail::gemm_operand(batch.middleRows(r0, rows)),
+                   detail::gemm_operand(batch.topRows(r0 + rows), true), W.data() + r0 * m, m, Precision::Bf16);
     }
     W.diagonal() = sq;  // the rounded x_i.x_i would give d_ii != 0 and W_ii != 1
   } else {
@@ -41,13 +41,15 @@ void gaussian_batch_affinity(const Eigen::Ref<const MatrixF>& batch, float sigma
     std::vector<std::pair<Index, Index>> tiles;  // (row block, column block), column <= row
     for (Index bi = 0; bi < blocks; ++bi)
       for (Index bj = 0; bj <= bi; ++bj) tiles.emplace_back(bi, bj);
-    // Inside an OpenMP region Eigen's GEMM runs on the calling thread only; at one thread the
-    // loop runs outside any region, so Eigen's own thread count is pinned to 1 as well.
+    // Inside an OpenMP region a product (oneDNN or Eigen) runs on the calling thread only; at
+    // one thread the loop runs outside any region, so the thread count is pinned to 1 as well.
     detail::ThreadCountScope single(1);
     detail::parallel_for(0, Index(tiles.size()), threads, [&](Index t) {
       const Index r0 = tiles[t].first * kBlock, c0 = tiles[t].second * kBlock;
       const Index rows = std::min(kBlock, m - r0), cols = std::min(kBlock, m - c0);
-      W.block(r0, c0, rows, cols).noalias() = batch.middleRows(r0, rows) * batch.middleRows(c0, cols).transpose();
+      detail::gemm(detail::gemm_operand(batch.middleRows(r0, rows)),
+                   detail::gemm_operand(batch.middleRows(c0, cols), true), W.data() + r0 * m + c0, m,
+                   Precision::Fp32);
     });
   }
   const float neg_inv_two_s2 = -1.0f / (2.0f * sigma * sigma);

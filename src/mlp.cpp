@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "bf16_gemm.hpp"
+#include "gemm.hpp"
 #include "neuncut/error.hpp"
 #include "random.hpp"
 
@@ -62,21 +62,10 @@ void Mlp::forward(const Eigen::Ref<const MatrixF>& input, MlpWorkspace& ws) cons
   for (Index l = 0; l < num_layers(); ++l) {
     MatrixF& out = ws.activations[l];
     out.resize(input.rows(), widths_[l + 1]);  // no-op when the batch shape repeats
-    const bool hidden = l + 1 < num_layers();
-    if (precision_ == Precision::Bf16) {  // bias and ReLU fused into the product
-      const auto a = l == 0 ? detail::gemm_operand(input) : detail::gemm_operand(ws.activations[l - 1]);
-      detail::bf16_gemm(a, detail::gemm_operand(weight(l)), out.data(), out.cols(), bias(l).data(), hidden);
-      continue;
-    }
-    if (l == 0)
-      out.noalias() = input * weight(l);
-    else
-      out.noalias() = ws.activations[l - 1] * weight(l);
-    // Bias and ReLU in one pass over the activations (the same operations as two passes).
-    if (hidden)
-      out = (out.rowwise() + bias(l).transpose()).cwiseMax(0.0f);
-    else
-      out.rowwise() += bias(l).transpose();
+    // Bias and ReLU fused into the product's output stage.
+    const auto in = l == 0 ? detail::gemm_operand(input) : detail::gemm_operand(ws.activations[l - 1]);
+    detail::gemm(in, detail::gemm_operand(weight(l)), out.data(), out.cols(), precision_, bias(l).data(),
+                 /*relu=*/l + 1 < num_layers());
   }
 }
 
@@ -85,27 +74,19 @@ void Mlp::backward(const Eigen::Ref<const MatrixF>& input, MlpWorkspace& ws, con
   assert(Index(gradient.size()) == num_parameters());
   assert(Index(ws.activations.size()) == num_layers());
   auto* self = const_cast<Mlp*>(this);  // only for the buffer-view helpers; params_ is not touched
-  const bool bf16 = precision_ == Precision::Bf16;
   const MatrixF* grad = &grad_logits;
   for (Index l = num_layers() - 1; l >= 0; --l) {
+    // dW = a^T grad, with a (the layer's input) read transposed in place.
     auto dW = self->weight(l, gradient);
-    if (bf16) {  // dW = a^T grad, with a (the layer's input) read transposed in place
-      const auto a = l == 0 ? detail::gemm_operand(input, true) : detail::gemm_operand(ws.activations[l - 1], true);
-      detail::bf16_gemm(a, detail::gemm_operand(*grad), dW.data(), dW.cols());
-    } else if (l == 0) {
-      dW.noalias() = input.transpose() * *grad;
-    } else {
-      dW.noalias() = ws.activations[l - 1].transpose() * *grad;
-    }
+    const auto in = l == 0 ? detail::gemm_operand(input, true) : detail::gemm_operand(ws.activations[l - 1], true);
+    detail::gemm(in, detail::gemm_operand(*grad), dW.data(), dW.cols(), precision_);
     self->bias(l, gradient) = grad->colwise().sum().transpose();
     if (l == 0) break;
     // Propagate through W_l and the ReLU of layer l-1 (its output > 0 where it was active).
     MatrixF& next = (grad == &ws.grad_a) ? ws.grad_b : ws.grad_a;
     next.resize(grad->rows(), widths_[l]);
-    if (bf16)
-      detail::bf16_gemm(detail::gemm_operand(*grad), detail::gemm_operand(weight(l), true), next.data(), next.cols());
-    else
-      next.noalias() = *grad * weight(l).transpose();
+    detail::gemm(detail::gemm_operand(*grad), detail::gemm_operand(weight(l), true), next.data(), next.cols(),
+                 precision_);
     next = (ws.activations[l - 1].array() > 0.0f).select(next, 0.0f);
     grad = &next;
   }

@@ -1,6 +1,6 @@
 #include "neuncut/precision.hpp"
 
-#include "bf16_gemm.hpp"
+#include "gemm.hpp"
 #include "neuncut/error.hpp"
 
 namespace neuncut {
@@ -16,6 +16,10 @@ std::string to_string(Precision precision) { return precision == Precision::Bf16
 const std::string& bf16_unavailable_reason() {
   static const std::string reason = detail::bf16_backend_unavailable_reason();
   return reason;
+}
+
+std::string fp32_gemm_library() {
+  return detail::fp32_gemm_backend() == detail::Fp32GemmBackend::OneDnn ? "oneDNN" : "Eigen";
 }
 
 void require_precision_available(Precision precision, const std::string& what) {

@@ -130,6 +130,24 @@ TEST_F(Cli, HelpDocumentsEveryFlagWithDefaults) {
   EXPECT_NE(fit.out.find("--epochs INT=0"), std::string::npos) << "defaults are shown";
 }
 
+TEST_F(Cli, VersionNamesTheFp32LibraryAndItsEnvironmentSwitch) {
+  // bench/run.py reads this line to record the library and to choose its configurations.
+  const auto r = run_cli("--version", dir.file(""));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("fp32 products: " + neuncut::fp32_gemm_library()), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("bf16: "), std::string::npos) << r.out;
+  // The child inherits the environment: NEUNCUT_FP32_GEMM=eigen selects Eigen's GEMM.
+  const char* saved = std::getenv("NEUNCUT_FP32_GEMM");
+  const std::string saved_value = saved ? saved : "";
+  setenv("NEUNCUT_FP32_GEMM", "eigen", 1);
+  const auto eigen = run_cli("--version", dir.file(""));
+  if (saved)
+    setenv("NEUNCUT_FP32_GEMM", saved_value.c_str(), 1);
+  else
+    unsetenv("NEUNCUT_FP32_GEMM");
+  EXPECT_NE(eigen.out.find("fp32 products: Eigen;"), std::string::npos) << eigen.out;
+}
+
 TEST_F(Cli, ParameterDocsAreGeneratedFromTheTables) {
   const auto r = run_cli("params", dir.file(""));
   ASSERT_EQ(r.exit_code, 0);

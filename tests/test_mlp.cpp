@@ -99,7 +99,7 @@ TEST(Mlp, RejectsWrongInputWidthAndBadShapes) {
 // bf16 mixed precision. Bounds: rounding an operand to bf16 (8 significant bits, to nearest)
 // changes it by at most u = 2^-8 relative, so a product of two rounded operands is off by at
 // most e = 2u + u^2 relative; fp32 sums of K terms add gamma_K = K 2^-24 (worst cases; see
-// test_bf16_gemm.cpp).
+// test_gemm.cpp).
 namespace {
 constexpr double kU = 1.0 / 256.0;
 

@@ -206,7 +206,7 @@ TEST(BatchAffinity, BlockedSymmetricPathMatchesDirectKernelAtAnyThreadCount) {
 }
 
 // With bf16, the Gram matrix's operands are rounded to 8 significant bits: for unit rows
-// |x_i.x_j error| <= e = (2u + u^2)(1 + gamma_d) + gamma_d, u = 2^-8 (see test_bf16_gemm.cpp),
+// |x_i.x_j error| <= e = (2u + u^2)(1 + gamma_d) + gamma_d, u = 2^-8 (see test_gemm.cpp),
 // the squared distance is off by at most 2e, and since exp(-t) is 1-Lipschitz for t >= 0,
 // W_ij by at most 2e / (2 sigma^2). The diagonal stays exactly 1 and W exactly symmetric.
 TEST(BatchAffinity, Bf16GramOnUnitRowsStaysWithinItsBound) {

@@ -1,9 +1,10 @@
-// Reference: single-precision GEMM through Eigen (the product every heavy neuncut kernel is
-// built on), so the kernels' GFLOP/s can be read against what this machine's GEMM reaches;
-// and the bf16 mixed-precision product (oneDNN) at the shapes of a training step.
+// Reference: single-precision GEMM through Eigen, so the kernels' GFLOP/s can be read against
+// what this machine's GEMM reaches; and detail::gemm, the product training and inference run,
+// at the shapes of a training step in each of its modes: fp32 through Eigen, fp32 through
+// oneDNN (the default where built with it) and bf16 through oneDNN.
 #include <array>
 
-#include "bf16_gemm.hpp"
+#include "gemm.hpp"
 #include "common.hpp"
 #include "neuncut/precision.hpp"
 
@@ -43,14 +44,24 @@ void BM_SgemmEigenGram(benchmark::State& state) {
   set_gflops(state, 2.0 * double(m) * double(m) * double(d));
 }
 
-// C (M x N, f32) = op(A) (M x K) * op(B) (K x N) through detail::bf16_gemm: f32 operands
-// rounded to bf16 by oneDNN reorders, then oneDNN's bf16 matmul with f32 accumulation; the
-// timing includes the two conversions, as the MLP and the affinity pay them on every call.
-// trans_a / trans_b: the operand is read transposed from a row-major K x M / N x K matrix
-// (the backward pass's a^T g and g W^T, the affinity's X X^T). FLOPs: 2 M N K.
-void BM_GemmBf16(benchmark::State& state) {
-  if (!bf16_available()) {
+// C (M x N, f32) = op(A) (M x K) * op(B) (K x N) through detail::gemm. mode 0: fp32 through
+// Eigen; 1: fp32 through oneDNN; 2: bf16 (f32 operands rounded to bf16 by oneDNN reorders, then
+// oneDNN's bf16 matmul with f32 accumulation; the timing includes the two conversions, as the
+// MLP and the affinity pay them on every call). trans_a / trans_b: the operand is read
+// transposed from a row-major K x M / N x K matrix (the backward pass's a^T g and g W^T, the
+// affinity's X X^T). FLOPs: 2 M N K.
+void BM_Gemm(benchmark::State& state) {
+  const int mode = static_cast<int>(state.range(6));
+  const Precision precision = mode == 2 ? Precision::Bf16 : Precision::Fp32;
+  if (precision == Precision::Bf16 && !bf16_available()) {
     state.SkipWithError(("bf16 unavailable: " + bf16_unavailable_reason()).c_str());
+    return;
+  }
+  const auto saved = detail::fp32_gemm_backend();
+  try {
+    detail::set_fp32_gemm_backend(mode == 0 ? detail::Fp32GemmBackend::Eigen : detail::Fp32GemmBackend::OneDnn);
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
     return;
   }
   const Index M = state.range(0), K = state.range(1), N = state.range(2);
@@ -60,17 +71,18 @@ void BM_GemmBf16(benchmark::State& state) {
   const MatrixF B = trans_b ? MatrixF::Random(N, K) : MatrixF::Random(K, N);
   MatrixF C(M, N);
   for (auto _ : state) {
-    detail::bf16_gemm(detail::gemm_operand(A, trans_a), detail::gemm_operand(B, trans_b), C.data(), N);
+    detail::gemm(detail::gemm_operand(A, trans_a), detail::gemm_operand(B, trans_b), C.data(), N, precision);
     benchmark::DoNotOptimize(C.data());
     benchmark::ClobberMemory();
   }
+  detail::set_fp32_gemm_backend(saved);
   set_gflops(state, 2.0 * double(M) * double(N) * double(K));
 }
 
 // The products of a default step (m 1000, 784-512-512-10): forward a W, backward a^T g and
 // g W^T per layer, and the affinity's Gram matrix X X^T (full, 1000 x 784 x 1000).
-void bf16_step_shapes(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"M", "K", "N", "tA", "tB", "threads"});
+void step_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"M", "K", "N", "tA", "tB", "threads", "mode"});
   const std::array<std::array<int64_t, 5>, 9> shapes = {{
       {kBatch, kDim, 512, 0, 0},  {kBatch, 512, 512, 0, 0},  {kBatch, 512, kClusters, 0, 0},   // forward
       {kDim, kBatch, 512, 1, 0},  {512, kBatch, 512, 1, 0},  {512, kBatch, kClusters, 1, 0},  // weight gradients
@@ -78,12 +90,13 @@ void bf16_step_shapes(benchmark::internal::Benchmark* b) {
       {kBatch, kDim, kBatch, 0, 1},                                                             // affinity Gram
   }};
   for (const auto& s : shapes)
-    for (int64_t threads : {1, 2}) b->Args({s[0], s[1], s[2], s[3], s[4], threads});
+    for (int64_t mode : {0, 1, 2})
+      for (int64_t threads : {1, 2}) b->Args({s[0], s[1], s[2], s[3], s[4], threads, mode});
 }
 
 }  // namespace
 
-BENCHMARK(BM_GemmBf16)->Apply(bf16_step_shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Gemm)->Apply(step_shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // 1000 x 784 x 512: the first MLP layer of a default step; 2048^3: a large square product.
 BENCHMARK(BM_SgemmEigen)

@@ -7,7 +7,12 @@ train_seconds covers the epoch loop only (not loading, sigma or labelling), so
 PyTorch: bench/torch_neuncut.py step times the same loop the same way (first epoch included,
 as in neuncut); its per-step median is kept for information.
 neuncut-bf16: the same neuncut run with --precision bf16 (bf16 products, fp32 master weights),
-in the same alternation, when the harness enables bf16 runs."""
+in the same alternation, when the harness enables bf16 runs.
+neuncut-eigen: the same fp32 run with NEUNCUT_FP32_GEMM=eigen, i.e. fp32 products through Eigen's
+GEMM instead of oneDNN's (the default in builds with oneDNN), when the harness enables it: what
+the product library alone is worth, measured in the same alternation."""
+import os
+
 import methods
 import proc
 import stats
@@ -29,15 +34,19 @@ def flops_per_step(m, d, hidden, k):
                         "+ loss 4*m*m*k")
 
 
-NEUNCUT_IMPLS = {"neuncut": "fp32", "neuncut-bf16": "bf16"}  # impl -> --precision
+# impl -> (--precision, environment variables set for the run)
+NEUNCUT_IMPLS = {"neuncut": ("fp32", {}), "neuncut-bf16": ("bf16", {}),
+                 "neuncut-eigen": ("fp32", {"NEUNCUT_FP32_GEMM": "eigen"})}
 
 
-def _neuncut_cmd(h, ds, threads, precision="fp32"):
+def _neuncut_cmd(h, ds, threads, impl="neuncut"):
     a = h.args
+    precision, extra_env = NEUNCUT_IMPLS[impl]
+    env = dict(os.environ, **extra_env) if extra_env else None
     cmd = [h.neuncut, "fit", "--data", ds.path, "--truth", ds.labels_path, "--k", a.k, "--hidden", "512,512",
            "--train-size", "0", "--epochs", a.step_epochs, "--batch-size", a.batch_size, "--sigma", a.sigma,
            "--lr", a.lr, "--seed", a.seed, "--threads", threads, "--json", "--quiet"]
-    return cmd + (["--precision", precision] if precision != "fp32" else []), None
+    return cmd + (["--precision", precision] if precision != "fp32" else []), env
 
 
 def _torch_cmd(h, ds, threads):
@@ -60,13 +69,14 @@ def run(h):
     if ds.n < a.batch_size:
         raise ValueError(f"--step-train-size ({ds.n}) must be at least --batch-size ({a.batch_size})")
     flops = flops_per_step(a.batch_size, ds.d, [512, 512], a.k)
-    impls = ["neuncut"] + (["neuncut-bf16"] if getattr(a, "bf16_runs", False) else [])
+    impls = (["neuncut"] + (["neuncut-bf16"] if getattr(a, "bf16_runs", False) else [])
+             + (["neuncut-eigen"] if getattr(a, "eigen_runs", False) else []))
     configs = [(i, t) for i in impls for t in a.step_threads] + [("torch", t) for t in a.torch_step_threads]
     runs = []
     for rep in range(a.reps):
         for impl, threads in configs:  # alternating: A B C D, A B C D, ...
             if impl in NEUNCUT_IMPLS:
-                cmd, env = _neuncut_cmd(h, ds, threads, NEUNCUT_IMPLS[impl])
+                cmd, env = _neuncut_cmd(h, ds, threads, impl)
             else:
                 cmd, env = _torch_cmd(h, ds, threads)
             r = proc.run(cmd, env=env, timeout=a.timeout, mem_cap_mb=h.mem_cap_mb)
@@ -122,9 +132,18 @@ def run(h):
             bf16_ratios.append(dict(threads=t, ratio_of_medians=stats.ratio(median_of("neuncut-bf16", t),
                                                                             median_of("neuncut", t)),
                                     median_paired_ratio=stats.paired_ratio((b_[i], f_[i]) for i in b_ if i in f_)))
+    # Eigen's fp32 GEMM against oneDNN's at the same thread count (above 1: oneDNN is faster).
+    eigen_ratios = []
+    if "neuncut-eigen" in impls:
+        for t in a.step_threads:
+            e_, f_ = per_rep("neuncut-eigen", t), per_rep("neuncut", t)
+            eigen_ratios.append(dict(threads=t, ratio_of_medians=stats.ratio(median_of("neuncut-eigen", t),
+                                                                             median_of("neuncut", t)),
+                                     median_paired_ratio=stats.paired_ratio((e_[i], f_[i]) for i in e_ if i in f_)))
     return dict(config=dict(data=ds.as_dict(), train_rows=ds.n, batch_size=a.batch_size, epochs=a.step_epochs,
                             hidden=[512, 512], k=a.k, sigma=a.sigma, lr=a.lr, seed=a.seed, reps=a.reps,
                             neuncut_threads=a.step_threads, torch_threads=a.torch_step_threads,
                             torch_env=dict(OPENBLAS_NUM_THREADS="= torch threads", OPENBLAS_CORETYPE=a.coretype,
                                            set_flush_denormal=True)),
-                flops=flops, runs=runs, summary=summary, ratios=ratios, bf16_ratios=bf16_ratios)
+                flops=flops, runs=runs, summary=summary, ratios=ratios, bf16_ratios=bf16_ratios,
+                eigen_ratios=eigen_ratios)

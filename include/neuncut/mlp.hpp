@@ -7,10 +7,11 @@
 // optimizers and model files treat the parameters as one flat vector and gradients share
 // that layout.
 //
-// Precision (precision.hpp): in fp32 every product is Eigen's SGEMM. In bf16 the products of
-// forward, backward (weight gradients and activation gradients) and predict_logits round
-// their operands to bfloat16 and accumulate in fp32 (oneDNN), with the bias and ReLU fused
-// into the forward products; the parameters, activations and gradients are stored in fp32
+// Precision (precision.hpp): in fp32 every product is an fp32 GEMM (oneDNN's when neuncut is
+// built with it, else Eigen's), with the bias and ReLU fused into the forward products. In bf16
+// the products of forward, backward (weight gradients and activation gradients) and
+// predict_logits round their operands to bfloat16 and accumulate in fp32 (oneDNN), fused the
+// same way; the parameters, activations and gradients are stored in fp32
 // in both modes (fp32 master weights), so an optimizer step is the same code in both.
 #pragma once
 

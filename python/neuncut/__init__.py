@@ -15,7 +15,8 @@ from .io import load
 
 __version__ = "0.1.0"
 __all__ = ["NeuNcut", "SpectralNet", "KMeans", "SpectralClustering", "CollapseWarning", "load",
-           "load_dataset", "scores", "param_table", "bf16_unavailable_reason"]
+           "load_dataset", "scores", "param_table", "bf16_unavailable_reason",
+           "fp32_gemm_library"]
 
 
 def load_dataset(spec):
@@ -37,6 +38,12 @@ def bf16_unavailable_reason():
     """'' when NeuNcut(precision="bf16") can run here; otherwise the reason (a build without
     oneDNN, a CPU without AVX512_BF16). See docs/mixed-precision.md."""
     return _core.bf16_unavailable_reason()
+
+
+def fp32_gemm_library():
+    """The library that runs the fp32 matrix products here: "oneDNN" (builds with oneDNN, the
+    faster) or "Eigen"; NEUNCUT_FP32_GEMM=eigen in the environment at import chooses Eigen."""
+    return _core.fp32_gemm_library()
 
 
 def param_table(method="neuncut"):

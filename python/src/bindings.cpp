@@ -229,6 +229,10 @@ PYBIND11_MODULE(_core, m) {
   m.def("bf16_unavailable_reason", [] { return bf16_unavailable_reason(); },
         "'' when precision='bf16' can run here, else why not (build without oneDNN, CPU without AVX512_BF16).");
 
+  m.def("fp32_gemm_library", [] { return fp32_gemm_library(); },
+        "The library that runs fp32 products here: 'oneDNN' (builds with oneDNN) or 'Eigen' "
+        "(NEUNCUT_FP32_GEMM=eigen at start-up chooses it).");
+
   m.def("data_address", [](const DataRef& X) { return reinterpret_cast<std::uintptr_t>(X.data()); },
         py::arg("X").noconvert(),
         "Address of the first element as C++ sees it (tests the zero-copy path).");

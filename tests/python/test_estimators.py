@@ -167,6 +167,12 @@ def test_save_load_pickle(tmp_path, data, make):
     assert again.get_params() == est.get_params()
 
 
+def test_fp32_gemm_library_is_named():
+    assert neuncut.fp32_gemm_library() in ("oneDNN", "Eigen")
+    if os.environ.get("NEUNCUT_FP32_GEMM") == "eigen":
+        assert neuncut.fp32_gemm_library() == "Eigen"
+
+
 def test_precision_bf16(tmp_path, data):
     """precision='bf16' trains, is saved with the model and predicts the same after loading;
     where bf16 cannot run, the fit raises ValueError with the reason."""

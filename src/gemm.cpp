@@ -1,0 +1,302 @@
+#include "gemm.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cassert>
+#include <cstdlib>
+#include <cstring>
+
+#include "neuncut/error.hpp"
+#include "neuncut/precision.hpp"
+
+#ifdef NEUNCUT_HAVE_ONEDNN
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <array>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#endif
+
+namespace neuncut::detail {
+
+// Eigen's GEMM on operand views (the fp32 reference, and the fp32 backend without oneDNN).
+namespace {
+
+using StridedMap = Eigen::Map<const MatrixF, 0, Eigen::OuterStride<>>;
+
+StridedMap stored(const GemmOperand& op) {
+  return op.transposed ? StridedMap(op.data, op.cols, op.rows, Eigen::OuterStride<>(op.ld))
+                       : StridedMap(op.data, op.rows, op.cols, Eigen::OuterStride<>(op.ld));
+}
+
+void eigen_gemm(const GemmOperand& a, const GemmOperand& b, float* c, Index ldc, const float* bias, bool relu) {
+  Eigen::Map<MatrixF, 0, Eigen::OuterStride<>> C(c, a.rows, b.cols, Eigen::OuterStride<>(ldc));
+  const StridedMap A = stored(a), B = stored(b);
+  if (a.transposed && b.transposed)
+    C.noalias() = A.transpose() * B.transpose();
+  else if (a.transposed)
+    C.noalias() = A.transpose() * B;
+  else if (b.transposed)
+    C.noalias() = A * B.transpose();
+  else
+    C.noalias() = A * B;
+  if (bias) C.rowwise() += Eigen::Map<const VectorF>(bias, b.cols).transpose();
+  if (relu) C = C.cwiseMax(0.0f);
+}
+
+// An empty sum: C = bias (then ReLU), as the product defines it.
+void empty_product(Index rows, Index cols, float* c, Index ldc, const float* bias, bool relu) {
+  for (Index i = 0; i < rows; ++i)
+    for (Index j = 0; j < cols; ++j) {
+      const float v = bias ? bias[j] : 0.0f;
+      c[i * ldc + j] = relu ? std::max(v, 0.0f) : v;
+    }
+}
+
+#ifdef NEUNCUT_HAVE_ONEDNN
+constexpr bool kHaveOneDnn = true;
+#else
+constexpr bool kHaveOneDnn = false;
+#endif
+
+Fp32GemmBackend initial_backend() {
+  const char* env = std::getenv("NEUNCUT_FP32_GEMM");
+  if (env && std::strcmp(env, "eigen") == 0) return Fp32GemmBackend::Eigen;
+  return kHaveOneDnn ? Fp32GemmBackend::OneDnn : Fp32GemmBackend::Eigen;
+}
+
+std::atomic<Fp32GemmBackend>& backend_setting() {
+  static std::atomic<Fp32GemmBackend> backend{initial_backend()};
+  return backend;
+}
+
+}  // namespace
+
+Fp32GemmBackend fp32_gemm_backend() { return backend_setting().load(std::memory_order_relaxed); }
+
+void set_fp32_gemm_backend(Fp32GemmBackend backend) {
+  NEUNCUT_REQUIRE(backend == Fp32GemmBackend::Eigen || kHaveOneDnn, InvalidArgument,
+                  "oneDNN fp32 products are unavailable: neuncut was built without oneDNN");
+  backend_setting().store(backend, std::memory_order_relaxed);
+}
+
+#ifndef NEUNCUT_HAVE_ONEDNN
+
+std::string bf16_backend_unavailable_reason() {
+  return "neuncut was built without oneDNN (install libdnnl-dev and configure with -DNEUNCUT_WITH_ONEDNN=ON)";
+}
+
+void gemm(const GemmOperand& a, const GemmOperand& b, float* c, Index ldc, Precision precision, const float* bias,
+          bool relu) {
+  assert(a.cols == b.rows && ldc >= b.cols);
+  NEUNCUT_REQUIRE(precision == Precision::Fp32, InvalidArgument,
+                  "bf16 matrix products are unavailable: ", bf16_backend_unavailable_reason());
+  if (a.rows == 0 || b.cols == 0) return;
+  if (a.cols == 0) return empty_product(a.rows, b.cols, c, ldc, bias, relu);
+  eigen_gemm(a, b, c, ldc, bias, relu);
+}
+
+std::size_t gemm_cached_shapes() { return 0; }
+
+#else
+
+std::string bf16_backend_unavailable_reason() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx512bf16"))
+    return "this CPU has no AVX512_BF16 instructions (bf16 needs Intel Cooper Lake, Sapphire Rapids or later, "
+           "or AMD Zen 4 or later)";
+#else
+  return "bf16 is supported on x86-64 CPUs with AVX512_BF16 only";
+#endif
+  // The CPU has it; oneDNN may still be told not to use it (ONEDNN_MAX_CPU_ISA), and then
+  // it would emulate bf16, slower than fp32. cpu_isa values are bit sets of features.
+  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  const auto needed = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
+  if ((isa & needed) != needed)
+    return "oneDNN is limited to an instruction set without AVX512_BF16 (is ONEDNN_MAX_CPU_ISA set?)";
+  return "";
+}
+
+namespace {
+
+using dnnl::memory;
+using Bytes = std::vector<unsigned char, Eigen::aligned_allocator<unsigned char>>;
+
+dnnl::engine& cpu_engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+// The threads oneDNN will use for a call from here (its own rule for the OpenMP runtime).
+int current_threads() {
+#ifdef _OPENMP
+  return omp_in_parallel() ? 1 : omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+// f32 layout of an operand used as rows x cols: row-major, or the transpose of a row-major
+// cols x rows matrix (strides swapped).
+memory::desc f32_desc(const GemmOperand& op) {
+  const memory::dims strides = op.transposed ? memory::dims{1, op.ld} : memory::dims{op.ld, 1};
+  return memory::desc({op.rows, op.cols}, memory::data_type::f32, strides);
+}
+
+// Everything one problem shape needs, made once. In fp32 the matmul reads the operands where
+// they are (no reorders); in bf16 both are converted first.
+struct Plan {
+  bool bf16 = false;
+  memory::desc a_f32, a_bf16, b_f32, b_bf16, c_f32, bias_f32;
+  dnnl::reorder a_to_bf16, b_to_bf16;
+  dnnl::matmul product;
+  std::size_t scratch_bytes = 0;
+};
+
+using PlanKey = std::array<Index, 11>;
+
+std::shared_ptr<const Plan> make_plan(const GemmOperand& a, const GemmOperand& b, Index ldc, bool bias, bool relu,
+                                      bool bf16) {
+  auto& engine = cpu_engine();
+  auto plan = std::make_shared<Plan>();
+  plan->bf16 = bf16;
+  const Index M = a.rows, K = a.cols, N = b.cols;
+  plan->a_f32 = f32_desc(a);
+  plan->b_f32 = f32_desc(b);
+  plan->c_f32 = memory::desc({M, N}, memory::data_type::f32, memory::dims{ldc, 1});
+  plan->bias_f32 = memory::desc({1, N}, memory::data_type::f32, memory::format_tag::ab);
+
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);  // per-thread buffers below: safe to run concurrently
+  if (relu) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    attr.set_post_ops(ops);
+  }
+  // fp32: the operands as stored. bf16: A in dense bf16 with its stored orientation (a
+  // transposed A stays transposed and the matmul reads it so: a transposing reorder was 10-30x
+  // slower than a plain conversion, and cost more than the matmul's own handling of a
+  // transposed source); B in whatever blocked layout the matmul implementation prefers
+  // ("any"), produced by B's reorder.
+  if (bf16)
+    plan->a_bf16 = memory::desc({M, K}, memory::data_type::bf16, a.transposed ? memory::format_tag::ba
+                                                                              : memory::format_tag::ab);
+  const memory::desc& a_in = bf16 ? plan->a_bf16 : plan->a_f32;
+  const memory::desc b_in = bf16 ? memory::desc({K, N}, memory::data_type::bf16, memory::format_tag::any) : plan->b_f32;
+  const dnnl::matmul::desc desc = bias ? dnnl::matmul::desc(a_in, b_in, plan->bias_f32, plan->c_f32)
+                                       : dnnl::matmul::desc(a_in, b_in, plan->c_f32);
+  const dnnl::matmul::primitive_desc pd(desc, attr, engine);
+  plan->product = dnnl::matmul(pd);
+  plan->scratch_bytes = pd.scratchpad_desc().get_size();
+  if (!bf16) return plan;
+
+  plan->b_bf16 = pd.weights_desc();
+  dnnl::primitive_attr reorder_attr;
+  reorder_attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  const dnnl::reorder::primitive_desc ra(engine, plan->a_f32, engine, plan->a_bf16, reorder_attr);
+  const dnnl::reorder::primitive_desc rb(engine, plan->b_f32, engine, plan->b_bf16, reorder_attr);
+  plan->a_to_bf16 = dnnl::reorder(ra);
+  plan->b_to_bf16 = dnnl::reorder(rb);
+  plan->scratch_bytes =
+      std::max({plan->scratch_bytes, ra.scratchpad_desc().get_size(), rb.scratchpad_desc().get_size()});
+  return plan;
+}
+
+// The cache is shared by all threads (inference runs one chunk per thread). It is bounded:
+// shapes come from batch and chunk sizes, so a long-lived process that sees many different
+// final-chunk sizes would otherwise grow it without limit.
+constexpr std::size_t kMaxPlans = 256;
+std::mutex plans_mutex;
+std::map<PlanKey, std::shared_ptr<const Plan>>& plans() {
+  static std::map<PlanKey, std::shared_ptr<const Plan>> cache;
+  return cache;
+}
+
+std::shared_ptr<const Plan> plan_for(const GemmOperand& a, const GemmOperand& b, Index ldc, bool bias, bool relu,
+                                     bool bf16) {
+  const PlanKey key = {a.rows, a.cols, b.cols, a.ld, Index(a.transposed), b.ld, Index(b.transposed),
+                       ldc, Index(bias) | (Index(relu) << 1), Index(current_threads()), Index(bf16)};
+  std::lock_guard<std::mutex> lock(plans_mutex);
+  auto& cache = plans();
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  if (cache.size() >= kMaxPlans) cache.clear();  // plans in use stay alive through their shared_ptr
+  auto plan = make_plan(a, b, ldc, bias, relu, bf16);
+  cache.emplace(key, plan);
+  return plan;
+}
+
+// Per-thread stream and buffers (bf16 copies of A and B, scratchpad), grown as needed.
+struct ThreadBuffers {
+  std::optional<dnnl::stream> stream;
+  Bytes a, b, scratch;
+};
+
+unsigned char* at_least(Bytes& buffer, std::size_t bytes) {
+  if (buffer.size() < bytes) buffer.resize(bytes);
+  return buffer.data();
+}
+
+void onednn_gemm(const GemmOperand& a, const GemmOperand& b, float* c, Index ldc, const float* bias, bool relu,
+                 bool bf16) {
+  try {
+    const std::shared_ptr<const Plan> plan = plan_for(a, b, ldc, bias != nullptr, relu, bf16);
+    thread_local ThreadBuffers tb;
+    if (!tb.stream) tb.stream.emplace(cpu_engine());
+    auto& engine = cpu_engine();
+    memory a_in(plan->a_f32, engine, const_cast<float*>(a.data));
+    memory b_in(plan->b_f32, engine, const_cast<float*>(b.data));
+    memory c_f32(plan->c_f32, engine, c);
+    const std::size_t scratch_bytes = std::max<std::size_t>(plan->scratch_bytes, 1);
+    memory scratch(memory::desc({Index(scratch_bytes)}, memory::data_type::u8, memory::format_tag::a), engine,
+                   at_least(tb.scratch, scratch_bytes));
+    dnnl::stream& s = *tb.stream;
+    if (plan->bf16) {
+      memory a_bf16(plan->a_bf16, engine, at_least(tb.a, plan->a_bf16.get_size()));
+      memory b_bf16(plan->b_bf16, engine, at_least(tb.b, plan->b_bf16.get_size()));
+      plan->a_to_bf16.execute(s, {{DNNL_ARG_FROM, a_in}, {DNNL_ARG_TO, a_bf16}, {DNNL_ARG_SCRATCHPAD, scratch}});
+      plan->b_to_bf16.execute(s, {{DNNL_ARG_FROM, b_in}, {DNNL_ARG_TO, b_bf16}, {DNNL_ARG_SCRATCHPAD, scratch}});
+      a_in = a_bf16;
+      b_in = b_bf16;
+    }
+    std::unordered_map<int, memory> args = {
+        {DNNL_ARG_SRC, a_in}, {DNNL_ARG_WEIGHTS, b_in}, {DNNL_ARG_DST, c_f32}, {DNNL_ARG_SCRATCHPAD, scratch}};
+    if (bias) args.emplace(DNNL_ARG_BIAS, memory(plan->bias_f32, engine, const_cast<float*>(bias)));
+    plan->product.execute(s, args);
+    s.wait();
+  } catch (const dnnl::error& e) {
+    throw Error(concat("oneDNN ", bf16 ? "bf16" : "fp32", " product (", a.rows, " x ", a.cols, " x ", b.cols,
+                       ") failed: ", e.what()));
+  }
+}
+
+}  // namespace
+
+void gemm(const GemmOperand& a, const GemmOperand& b, float* c, Index ldc, Precision precision, const float* bias,
+          bool relu) {
+  assert(a.cols == b.rows && ldc >= b.cols);
+  const bool bf16 = precision == Precision::Bf16;
+  NEUNCUT_REQUIRE(!bf16 || bf16_available(), InvalidArgument, "bf16 matrix products are unavailable: ",
+                  bf16_unavailable_reason());
+  if (a.rows == 0 || b.cols == 0) return;
+  if (a.cols == 0) return empty_product(a.rows, b.cols, c, ldc, bias, relu);
+  if (!bf16 && fp32_gemm_backend() == Fp32GemmBackend::Eigen) return eigen_gemm(a, b, c, ldc, bias, relu);
+  onednn_gemm(a, b, c, ldc, bias, relu, bf16);
+}
+
+std::size_t gemm_cached_shapes() {
+  std::lock_guard<std::mutex> lock(plans_mutex);
+  return plans().size();
+}
+
+#endif
+
+}  // namespace neuncut::detail

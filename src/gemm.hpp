@@ -1,0 +1,80 @@
+// PRIVATE header: the matrix products of training and inference (MLP layers, batch Gram).
+//
+// C (f32) = A B (+ bias) (then ReLU), A and B given in f32, in one of two precisions:
+//
+// - fp32: oneDNN's f32 matmul (JIT AVX-512 / AVX2 kernels) when neuncut is built with oneDNN,
+//   else Eigen's GEMM. On the 2-core Zen 4 of docs/benchmarks.md oneDNN ran the step's shapes
+//   (1000 x 784 x 512 and the like) at 200-230 GFLOP/s on 2 threads and ~115 on one, Eigen at
+//   140-155 and ~85: a third less time for the same products. The backend can be switched at
+//   run time (set_fp32_gemm_backend, or NEUNCUT_FP32_GEMM=eigen|onednn in the environment),
+//   which the tests use to compare the two and the benchmarks to measure the difference.
+// - bf16: operands rounded to bf16 by oneDNN reorders (round to nearest even) right before
+//   the product, fp32 accumulation; oneDNN only.
+//
+// Everything oneDNN needs for one problem shape (the matmul and reorder primitives, the bf16
+// layouts) is created once and cached, so a training loop does not re-create primitives
+// every step.
+//
+// Threads: Debian's oneDNN runs on OpenMP, like the rest of neuncut, and reads the calling
+// thread's OpenMP thread count when a primitive is created and run. Callers set it with
+// ThreadCountScope, as for Eigen's GEMM; inside a parallel region each call runs on the
+// calling thread only. The cache keys on that count, so a product is always run by a
+// primitive made for its thread count, and results depend on the thread count only.
+//
+// In builds without oneDNN, bf16 products throw InvalidArgument with
+// bf16_backend_unavailable_reason().
+#pragma once
+
+#include <string>
+
+#include "neuncut/precision.hpp"
+#include "neuncut/types.hpp"
+
+namespace neuncut::detail {
+
+/// "" when oneDNN can run bf16 products natively on this CPU; otherwise the reason.
+std::string bf16_backend_unavailable_reason();
+
+/// One f32 operand as the product uses it: `rows x cols`. Stored row-major with leading
+/// dimension `ld`; when `transposed`, the stored matrix is its transpose (cols x rows,
+/// leading dimension ld), read without a copy.
+struct GemmOperand {
+  const float* data = nullptr;
+  Index rows = 0, cols = 0, ld = 0;
+  bool transposed = false;
+};
+
+/// C = A B, A: M x K, B: K x N, C: M x N row-major f32 with leading dimension ldc
+/// (overwritten). With `bias` (N floats) C += bias on every row; with `relu`, C = max(C, 0)
+/// after the bias (fused into the product's output stage). In bf16 the operands are rounded to
+/// bf16 (8 significant bits) and products and sums are fp32; in fp32 everything is fp32.
+void gemm(const GemmOperand& a, const GemmOperand& b, float* c, Index ldc, Precision precision,
+          const float* bias = nullptr, bool relu = false);
+
+/// The library that runs fp32 products.
+enum class Fp32GemmBackend { Eigen, OneDnn };
+
+/// The backend fp32 products use now: oneDNN when built with it, unless NEUNCUT_FP32_GEMM=eigen
+/// was set at start-up or set_fp32_gemm_backend chose otherwise.
+Fp32GemmBackend fp32_gemm_backend();
+/// Chooses the fp32 backend for the whole process (tests and benchmarks). OneDnn in a build
+/// without oneDNN throws InvalidArgument. Not to be called while products run.
+void set_fp32_gemm_backend(Fp32GemmBackend backend);
+
+/// An operand view of a row-major Eigen matrix (or block of one), optionally transposed.
+template <class Derived>
+GemmOperand gemm_operand(const Eigen::DenseBase<Derived>& m, bool transposed = false) {
+  static_assert(Derived::IsRowMajor, "row-major operands only");
+  GemmOperand op;
+  op.data = m.derived().data();
+  op.rows = transposed ? m.cols() : m.rows();
+  op.cols = transposed ? m.rows() : m.cols();
+  op.ld = m.derived().outerStride();
+  op.transposed = transposed;
+  return op;
+}
+
+/// Number of cached oneDNN problem shapes, both precisions (for tests).
+std::size_t gemm_cached_shapes();
+
+}  // namespace neuncut::detail

@@ -1,0 +1,266 @@
+// The products of training and inference (detail::gemm) against a double-precision
+// reference, with error bounds derived from each precision's significand, in every mode this
+// build has: fp32 through Eigen, fp32 through oneDNN, bf16 through oneDNN. Also the precision
+// names and the availability check.
+//
+// The bound. Rounding to nearest with p significant bits has unit roundoff u = 2^-p; bf16
+// operands (p = 8) are a(1 + d) with |d| <= u = 2^-8, so a product of two rounded operands is
+// off by at most (2u + u^2)|a b|; fp32 operands are used as given (u = 0 here). Summing K
+// products in fp32, in any order, adds at most gamma_K = K 2^-24 / (1 - K 2^-24) times the sum
+// of their magnitudes (Higham, Accuracy and Stability, 3.1). Hence, elementwise,
+//   |C - A B| <= ((2u + u^2)(1 + gamma_K) + gamma_K) (|A| |B|)   (+ the output's own rounding),
+// a worst case that holds for every input, so the test cannot fail by bad luck. A typical
+// error is far smaller (independent roundings add up like sqrt(K), not K), so the bound is
+// loose but principled; the tests that show bf16 rounding really happens use inputs chosen
+// for it.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cmath>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "gemm.hpp"
+#include "neuncut/error.hpp"
+#include "neuncut/precision.hpp"
+#include "parallel.hpp"
+#include "random.hpp"
+#include "test_data.hpp"
+
+using namespace neuncut;
+
+#define SKIP_WITHOUT_BF16() \
+  if (!bf16_available()) GTEST_SKIP() << "bf16 unavailable: " << bf16_unavailable_reason()
+
+using neuncut::testing::gaussian_matrix;
+namespace {
+
+// The worst-case relative factor of the bound above for sums of K products.
+double product_bound(Index K, Precision precision) {
+  const double u = precision == Precision::Bf16 ? std::ldexp(1.0, -8) : 0.0;
+  const double gamma = double(K) * std::ldexp(1.0, -24) / (1.0 - double(K) * std::ldexp(1.0, -24));
+  return (2 * u + u * u) * (1 + gamma) + gamma;
+}
+
+// Checks C = op(A) op(B) (+ bias) (ReLU) elementwise against the bound, with A, B given as used (M x K, K x N).
+void expect_within_bound(const MatrixF& C, const MatrixF& A, const MatrixF& B, Precision precision,
+                         const float* bias = nullptr, bool relu = false) {
+  const Eigen::MatrixXd exact = A.cast<double>() * B.cast<double>();
+  const Eigen::MatrixXd magnitude = A.cast<double>().cwiseAbs() * B.cast<double>().cwiseAbs();
+  const double factor = product_bound(A.cols(), precision);
+  for (Index i = 0; i < C.rows(); ++i)
+    for (Index j = 0; j < C.cols(); ++j) {
+      double ref = exact(i, j) + (bias ? bias[j] : 0.0);
+      if (relu) ref = std::max(ref, 0.0);
+      // The output's fp32 rounding, and the bias added in fp32.
+      const double tol = factor * magnitude(i, j) + std::ldexp(std::abs(ref) + (bias ? std::abs(bias[j]) : 0.0), -23);
+      ASSERT_LE(std::abs(C(i, j) - ref), tol) << "at (" << i << ", " << j << ") of " << C.rows() << " x " << C.cols();
+    }
+}
+
+// One way of computing a product: a precision and, for fp32, a backend.
+struct Mode {
+  Precision precision;
+  detail::Fp32GemmBackend backend;
+  std::string name;
+};
+
+bool onednn_fp32_available() {
+  const auto saved = detail::fp32_gemm_backend();
+  try {
+    detail::set_fp32_gemm_backend(detail::Fp32GemmBackend::OneDnn);
+  } catch (const InvalidArgument&) {
+    return false;
+  }
+  detail::set_fp32_gemm_backend(saved);
+  return true;
+}
+
+// Every mode this build and CPU can run.
+std::vector<Mode> available_modes() {
+  std::vector<Mode> modes = {{Precision::Fp32, detail::Fp32GemmBackend::Eigen, "fp32 (Eigen)"}};
+  if (onednn_fp32_available()) modes.push_back({Precision::Fp32, detail::Fp32GemmBackend::OneDnn, "fp32 (oneDNN)"});
+  if (bf16_available()) modes.push_back({Precision::Bf16, detail::fp32_gemm_backend(), "bf16 (oneDNN)"});
+  return modes;
+}
+
+// Selects a mode's fp32 backend for a scope.
+class BackendScope {
+ public:
+  explicit BackendScope(const Mode& mode) : saved_(detail::fp32_gemm_backend()) {
+    detail::set_fp32_gemm_backend(mode.backend);
+  }
+  ~BackendScope() { detail::set_fp32_gemm_backend(saved_); }
+
+ private:
+  detail::Fp32GemmBackend saved_;
+};
+
+void gemm(const MatrixF& A, const MatrixF& B, MatrixF& C, Precision precision) {
+  detail::gemm(detail::gemm_operand(A), detail::gemm_operand(B), C.data(), C.cols(), precision);
+}
+
+}  // namespace
+
+TEST(Precision, ParsesNamesAndRejectsOthers) {
+  EXPECT_EQ(parse_precision("fp32"), Precision::Fp32);
+  EXPECT_EQ(parse_precision("bf16"), Precision::Bf16);
+  EXPECT_EQ(to_string(Precision::Bf16), "bf16");
+  EXPECT_EQ(to_string(Precision::Fp32), "fp32");
+  try {
+    parse_precision("fp16");
+    FAIL() << "fp16 accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("'fp16'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Precision, AvailabilityIsExplainedWhenMissing) {
+  EXPECT_NO_THROW(require_precision_available(Precision::Fp32, "fp32"));
+  if (bf16_available()) {
+    EXPECT_NO_THROW(require_precision_available(Precision::Bf16, "precision bf16"));
+    return;
+  }
+  try {
+    require_precision_available(Precision::Bf16, "precision bf16");
+    FAIL() << "bf16 reported unavailable but accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find(bf16_unavailable_reason()), std::string::npos) << e.what();
+  }
+  // The product itself refuses too, with the same reason.
+  const MatrixF A = MatrixF::Ones(2, 2);
+  MatrixF C(2, 2);
+  EXPECT_THROW(gemm(A, A, C, Precision::Bf16), InvalidArgument);
+}
+
+TEST(Gemm, DefaultFp32BackendIsOneDnnWhenBuiltWithIt) {
+  if (std::getenv("NEUNCUT_FP32_GEMM")) GTEST_SKIP() << "NEUNCUT_FP32_GEMM is set";
+  EXPECT_EQ(detail::fp32_gemm_backend(),
+            onednn_fp32_available() ? detail::Fp32GemmBackend::OneDnn : detail::Fp32GemmBackend::Eigen);
+}
+
+TEST(Gemm, MatchesReferenceWithinTheBoundInEveryMode) {
+  for (const Mode& mode : available_modes()) {
+    SCOPED_TRACE(mode.name);
+    BackendScope scope(mode);
+    // The shapes of a NeuNcut step (scaled down), thin ones, and odd sizes that fit no block.
+    for (auto [M, K, N] : {std::array<Index, 3>{100, 78, 51}, {64, 512, 10}, {37, 10, 64}, {1, 300, 7}, {129, 257, 65}}) {
+      const MatrixF A = gaussian_matrix(M, K, 1), B = gaussian_matrix(K, N, 2);
+      MatrixF C(M, N);
+      gemm(A, B, C, mode.precision);
+      expect_within_bound(C, A, B, mode.precision);
+    }
+  }
+}
+
+TEST(Gemm, TransposedOperandsBiasReluAndStridesInEveryMode) {
+  for (const Mode& mode : available_modes()) {
+    SCOPED_TRACE(mode.name);
+    BackendScope scope(mode);
+    const Precision p = mode.precision;
+    const Index M = 40, K = 70, N = 30;
+    const MatrixF At = gaussian_matrix(K, M, 3), Bt = gaussian_matrix(N, K, 4), bias = gaussian_matrix(1, N, 5);
+    const MatrixF A = At.transpose(), B = Bt.transpose();
+    // A^T and B^T read in place (the backward pass's a^T g and g W^T), each alone and both.
+    for (auto [ta, tb] : {std::array<bool, 2>{true, false}, {false, true}, {true, true}}) {
+      MatrixF C(M, N);
+      detail::gemm(ta ? detail::gemm_operand(At, true) : detail::gemm_operand(A),
+                   tb ? detail::gemm_operand(Bt, true) : detail::gemm_operand(B), C.data(), N, p, bias.data(), true);
+      expect_within_bound(C, A, B, p, bias.data(), true);
+      EXPECT_EQ(C.minCoeff(), 0.0f);  // ReLU cut something
+    }
+    // Blocks of larger matrices (leading dimension > columns), written into a block.
+    const MatrixF big_a = gaussian_matrix(M + 5, K + 9, 6), big_b = gaussian_matrix(K + 3, N + 11, 7);
+    MatrixF big_c = MatrixF::Constant(M + 2, N + 4, 42.0f);
+    detail::gemm(detail::gemm_operand(big_a.block(2, 3, M, K)), detail::gemm_operand(big_b.block(1, 4, K, N)),
+                 big_c.data() + 1, big_c.cols(), p, bias.data());
+    expect_within_bound(big_c.block(0, 1, M, N), big_a.block(2, 3, M, K), big_b.block(1, 4, K, N), p, bias.data());
+    EXPECT_EQ(big_c(0, 0), 42.0f);  // outside the block: untouched
+    EXPECT_EQ(big_c(M, 1), 42.0f);
+    EXPECT_EQ(big_c(0, N + 1), 42.0f);
+    // An empty sum: C = bias, then ReLU.
+    MatrixF C0(3, N);
+    detail::gemm(detail::gemm_operand(MatrixF(3, 0)), detail::gemm_operand(MatrixF(0, N)), C0.data(), N, p,
+                 bias.data(), true);
+    EXPECT_EQ(C0.row(2), bias.cwiseMax(0.0f)) << "empty product";
+  }
+}
+
+TEST(Gemm, Fp32BackendsAgreeToRounding) {
+  // The fast path against the plain one on the step's own shapes: both are fp32 sums of the
+  // same products in different orders, so they differ by rounding only (the bound above, for
+  // each against the exact product, is checked in the tests before; here the two are compared
+  // directly, far tighter than that bound, to catch a wrong operand or stride).
+  if (!onednn_fp32_available()) GTEST_SKIP() << "built without oneDNN";
+  const MatrixF X = gaussian_matrix(300, 784, 13), W1 = gaussian_matrix(784, 512, 14);
+  MatrixF eigen_out(300, 512), onednn_out(300, 512);
+  {
+    BackendScope s({Precision::Fp32, detail::Fp32GemmBackend::Eigen, ""});
+    gemm(X, W1, eigen_out, Precision::Fp32);
+  }
+  {
+    BackendScope s({Precision::Fp32, detail::Fp32GemmBackend::OneDnn, ""});
+    gemm(X, W1, onednn_out, Precision::Fp32);
+  }
+  const float scale = (X.cwiseAbs() * W1.cwiseAbs()).maxCoeff();
+  EXPECT_LE((eigen_out - onednn_out).cwiseAbs().maxCoeff(), 1e-5f * scale);
+}
+
+TEST(Gemm, Bf16RoundsOperandsAndFp32DoesNot) {
+  const Index M = 8, K = 64, N = 8;
+  // 1 + 2^-10 is not a bf16 value (8 significant bits): it rounds to 1, so each of the K
+  // terms loses 2^-10, which fp32 keeps.
+  const MatrixF X = MatrixF::Constant(1, K, 1.0f + std::ldexp(1.0f, -10)), ones = MatrixF::Ones(K, 1);
+  MatrixF y(1, 1);
+  for (const Mode& mode : available_modes()) {
+    SCOPED_TRACE(mode.name);
+    BackendScope scope(mode);
+    gemm(X, ones, y, mode.precision);
+    EXPECT_EQ(y(0, 0), mode.precision == Precision::Bf16 ? float(K) : float(K) * (1.0f + std::ldexp(1.0f, -10)));
+  }
+  if (!bf16_available()) return;
+  // Small integers are exact in bf16 and their sums are exact in fp32: so is the product.
+  detail::Rng rng(8);
+  MatrixF A(M, K), B(K, N);
+  for (Index i = 0; i < A.size(); ++i) A.data()[i] = float(int(rng.uniform(-8, 9)));
+  for (Index i = 0; i < B.size(); ++i) B.data()[i] = float(int(rng.uniform(-8, 9)));
+  MatrixF C(M, N);
+  gemm(A, B, C, Precision::Bf16);
+  EXPECT_EQ(C, (A * B).eval());
+}
+
+TEST(Gemm, CachesPlansPerShapeAndRepeatsBitForBit) {
+  const MatrixF A = gaussian_matrix(50, 60, 9), B = gaussian_matrix(60, 70, 10);
+  for (const Mode& mode : available_modes()) {
+    SCOPED_TRACE(mode.name);
+    BackendScope scope(mode);
+    MatrixF C1(50, 70), C2(50, 70);
+    for (int threads : {1, 2}) {
+      detail::ThreadCountScope count(threads);
+      gemm(A, B, C1, mode.precision);
+      const std::size_t shapes = detail::gemm_cached_shapes();
+      gemm(A, B, C2, mode.precision);
+      EXPECT_EQ(detail::gemm_cached_shapes(), shapes) << "a repeated shape made a new plan";
+      EXPECT_EQ(C1, C2) << "threads " << threads;
+      expect_within_bound(C1, A, B, mode.precision);
+    }
+  }
+}
+
+TEST(Gemm, RunsConcurrentlyFromSeveralThreads) {
+  // Inference runs one chunk per thread, each with its own product on the shared plans.
+  const MatrixF A = gaussian_matrix(64, 100, 11), B = gaussian_matrix(100, 32, 12);
+  for (const Mode& mode : available_modes()) {
+    SCOPED_TRACE(mode.name);
+    BackendScope scope(mode);
+    MatrixF expected(64, 32);
+    {
+      detail::ThreadCountScope one(1);  // inside the parallel loop each product runs on one thread
+      gemm(A, B, expected, mode.precision);
+    }
+    std::vector<MatrixF> out(8, MatrixF(64, 32));
+    detail::parallel_for(0, 8, 2, [&](Index t) { gemm(A, B, out[t], mode.precision); });
+    for (const MatrixF& C : out) EXPECT_EQ(C, expected);
+  }
+}
