@@ -99,6 +99,12 @@ def section_failed(name, sec):
     return f"The `{name}` section failed: {sec['error']}\n" if "error" in sec else ""
 
 
+def same_threads_ratio_table(ratios, key="ratio_of_medians"):
+    """A table of one program's time or throughput against another's at each thread count."""
+    rows = [(r["threads"], fixed(r[key], 3), fixed(r["median_paired_ratio"], 3)) for r in ratios]
+    return table(("threads", "ratio of medians", "median of per-repetition ratios"), rows)
+
+
 def render_step(sec):
     c, fl = sec["config"], sec["flops"]
     lines = [
@@ -130,18 +136,12 @@ def render_step(sec):
               table((("program",) if many else ()) + ("neuncut threads", "PyTorch threads", "ratio of medians",
                                                        "median of per-repetition ratios"), rows),
               ""]
-    if sec.get("bf16_ratios"):
-        rows = [(r["threads"], fixed(r["ratio_of_medians"], 3), fixed(r["median_paired_ratio"], 3))
-                for r in sec["bf16_ratios"]]
-        lines += ["neuncut bf16 time / neuncut fp32 time per step (below 1: bf16 is faster; "
-                  "docs/mixed-precision.md):", "",
-                  table(("threads", "ratio of medians", "median of per-repetition ratios"), rows), ""]
-    if sec.get("eigen_ratios"):
-        rows = [(r["threads"], fixed(r["ratio_of_medians"], 3), fixed(r["median_paired_ratio"], 3))
-                for r in sec["eigen_ratios"]]
-        lines += ["neuncut fp32 with Eigen's GEMM (`NEUNCUT_FP32_GEMM=eigen`) / neuncut fp32 with oneDNN's, time "
-                  "per step (above 1: oneDNN is faster):", "",
-                  table(("threads", "ratio of medians", "median of per-repetition ratios"), rows), ""]
+    for key, title in (("bf16_ratios", "neuncut bf16 time / neuncut fp32 time per step (below 1: bf16 is faster; "
+                                        "docs/mixed-precision.md):"),
+                       ("eigen_ratios", "neuncut fp32 with Eigen's GEMM (`NEUNCUT_FP32_GEMM=eigen`) / neuncut fp32 "
+                                         "with oneDNN's, time per step (above 1: oneDNN is faster):")):
+        if sec.get(key):
+            lines += [title, "", same_threads_ratio_table(sec[key]), ""]
     p = fl["parts"]
     lines += [f"GFLOP/s = {num(fl['total'] / 1e9, 4)} GFLOP per step / median time. The count: "
               f"{fl['formula']}; "
@@ -175,10 +175,8 @@ def render_infer(sec):
               table((("program",) if many else ()) + ("threads", "ratio of medians",
                                                        "median of per-repetition ratios"), rows), ""]
     if sec.get("bf16_ratios"):
-        rows = [(r["threads"], fixed(r["throughput_ratio_of_medians"], 3), fixed(r["median_paired_ratio"], 3))
-                for r in sec["bf16_ratios"]]
         lines += ["neuncut bf16 rows/s / neuncut fp32 rows/s (above 1: bf16 is faster):", "",
-                  table(("threads", "ratio of medians", "median of per-repetition ratios"), rows), ""]
+                  same_threads_ratio_table(sec["bf16_ratios"], "throughput_ratio_of_medians"), ""]
     return lines
 
 

@@ -124,22 +124,20 @@ def run(h):
                 ratios.append(dict(impl=impl, neuncut_threads=tn, torch_threads=tt,
                                    ratio_of_medians=stats.ratio(median_of(impl, tn), median_of("torch", tt)),
                                    median_paired_ratio=stats.paired_ratio((n_[i], t_[i]) for i in n_ if i in t_)))
-    # bf16 against fp32 at the same thread count (below 1: bf16 is faster).
-    bf16_ratios = []
-    if "neuncut-bf16" in impls:
+
+    def against_fp32(impl):
+        """impl's time / neuncut fp32's at each thread count."""
+        out = []
         for t in a.step_threads:
-            b_, f_ = per_rep("neuncut-bf16", t), per_rep("neuncut", t)
-            bf16_ratios.append(dict(threads=t, ratio_of_medians=stats.ratio(median_of("neuncut-bf16", t),
-                                                                            median_of("neuncut", t)),
-                                    median_paired_ratio=stats.paired_ratio((b_[i], f_[i]) for i in b_ if i in f_)))
-    # Eigen's fp32 GEMM against oneDNN's at the same thread count (above 1: oneDNN is faster).
-    eigen_ratios = []
-    if "neuncut-eigen" in impls:
-        for t in a.step_threads:
-            e_, f_ = per_rep("neuncut-eigen", t), per_rep("neuncut", t)
-            eigen_ratios.append(dict(threads=t, ratio_of_medians=stats.ratio(median_of("neuncut-eigen", t),
-                                                                             median_of("neuncut", t)),
-                                     median_paired_ratio=stats.paired_ratio((e_[i], f_[i]) for i in e_ if i in f_)))
+            x_, f_ = per_rep(impl, t), per_rep("neuncut", t)
+            out.append(dict(threads=t, ratio_of_medians=stats.ratio(median_of(impl, t), median_of("neuncut", t)),
+                            median_paired_ratio=stats.paired_ratio((x_[i], f_[i]) for i in x_ if i in f_)))
+        return out
+
+    # bf16 against fp32 (below 1: bf16 is faster); Eigen's fp32 GEMM against oneDNN's (above 1:
+    # oneDNN is faster).
+    bf16_ratios = against_fp32("neuncut-bf16") if "neuncut-bf16" in impls else []
+    eigen_ratios = against_fp32("neuncut-eigen") if "neuncut-eigen" in impls else []
     return dict(config=dict(data=ds.as_dict(), train_rows=ds.n, batch_size=a.batch_size, epochs=a.step_epochs,
                             hidden=[512, 512], k=a.k, sigma=a.sigma, lr=a.lr, seed=a.seed, reps=a.reps,
                             neuncut_threads=a.step_threads, torch_threads=a.torch_step_threads,
