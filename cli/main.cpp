@@ -25,8 +25,10 @@ int main(int argc, char** argv) {
   // configurations from it.
   app.set_version_flag("--version", [] {
     const std::string& why_not = neuncut::bf16_unavailable_reason();
+    const std::string isa = neuncut::onednn_cpu_isa();
     return "neuncut 0.1.0 (fp32 products: " + neuncut::fp32_gemm_library() +
-           "; bf16: " + (why_not.empty() ? "available" : "unavailable, " + why_not) + ")";
+           "; bf16: " + (why_not.empty() ? "available" : "unavailable, " + why_not) +
+           (isa.empty() ? std::string() : "; oneDNN kernels: " + isa) + ")";
   });
   neuncut::cli::register_fit(app);
   neuncut::cli::register_predict(app);

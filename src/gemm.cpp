@@ -13,6 +13,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <array>
+#include <utility>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -106,6 +107,8 @@ void gemm(const GemmOperand& a, const GemmOperand& b, float* c, Index ldc, Preci
 
 std::size_t gemm_cached_shapes() { return 0; }
 
+std::string onednn_cpu_isa() { return ""; }
+
 #else
 
 std::string bf16_backend_unavailable_reason() {
@@ -124,6 +127,21 @@ std::string bf16_backend_unavailable_reason() {
   if ((isa & needed) != needed)
     return "oneDNN is limited to an instruction set without AVX512_BF16 (is ONEDNN_MAX_CPU_ISA set?)";
   return "";
+}
+
+std::string onednn_cpu_isa() {
+  // Largest first: the names of oneDNN's cpu_isa values (each a superset of those below it).
+  using dnnl::cpu_isa;
+  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  const std::pair<cpu_isa, const char*> names[] = {
+      {cpu_isa::avx512_core_amx, "avx512_core_amx"}, {cpu_isa::avx512_core_bf16, "avx512_core_bf16"},
+      {cpu_isa::avx512_core_vnni, "avx512_core_vnni"}, {cpu_isa::avx512_core, "avx512_core"},
+      {cpu_isa::avx2_vnni, "avx2_vnni"}, {cpu_isa::avx2, "avx2"}, {cpu_isa::avx, "avx"}, {cpu_isa::sse41, "sse41"}};
+  for (const auto& [value, name] : names) {
+    const auto bits = static_cast<unsigned>(value);
+    if ((isa & bits) == bits) return name;
+  }
+  return "generic (no JIT kernels)";
 }
 
 namespace {

@@ -35,6 +35,11 @@ namespace neuncut::detail {
 /// "" when oneDNN can run bf16 products natively on this CPU; otherwise the reason.
 std::string bf16_backend_unavailable_reason();
 
+/// The instruction set oneDNN's kernels use in this process (its effective CPU ISA, e.g.
+/// "avx512_core_bf16"), so that a fallback to slower kernels can be seen and tested; "" in
+/// builds without oneDNN.
+std::string onednn_cpu_isa();
+
 /// One f32 operand as the product uses it: `rows x cols`. Stored row-major with leading
 /// dimension `ld`; when `transposed`, the stored matrix is its transpose (cols x rows,
 /// leading dimension ld), read without a copy.

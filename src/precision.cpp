@@ -22,6 +22,8 @@ std::string fp32_gemm_library() {
   return detail::fp32_gemm_backend() == detail::Fp32GemmBackend::OneDnn ? "oneDNN" : "Eigen";
 }
 
+std::string onednn_cpu_isa() { return detail::onednn_cpu_isa(); }
+
 void require_precision_available(Precision precision, const std::string& what) {
   NEUNCUT_REQUIRE(precision != Precision::Bf16 || bf16_available(), InvalidArgument, what,
                   " is unavailable here: ", bf16_unavailable_reason(), "; use precision fp32");

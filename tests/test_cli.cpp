@@ -136,6 +136,8 @@ TEST_F(Cli, VersionNamesTheFp32LibraryAndItsEnvironmentSwitch) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("fp32 products: " + neuncut::fp32_gemm_library()), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("bf16: "), std::string::npos) << r.out;
+  if (!neuncut::onednn_cpu_isa().empty())
+    EXPECT_NE(r.out.find("oneDNN kernels: " + neuncut::onednn_cpu_isa() + ")"), std::string::npos) << r.out;
   // The child inherits the environment: NEUNCUT_FP32_GEMM=eigen selects Eigen's GEMM.
   const char* saved = std::getenv("NEUNCUT_FP32_GEMM");
   const std::string saved_value = saved ? saved : "";

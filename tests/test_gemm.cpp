@@ -140,6 +140,25 @@ TEST(Gemm, DefaultFp32BackendIsOneDnnWhenBuiltWithIt) {
             onednn_fp32_available() ? detail::Fp32GemmBackend::OneDnn : detail::Fp32GemmBackend::Eigen);
 }
 
+TEST(Gemm, OneDnnRunsTheWidestKernelsTheCpuHas) {
+  // The fp32 default must not fall back to slower kernels unnoticed (Debian's OpenBLAS does on
+  // CPUs it does not recognise): oneDNN's effective instruction set has to match the CPU's.
+  const std::string isa = onednn_cpu_isa();
+  if (isa.empty()) GTEST_SKIP() << "built without oneDNN";
+  if (std::getenv("ONEDNN_MAX_CPU_ISA") || std::getenv("DNNL_MAX_CPU_ISA"))
+    GTEST_SKIP() << "oneDNN's instruction set is limited on purpose in this environment";
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+  if (avx512)
+    EXPECT_EQ(isa.rfind("avx512_core", 0), 0u) << isa;
+  else if (__builtin_cpu_supports("avx2"))
+    EXPECT_NE(isa.find("avx2"), std::string::npos) << isa;
+  if (__builtin_cpu_supports("avx512bf16")) EXPECT_NE(isa.find("bf16"), std::string::npos) << isa;
+#endif
+}
+
 TEST(Gemm, MatchesReferenceWithinTheBoundInEveryMode) {
   for (const Mode& mode : available_modes()) {
     SCOPED_TRACE(mode.name);

@@ -39,6 +39,10 @@ inline bool bf16_available() { return bf16_unavailable_reason().empty(); }
 /// "Eigen"; the environment variable NEUNCUT_FP32_GEMM=eigen, read at start-up, chooses Eigen.
 std::string fp32_gemm_library();
 
+/// The instruction set of oneDNN's kernels here (e.g. "avx512_core_bf16"); "" in builds without
+/// oneDNN. Shown by `neuncut --version`, so that a fallback to slower kernels is not silent.
+std::string onednn_cpu_isa();
+
 /// Throws InvalidArgument when `precision` is Bf16 and bf16 is unavailable; `what` names
 /// the caller in the message (e.g. "precision bf16").
 void require_precision_available(Precision precision, const std::string& what);
