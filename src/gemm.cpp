@@ -95,21 +95,21 @@ std::string bf16_backend_unavailable_reason() {
   return "neuncut was built without oneDNN (install libdnnl-dev and configure with -DNEUNCUT_WITH_ONEDNN=ON)";
 }
 
-void gemm(const GemmOperand& a, const GemmOperand& b, float* c, Index ldc, Precision precision, const float* bias,
-          bool relu) {
-  assert(a.cols == b.rows && ldc >= b.cols);
-  NEUNCUT_REQUIRE(precision == Precision::Fp32, InvalidArgument,
-                  "bf16 matrix products are unavailable: ", bf16_backend_unavailable_reason());
-  if (a.rows == 0 || b.cols == 0) return;
-  if (a.cols == 0) return empty_product(a.rows, b.cols, c, ldc, bias, relu);
-  eigen_gemm(a, b, c, ldc, bias, relu);
-}
-
 std::size_t gemm_cached_shapes() { return 0; }
 
 std::string onednn_cpu_isa() { return ""; }
 
 #else
+
+namespace {
+// Whether oneDNN's effective instruction set in this process includes `isa` (cpu_isa values
+// are bit sets of features, each a superset of the narrower ones).
+bool onednn_isa_includes(dnnl::cpu_isa isa) {
+  const auto have = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  const auto bits = static_cast<unsigned>(isa);
+  return (have & bits) == bits;
+}
+}  // namespace
 
 std::string bf16_backend_unavailable_reason() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -121,10 +121,8 @@ std::string bf16_backend_unavailable_reason() {
   return "bf16 is supported on x86-64 CPUs with AVX512_BF16 only";
 #endif
   // The CPU has it; oneDNN may still be told not to use it (ONEDNN_MAX_CPU_ISA), and then
-  // it would emulate bf16, slower than fp32. cpu_isa values are bit sets of features.
-  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
-  const auto needed = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
-  if ((isa & needed) != needed)
+  // it would emulate bf16, slower than fp32.
+  if (!onednn_isa_includes(dnnl::cpu_isa::avx512_core_bf16))
     return "oneDNN is limited to an instruction set without AVX512_BF16 (is ONEDNN_MAX_CPU_ISA set?)";
   return "";
 }
@@ -132,15 +130,12 @@ std::string bf16_backend_unavailable_reason() {
 std::string onednn_cpu_isa() {
   // Largest first: the names of oneDNN's cpu_isa values (each a superset of those below it).
   using dnnl::cpu_isa;
-  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
   const std::pair<cpu_isa, const char*> names[] = {
       {cpu_isa::avx512_core_amx, "avx512_core_amx"}, {cpu_isa::avx512_core_bf16, "avx512_core_bf16"},
       {cpu_isa::avx512_core_vnni, "avx512_core_vnni"}, {cpu_isa::avx512_core, "avx512_core"},
       {cpu_isa::avx2_vnni, "avx2_vnni"}, {cpu_isa::avx2, "avx2"}, {cpu_isa::avx, "avx"}, {cpu_isa::sse41, "sse41"}};
-  for (const auto& [value, name] : names) {
-    const auto bits = static_cast<unsigned>(value);
-    if ((isa & bits) == bits) return name;
-  }
+  for (const auto& [value, name] : names)
+    if (onednn_isa_includes(value)) return name;
   return "generic (no JIT kernels)";
 }
 
@@ -298,23 +293,26 @@ void onednn_gemm(const GemmOperand& a, const GemmOperand& b, float* c, Index ldc
 
 }  // namespace
 
-void gemm(const GemmOperand& a, const GemmOperand& b, float* c, Index ldc, Precision precision, const float* bias,
-          bool relu) {
-  assert(a.cols == b.rows && ldc >= b.cols);
-  const bool bf16 = precision == Precision::Bf16;
-  NEUNCUT_REQUIRE(!bf16 || bf16_available(), InvalidArgument, "bf16 matrix products are unavailable: ",
-                  bf16_unavailable_reason());
-  if (a.rows == 0 || b.cols == 0) return;
-  if (a.cols == 0) return empty_product(a.rows, b.cols, c, ldc, bias, relu);
-  if (!bf16 && fp32_gemm_backend() == Fp32GemmBackend::Eigen) return eigen_gemm(a, b, c, ldc, bias, relu);
-  onednn_gemm(a, b, c, ldc, bias, relu, bf16);
-}
-
 std::size_t gemm_cached_shapes() {
   std::lock_guard<std::mutex> lock(plans_mutex);
   return plans().size();
 }
 
 #endif
+
+void gemm(const GemmOperand& a, const GemmOperand& b, float* c, Index ldc, Precision precision, const float* bias,
+          bool relu) {
+  assert(a.cols == b.rows && ldc >= b.cols);
+  const bool bf16 = precision == Precision::Bf16;
+  // Without oneDNN bf16_available() is false, with bf16_backend_unavailable_reason() as the reason.
+  NEUNCUT_REQUIRE(!bf16 || bf16_available(), InvalidArgument, "bf16 matrix products are unavailable: ",
+                  bf16_unavailable_reason());
+  if (a.rows == 0 || b.cols == 0) return;
+  if (a.cols == 0) return empty_product(a.rows, b.cols, c, ldc, bias, relu);
+#ifdef NEUNCUT_HAVE_ONEDNN
+  if (bf16 || fp32_gemm_backend() == Fp32GemmBackend::OneDnn) return onednn_gemm(a, b, c, ldc, bias, relu, bf16);
+#endif
+  eigen_gemm(a, b, c, ldc, bias, relu);
+}
 
 }  // namespace neuncut::detail

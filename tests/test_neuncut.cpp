@@ -10,19 +10,14 @@
 #include "neuncut/neuncut.hpp"
 #include "neuncut/precision.hpp"
 #include "neuncut/synthetic.hpp"
+#include "test_data.hpp"
 #include "test_util.hpp"
 
 using namespace neuncut;
 
 namespace {
 Dataset blobs(Index n = 600, int clusters = 3, std::uint64_t seed = 1) {
-  SyntheticParams p;
-  p.kind = SyntheticKind::Blobs;
-  p.n_samples = n;
-  p.n_clusters = clusters;
-  p.noise = 0.5;
-  p.seed = seed;
-  return make_synthetic(p);
+  return neuncut::testing::synthetic(SyntheticKind::Blobs, n, clusters, 0.5, seed);
 }
 
 NeuNcutParams small_params(int k) {
@@ -31,6 +26,16 @@ NeuNcutParams small_params(int k) {
   p.hidden = {32, 32};
   p.epochs = 20;
   p.threads = 1;
+  return p;
+}
+
+// Three clusters with a network small enough for a quick bf16 fit.
+NeuNcutParams bf16_params() {
+  NeuNcutParams p;
+  p.n_clusters = 3;
+  p.hidden = {64, 64};
+  p.threads = 2;
+  p.precision = "bf16";
   return p;
 }
 }  // namespace
@@ -262,12 +267,7 @@ TEST(NeuNcut, RejectsUnknownOrUnavailablePrecisionBeforeWork) {
 TEST(NeuNcut, Bf16RecoversBlobs) {
   SKIP_WITHOUT_BF16();
   const Dataset ds = blobs(900, 3, 2);
-  NeuNcutParams p;
-  p.n_clusters = 3;
-  p.hidden = {64, 64};
-  p.threads = 2;
-  p.precision = "bf16";
-  NeuNcut model(p);
+  NeuNcut model(bf16_params());
   const FitResult r = model.fit(ds.features);
   EXPECT_EQ(r.precision, Precision::Bf16);
   EXPECT_EQ(r.affinity_precision, Precision::Fp32);
@@ -285,12 +285,7 @@ TEST(NeuNcut, Bf16RecoversNormalizedBlobsWithBf16Affinity) {
   sp.noise = 2.0;
   sp.seed = 3;
   const Dataset ds = make_synthetic(sp);
-  NeuNcutParams p;
-  p.n_clusters = 3;
-  p.hidden = {64, 64};
-  p.threads = 2;
-  p.precision = "bf16";
-  NeuNcut model(p);
+  NeuNcut model(bf16_params());
   const FitResult r = model.fit(ds.features);
   EXPECT_TRUE(r.l2_normalized);
   ASSERT_GE(r.sigma, NeuNcut::kBf16AffinityMinSigma);

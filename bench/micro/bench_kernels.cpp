@@ -235,10 +235,6 @@ void BM_KMeansShortRun(benchmark::State& state) {
   state.counters["lloyd_iterations"] = iterations;
 }
 
-void thread_args(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"threads"})->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
-}
-
 }  // namespace
 
 BENCHMARK(BM_GaussianBatchAffinity)->Apply(thread_args);

@@ -119,17 +119,7 @@ void BM_NeuNcutStepBf16(benchmark::State& state) { run_step(state, Precision::Bf
 
 }  // namespace
 
-BENCHMARK(BM_NeuNcutStep)
-    ->ArgNames({"threads"})
-    ->Arg(1)
-    ->Arg(2)
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_NeuNcutStepBf16)
-    ->ArgNames({"threads"})
-    ->Arg(1)
-    ->Arg(2)
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_NeuNcutStep)->Apply(thread_args)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_NeuNcutStepBf16)->Apply(thread_args)->Unit(benchmark::kMillisecond);
 
 }  // namespace neuncut::bench

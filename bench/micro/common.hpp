@@ -44,6 +44,12 @@ class BenchThreads {
 /// The thread count argument of the benchmark.
 inline int threads_arg(const benchmark::State& state) { return static_cast<int>(state.range(0)); }
 
+/// Registers a benchmark at 1 and 2 threads (argument "threads"), timed by wall clock, in
+/// microseconds unless the registration sets another unit after it.
+inline void thread_args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"threads"})->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
+}
+
 /// Registers the FLOPs of one iteration as a rate: GFLOP/s = flops * iterations / time.
 inline void set_gflops(benchmark::State& state, double flops_per_iteration) {
   state.counters["GFLOP/s"] =
