@@ -29,6 +29,7 @@ class DataSet:
     d: int
     cli_spec: str
     description: str = ""
+    image_shape: str = ""  # "28x28" for Fashion-MNIST and its derivatives: neuncut fit's --image-shape
 
     def neuncut_args(self):
         args = ["--data", self.cli_spec]
@@ -37,7 +38,8 @@ class DataSet:
         return args
 
     def as_dict(self):
-        return dict(name=self.name, n=self.n, d=self.d, cli_spec=self.cli_spec, description=self.description)
+        return dict(name=self.name, n=self.n, d=self.d, cli_spec=self.cli_spec, description=self.description,
+                    image_shape=self.image_shape)
 
 
 def check_fashion_mnist():
@@ -91,7 +93,7 @@ class DataStore:
         labels = os.path.join(self.workdir, f"{name}_labels.npy")
         np.save(path, X)
         np.save(labels, y)
-        ds = DataSet(name, path, labels, int(X.shape[0]), int(X.shape[1]), cli_spec or path, description)
+        ds = DataSet(name, path, labels, int(X.shape[0]), int(X.shape[1]), cli_spec or path, description, "28x28")
         self._made[name] = ds
         return ds
 
@@ -144,7 +146,7 @@ class DataStore:
         np.save(labels_path, labels)
         ds = DataSet(name, path, labels_path, n, int(X.shape[1]), path,
                      f"{n:,} rows: Fashion-MNIST and {r - 1} jittered cop{'y' if r == 2 else 'ies'} "
-                     f"(noise std {self.jitter}, seed {self.seed})")
+                     f"(noise std {self.jitter}, seed {self.seed})", "28x28")
         self._made[name] = ds
         return ds
 
@@ -154,3 +156,20 @@ class DataStore:
             if p.startswith(self.workdir) and os.path.exists(p):
                 os.remove(p)
         self._made.pop(ds.name, None)
+
+
+def scattering_features(store, ds, neuncut_cli, threads):
+    """The data set of `ds`'s scattering features (what neuncut fit trains on for images), written
+    once by `neuncut features`, for the methods that take features from elsewhere."""
+    name = f"{ds.name}_scattering"
+    if name in store._made:
+        return store._made[name]
+    import subprocess
+    path = os.path.join(store.workdir, f"{name}.npy")
+    subprocess.run([neuncut_cli, "features", "--data", ds.cli_spec, "--image-shape", ds.image_shape, "--out", path,
+                    "--threads", str(threads), "--quiet"], check=True)
+    n, d = np.load(path, mmap_mode="r").shape
+    out = DataSet(name, path, ds.labels_path, int(n), int(d), path,
+                  f"{ds.description}: scattering features (neuncut features, order 1)")
+    store._made[name] = out
+    return out

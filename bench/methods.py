@@ -13,15 +13,27 @@ import proc
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 
 # name -> (label in reports, implementation)
+# Methods named "<method>-scattering" run <method> on the scattering features of the data set
+# (written by `neuncut features`), the features neuncut fit uses for images by default: they
+# separate what the features contribute from what the method does.
 METHODS = {
-    "neuncut": ("neuncut NeuNcut", "neuncut fit"),
-    "torch-neuncut": ("PyTorch NeuNcut", "bench/torch_neuncut.py fit"),
+    "neuncut": ("neuncut NeuNcut", "neuncut fit (images: scattering features)"),
+    "neuncut-pixels": ("neuncut NeuNcut, pixels", "neuncut fit --features raw"),
+    "torch-neuncut": ("PyTorch NeuNcut, pixels", "bench/torch_neuncut.py fit"),
     "ncut": ("neuncut Ncut", "neuncut ncut"),
+    "ncut-scattering": ("neuncut Ncut, scattering features", "neuncut ncut on neuncut features"),
     "kmeans": ("neuncut k-means", "neuncut kmeans"),
     "spectralnet": ("neuncut SpectralNet", "neuncut spectralnet"),
     "sklearn-spectral": ("scikit-learn SpectralClustering", "bench/sklearn_peer.py spectral"),
     "sklearn-kmeans": ("scikit-learn KMeans", "bench/sklearn_peer.py kmeans"),
+    "sklearn-kmeans-scattering": ("scikit-learn KMeans, scattering features",
+                                  "bench/sklearn_peer.py kmeans on neuncut features"),
 }
+
+
+def on_scattering(name):
+    """Whether method `name` runs on the data set's scattering features."""
+    return name.endswith("-scattering")
 
 
 @dataclass
@@ -67,13 +79,20 @@ def command(name, ds, labels_out, cfg, state):
     method hands to the next in the same repetition (neuncut's sigma and epochs, so that the
     PyTorch peer trains with exactly the same settings)."""
     threads = str(cfg.threads)
-    if name == "neuncut":
+    if on_scattering(name):
+        name = name[:-len("-scattering")]  # the same command on the features data set
+    if name in ("neuncut", "neuncut-pixels"):
         cmd = [cfg.neuncut, "fit", *ds.neuncut_args(), "--k", cfg.k, "--seed", cfg.seed, "--threads", threads,
                "--train-size", cfg.train_size, "--labels-out", labels_out, "--json"]
+        if ds.image_shape:
+            cmd += ["--image-shape", ds.image_shape]
+        if name == "neuncut-pixels":
+            cmd += ["--features", "raw"]
         if cfg.epochs > 0:
             cmd += ["--epochs", cfg.epochs]
         return cmd, None
     if name == "torch-neuncut":
+        # The peer trains on pixels: it takes sigma and epochs from neuncut's run on pixels.
         train_points = min(cfg.train_size, ds.n) if cfg.train_size > 0 else ds.n
         epochs = state.get("neuncut_epochs") or cfg.epochs or neuncut_auto_epochs(train_points, cfg.batch_size)
         sigma = state.get("neuncut_sigma", 0.0)
@@ -106,7 +125,7 @@ _LOADED = re.compile(r"loaded in ([0-9.]+)s")
 def compute_seconds(name, summary, stderr):
     """The method's own timing of its work (data loading excluded where it can be), and what it covers."""
     s = summary
-    if name == "neuncut":
+    if name.startswith("neuncut"):
         m = _LOADED.search(stderr or "")
         load = float(m.group(1)) if m else 0.0
         if "total_seconds" in s:
@@ -135,12 +154,13 @@ def run_method(name, ds, workdir, cfg, state, rep, timeout, mem_cap_mb):
         secs, what = compute_seconds(name, s, r.stderr)
         rec.update(compute_seconds=secs, compute_covers=what)
         keep = ("train_seconds", "predict_seconds", "seconds_per_epoch", "epochs", "sigma", "train_points",
+                "features", "feature_dim", "features_seconds",
                 "knn_seconds", "eigen_seconds", "kmeans_seconds", "fit_seconds", "total_seconds", "load_seconds",
                 "converged", "collapse", "clusters_used", "knn_method", "warning", "blas", "openblas_coretype")
         rec["details"] = {k: s[k] for k in keep if k in s}
-        if name in ("neuncut", "ncut", "kmeans", "spectralnet"):
+        if name in ("neuncut", "neuncut-pixels", "ncut", "ncut-scattering", "kmeans", "spectralnet"):
             rec["self_reported"] = {k: s.get(k) for k in ("acc", "nmi", "ari")}
-        if name == "neuncut":
+        if name == "neuncut-pixels" or (name == "neuncut" and s.get("features") == "raw"):
             state["neuncut_sigma"] = s.get("sigma")
             state["neuncut_epochs"] = s.get("epochs")
         try:

@@ -185,8 +185,11 @@ def render_e2e(sec):
     lines = [
         f"{c['data'].get('description') or c['data']['name']}; seed {c['seed']}, every method with its "
         "defaults; NeuNcut "
-        f"trains on {c['train_size']:,} rows (epochs: {c['epochs']}) and labels all; the PyTorch NeuNcut uses "
-        f"the sigma and epochs of neuncut's run in the same repetition. neuncut and scikit-learn: "
+        f"trains on {c['train_size']:,} rows (epochs: {c['epochs']}) and labels all, on the images' scattering "
+        "features (neuncut's default for images; `NeuNcut, pixels`: `--features raw`); the PyTorch NeuNcut "
+        "trains on pixels with the sigma and epochs of neuncut's run on pixels in the same repetition; "
+        "`..., scattering features`: the method run on the output of `neuncut features` (the features NeuNcut "
+        "sees), to separate what the features do from what the method does. neuncut and scikit-learn: "
         f"{c['threads']} threads; PyTorch: {c['torch_threads']}. {plural(c['reps'], 'repetition')} per method. ACC "
         "(Hungarian matching), NMI (geometric normalization) and ARI are computed by the benchmark from "
         "each method's labels. Wall: the whole process (start-up and data loading included); compute: the "

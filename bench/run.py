@@ -12,8 +12,10 @@ Sections (--sections, comma-separated; default all):
            network forward in --chunk-rows chunks, at each --infer-threads; with --bf16, also a
            model trained with --precision bf16 (it predicts in bf16).
   e2e      Fashion-MNIST end to end (train --train-size, label all): ACC/NMI/ARI, time and memory of
-           neuncut NeuNcut, the PyTorch NeuNcut (same sigma and epochs as neuncut's run), neuncut
-           Ncut, k-means and SpectralNet, scikit-learn SpectralClustering and KMeans.
+           neuncut NeuNcut (on scattering features, its default for images, and on pixels), the
+           PyTorch NeuNcut (pixels; same sigma and epochs as neuncut's run on pixels), neuncut Ncut,
+           k-means and SpectralNet, scikit-learn SpectralClustering and KMeans, and Ncut and
+           scikit-learn KMeans on the scattering features (methods named *-scattering).
   scaling  time and peak memory vs N (--scaling-sizes; above 70,000: jittered Fashion-MNIST
            replicas) with a time limit and a memory cap; a method that fails at some N is
            recorded as infeasible and not run at larger N.

@@ -57,6 +57,10 @@ void register_fit(CLI::App& app) {
       }
     const Dataset ds = opts->data.load();
     const double load_s = seconds_since(start);
+    // Images carry their shape (IDX image files, 3-D .npy, fashion-mnist): with features auto,
+    // NeuNcut then trains on their scattering transform. --image-shape given by hand wins.
+    if (params.image_shape.empty()) params.image_shape = ds.image_shape;
+    validate(params);
     if (!opts->output.quiet)
       std::fprintf(stderr, "neuncut fit: %ld x %ld from %s, k %d, loaded in %.1fs\n", long(ds.features.rows()),
                    long(ds.features.cols()), ds.name.c_str(), params.n_clusters, load_s);
@@ -89,6 +93,8 @@ void register_fit(CLI::App& app) {
     summary.add("train_points", long(fit.train_points)).add("batch_size", long(fit.batch_size));
     summary.add("epochs", int(fit.history.size())).add("seed", (unsigned long)params.seed);
     summary.add("sigma", fit.sigma).add("sigma_estimated", fit.sigma_estimated);
+    summary.add("features", fit.features).add("feature_dim", long(fit.feature_dim));
+    if (!params.image_shape.empty()) summary.add("image_shape", params.image_shape);
     summary.add("l2_normalized", fit.l2_normalized);
     summary.add("precision", to_string(fit.precision)).add("affinity_precision", to_string(fit.affinity_precision));
     summary.add("final_loss", fit.history.back().loss).add("final_trace", fit.history.back().trace);
@@ -99,6 +105,7 @@ void register_fit(CLI::App& app) {
     if (!ds.labels.empty()) add_scores(summary, ds.labels, labels);
     summary.add("threads", fit.threads);
     summary.add("load_seconds", load_s);
+    summary.add("features_seconds", fit.features_seconds);
     summary.add("init", params.init).add("init_seconds", fit.init_seconds);
     if (params.init == "spectral") summary.add("init_agreement", fit.init_agreement);
     summary.add("train_seconds", fit.train_seconds);

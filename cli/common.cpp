@@ -12,7 +12,7 @@ std::atomic<bool> g_interrupted{false};
 void DataOptions::add_to(CLI::App* app, bool required) {
   auto* d = app->add_option("--data", data,
                             "input data: 'fashion-mnist' (Debian package dataset-fashion-mnist, 70,000 x 784, "
-                            "labels included) or a file: .npy (2-D), .csv/.txt (numeric) or MNIST IDX (plain or .gz)");
+                            "labels included) or a file: .npy (2-D, or 3-D: images), .csv/.txt (numeric) or MNIST IDX (plain or .gz)");
   if (required) d->required();
   app->add_option("--truth", truth, "ground-truth labels (.npy, .csv or IDX) for ACC/NMI/ARI; "
                                     "fashion-mnist and CSV files with --label-column bring their own");

@@ -81,6 +81,7 @@ void register_evaluate(CLI::App& app);
 void register_generate(CLI::App& app);
 void register_params(CLI::App& app);
 void register_kmeans(CLI::App& app);
+void register_features(CLI::App& app);
 void register_ncut(CLI::App& app);
 void register_spectralnet(CLI::App& app);
 

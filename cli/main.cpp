@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   neuncut::cli::register_ncut(app);
   neuncut::cli::register_spectralnet(app);
   neuncut::cli::register_kmeans(app);
+  neuncut::cli::register_features(app);
   neuncut::cli::register_params(app);
   std::signal(SIGINT, on_sigint);
   try {

@@ -9,6 +9,7 @@ build_pkgs=(
   libeigen3-dev                             # linear algebra (dense GEMM, sparse)
   libcli11-dev                              # command-line parsing
   zlib1g-dev                                # .gz MNIST IDX files
+  libfftw3-dev                              # FFTs of the scattering transform (image features)
   libgtest-dev libgmock-dev                 # unit tests
   libbenchmark-dev                          # micro-benchmarks
   libspectra-dev                            # Lanczos eigensolver (classic Ncut baseline)

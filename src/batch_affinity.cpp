@@ -77,7 +77,7 @@ double estimate_sigma(const Eigen::Ref<const MatrixF>& data, const SigmaRule& ru
   NEUNCUT_REQUIRE(rule.neighbor >= 1, InvalidArgument, "sigma neighbour rank must be >= 1, got ", rule.neighbor);
   NEUNCUT_REQUIRE(rule.scale > 0, InvalidArgument, "sigma scale must be > 0, got ", rule.scale);
   const Index m = std::min(data.rows(), rule.sample_size);
-  NEUNCUT_REQUIRE(m > rule.neighbor, InvalidArgument, "cannot estimate sigma from ", m, " points with neighbour rank ",
+  NEUNCUT_REQUIRE(m > (rule.pairwise_median ? 1 : rule.neighbor), InvalidArgument, "cannot estimate sigma from ", m, " points with neighbour rank ",
                   rule.neighbor, "; give sigma explicitly");
   detail::Rng rng(rule.seed);
   const auto rows = rng.sample_without_replacement(data.rows(), m);
@@ -89,6 +89,17 @@ double estimate_sigma(const Eigen::Ref<const MatrixF>& data, const SigmaRule& ru
     gram.noalias() = sample * sample.transpose();
   }
   const VectorF sq = sample.rowwise().squaredNorm();
+  if (rule.pairwise_median) {
+    std::vector<double> pairs;
+    pairs.reserve(static_cast<std::size_t>(m * (m - 1) / 2));
+    for (Index i = 1; i < m; ++i)
+      for (Index j = 0; j < i; ++j) pairs.push_back(std::sqrt(double(std::max(sq[i] + sq[j] - 2.0f * gram(i, j), 0.0f))));
+    std::nth_element(pairs.begin(), pairs.begin() + pairs.size() / 2, pairs.end());
+    const double median = pairs[pairs.size() / 2];
+    NEUNCUT_REQUIRE(median > 0, InvalidArgument,
+                    "cannot estimate sigma: most sampled points are duplicates (median distance 0); give sigma explicitly");
+    return rule.scale * 2.0 * median;
+  }
   std::vector<double> kth(static_cast<std::size_t>(m));
   detail::parallel_for(0, m, threads, [&](Index i) {
     std::vector<float> d2(static_cast<std::size_t>(m));

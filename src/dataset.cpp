@@ -36,6 +36,7 @@ Dataset load_fashion_mnist() {
 
   Dataset out;
   out.name = "fashion-mnist";
+  out.image_shape = "28x28";
   const Index n = static_cast<Index>(images[0].dims[0] + images[1].dims[0]);
   out.features.resize(n, 784);
   out.labels.reserve(static_cast<std::size_t>(n));
@@ -63,7 +64,7 @@ Dataset load_dataset(const std::string& spec, const CsvOptions& csv) {
   if (is_csv_extension(ext)) return read_csv(spec, csv);
   Dataset out;
   out.name = spec;
-  out.features = ext == ".npy" ? read_npy_matrix(spec) : read_idx_matrix(spec);
+  out.features = ext == ".npy" ? read_npy_matrix(spec, &out.image_shape) : read_idx_matrix(spec, &out.image_shape);
   return out;
 }
 

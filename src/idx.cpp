@@ -10,6 +10,7 @@
 
 #include "io_util.hpp"
 #include "neuncut/dataset.hpp"
+#include "neuncut/scattering.hpp"
 #include "neuncut/error.hpp"
 
 namespace neuncut {
@@ -180,8 +181,12 @@ IdxArray read_idx(const std::string& path) {
 
 }  // namespace detail
 
-MatrixF read_idx_matrix(const std::string& path) {
+MatrixF read_idx_matrix(const std::string& path, std::string* image_shape) {
   const detail::IdxArray a = detail::read_idx(path);
+  if (image_shape)
+    *image_shape = a.dims.size() == 3 && a.dims[1] * a.dims[2] > 0
+                       ? image_shape_string(Index(a.dims[1]), Index(a.dims[2]))
+                       : "";
   const std::uint64_t rows = a.dims[0];
   std::uint64_t cols = 1;
   for (std::size_t d = 1; d < a.dims.size(); ++d) cols *= a.dims[d];  // product already checked

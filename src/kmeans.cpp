@@ -264,7 +264,7 @@ KMeansModel KMeansModel::load(const std::string& path) {
   const std::uint32_t version = r.u32();
   NEUNCUT_REQUIRE(version == kKMeansPayloadVersion, FormatError, path, ": unsupported kmeans payload version ",
                   version, " (this build reads ", kKMeansPayloadVersion, ")");
-  Preprocessor preprocessor = Preprocessor::load(r);
+  Preprocessor preprocessor = Preprocessor::load(r, file.version);
   MatrixF centroids = r.matrix();
   r.expect_end();
   NEUNCUT_REQUIRE(centroids.rows() >= 1 && centroids.cols() >= 1 && centroids.allFinite(), FormatError, path,

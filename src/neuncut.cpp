@@ -40,6 +40,19 @@ void validate(const NeuNcutParams& p) {
   NEUNCUT_REQUIRE(p.sigma >= 0, InvalidArgument, "sigma must be > 0, or 0 to choose it from the data; got ", p.sigma);
   NEUNCUT_REQUIRE(p.sigma_neighbors >= 1, InvalidArgument, "sigma_neighbors must be >= 1, got ", p.sigma_neighbors);
   NEUNCUT_REQUIRE(p.sigma_scale > 0, InvalidArgument, "sigma_scale must be > 0, got ", p.sigma_scale);
+  NEUNCUT_REQUIRE(p.sigma_rule == "auto" || p.sigma_rule == "neighbor" || p.sigma_rule == "median", InvalidArgument,
+                  "unknown sigma_rule '", p.sigma_rule, "' (expected auto, neighbor or median)");
+  NEUNCUT_REQUIRE(p.features == "auto" || p.features == "raw" || p.features == "scattering", InvalidArgument,
+                  "unknown features '", p.features, "' (expected auto, raw or scattering)");
+  if (!p.image_shape.empty()) parse_image_shape(p.image_shape);
+  NEUNCUT_REQUIRE(p.features != "scattering" || !p.image_shape.empty(), InvalidArgument,
+                  "features 'scattering' needs the image shape (image_shape, e.g. 28x28)");
+  NEUNCUT_REQUIRE(p.scattering_order == 1 || p.scattering_order == 2, InvalidArgument,
+                  "scattering_order must be 1 or 2, got ", p.scattering_order);
+  NEUNCUT_REQUIRE(p.scattering_scales >= 1 && p.scattering_scales <= 8, InvalidArgument,
+                  "scattering_scales must be in [1, 8], got ", p.scattering_scales);
+  NEUNCUT_REQUIRE(p.scattering_angles >= 1 && p.scattering_angles <= 32, InvalidArgument,
+                  "scattering_angles must be in [1, 32], got ", p.scattering_angles);
   NEUNCUT_REQUIRE(p.eps > 0, InvalidArgument, "eps must be > 0, got ", p.eps);
   NEUNCUT_REQUIRE(p.threads >= 0, InvalidArgument, "threads must be >= 0 (0: all cores), got ", p.threads);
   NEUNCUT_REQUIRE(p.lr_schedule == "cosine" || p.lr_schedule == "constant", InvalidArgument,
@@ -68,6 +81,20 @@ void validate_data(const Eigen::Ref<const MatrixF>& data, const std::string& wha
         NEUNCUT_REQUIRE(std::isfinite(data(i, j)), InvalidArgument, what, " contains ",
                         std::isnan(data(i, j)) ? "NaN" : "Inf", " at row ", i, ", column ", j);
   }
+}
+
+ScatteringTransform resolve_features(const NeuNcutParams& params, Index dim) {
+  if (params.features == "raw" || (params.features == "auto" && params.image_shape.empty())) return {};
+  const auto [height, width] = parse_image_shape(params.image_shape);
+  NEUNCUT_REQUIRE(height * width == dim, InvalidArgument, "image shape ", params.image_shape, " has ", height * width,
+                  " pixels, but the rows have ", dim, " values");
+  ScatteringParams sp;
+  sp.height = height;
+  sp.width = width;
+  sp.scales = params.scattering_scales;
+  sp.angles = params.scattering_angles;
+  sp.order = params.scattering_order;
+  return ScatteringTransform(sp);
 }
 
 bool resolve_normalize(const std::string& normalize, Index dim) {
@@ -150,16 +177,23 @@ FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCall
     rng.split();  // keep the stream aligned whether or not a subset was drawn
     train = data;
   }
-  const bool l2 = resolve_normalize(params_.normalize, data.cols());
+  ScatteringTransform features = resolve_features(params_, data.cols());
+  const bool scattering = !features.empty();
+  const Index dim = scattering ? features.output_dim() : data.cols();  // what the network sees
+  const bool l2 = resolve_normalize(params_.normalize, dim);
   // auto scaling: rows that are not projected onto the sphere are standardized, so that a
   // ReLU net sees features centred on the origin with unit spread whatever their units.
   const FeatureScaling scaling = params_.scaling == "auto" ? (l2 ? FeatureScaling::None : FeatureScaling::Standardize)
                                                            : parse_feature_scaling(params_.scaling);
-  Preprocessor pre(scaling, l2);
-  pre.fit(train);
-  pre.transform_in_place(train);
+  Preprocessor pre(scaling, l2, std::move(features));
+  const auto features_start = Clock::now();
+  pre.fit(train, threads);
+  pre.transform_in_place(train, 0, threads);
 
   FitResult result;
+  result.features = scattering ? "scattering" : "raw";
+  result.feature_dim = dim;
+  result.features_seconds = std::chrono::duration<double>(Clock::now() - features_start).count();
   result.train_points = n;
   result.threads = threads;
   result.l2_normalized = pre.l2_normalize();
@@ -167,13 +201,17 @@ FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCall
   result.sigma_estimated = params_.sigma <= 0;
   SigmaRule rule;
   rule.sample_size = m;
+  // The median rule (a wide kernel) where the neighbour rule's local scale is far too narrow:
+  // on scattering features of Fashion-MNIST it gives 0.16 where sigma 1.0-3.0 works
+  // (docs/defaults.md, "Image features").
+  rule.pairwise_median = params_.sigma_rule == "median" || (params_.sigma_rule == "auto" && scattering);
   rule.neighbor = std::min<int>(params_.sigma_neighbors, int(m) - 1);
   rule.scale = params_.sigma_scale;
   rule.seed = rng.split();
   const double sigma = result.sigma_estimated ? estimate_sigma(train, rule, threads) : params_.sigma;
   result.sigma = sigma;
 
-  std::vector<Index> widths = {data.cols()};
+  std::vector<Index> widths = {dim};
   for (int w : params_.hidden) widths.push_back(w);
   widths.push_back(k);
   Mlp mlp(widths);
@@ -182,7 +220,7 @@ FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCall
   // The Gram matrix in bf16 only where its rounding is small against the kernel's scale.
   if (result.precision == Precision::Bf16 && pre.l2_normalize() && sigma >= kBf16AffinityMinSigma)
     result.affinity_precision = Precision::Bf16;
-  const bool uniform_bias = params_.bias_init == "uniform" || (params_.bias_init == "auto" && data.cols() <= 10);
+  const bool uniform_bias = params_.bias_init == "uniform" || (params_.bias_init == "auto" && dim <= 10);
   mlp.initialize(rng.split(), uniform_bias);
   AdamParams adam_params;
   adam_params.weight_decay = params_.weight_decay;
@@ -196,7 +234,7 @@ FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCall
   // Everything the step touches is allocated once, here.
   const Index steps_per_epoch = n / m;  // the remainder is dropped; it is drawn in other epochs
   const int epochs = resolve_epochs(params_.epochs, steps_per_epoch);
-  MatrixF batch(m, data.cols()), W, P, grad_p;
+  MatrixF batch(m, dim), W, P, grad_p;
   VectorF degree;
   MlpWorkspace ws;
   AlignedFloats gradient(static_cast<std::size_t>(mlp.num_parameters()));
@@ -371,7 +409,7 @@ NeuNcut NeuNcut::load(const std::string& path) {
       if (info.name == name) info.set(params, value);
   }
   NeuNcut model(params);
-  model.preprocessor_ = Preprocessor::load(in);
+  model.preprocessor_ = Preprocessor::load(in, file.version);
   model.sigma_ = in.f64();
   const std::uint64_t layers = in.u64();
   NEUNCUT_REQUIRE(layers >= 2 && layers <= 64, FormatError, "model file '", path, "': corrupted layer count");
@@ -381,7 +419,7 @@ NeuNcut NeuNcut::load(const std::string& path) {
     NEUNCUT_REQUIRE(widths.back() >= 1 && widths.back() <= (Index(1) << 24), FormatError, "model file '", path,
                     "': corrupted layer width");
   }
-  NEUNCUT_REQUIRE(widths.front() == model.preprocessor_.dim() && widths.back() == params.n_clusters, FormatError,
+  NEUNCUT_REQUIRE(widths.front() == model.preprocessor_.output_dim() && widths.back() == params.n_clusters, FormatError,
                   "model file '", path, "': network shape does not match its preprocessing or k");
   const std::vector<float> weights = in.floats();
   in.expect_end();

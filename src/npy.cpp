@@ -8,6 +8,7 @@
 #include "io_util.hpp"
 #include "neuncut/atomic_file.hpp"
 #include "neuncut/dataset.hpp"
+#include "neuncut/scattering.hpp"
 #include "neuncut/error.hpp"
 
 namespace neuncut {
@@ -330,12 +331,16 @@ void write_npy_payload(AtomicFile& file, const T* data, std::size_t n) {
 
 }  // namespace
 
-MatrixF read_npy_matrix(const std::string& path) {
+MatrixF read_npy_matrix(const std::string& path, std::string* image_shape) {
   NpyReader reader(path);
   const NpyHeader& h = reader.header();
-  NEUNCUT_REQUIRE(h.shape.size() <= 2, FormatError, "'", path, "': expected a 1-D or 2-D array, got shape ",
+  NEUNCUT_REQUIRE(h.shape.size() <= 3, FormatError, "'", path, "': expected a 1-D, 2-D or 3-D (images) array, got shape ",
                   DictParser::shape_string(h.shape), " (reshape it to (n_samples, n_features))");
-  const std::uint64_t rows = h.shape[0], cols = h.shape.size() == 2 ? h.shape[1] : 1;
+  // A 3-D array (n, height, width) holds images: each becomes one row of height * width pixels.
+  const std::uint64_t rows = h.shape[0],
+                      cols = h.shape.size() == 1 ? 1 : h.shape.size() == 2 ? h.shape[1] : h.shape[1] * h.shape[2];
+  if (image_shape)
+    *image_shape = h.shape.size() == 3 && cols > 0 ? image_shape_string(Index(h.shape[1]), Index(h.shape[2])) : "";
   // With a zero dimension the element count is 0 whatever the other one claims.
   constexpr std::uint64_t kMaxDim = std::numeric_limits<Index>::max();
   NEUNCUT_REQUIRE(rows <= kMaxDim && cols <= kMaxDim, FormatError, "'", path, "': .npy shape ",

@@ -266,7 +266,7 @@ SpectralNet SpectralNet::load(const std::string& path) {
       if (info.name == name) info.set(params, value);
   }
   SpectralNet model(params);
-  model.preprocessor_ = Preprocessor::load(in);
+  model.preprocessor_ = Preprocessor::load(in, file.version);
   const std::uint64_t layers = in.u64();
   NEUNCUT_REQUIRE(layers >= 2 && layers <= 64, FormatError, what, ": corrupted layer count");
   std::vector<Index> widths;

@@ -2,6 +2,7 @@
 // exit codes and messages for bad input, no partial outputs, and generated docs in sync.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 
@@ -167,6 +168,61 @@ TEST_F(Cli, FashionMnistBuiltinRunsEndToEnd) {
   EXPECT_EQ(number(r.out, "n"), 70000);
   EXPECT_TRUE(has_key(r.out, "acc"));
   EXPECT_EQ(neuncut::load_labels(dir.file("fm.npy")).size(), 70000u);
+}
+
+TEST_F(Cli, ImagesAreClusteredByTheirScatteringTransformAndTheModelKeepsIt) {
+  // 90 images of 12 x 12 written as a 3-D .npy (n, height, width): fit reads the shape from it.
+  neuncut::MatrixF images(90, 144);
+  for (neuncut::Index i = 0; i < images.rows(); ++i)
+    for (neuncut::Index p = 0; p < 144; ++p)
+      images(i, p) = 0.5f + 0.4f * std::sin(1.5708f * float(i % 3 == 0 ? p / 12 : p % 12) + float(i)) +
+                     (i % 3 == 2 ? 0.3f * float(p % 5) : 0.0f);
+  std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (90, 12, 12), }";
+  while ((10 + dict.size() + 1) % 16) dict += ' ';
+  dict += '\n';
+  std::string bytes = "\x93NUMPY\x01";
+  bytes += '\0';
+  bytes += static_cast<char>(dict.size() & 0xff);
+  bytes += static_cast<char>(dict.size() >> 8);
+  bytes += dict;
+  bytes.append(reinterpret_cast<const char*>(images.data()), images.size() * sizeof(float));
+  neuncut::testing::write_text(dir.file("img.npy"), bytes);
+
+  const auto fit = run_cli("fit --data " + dir.file("img.npy") + " --k 3 --epochs 2 --hidden 16 --json --quiet --model " +
+                               dir.file("img.nnc") + " --labels-out " + dir.file("img-labels.npy"),
+                           dir.file(""));
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  EXPECT_NE(fit.out.find("\"features\": \"scattering\""), std::string::npos) << fit.out;
+  EXPECT_NE(fit.out.find("\"image_shape\": \"12x12\""), std::string::npos) << fit.out;
+  EXPECT_EQ(number(fit.out, "feature_dim"), 100);  // 12 + 2^2 -> a 16 x 16 grid: 2 x 2 cells x 25 channels
+  // predict applies the stored feature map to the raw images.
+  const auto predict = run_cli("predict --model " + dir.file("img.nnc") + " --data " + dir.file("img.npy") +
+                                   " --labels-out " + dir.file("again.npy") + " --quiet",
+                               dir.file(""));
+  ASSERT_EQ(predict.exit_code, 0) << predict.err;
+  EXPECT_EQ(neuncut::load_labels(dir.file("again.npy")), neuncut::load_labels(dir.file("img-labels.npy")));
+  // --features raw: the pixels as they are; a wrong --image-shape is refused before training.
+  const auto raw = run_cli("fit --data " + dir.file("img.npy") + " --k 3 --epochs 1 --hidden 16 --json --quiet "
+                           "--features raw", dir.file(""));
+  ASSERT_EQ(raw.exit_code, 0) << raw.err;
+  EXPECT_EQ(number(raw.out, "feature_dim"), 144);
+  // neuncut features writes the same transform for other tools.
+  const auto features = run_cli("features --data " + dir.file("img.npy") + " --out " + dir.file("f.npy") + " --json",
+                                dir.file(""));
+  ASSERT_EQ(features.exit_code, 0) << features.err;
+  EXPECT_EQ(number(features.out, "feature_dim"), 100);
+  const neuncut::MatrixF f = neuncut::read_npy_matrix(dir.file("f.npy"));
+  EXPECT_EQ(f.rows(), 90);
+  EXPECT_EQ(f.cols(), 100);
+  const auto flat = run_cli("features --data " + dir.file("x.npy") + " --out " + dir.file("g.npy"), dir.file(""));
+  EXPECT_EQ(flat.exit_code, 2);
+  EXPECT_NE(flat.err.find("give --image-shape"), std::string::npos) << flat.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("g.npy")));
+  const auto bad = run_cli("fit --data " + dir.file("img.npy") + " --k 3 --image-shape 10x10 --model " +
+                               dir.file("bad.nnc"), dir.file(""));
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("image shape 10x10 has 100 pixels"), std::string::npos) << bad.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("bad.nnc")));
 }
 
 TEST_F(Cli, BaselinesRunAndTheirModelsPredictTheSameLabels) {

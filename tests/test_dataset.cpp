@@ -1,5 +1,7 @@
 // Tests for src/npy.cpp, src/idx.cpp, src/csv.cpp and src/dataset.cpp.
 #include <gtest/gtest.h>
+
+#include <numeric>
 #include <sys/resource.h>
 #include <zlib.h>
 
@@ -221,7 +223,7 @@ TEST(Npy, MalformedFilesAreFormatErrors) {
   expect_bad(npy_file(npy_dict("O", "(2,)"), six), "unsupported");
   expect_bad(npy_file(npy_dict(">f4", "(2, 3)"), six), "big-endian");
   expect_bad(npy_file(npy_dict("<f4", "()"), six.substr(0, 4)), "0-d");
-  expect_bad(npy_file(npy_dict("<f4", "(2, 3, 1)"), six), "1-D or 2-D");
+  expect_bad(npy_file(npy_dict("<f4", "(2, 3, 1, 1)"), six), "1-D, 2-D or 3-D");
   // Sizes that would need terabytes or overflow 64 bits must fail before any allocation.
   expect_bad(npy_file(npy_dict("<f4", "(1125899906842624, 1)"), six), "truncated");
   expect_bad(npy_file(npy_dict("<f8", "(4294967296, 4294967296)"), six), "overflow");
@@ -291,6 +293,34 @@ TEST(Idx, PlainAndGzipImages) {
     EXPECT_EQ(m(0, 0), 0.0f);
     EXPECT_EQ(m(1, 5), 220.0f);
   }
+}
+
+TEST(Idx, ImageFilesAndThreeDimensionalNpyCarryTheirImageShape) {
+  TempDir dir;
+  std::string pixels;
+  for (int i = 0; i < 12; ++i) pixels += static_cast<char>(i);
+  write_text(dir.file("img-idx3-ubyte"), idx_file(0x08, {2, 2, 3}, pixels));
+  const Dataset idx = load_dataset(dir.file("img-idx3-ubyte"));
+  EXPECT_EQ(idx.image_shape, "2x3");
+  EXPECT_EQ(idx.features.cols(), 6);
+  write_text(dir.file("flat-idx2-ubyte"), idx_file(0x08, {2, 6}, pixels));
+  EXPECT_EQ(load_dataset(dir.file("flat-idx2-ubyte")).image_shape, "");
+
+  std::vector<float> values(12);
+  std::iota(values.begin(), values.end(), 0.0f);
+  write_text(dir.file("img.npy"), npy_file(npy_dict("<f4", "(2, 2, 3)"), le_bytes(values)));
+  const Dataset npy = load_dataset(dir.file("img.npy"));
+  EXPECT_EQ(npy.image_shape, "2x3");
+  ASSERT_EQ(npy.features.rows(), 2);
+  ASSERT_EQ(npy.features.cols(), 6);
+  EXPECT_EQ(npy.features(1, 0), 6.0f);  // row-major pixels, one image per row
+  EXPECT_EQ(npy.features(1, 5), 11.0f);
+  write_text(dir.file("flat.npy"), npy_file(npy_dict("<f4", "(2, 6)"), le_bytes(values)));
+  EXPECT_EQ(load_dataset(dir.file("flat.npy")).image_shape, "");
+  write_text(dir.file("4d.npy"), npy_file(npy_dict("<f4", "(2, 1, 2, 3)"), le_bytes(values)));
+  EXPECT_THROW(load_dataset(dir.file("4d.npy")), FormatError);
+  if (std::filesystem::exists(std::string(kFashionMnistDir) + "/t10k-labels-idx1-ubyte.gz"))
+    EXPECT_EQ(load_dataset("fashion-mnist").image_shape, "28x28");
 }
 
 TEST(Idx, EveryPayloadType) {

@@ -2,6 +2,8 @@
 // alone and through the softmax), closed-form values, and invariances.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cmath>
 
 #include "neuncut/batch_affinity.hpp"
@@ -245,6 +247,25 @@ TEST(BatchAffinity, SigmaEstimateIsMedianNeighbourDistanceAndScales) {
   EXPECT_NEAR(estimate_sigma(X3, rule, 1), 3.0, 1e-5);
   rule.scale = 0.5;
   EXPECT_NEAR(estimate_sigma(X3, rule, 1), 1.5, 1e-5);
+}
+
+TEST(BatchAffinity, SigmaMedianRuleIsTwiceTheMedianPairwiseDistance) {
+  // Points 0..100 on a line (sample = all): pairwise distances |i - j|; their median over the
+  // 5050 pairs, counted by brute force.
+  MatrixF X(101, 1);
+  for (Index i = 0; i < 101; ++i) X(i, 0) = float(i);
+  std::vector<double> d;
+  for (Index i = 0; i < 101; ++i)
+    for (Index j = 0; j < i; ++j) d.push_back(double(i - j));
+  std::sort(d.begin(), d.end());
+  SigmaRule rule;
+  rule.pairwise_median = true;
+  rule.sample_size = 101;
+  EXPECT_NEAR(estimate_sigma(X, rule, 1), 2.0 * d[d.size() / 2], 1e-4);
+  rule.scale = 0.5;
+  EXPECT_NEAR(estimate_sigma(X * 4.0f, rule, 1), 4.0 * d[d.size() / 2], 1e-3);
+  rule.scale = 1.0;
+  EXPECT_THROW(estimate_sigma(MatrixF::Ones(50, 3), rule, 1), InvalidArgument);  // all duplicates
 }
 
 TEST(BatchAffinity, SigmaEstimateRejectsDegenerateData) {

@@ -3,7 +3,9 @@
 // detection and input validation.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <numeric>
+#include <random>
 
 #include "neuncut/error.hpp"
 #include "neuncut/metrics.hpp"
@@ -27,6 +29,27 @@ NeuNcutParams small_params(int k) {
   p.epochs = 20;
   p.threads = 1;
   return p;
+}
+
+// n images (side x side) of stripes in one of three orientations (horizontal, vertical,
+// diagonal), period 4 pixels, each at a random phase, plus noise: pixels of one class barely
+// correlate (the phase moves every stripe), their scattering features do.
+Dataset stripes(Index n, Index side, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  Dataset ds;
+  ds.features.resize(n, side * side);
+  for (Index i = 0; i < n; ++i) {
+    const int cls = int(i % 3);
+    const float phase = unit(rng) * 6.2832f;
+    for (Index y = 0; y < side; ++y)
+      for (Index x = 0; x < side; ++x) {
+        const float t = cls == 0 ? float(y) : cls == 1 ? float(x) : float(x + y) * 0.7071f;
+        ds.features(i, y * side + x) = 0.5f + 0.4f * std::sin(1.5708f * t + phase) + 0.1f * (unit(rng) - 0.5f);
+      }
+    ds.labels.push_back(cls);
+  }
+  return ds;
 }
 
 // Three clusters with a network small enough for a quick bf16 fit.
@@ -316,4 +339,53 @@ TEST(NeuNcut, Bf16ModelIsReproducibleAndKeepsItsPrecisionThroughSaveLoad) {
   EXPECT_EQ(loaded.network().precision(), Precision::Fp32);
   EXPECT_LT((loaded.predict_proba(ds.features) - pa).cwiseAbs().maxCoeff(), 0.05f);
   EXPECT_GE(clustering_accuracy(a.predict(ds.features), loaded.predict(ds.features)), 0.99);
+}
+
+TEST(NeuNcut, ScatteringFeaturesClusterStripesByOrientationAtAnyPhase) {
+  const Dataset ds = stripes(300, 16, 4);
+  NeuNcutParams p = small_params(3);
+  p.image_shape = "16x16";  // features auto: scattering
+  NeuNcut model(p);
+  const FitResult fit = model.fit(ds.features);
+  EXPECT_EQ(fit.features, "scattering");
+  EXPECT_EQ(fit.feature_dim, 400);  // 16 + 2^2 -> 32 x 32 grid, 4 x 4 cells, 25 channels
+  EXPECT_EQ(model.input_dim(), 256);
+  EXPECT_EQ(model.feature_dim(), 400);
+  EXPECT_GE(clustering_accuracy(ds.labels, model.predict(ds.features)), 0.95);
+
+  // The model keeps its feature map: a reloaded model labels raw images identically.
+  neuncut::testing::TempDir dir;
+  model.save(dir.file("stripes.nnc"));
+  const NeuNcut loaded = NeuNcut::load(dir.file("stripes.nnc"));
+  EXPECT_EQ(loaded.feature_dim(), 400);
+  EXPECT_EQ(loaded.preprocessor().features().params().height, 16);
+  EXPECT_EQ((loaded.predict_proba(ds.features) - model.predict_proba(ds.features)).cwiseAbs().maxCoeff(), 0.0f);
+  // Each row on its own, whatever the chunking.
+  EXPECT_EQ(loaded.predict(ds.features, 7), model.predict(ds.features));
+}
+
+TEST(NeuNcut, FeatureChoiceFollowsTheImageShapeAndIsValidated) {
+  const Dataset ds = stripes(60, 8, 1);
+  NeuNcutParams p = small_params(3);
+  p.epochs = 1;
+  p.image_shape = "8x8";
+  p.features = "raw";  // rows as given even when they are images
+  NeuNcut raw(p);
+  EXPECT_EQ(raw.fit(ds.features).feature_dim, 64);
+  p.features = "auto";
+  p.image_shape = "";  // no shape: auto means raw
+  NeuNcut plain(p);
+  EXPECT_EQ(plain.fit(ds.features).features, "raw");
+  p.features = "scattering";  // asked for, but no shape
+  EXPECT_THROW(NeuNcut(p).fit(ds.features), InvalidArgument);
+  p.image_shape = "9x9";  // 81 pixels, rows have 64
+  EXPECT_THROW(NeuNcut(p).fit(ds.features), InvalidArgument);
+  p.image_shape = "8by8";
+  EXPECT_THROW(NeuNcut(p).fit(ds.features), InvalidArgument);
+  p.image_shape = "8x8";
+  p.scattering_order = 3;
+  EXPECT_THROW(NeuNcut(p).fit(ds.features), InvalidArgument);
+  p.scattering_order = 2;
+  p.sigma_rule = "widest";
+  EXPECT_THROW(NeuNcut(p).fit(ds.features), InvalidArgument);
 }

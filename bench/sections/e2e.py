@@ -1,7 +1,8 @@
 """Section `e2e`: Fashion-MNIST end to end, every method with its defaults (NeuNcut: train on
---train-size rows, label all), one process per run, methods alternating within each
-repetition. Reported: ACC/NMI/ARI computed here from each method's labels, the process wall
+--train-size rows, label all; methods named *-scattering run on the scattering features), one
+process per run, methods alternating within each repetition. Reported: ACC/NMI/ARI computed here from each method's labels, the process wall
 time, the method's own compute time, and peak resident memory."""
+import datasets
 import methods
 import stats
 
@@ -14,7 +15,8 @@ def run(h):
     for rep in range(a.e2e_reps):
         state = {}
         for name in a.e2e_methods:
-            rec = methods.run_method(name, ds, h.workdir, cfg, state, rep, a.timeout, h.mem_cap_mb)
+            data = datasets.scattering_features(h.store, ds, h.neuncut, a.threads) if methods.on_scattering(name) else ds
+            rec = methods.run_method(name, data, h.workdir, cfg, state, rep, a.timeout, h.mem_cap_mb)
             runs.append(rec)
             h.log(f"e2e rep {rep + 1}/{a.e2e_reps} {name:16s}: " +
                   (f"ACC {rec['acc']:.4f} NMI {rec['nmi']:.4f} ARI {rec['ari']:.4f} wall {rec['wall_seconds']:.1f}s"

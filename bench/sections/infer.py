@@ -23,7 +23,8 @@ def run(h):
         models[impl] = os.path.join(h.workdir, f"infer_model_{precision}.nnc")
         fit = proc.run([h.neuncut, "fit", "--data", train.path, "--truth", train.labels_path, "--k", a.k,
                         "--hidden", "512,512", "--epochs", "1", "--batch-size", a.batch_size, "--sigma", a.sigma,
-                        "--seed", a.seed, "--model", models[impl], "--json", "--quiet"]
+                        "--seed", a.seed, "--model", models[impl], "--json", "--quiet",
+                        "--features", "raw"]  # the network on pixels, as the PyTorch peer's
                        + (["--precision", precision] if precision != "fp32" else []), timeout=a.timeout)
         if not fit.ok:
             raise RuntimeError(f"could not train the {precision} model for the inference section: {fit.message}\n"

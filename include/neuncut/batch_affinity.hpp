@@ -27,12 +27,14 @@ void gaussian_batch_affinity(const Eigen::Ref<const MatrixF>& batch, float sigma
 struct SigmaRule {
   Index sample_size = 1000;  ///< Points sampled (a typical batch: sigma should fit what one batch sees).
   int neighbor = 10;         ///< Rank m of the neighbour whose distance measures the local scale.
+  bool pairwise_median = false;  ///< Instead: twice the median distance between two sample points.
   double scale = 1.0;        ///< Multiplier on the estimate.
   std::uint64_t seed = 0;    ///< Seed of the sample.
 };
 
 /// sigma = scale * median over sampled points of the distance to their m-th nearest
-/// neighbour within the sample. A local scale: it ignores the spread between clusters, so
+/// neighbour within the sample; with pairwise_median, sigma = scale * 2 * the median distance
+/// between two sampled points (a wide kernel: the typical pair has affinity exp(-1/8)). A local scale: it ignores the spread between clusters, so
 /// the kernel connects each point to about m batch neighbours whatever the data's size and
 /// units. Rows are taken as given (pass preprocessed data). Throws InvalidArgument when the
 /// sample has fewer than neighbor + 1 points, or when every distance is 0.

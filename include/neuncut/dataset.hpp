@@ -17,6 +17,7 @@ struct Dataset {
   MatrixF features;  ///< N x d, row-major float32.
   Labels labels;     ///< N ground-truth labels, or empty when none are known.
   std::string name;  ///< Where it came from (spec or path), for messages and summaries.
+  std::string image_shape;  ///< "HxW" when each row is an image (IDX image files, 3-D .npy, fashion-mnist), else "".
 };
 
 /// Options for numeric CSV input.
@@ -33,7 +34,8 @@ inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mni
 ///  - "fashion-mnist": the 70,000 Fashion-MNIST images (train then test) as 784 floats in
 ///    [0, 1] (pixel / 255) with their labels; needs the Debian package dataset-fashion-mnist.
 ///  - a path ending in .npy: a 2-D array (float32/float64/uint8/int32/int64, C order, npy
-///    format versions 1-3) converted to float32; no labels.
+///    format versions 1-3) converted to float32, or a 3-D array of images (n, height, width),
+///    one row per image; no labels.
 ///  - a path ending in .csv or .txt: numeric CSV read with `csv`.
 ///  - any other path: an MNIST IDX file (plain or .gz); 3-D image files are flattened per image.
 /// Throws IoError when the file cannot be read and FormatError when it is malformed.
@@ -44,8 +46,10 @@ Dataset load_dataset(const std::string& spec, const CsvOptions& csv = {});
 /// (one column) or IDX (1-D, plain or .gz).
 Labels load_labels(const std::string& path);
 
-/// Reads a 2-D (or 1-D, as N x 1) .npy array as float32.
-MatrixF read_npy_matrix(const std::string& path);
+/// Reads a 2-D (or 1-D, as N x 1) .npy array as float32; a 3-D array (n, height, width) is
+/// read as n rows of height * width pixels, and `image_shape` (when given) set to "HxW" (to ""
+/// for other arrays).
+MatrixF read_npy_matrix(const std::string& path, std::string* image_shape = nullptr);
 /// Reads a 1-D integer .npy array as labels (values must fit in int32).
 Labels read_npy_labels(const std::string& path);
 /// Writes a float32 .npy array (format 1.0, C order), atomically.
@@ -54,8 +58,9 @@ void write_npy(const std::string& path, const MatrixF& matrix);
 void write_npy(const std::string& path, const Labels& labels);
 
 /// Reads an MNIST IDX file (ubyte/sbyte/short/int/float/double payloads; .gz transparently).
-/// A 1-D file becomes N x 1, a k-D file N x (product of the other dimensions).
-MatrixF read_idx_matrix(const std::string& path);
+/// A 1-D file becomes N x 1, a k-D file N x (product of the other dimensions). For a 3-D
+/// file (images), `image_shape` (when given) is set to "HxW" (to "" otherwise).
+MatrixF read_idx_matrix(const std::string& path, std::string* image_shape = nullptr);
 /// Reads a 1-D IDX file of integer labels.
 Labels read_idx_labels(const std::string& path);
 

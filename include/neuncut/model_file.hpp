@@ -15,7 +15,8 @@
 // arrays as u64 length + bytes. Readers check every length against the bytes left before
 // allocating, so a truncated or corrupted file fails with FormatError, never a crash.
 //
-// Version history: 1 - first release.
+// Version history: 1 - first release; 2 - the preprocessing may hold a feature map (the
+// scattering transform of images). Version 1 files still load.
 #pragma once
 
 #include <cstdint>
@@ -28,7 +29,7 @@
 
 namespace neuncut {
 
-inline constexpr std::uint32_t kModelFormatVersion = 1;
+inline constexpr std::uint32_t kModelFormatVersion = 2;
 
 /// Which estimator a model file holds.
 enum class ModelMethod : std::uint32_t { NeuNcut = 1, SpectralNet = 2, KMeans = 3 };

@@ -53,9 +53,24 @@
   X(int, gamma_step, "gamma-step", 0, "epochs between gamma multiplications (0: gamma stays constant)")            \
   X(double, gamma_max, "gamma-max", 1e9, "cap of the gamma schedule")                                               \
   X(double, sigma, "sigma", 0.0, "Gaussian affinity bandwidth on the preprocessed data (0: chosen from the data)") \
+  X(std::string, sigma_rule, "sigma-rule", std::string("auto"),                                                     \
+    "automatic sigma: neighbor (median distance to the sigma-neighbors-th nearest neighbour within a batch-sized "  \
+    "sample: a local scale), median (twice the median distance between the sample's points: a wide kernel), or "  \
+    "auto = median on scattering features and neighbor otherwise (see docs/defaults.md)")                         \
   X(int, sigma_neighbors, "sigma-neighbors", 10,                                                                    \
-    "automatic sigma: median distance to this nearest neighbour within a batch-sized sample")                      \
+    "automatic sigma, neighbor rule: rank of the neighbour whose median distance is sigma")                        \
   X(double, sigma_scale, "sigma-scale", 1.0, "automatic sigma: multiplier on the estimate")                        \
+  X(std::string, features, "features", std::string("auto"),                                                         \
+    "what the network and the affinity see: raw (the rows as given), scattering (the wavelet scattering "           \
+    "transform of each row as an image of image-shape; see docs/defaults.md), or auto = scattering when the "       \
+    "image shape is known and raw otherwise")                                                                      \
+  X(std::string, image_shape, "image-shape", std::string(""),                                                       \
+    "HEIGHTxWIDTH of the image each row holds (row-major pixels); empty: rows are not images. The CLI sets it for "  \
+    "IDX image files, 3-D .npy arrays and fashion-mnist, Python for 3-D arrays")                                   \
+  X(int, scattering_order, "scattering-order", 1,                                                                   \
+    "scattering features: highest order kept, 1 (25 channels at J 3, L 8) or 2 (217 channels, 8.7x the features)") \
+  X(int, scattering_scales, "scattering-scales", 3, "scattering features: wavelet scales J (outputs every 2^J pixels)") \
+  X(int, scattering_angles, "scattering-angles", 8, "scattering features: wavelet orientations L")                  \
   X(std::string, affinity, "affinity", std::string("gaussian"),                                                     \
     "in-batch affinity: gaussian (full kernel with sigma, the paper's) or knn (self-tuning kNN graph of the batch)") \
   X(int, affinity_neighbors, "affinity-neighbors", 10, "knn affinity: neighbours per point within a batch")         \
@@ -128,6 +143,9 @@ struct FitResult {
   int clusters_used = 0;            ///< Non-empty clusters among the training subset's final labels.
   double mean_max_probability = 0;  ///< Of the final memberships on the training subset.
   bool l2_normalized = false;       ///< Whether rows were L2-normalized (normalize resolved).
+  std::string features = "raw";     ///< The feature map used (features resolved): "raw" or "scattering".
+  Index feature_dim = 0;            ///< Values per row the network and the affinity saw.
+  double features_seconds = 0;      ///< Wall time of the training subset's preprocessing (feature map included).
   Precision precision = Precision::Fp32;           ///< Of the network's products (params.precision).
   Precision affinity_precision = Precision::Fp32;  ///< Of the batch affinity's Gram matrix: bf16 only with
                                                    ///< precision bf16, L2-normalized rows and sigma >= NeuNcut::kBf16AffinityMinSigma.
@@ -186,6 +204,8 @@ class NeuNcut {
   const Preprocessor& preprocessor() const { return preprocessor_; }
   const Mlp& network() const { return mlp_; }
   Index input_dim() const { return preprocessor_.dim(); }
+  /// Values per row after the feature map: what the network and the affinity see.
+  Index feature_dim() const { return preprocessor_.output_dim(); }
 
  private:
   NeuNcutParams params_;
@@ -193,6 +213,12 @@ class NeuNcut {
   Mlp mlp_;
   double sigma_ = 0;
 };
+
+/// The feature map `params` asks for on rows of `dim` values: an empty transform for raw
+/// features, else the scattering transform of images of params.image_shape. Throws
+/// InvalidArgument when scattering is asked for without an image shape or with one whose
+/// pixel count is not `dim`.
+ScatteringTransform resolve_features(const NeuNcutParams& params, Index dim);
 
 /// Resolves the normalize parameter ("auto", "l2", "none") for data with `dim` features.
 bool resolve_normalize(const std::string& normalize, Index dim);

@@ -1,14 +1,16 @@
 // Input preprocessing fitted on the training data and stored in every model, so that
 // predict() transforms new points exactly as the training points were.
 //
-// Order: optional centering/standardization (statistics of the training rows), then
-// optional row L2 normalization (on by default, as in the NeuNcut paper: the Gaussian
-// affinity then depends on cosine similarity only).
+// Order: an optional fixed feature map (the scattering transform of images), then optional
+// centering/standardization (statistics of the training rows' features), then optional row
+// L2 normalization (on by default, as in the NeuNcut paper: the Gaussian affinity then
+// depends on cosine similarity only).
 #pragma once
 
 #include <string>
 
 #include "neuncut/model_file.hpp"
+#include "neuncut/scattering.hpp"
 #include "neuncut/types.hpp"
 
 namespace neuncut {
@@ -26,27 +28,37 @@ std::string to_string(FeatureScaling scaling);
 class Preprocessor {
  public:
   Preprocessor() = default;
-  Preprocessor(FeatureScaling scaling, bool l2_normalize) : scaling_(scaling), l2_normalize_(l2_normalize) {}
+  Preprocessor(FeatureScaling scaling, bool l2_normalize, ScatteringTransform features = {})
+      : scaling_(scaling), l2_normalize_(l2_normalize), features_(std::move(features)) {}
 
-  /// Fits the feature statistics on `data` (N x d).
-  void fit(const Eigen::Ref<const MatrixF>& data);
-  /// Applies the fitted transform to rows of `data` in place. Throws InvalidArgument naming
-  /// the first row whose norm is zero when L2 normalization is on (such a row has no direction).
-  /// `row_offset` is added to row numbers in that message (for chunked callers).
-  void transform_in_place(MatrixF& data, Index row_offset = 0) const;
+  /// Fits the feature statistics on `data` (N x d raw rows) on `threads` threads.
+  void fit(const Eigen::Ref<const MatrixF>& data, int threads = 1);
+  /// Applies the fitted transform to rows of `data` in place (their number of columns becomes
+  /// output_dim()). Throws InvalidArgument naming the first row whose norm is zero when L2
+  /// normalization is on (such a row has no direction). `row_offset` is added to row numbers
+  /// in that message (for chunked callers).
+  void transform_in_place(MatrixF& data, Index row_offset = 0, int threads = 1) const;
   /// Copying variant.
-  MatrixF transform(const Eigen::Ref<const MatrixF>& data, Index row_offset = 0) const;
+  MatrixF transform(const Eigen::Ref<const MatrixF>& data, Index row_offset = 0, int threads = 1) const;
 
   FeatureScaling scaling() const { return scaling_; }
   bool l2_normalize() const { return l2_normalize_; }
+  /// The feature map (empty() when rows are used as they are).
+  const ScatteringTransform& features() const { return features_; }
+  /// Values per raw input row.
   Index dim() const { return dim_; }
+  /// Values per transformed row (dim() without a feature map).
+  Index output_dim() const { return features_.empty() ? dim_ : features_.output_dim(); }
 
   void save(ByteWriter& out) const;
-  static Preprocessor load(ByteReader& in);
+  /// Reads what save() wrote into a model file of format `version` (the feature map exists
+  /// from version 2 on).
+  static Preprocessor load(ByteReader& in, std::uint32_t version);
 
  private:
   FeatureScaling scaling_ = FeatureScaling::None;
   bool l2_normalize_ = true;
+  ScatteringTransform features_;
   Index dim_ = 0;
   VectorF mean_, inv_scale_;  // empty when unused
 };

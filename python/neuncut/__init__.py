@@ -9,6 +9,8 @@
 Estimators: NeuNcut, SpectralNet, KMeans, SpectralClustering (classic Ncut).
 Plots: neuncut.plot (matplotlib). Data: neuncut.load_dataset("fashion-mnist").
 """
+import numpy as np
+
 from . import _core
 from .estimators import CollapseWarning, KMeans, NeuNcut, SpectralClustering, SpectralNet
 from .io import load
@@ -16,7 +18,7 @@ from .io import load
 __version__ = "0.1.0"
 __all__ = ["NeuNcut", "SpectralNet", "KMeans", "SpectralClustering", "CollapseWarning", "load",
            "load_dataset", "scores", "param_table", "bf16_unavailable_reason",
-           "fp32_gemm_library"]
+           "fp32_gemm_library", "scattering"]
 
 
 def load_dataset(spec):
@@ -44,6 +46,18 @@ def fp32_gemm_library():
     """The library that runs the fp32 matrix products here: "oneDNN" (builds with oneDNN, the
     faster) or "Eigen"; NEUNCUT_FP32_GEMM=eigen in the environment at import chooses Eigen."""
     return _core.fp32_gemm_library()
+
+
+def scattering(images, order=1, scales=3, angles=8, threads=0):
+    """The wavelet scattering transform NeuNcut uses as image features (``features="scattering"``):
+    ``images`` is (n, height, width); returns float32 (n, channels * cells), channels
+    1 + scales*angles (+ angles^2 * scales*(scales-1)/2 at order 2), cells (M / 2^scales)^2 with M
+    the padded grid (32 for 28 x 28 images at scales 3). See docs/defaults.md, "Image features"."""
+    images = np.asarray(images)
+    if images.ndim != 3:
+        raise ValueError(f"images must be a 3-D array (n, height, width), got shape {images.shape}")
+    X = np.ascontiguousarray(images.reshape(images.shape[0], -1), dtype=np.float32)
+    return _core.scattering(X, images.shape[1], images.shape[2], int(scales), int(angles), int(order), int(threads))
 
 
 def param_table(method="neuncut"):

@@ -57,6 +57,10 @@ def to_text(kind, name, value):
         if isinstance(value, numbers.Integral):
             return str(int(value))
         return ",".join(str(int(w)) if isinstance(w, numbers.Integral) else str(w) for w in value)
+    if name == "image_shape" and isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"image_shape must be (height, width) or 'HxW', got {value!r}")
+        return f"{int(value[0])}x{int(value[1])}"
     if kind == "int" and isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
         return str(int(value))
     if kind == "float" and isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):

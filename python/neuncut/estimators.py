@@ -81,9 +81,15 @@ class NeuNcut(ClusterMixin, ModelEstimator):
         return _core.NeuNcutModel
 
     def fit(self, X, y=None):
-        """Trains on X (n_samples, n_features); y is ignored. Returns self."""
+        """Trains on X (n_samples, n_features), or on images X (n_samples, height, width): these
+        are flattened and, with ``features="auto"``, clustered by their scattering transform
+        (``image_shape`` set from X). y is ignored. Returns self."""
+        X, shape = _flatten_images(X)
         X = self._check_X(X, reset=True)
-        model = _core.NeuNcutModel(core_params(self, self._method))
+        params = core_params(self, self._method)
+        if shape is not None and not params["image_shape"]:
+            params["image_shape"] = f"{shape[0]}x{shape[1]}"
+        model = _core.NeuNcutModel(params)
         info = _fit_with_progress("NeuNcut", model, X, self.callback, self.verbose)
         self._model = model
         self.history_ = info.pop("history")
@@ -96,14 +102,21 @@ class NeuNcut(ClusterMixin, ModelEstimator):
         return self
 
     def predict(self, X):
-        """Cluster of each row (int32), for any rows, seen or not."""
+        """Cluster of each row (int32), for any rows, seen or not (images as in fit)."""
         check_is_fitted(self)
-        return self._model.predict(self._check_X(X, reset=False))
+        return self._model.predict(self._check_X(_flatten_images(X)[0], reset=False))
 
     def predict_proba(self, X):
         """Soft memberships P (n_samples, n_clusters), float32, rows summing to 1."""
         check_is_fitted(self)
-        return self._model.predict_proba(self._check_X(X, reset=False))
+        return self._model.predict_proba(self._check_X(_flatten_images(X)[0], reset=False))
+
+
+def _flatten_images(X):
+    """(X as 2-D, (height, width)) for a 3-D array of images, (X, None) for anything else."""
+    if getattr(X, "ndim", None) == 3:
+        return X.reshape(X.shape[0], -1), tuple(X.shape[1:])
+    return X, None
 
 
 _finish_class(NeuNcut, "neuncut", """

@@ -29,6 +29,7 @@
 #include "neuncut/metrics.hpp"
 #include "neuncut/model_file.hpp"
 #include "neuncut/neuncut.hpp"
+#include "neuncut/scattering.hpp"
 #include "neuncut/precision.hpp"
 #include "neuncut/spectral_clustering.hpp"
 #include "neuncut/spectralnet.hpp"
@@ -176,6 +177,9 @@ py::dict fit_result_dict(const FitResult& r) {
   d["clusters_used"] = r.clusters_used;
   d["mean_max_probability"] = r.mean_max_probability;
   d["collapse"] = r.collapse;
+  d["features"] = r.features;
+  d["feature_dim"] = r.feature_dim;
+  d["features_seconds"] = r.features_seconds;
   d["precision"] = to_string(r.precision);
   d["affinity_precision"] = to_string(r.affinity_precision);
   return d;
@@ -229,6 +233,18 @@ PYBIND11_MODULE(_core, m) {
   m.def("bf16_unavailable_reason", [] { return bf16_unavailable_reason(); },
         "'' when precision='bf16' can run here, else why not (build without oneDNN, CPU without AVX512_BF16).");
 
+  m.def("scattering", [](const DataRef& X, Index height, Index width, int scales, int angles, int order, int threads) {
+        ScatteringParams p;
+        p.height = height;
+        p.width = width;
+        p.scales = scales;
+        p.angles = angles;
+        p.order = order;
+        const ScatteringTransform transform(p);
+        py::gil_scoped_release release;
+        return transform.transform(X, threads);
+      }, py::arg("X").noconvert(), py::arg("height"), py::arg("width"), py::arg("scales"), py::arg("angles"),
+      py::arg("order"), py::arg("threads"), "Scattering features of rows of X (images of height x width).");
   m.def("fp32_gemm_library", [] { return fp32_gemm_library(); },
         "The library that runs fp32 products here: 'oneDNN' (builds with oneDNN) or 'Eigen' "
         "(NEUNCUT_FP32_GEMM=eigen at start-up chooses it).");

@@ -305,3 +305,51 @@ def test_fit_releases_the_gil(data):
     assert outcome and "stopped by the caller" in outcome[0]
     # With the GIL held during the epochs this loop could run only between epochs.
     assert ticks > 100
+
+
+# ---- images: scattering features ------------------------------------------------------------
+
+def stripes(n, side, seed):
+    """n images of stripes in three orientations (horizontal, vertical, diagonal) at random phases."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:side, 0:side].astype(np.float32)
+    classes = np.arange(n) % 3
+    images = np.empty((n, side, side), np.float32)
+    for i, c in enumerate(classes):
+        t = y if c == 0 else x if c == 1 else (x + y) * 0.7071
+        images[i] = 0.5 + 0.4 * np.sin(1.5708 * t + rng.uniform(0, 6.2832)) + 0.1 * (rng.random((side, side)) - 0.5)
+    return images, classes
+
+
+def test_3d_images_are_clustered_by_their_scattering_transform(tmp_path):
+    images, truth = stripes(300, 16, 4)
+    model = small_neuncut(hidden=(32, 32)).fit(images)
+    assert model.fit_info_["features"] == "scattering"
+    assert model.fit_info_["feature_dim"] == 400
+    assert model.n_features_in_ == 256
+    assert neuncut.scores(truth, model.labels_)["acc"] >= 0.95
+    flat = images.reshape(300, -1)
+    np.testing.assert_array_equal(model.predict(images), model.predict(flat))  # the model holds the image shape
+    again = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(again.predict(flat), model.labels_)
+    # The same model from flat rows and the shape given explicitly (tuple or text).
+    for shape in ((16, 16), "16x16"):
+        np.testing.assert_array_equal(small_neuncut(hidden=(32, 32), image_shape=shape).fit(flat).labels_,
+                                      model.labels_)
+    assert small_neuncut(features="raw").fit(images).fit_info_["feature_dim"] == 256
+
+
+def test_scattering_function_shapes_and_errors():
+    images, _ = stripes(5, 28, 0)
+    first = neuncut.scattering(images)
+    assert first.shape == (5, 400) and first.dtype == np.float32
+    second = neuncut.scattering(images, order=2, threads=1)
+    assert second.shape == (5, 3472)
+    np.testing.assert_array_equal(second[:, :400], first)
+    assert neuncut.scattering(images, scales=2, angles=4).shape == (5, (1 + 8) * 64)  # grid 32, cells 8 x 8
+    with pytest.raises(ValueError, match="3-D"):
+        neuncut.scattering(images.reshape(5, -1))
+    with pytest.raises(ValueError, match="order"):
+        neuncut.scattering(images, order=3)
+    with pytest.raises(ValueError, match="image shape"):
+        small_neuncut(image_shape="15x15").fit(images.reshape(5, -1))

@@ -1,0 +1,63 @@
+// neuncut features: write the scattering transform of images to a file, the features NeuNcut
+// trains on by default for image data, for use elsewhere (other clustering methods, plots).
+#include <chrono>
+#include <iostream>
+
+#include "common.hpp"
+#include "neuncut/error.hpp"
+#include "neuncut/scattering.hpp"
+
+namespace neuncut::cli {
+
+namespace {
+struct FeaturesOptions {
+  DataOptions data;
+  OutputOptions output;
+  std::string out, image_shape;
+  ScatteringParams params;
+  int threads = 0;
+};
+}  // namespace
+
+void register_features(CLI::App& app) {
+  auto* sub = app.add_subcommand("features", "write the scattering transform of images (NeuNcut's image features)");
+  auto opts = std::make_shared<FeaturesOptions>();
+  opts->data.add_to(sub);
+  sub->add_option("--out", opts->out, "where to write the features, N x D (.npy float32 or .csv)")->required();
+  sub->add_option("--image-shape", opts->image_shape,
+                  "HEIGHTxWIDTH of each row's image; default: from the data (IDX images, 3-D .npy, fashion-mnist)");
+  sub->add_option("--scattering-order", opts->params.order, "highest order kept: 1 or 2")->default_val(1);
+  sub->add_option("--scattering-scales", opts->params.scales, "wavelet scales J")->default_val(3);
+  sub->add_option("--scattering-angles", opts->params.angles, "wavelet orientations L")->default_val(8);
+  sub->add_option("--threads", opts->threads, "threads (0: all cores)")->default_val(0);
+  opts->output.add_to(sub);
+
+  sub->callback([opts] {
+    const auto start = std::chrono::steady_clock::now();
+    const std::string ext = opts->out.substr(std::min(opts->out.size(), opts->out.find_last_of('.')));
+    NEUNCUT_REQUIRE(ext == ".npy" || ext == ".csv" || ext == ".txt", InvalidArgument, "output '", opts->out,
+                    "' must end in .npy, .csv or .txt");
+    NEUNCUT_REQUIRE(opts->threads >= 0, InvalidArgument, "threads must be >= 0 (0: all cores), got ", opts->threads);
+    const Dataset ds = opts->data.load();
+    const std::string shape = opts->image_shape.empty() ? ds.image_shape : opts->image_shape;
+    NEUNCUT_REQUIRE(!shape.empty(), InvalidArgument, "'", ds.name,
+                    "' does not say its image shape; give --image-shape HEIGHTxWIDTH");
+    ScatteringParams p = opts->params;
+    std::tie(p.height, p.width) = parse_image_shape(shape);
+    NEUNCUT_REQUIRE(p.height * p.width == ds.features.cols(), InvalidArgument, "image shape ", shape, " has ",
+                    p.height * p.width, " pixels, but the rows have ", ds.features.cols(), " values");
+    const ScatteringTransform transform(p);
+    const auto t0 = std::chrono::steady_clock::now();
+    const MatrixF features = transform.transform(ds.features, opts->threads);
+    const double transform_s = seconds_since(t0);
+    write_matrix(opts->out, features);
+    JsonObject summary;
+    summary.add("data", ds.name).add("n", long(features.rows())).add("image_shape", shape);
+    summary.add("channels", long(transform.channels())).add("feature_dim", long(features.cols()));
+    summary.add("transform_seconds", transform_s).add("total_seconds", seconds_since(start));
+    summary.add("out", opts->out);
+    if (!opts->output.quiet || opts->output.json) print_summary(summary, opts->output.json);
+  });
+}
+
+}  // namespace neuncut::cli
