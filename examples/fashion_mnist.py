@@ -41,7 +41,7 @@ def main():
     model = NeuNcut(n_clusters=10, train_size=args.train_size, epochs=args.epochs, threads=args.threads,
                     random_state=args.seed, verbose=True)
     t0 = time.time()
-    model.fit(X)
+    model.fit(X.reshape(-1, 28, 28))  # images: clustered by their scattering transform, as the CLI does
     s = neuncut.scores(y, model.labels_)
     print(f"python: fit + label 70,000 in {time.time() - t0:.1f}s: ACC {s['acc']:.4f} NMI {s['nmi']:.4f} "
           f"ARI {s['ari']:.4f}, clusters used {len(np.unique(model.labels_))}")

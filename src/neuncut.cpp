@@ -340,15 +340,19 @@ MatrixF NeuNcut::predict_proba(const Eigen::Ref<const MatrixF>& data, Index chun
                                                 "set_precision(\"fp32\"), switches it)");
   const int threads = detail::resolve_threads(params_.threads);
   detail::FlushDenormalsScope flush(threads);
-  // Whole chunks are spread over the threads, each computed by one thread with
-  // single-threaded GEMMs: no synchronization inside a chunk, so throughput scales with the
-  // threads (a threaded GEMM per chunk reached about 60% of 2x on 2 cores), every row's result
-  // is the same at any thread count, and memory stays at threads x chunk_rows rows.
+  // Blocks of rows are spread over the threads, each computed by one thread with
+  // single-threaded GEMMs: no synchronization inside a block, so throughput scales with the
+  // threads (a threaded GEMM per block reached about 60% of 2x on 2 cores), every row's result
+  // is the same at any thread count, and memory stays at threads x block rows. A block is
+  // chunk_rows rows, or kInferenceBlockRows when that is smaller: large chunks split unevenly
+  // over the threads (7 chunks of 10,000 rows on 2 threads: 4 against 3) and their activations
+  // fall out of cache.
   detail::ThreadCountScope single(1);
   MatrixF out(data.rows(), mlp_.output_dim());
-  const Index chunks = (data.rows() + chunk_rows - 1) / chunk_rows;
-  detail::parallel_for(0, chunks, threads, [&](Index c) {
-    const Index lo = c * chunk_rows, rows = std::min(chunk_rows, data.rows() - lo);
+  const Index block = std::min(chunk_rows, kInferenceBlockRows);
+  const Index blocks = (data.rows() + block - 1) / block;
+  detail::parallel_for(0, blocks, threads, [&](Index c) {
+    const Index lo = c * block, rows = std::min(block, data.rows() - lo);
     MatrixF chunk = data.middleRows(lo, rows);
     preprocessor_.transform_in_place(chunk, lo);
     MatrixF P = mlp_.predict_logits(chunk);

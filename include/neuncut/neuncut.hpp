@@ -171,10 +171,13 @@ class NeuNcut {
   /// Rows per inference chunk unless the caller says otherwise: small enough that a chunk's
   /// activations stay in cache, large enough for full-speed GEMMs.
   static constexpr Index kDefaultChunkRows = 2048;
+  /// Rows per unit of inference work handed to a thread (at most chunk_rows).
+  static constexpr Index kInferenceBlockRows = 1024;
 
-  /// Soft memberships P (N x k) of any number of rows, computed in chunks of `chunk_rows`
-  /// rows, whole chunks spread over the threads (working memory: threads x chunk_rows rows;
-  /// each row's result is the same for any chunking order and thread count). Throws
+  /// Soft memberships P (N x k) of any number of rows, computed in blocks of
+  /// min(chunk_rows, kInferenceBlockRows) rows spread over the threads (working memory at most
+  /// threads x chunk_rows rows; each row's label is the same for any chunking, order and
+  /// thread count). Throws
   /// InvalidArgument when not fitted, on a feature-count mismatch, NaN/Inf, or rows that
   /// cannot be normalized.
   MatrixF predict_proba(const Eigen::Ref<const MatrixF>& data, Index chunk_rows = kDefaultChunkRows) const;
