@@ -4,6 +4,7 @@ synthetic sets made of jittered Fashion-MNIST replicas. Everything is written as
 import gzip
 import os
 import struct
+import subprocess
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,6 +111,21 @@ class DataStore:
         idx = np.sort(np.random.default_rng(self.seed).choice(len(X), n, replace=False))
         return self._write(name, X[idx], y[idx], f"Fashion-MNIST, {n:,} rows drawn at random (seed {self.seed})")
 
+    def scattering(self, ds, neuncut_cli, threads):
+        """The data set of `ds`'s scattering features (what neuncut fit trains on for images), written
+        once by `neuncut features`, for the methods that take features from elsewhere."""
+        name = f"{ds.name}_scattering"
+        if name in self._made:
+            return self._made[name]
+        path = os.path.join(self.workdir, f"{name}.npy")
+        subprocess.run([neuncut_cli, "features", "--data", ds.cli_spec, "--image-shape", ds.image_shape, "--out",
+                        path, "--threads", str(threads), "--quiet"], check=True)
+        n, d = np.load(path, mmap_mode="r").shape
+        out = DataSet(name, path, ds.labels_path, int(n), int(d), path,
+                      f"{ds.description}: scattering features (neuncut features, order 1)")
+        self._made[name] = out
+        return out
+
     def replicated(self, n):
         """n rows (n > 70,000): copy 0 is Fashion-MNIST itself; copy r >= 1 is Fashion-MNIST in a
         shuffled order plus N(0, jitter^2) noise, clipped to [0, 1] (seeded by (seed, r)); the
@@ -156,20 +172,3 @@ class DataStore:
             if p.startswith(self.workdir) and os.path.exists(p):
                 os.remove(p)
         self._made.pop(ds.name, None)
-
-
-def scattering_features(store, ds, neuncut_cli, threads):
-    """The data set of `ds`'s scattering features (what neuncut fit trains on for images), written
-    once by `neuncut features`, for the methods that take features from elsewhere."""
-    name = f"{ds.name}_scattering"
-    if name in store._made:
-        return store._made[name]
-    import subprocess
-    path = os.path.join(store.workdir, f"{name}.npy")
-    subprocess.run([neuncut_cli, "features", "--data", ds.cli_spec, "--image-shape", ds.image_shape, "--out", path,
-                    "--threads", str(threads), "--quiet"], check=True)
-    n, d = np.load(path, mmap_mode="r").shape
-    out = DataSet(name, path, ds.labels_path, int(n), int(d), path,
-                  f"{ds.description}: scattering features (neuncut features, order 1)")
-    store._made[name] = out
-    return out

@@ -14,8 +14,7 @@ struct FeaturesOptions {
   DataOptions data;
   OutputOptions output;
   std::string out, image_shape;
-  ScatteringParams params;
-  int threads = 0;
+  int order = 1, scales = 3, angles = 8, threads = 0;
 };
 }  // namespace
 
@@ -26,27 +25,22 @@ void register_features(CLI::App& app) {
   sub->add_option("--out", opts->out, "where to write the features, N x D (.npy float32 or .csv)")->required();
   sub->add_option("--image-shape", opts->image_shape,
                   "HEIGHTxWIDTH of each row's image; default: from the data (IDX images, 3-D .npy, fashion-mnist)");
-  sub->add_option("--scattering-order", opts->params.order, "highest order kept: 1 or 2")->default_val(1);
-  sub->add_option("--scattering-scales", opts->params.scales, "wavelet scales J")->default_val(3);
-  sub->add_option("--scattering-angles", opts->params.angles, "wavelet orientations L")->default_val(8);
+  sub->add_option("--scattering-order", opts->order, "highest order kept: 1 or 2")->default_val(1);
+  sub->add_option("--scattering-scales", opts->scales, "wavelet scales J")->default_val(3);
+  sub->add_option("--scattering-angles", opts->angles, "wavelet orientations L")->default_val(8);
   sub->add_option("--threads", opts->threads, "threads (0: all cores)")->default_val(0);
   opts->output.add_to(sub);
 
   sub->callback([opts] {
     const auto start = std::chrono::steady_clock::now();
-    const std::string ext = opts->out.substr(std::min(opts->out.size(), opts->out.find_last_of('.')));
-    NEUNCUT_REQUIRE(ext == ".npy" || ext == ".csv" || ext == ".txt", InvalidArgument, "output '", opts->out,
-                    "' must end in .npy, .csv or .txt");
+    require_output_extension(opts->out);
     NEUNCUT_REQUIRE(opts->threads >= 0, InvalidArgument, "threads must be >= 0 (0: all cores), got ", opts->threads);
     const Dataset ds = opts->data.load();
     const std::string shape = opts->image_shape.empty() ? ds.image_shape : opts->image_shape;
     NEUNCUT_REQUIRE(!shape.empty(), InvalidArgument, "'", ds.name,
                     "' does not say its image shape; give --image-shape HEIGHTxWIDTH");
-    ScatteringParams p = opts->params;
-    std::tie(p.height, p.width) = parse_image_shape(shape);
-    NEUNCUT_REQUIRE(p.height * p.width == ds.features.cols(), InvalidArgument, "image shape ", shape, " has ",
-                    p.height * p.width, " pixels, but the rows have ", ds.features.cols(), " values");
-    const ScatteringTransform transform(p);
+    const ScatteringTransform transform(
+        scattering_params(shape, ds.features.cols(), opts->scales, opts->angles, opts->order));
     const auto t0 = std::chrono::steady_clock::now();
     const MatrixF features = transform.transform(ds.features, opts->threads);
     const double transform_s = seconds_since(t0);

@@ -50,11 +50,7 @@ void register_fit(CLI::App& app) {
     validate(params);
     // Check output destinations before hours of training: the extension must be known.
     for (const std::string* p : {&opts->labels_out, &opts->proba_out})
-      if (!p->empty()) {
-        const auto ext = p->substr(p->find_last_of('.') == std::string::npos ? p->size() : p->find_last_of('.'));
-        NEUNCUT_REQUIRE(ext == ".npy" || ext == ".csv" || ext == ".txt", InvalidArgument, "output '", *p,
-                        "' must end in .npy, .csv or .txt");
-      }
+      if (!p->empty()) require_output_extension(*p);
     const Dataset ds = opts->data.load();
     const double load_s = seconds_since(start);
     // Images carry their shape (IDX image files, 3-D .npy, fashion-mnist): with features auto,

@@ -39,6 +39,13 @@ void OutputOptions::add_to(CLI::App* app) {
   app->add_flag("-q,--quiet", quiet, "no progress output on stderr");
 }
 
+void require_output_extension(const std::string& path) {
+  const auto dot = path.find_last_of('.');
+  const std::string ext = dot == std::string::npos ? std::string() : path.substr(dot);
+  NEUNCUT_REQUIRE(ext == ".npy" || ext == ".csv" || ext == ".txt", InvalidArgument, "output '", path,
+                  "' must end in .npy, .csv or .txt");
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }

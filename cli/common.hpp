@@ -65,6 +65,9 @@ extern std::atomic<bool> g_interrupted;
 
 /// Seconds since `start`.
 double seconds_since(std::chrono::steady_clock::time_point start);
+/// Throws InvalidArgument unless `path` ends in .npy, .csv or .txt (the formats outputs are
+/// written in): checked before long work, so that a typo does not cost a run.
+void require_output_extension(const std::string& path);
 /// "1m05s" / "12.3s" / "2h03m".
 std::string format_duration(double seconds);
 

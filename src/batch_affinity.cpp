@@ -90,12 +90,13 @@ double estimate_sigma(const Eigen::Ref<const MatrixF>& data, const SigmaRule& ru
   }
   const VectorF sq = sample.rowwise().squaredNorm();
   if (rule.pairwise_median) {
-    std::vector<double> pairs;
-    pairs.reserve(static_cast<std::size_t>(m * (m - 1) / 2));
+    // The median of the squared distances, then one square root (sqrt is monotonic).
+    std::vector<float> d2;
+    d2.reserve(static_cast<std::size_t>(m * (m - 1) / 2));
     for (Index i = 1; i < m; ++i)
-      for (Index j = 0; j < i; ++j) pairs.push_back(std::sqrt(double(std::max(sq[i] + sq[j] - 2.0f * gram(i, j), 0.0f))));
-    std::nth_element(pairs.begin(), pairs.begin() + pairs.size() / 2, pairs.end());
-    const double median = pairs[pairs.size() / 2];
+      for (Index j = 0; j < i; ++j) d2.push_back(std::max(sq[i] + sq[j] - 2.0f * gram(i, j), 0.0f));
+    std::nth_element(d2.begin(), d2.begin() + d2.size() / 2, d2.end());
+    const double median = std::sqrt(double(d2[d2.size() / 2]));
     NEUNCUT_REQUIRE(median > 0, InvalidArgument,
                     "cannot estimate sigma: most sampled points are duplicates (median distance 0); give sigma explicitly");
     return rule.scale * 2.0 * median;

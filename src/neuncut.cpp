@@ -85,16 +85,8 @@ void validate_data(const Eigen::Ref<const MatrixF>& data, const std::string& wha
 
 ScatteringTransform resolve_features(const NeuNcutParams& params, Index dim) {
   if (params.features == "raw" || (params.features == "auto" && params.image_shape.empty())) return {};
-  const auto [height, width] = parse_image_shape(params.image_shape);
-  NEUNCUT_REQUIRE(height * width == dim, InvalidArgument, "image shape ", params.image_shape, " has ", height * width,
-                  " pixels, but the rows have ", dim, " values");
-  ScatteringParams sp;
-  sp.height = height;
-  sp.width = width;
-  sp.scales = params.scattering_scales;
-  sp.angles = params.scattering_angles;
-  sp.order = params.scattering_order;
-  return ScatteringTransform(sp);
+  return ScatteringTransform(scattering_params(params.image_shape, dim, params.scattering_scales,
+                                                params.scattering_angles, params.scattering_order));
 }
 
 bool resolve_normalize(const std::string& normalize, Index dim) {
@@ -187,8 +179,7 @@ FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCall
                                                            : parse_feature_scaling(params_.scaling);
   Preprocessor pre(scaling, l2, std::move(features));
   const auto features_start = Clock::now();
-  pre.fit(train, threads);
-  pre.transform_in_place(train, 0, threads);
+  pre.fit_transform_in_place(train, threads);
 
   FitResult result;
   result.features = scattering ? "scattering" : "raw";

@@ -24,17 +24,27 @@ std::string to_string(FeatureScaling scaling) {
 
 void Preprocessor::fit(const Eigen::Ref<const MatrixF>& raw, int threads) {
   dim_ = raw.cols();
+  // Without scaling there are no statistics, so the feature map need not run.
+  if (scaling_ == FeatureScaling::None || features_.empty()) fit_statistics(raw);
+  else fit_statistics(features_.transform(raw, threads));
+}
+
+void Preprocessor::fit_transform_in_place(MatrixF& data, int threads) {
+  dim_ = data.cols();
+  if (!features_.empty()) data = features_.transform(data, threads);  // once, for the statistics and the rows
+  fit_statistics(data);
+  scale_and_normalize(data, 0);
+}
+
+void Preprocessor::fit_statistics(const Eigen::Ref<const MatrixF>& data) {
   mean_.resize(0);
   inv_scale_.resize(0);
   if (scaling_ == FeatureScaling::None) return;
-  const MatrixF mapped = features_.empty() ? MatrixF() : features_.transform(raw, threads);
-  const Eigen::Ref<const MatrixF> data = features_.empty() ? raw : Eigen::Ref<const MatrixF>(mapped);
-  const Index dim = data.cols();
   const double n = double(data.rows());
   const VectorD mean = data.cast<double>().colwise().sum().transpose() / n;
   mean_ = mean.cast<float>();
   if (scaling_ == FeatureScaling::Standardize) {
-    VectorD var = VectorD::Zero(dim);
+    VectorD var = VectorD::Zero(data.cols());
     for (Index i = 0; i < data.rows(); ++i) var += (data.row(i).cast<double>().transpose() - mean).array().square().matrix();
     var /= n;
     inv_scale_ = var.unaryExpr([](double v) { return v > 0 ? 1.0 / std::sqrt(v) : 1.0; }).cast<float>();
@@ -45,6 +55,10 @@ void Preprocessor::transform_in_place(MatrixF& data, Index row_offset, int threa
   NEUNCUT_REQUIRE(data.cols() == dim_, InvalidArgument, "data has ", data.cols(), " features, the model was fitted on ",
                   dim_);
   if (!features_.empty()) data = features_.transform(data, threads);
+  scale_and_normalize(data, row_offset);
+}
+
+void Preprocessor::scale_and_normalize(MatrixF& data, Index row_offset) const {
   if (mean_.size()) data.rowwise() -= mean_.transpose();
   if (inv_scale_.size()) data = data * inv_scale_.asDiagonal();
   if (!l2_normalize_) return;

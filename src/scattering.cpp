@@ -6,6 +6,7 @@
 #include <complex>
 #include <cstdlib>
 #include <mutex>
+#include <tuple>
 #include <vector>
 
 #include "neuncut/error.hpp"
@@ -119,6 +120,17 @@ std::pair<Index, Index> parse_image_shape(const std::string& text) {
 
 std::string image_shape_string(Index height, Index width) {
   return std::to_string(height) + "x" + std::to_string(width);
+}
+
+ScatteringParams scattering_params(const std::string& image_shape, Index pixels, int scales, int angles, int order) {
+  ScatteringParams p;
+  std::tie(p.height, p.width) = parse_image_shape(image_shape);
+  NEUNCUT_REQUIRE(p.height * p.width == pixels, InvalidArgument, "image shape ", image_shape, " has ",
+                  p.height * p.width, " pixels, but the rows have ", pixels, " values");
+  p.scales = scales;
+  p.angles = angles;
+  p.order = order;
+  return p;
 }
 
 ScatteringTransform::ScatteringTransform(const ScatteringParams& params) : params_(params) {

@@ -124,8 +124,7 @@ SpectralNetFitResult SpectralNet::fit(const Eigen::Ref<const MatrixF>& data, con
   MatrixF train(train_points, data.cols());
   for (Index i = 0; i < train_points; ++i) train.row(i) = data.row(subset[std::size_t(i)]);
   preprocessor_ = Preprocessor(FeatureScaling::None, p.normalize);
-  preprocessor_.fit(train);
-  preprocessor_.transform_in_place(train);
+  preprocessor_.fit_transform_in_place(train);
 
   std::vector<Index> widths{data.cols()};
   for (int w : p.hidden) widths.push_back(w);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "neuncut/error.hpp"
+#include "neuncut/preprocessing.hpp"
 #include "neuncut/scattering.hpp"
 
 namespace neuncut {
@@ -246,6 +247,39 @@ TEST(Scattering, LowPassKeepsTheMeanOfASmoothImage) {
   const Index centre = (s.output_side() / 2) * s.output_side() + s.output_side() / 2;
   EXPECT_NEAR(f(0, centre), 0.5f, 2e-3f);
   for (Index c = 1; c < s.channels(); ++c) EXPECT_NEAR(f(0, c * cells + centre), 0.0f, 2e-3f) << "channel " << c;
+}
+
+TEST(Scattering, PreprocessorStandardizesTheFeaturesAndFitTransformEqualsFitThenTransform) {
+  ScatteringParams p;
+  p.height = p.width = 12, p.scales = 2;
+  const MatrixF x = random_images(40, 12, 12, 9);
+  Preprocessor once(FeatureScaling::Standardize, false, ScatteringTransform(p));
+  MatrixF a = x;
+  once.fit_transform_in_place(a, 2);
+  Preprocessor twice(FeatureScaling::Standardize, false, ScatteringTransform(p));
+  twice.fit(x, 1);
+  EXPECT_EQ(twice.transform(x, 0, 1), a);
+  EXPECT_EQ(once.dim(), 144);
+  ASSERT_EQ(a.cols(), once.output_dim());
+  // The statistics are those of the features: each column now has mean 0 and variance 1
+  // (or 0 for a constant column, which is only centred).
+  for (Index c = 0; c < a.cols(); ++c) {
+    const double mean = a.col(c).cast<double>().mean();
+    const double var = (a.col(c).cast<double>().array() - mean).square().mean();
+    EXPECT_NEAR(mean, 0.0, 1e-5) << c;
+    if (var > 1e-6) EXPECT_NEAR(var, 1.0, 1e-3) << c;
+  }
+}
+
+TEST(Scattering, ParamsFromAnImageShapeCheckThePixelCount) {
+  const ScatteringParams p = scattering_params("12x10", 120, 2, 4, 2);
+  EXPECT_EQ(p.height, 12);
+  EXPECT_EQ(p.width, 10);
+  EXPECT_EQ(p.scales, 2);
+  EXPECT_EQ(p.angles, 4);
+  EXPECT_EQ(p.order, 2);
+  EXPECT_THROW(scattering_params("12x10", 121, 2, 4, 2), InvalidArgument);
+  EXPECT_THROW(scattering_params("12by10", 120, 2, 4, 2), InvalidArgument);
 }
 
 TEST(Scattering, RejectsBadParametersAndShapes) {

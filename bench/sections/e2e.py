@@ -2,7 +2,6 @@
 --train-size rows, label all; methods named *-scattering run on the scattering features), one
 process per run, methods alternating within each repetition. Reported: ACC/NMI/ARI computed here from each method's labels, the process wall
 time, the method's own compute time, and peak resident memory."""
-import datasets
 import methods
 import stats
 
@@ -15,7 +14,7 @@ def run(h):
     for rep in range(a.e2e_reps):
         state = {}
         for name in a.e2e_methods:
-            data = datasets.scattering_features(h.store, ds, h.neuncut, a.threads) if methods.on_scattering(name) else ds
+            data = h.store.scattering(ds, h.neuncut, a.threads) if methods.on_scattering(name) else ds
             rec = methods.run_method(name, data, h.workdir, cfg, state, rep, a.timeout, h.mem_cap_mb)
             runs.append(rec)
             h.log(f"e2e rep {rep + 1}/{a.e2e_reps} {name:16s}: " +

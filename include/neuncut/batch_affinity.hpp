@@ -33,10 +33,10 @@ struct SigmaRule {
 };
 
 /// sigma = scale * median over sampled points of the distance to their m-th nearest
-/// neighbour within the sample; with pairwise_median, sigma = scale * 2 * the median distance
-/// between two sampled points (a wide kernel: the typical pair has affinity exp(-1/8)). A local scale: it ignores the spread between clusters, so
+/// neighbour within the sample. A local scale: it ignores the spread between clusters, so
 /// the kernel connects each point to about m batch neighbours whatever the data's size and
-/// units. Rows are taken as given (pass preprocessed data). Throws InvalidArgument when the
+/// units. With pairwise_median instead, sigma = scale * 2 * the median distance between two
+/// sampled points: a wide kernel (the typical pair has affinity exp(-1/8)). Rows are taken as given (pass preprocessed data). Throws InvalidArgument when the
 /// sample has fewer than neighbor + 1 points, or when every distance is 0.
 double estimate_sigma(const Eigen::Ref<const MatrixF>& data, const SigmaRule& rule, int threads);
 

@@ -33,6 +33,8 @@ class Preprocessor {
 
   /// Fits the feature statistics on `data` (N x d raw rows) on `threads` threads.
   void fit(const Eigen::Ref<const MatrixF>& data, int threads = 1);
+  /// fit(data) then transform_in_place(data), computing the feature map of the rows once.
+  void fit_transform_in_place(MatrixF& data, int threads = 1);
   /// Applies the fitted transform to rows of `data` in place (their number of columns becomes
   /// output_dim()). Throws InvalidArgument naming the first row whose norm is zero when L2
   /// normalization is on (such a row has no direction). `row_offset` is added to row numbers
@@ -56,6 +58,9 @@ class Preprocessor {
   static Preprocessor load(ByteReader& in, std::uint32_t version);
 
  private:
+  void fit_statistics(const Eigen::Ref<const MatrixF>& features);  // mean_ and inv_scale_ as scaling_ asks
+  void scale_and_normalize(MatrixF& features, Index row_offset) const;
+
   FeatureScaling scaling_ = FeatureScaling::None;
   bool l2_normalize_ = true;
   ScatteringTransform features_;

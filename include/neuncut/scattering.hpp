@@ -39,6 +39,10 @@ struct ScatteringParams {
 std::pair<Index, Index> parse_image_shape(const std::string& text);
 /// "HxW".
 std::string image_shape_string(Index height, Index width);
+/// Scattering parameters for rows of `pixels` values holding images of `image_shape` ("HxW"),
+/// with J `scales`, L `angles` and `order`. Throws InvalidArgument when the shape does not
+/// parse or its pixel count is not `pixels` (the other values are checked by the transform).
+ScatteringParams scattering_params(const std::string& image_shape, Index pixels, int scales, int angles, int order);
 
 class ScatteringTransform {
  public:
