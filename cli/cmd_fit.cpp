@@ -82,6 +82,9 @@ void register_fit(CLI::App& app) {
                                                       " clusters empty on the full data")
                                      : std::string();
     if (!collapse.empty()) std::fprintf(stderr, "neuncut fit: WARNING: collapse detected: %s\n", collapse.c_str());
+    if (fit.restored_epoch > 0 && !opts->output.quiet)
+      std::fprintf(stderr, "neuncut fit: training ended collapsed; the model is the network of epoch %d, the healthy "
+                           "epoch with the lowest loss\n", fit.restored_epoch);
 
     JsonObject summary;
     summary.add("method", "neuncut").add("data", ds.name);
@@ -98,6 +101,7 @@ void register_fit(CLI::App& app) {
     summary.add("clusters_used", used);
     if (collapse.empty()) summary.null("collapse");
     else summary.add("collapse", collapse);
+    summary.add("collapse_rollbacks", fit.rollbacks).add("restored_epoch", fit.restored_epoch);
     if (!ds.labels.empty()) add_scores(summary, ds.labels, labels);
     summary.add("threads", fit.threads);
     summary.add("load_seconds", load_s);

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "fixed_order_sum.hpp"
 #include "gemm.hpp"
 #include "neuncut/error.hpp"
 #include "parallel.hpp"
@@ -18,59 +19,52 @@ void gaussian_batch_affinity(const Eigen::Ref<const MatrixF>& batch, float sigma
   W.resize(m, m);
   degree.resize(m);
   const VectorF sq = batch.rowwise().squaredNorm();
-  // The Gram matrix X X^T is symmetric: only its lower block triangle is computed.
+  // The Gram matrix X X^T is symmetric: only its lower block triangle is computed, as
+  // independent single-threaded products of kBlock x kBlock tiles spread over the threads.
+  // That halves the step's largest product (2 m^2 d -> about m^2 d FLOPs) and, because each
+  // tile is one product on one thread whatever the thread count, the result is the same at
+  // any thread count. In bf16 the tiles ran the lower triangle in 2.6 ms at 2 threads, where
+  // panels of rows each run on all threads took as long as the full product (3.9 ms).
   constexpr Index kBlock = 256;
-  if (precision == Precision::Bf16) {
-    // One bf16 product per panel of kBlock rows, up to the panel's diagonal block, each on
-    // all the threads (oneDNN's threading): 0.63 of the full product's FLOPs at m = 1000, in
-    // 4 products. The whole affinity took 7.0 / 4.0 ms on 1 / 2 threads, the full product
-    // alone 7.5 / 3.9 ms.
-    detail::ThreadCountScope scope(threads);
-    for (Index r0 = 0; r0 < m; r0 += kBlock) {
-      const Index rows = std::min(kBlock, m - r0);
-      detail::gemm(detail::gemm_operand(batch.middleRows(r0, rows)),
-                   detail::gemm_operand(batch.topRows(r0 + rows), true), W.data() + r0 * m, m, Precision::Bf16);
-    }
-    W.diagonal() = sq;  // the rounded x_i.x_i would give d_ii != 0 and W_ii != 1
-  } else {
-    // Independent single-threaded GEMMs of kBlock x kBlock tiles spread over the threads.
-    // That halves the step's largest GEMM (2 m^2 d -> about m^2 d FLOPs) and, because each
-    // tile is one GEMM on one thread whatever the thread count, the result is the same at any
-    // thread count.
-    const Index blocks = (m + kBlock - 1) / kBlock;
-    std::vector<std::pair<Index, Index>> tiles;  // (row block, column block), column <= row
-    for (Index bi = 0; bi < blocks; ++bi)
-      for (Index bj = 0; bj <= bi; ++bj) tiles.emplace_back(bi, bj);
+  const Index blocks = (m + kBlock - 1) / kBlock;
+  std::vector<std::pair<Index, Index>> tiles;  // (row block, column block), column <= row
+  for (Index bi = 0; bi < blocks; ++bi)
+    for (Index bj = 0; bj <= bi; ++bj) tiles.emplace_back(bi, bj);
+  const float neg_inv_two_s2 = -1.0f / (2.0f * sigma * sigma);
+  // bf16: the batch is rounded once and every tile reads its rows from there (kept per
+  // thread, so a training loop does not allocate it every step).
+  thread_local detail::Bf16Matrix rounded_here;
+  detail::Bf16Matrix& rounded = rounded_here;  // the workers read this thread's copy, not their own
+  if (precision == Precision::Bf16) rounded.assign(batch, threads);
+  {
     // Inside an OpenMP region a product (oneDNN or Eigen) runs on the calling thread only; at
     // one thread the loop runs outside any region, so the thread count is pinned to 1 as well.
     detail::ThreadCountScope single(1);
     detail::parallel_for(0, Index(tiles.size()), threads, [&](Index t) {
       const Index r0 = tiles[t].first * kBlock, c0 = tiles[t].second * kBlock;
       const Index rows = std::min(kBlock, m - r0), cols = std::min(kBlock, m - c0);
-      detail::gemm(detail::gemm_operand(batch.middleRows(r0, rows)),
-                   detail::gemm_operand(batch.middleRows(c0, cols), true), W.data() + r0 * m + c0, m,
-                   Precision::Fp32);
+      const bool diagonal = r0 == c0;
+      if (precision == Precision::Bf16)
+        detail::gemm(detail::gemm_operand(rounded, r0, rows), detail::gemm_operand(rounded, c0, cols, true),
+                     W.data() + r0 * m + c0, m, precision);
+      else
+        detail::gemm(detail::gemm_operand(batch.middleRows(r0, rows)),
+                     detail::gemm_operand(batch.middleRows(c0, cols), true), W.data() + r0 * m + c0, m, precision);
+      // Distance and exp while the tile is in cache, then its mirror image into the upper
+      // triangle. In a diagonal tile only j <= i is computed, and W_ii is set to 1 (the
+      // rounded bf16 x_i.x_i would give d_ii != 0).
+      for (Index r = 0; r < rows; ++r) {
+        const Index i = r0 + r, width = diagonal ? r + 1 : cols;
+        auto g = W.row(i).segment(c0, width).array();  // Eigen's vectorized exp: scalar std::exp was 3x slower
+        g = ((sq.segment(c0, width).transpose().array() + sq[i] - 2.0f * g).max(0.0f) * neg_inv_two_s2).exp();
+        if (diagonal) W(i, i) = 1.0f;
+      }
+      for (Index r = 0; r < rows; ++r)
+        for (Index c = 0; c < (diagonal ? r : cols); ++c) W(c0 + c, r0 + r) = W(r0 + r, c0 + c);
     });
   }
-  const float neg_inv_two_s2 = -1.0f / (2.0f * sigma * sigma);
-  // Distance from the Gram matrix and exp on the lower triangle (j <= i). Rows are handed
-  // out in pairs (i, m-1-i) so every thread gets the same amount of the triangle.
-  const auto kernel_row = [&](Index i) {
-    auto g = W.row(i).head(i + 1).array();  // Eigen's vectorized exp: scalar std::exp was 3x slower
-    g = ((sq.head(i + 1).transpose().array() + sq[i] - 2.0f * g).max(0.0f) * neg_inv_two_s2).exp();
-  };
-  detail::parallel_for(0, (m + 1) / 2, threads, [&](Index i) {
-    kernel_row(i);
-    if (m - 1 - i != i) kernel_row(m - 1 - i);
-  });
-  // Mirror to the upper triangle and sum each row in index order (a fixed summation order).
-  detail::parallel_for(0, m, threads, [&](Index i) {
-    float* row = W.row(i).data();
-    for (Index j = i + 1; j < m; ++j) row[j] = W(j, i);
-    float sum = 0.0f;
-    for (Index j = 0; j < m; ++j) sum += row[j];
-    degree[i] = sum;
-  });
+  // Degrees: row sums in a fixed order (the same at any thread count).
+  detail::parallel_for(0, m, threads, [&](Index i) { degree[i] = detail::fixed_order_sum(W.row(i).data(), m); });
 }
 
 double estimate_sigma(const Eigen::Ref<const MatrixF>& data, const SigmaRule& rule, int threads) {

@@ -8,6 +8,7 @@
 
 #include "neuncut/error.hpp"
 #include "neuncut/precision.hpp"
+#include "parallel.hpp"
 
 #ifdef NEUNCUT_HAVE_ONEDNN
 #include <oneapi/dnnl/dnnl.hpp>
@@ -27,6 +28,19 @@
 #endif
 
 namespace neuncut::detail {
+
+void Bf16Matrix::assign(const Eigen::Ref<const MatrixF>& m, int threads) {
+  rows_ = m.rows();
+  cols_ = m.cols();
+  values_.resize(static_cast<std::size_t>(rows_ * cols_));
+  parallel_blocks(rows_, threads, [&](Index lo, Index hi) {
+    for (Index i = lo; i < hi; ++i) {
+      const float* in = m.row(i).data();
+      std::uint16_t* out = values_.data() + i * cols_;
+      for (Index j = 0; j < cols_; ++j) out[j] = round_to_bf16(in[j]);
+    }
+  });
+}
 
 // Eigen's GEMM on operand views (the fp32 reference, and the fp32 backend without oneDNN).
 namespace {
@@ -169,22 +183,31 @@ memory::desc f32_desc(const GemmOperand& op) {
 // they are (no reorders); in bf16 both are converted first.
 struct Plan {
   bool bf16 = false;
+  bool a_given_bf16 = false, b_given_bf16 = false;  // operands handed over already in bf16: no conversion
   memory::desc a_f32, a_bf16, b_f32, b_bf16, c_f32, bias_f32;
   dnnl::reorder a_to_bf16, b_to_bf16;
   dnnl::matmul product;
   std::size_t scratch_bytes = 0;
 };
 
-using PlanKey = std::array<Index, 11>;
+using PlanKey = std::array<Index, 12>;
+
+// bf16 layout of an operand handed over in bf16, as stored (strides as f32_desc).
+memory::desc bf16_desc(const GemmOperand& op) {
+  const memory::dims strides = op.transposed ? memory::dims{1, op.ld} : memory::dims{op.ld, 1};
+  return memory::desc({op.rows, op.cols}, memory::data_type::bf16, strides);
+}
 
 std::shared_ptr<const Plan> make_plan(const GemmOperand& a, const GemmOperand& b, Index ldc, bool bias, bool relu,
                                       bool bf16) {
   auto& engine = cpu_engine();
   auto plan = std::make_shared<Plan>();
   plan->bf16 = bf16;
+  plan->a_given_bf16 = a.bf16 != nullptr;
+  plan->b_given_bf16 = b.bf16 != nullptr;
   const Index M = a.rows, K = a.cols, N = b.cols;
-  plan->a_f32 = f32_desc(a);
-  plan->b_f32 = f32_desc(b);
+  if (!plan->a_given_bf16) plan->a_f32 = f32_desc(a);
+  if (!plan->b_given_bf16) plan->b_f32 = f32_desc(b);
   plan->c_f32 = memory::desc({M, N}, memory::data_type::f32, memory::dims{ldc, 1});
   plan->bias_f32 = memory::desc({1, N}, memory::data_type::f32, memory::format_tag::ab);
 
@@ -200,11 +223,17 @@ std::shared_ptr<const Plan> make_plan(const GemmOperand& a, const GemmOperand& b
   // slower than a plain conversion, and cost more than the matmul's own handling of a
   // transposed source); B in whatever blocked layout the matmul implementation prefers
   // ("any"), produced by B's reorder.
-  if (bf16)
+  // An operand handed over in bf16 is read as stored (B too: a plain layout ran the affinity's
+  // tiles as fast as the blocked one, without a reorder).
+  if (plan->a_given_bf16)
+    plan->a_bf16 = bf16_desc(a);
+  else if (bf16)
     plan->a_bf16 = memory::desc({M, K}, memory::data_type::bf16, a.transposed ? memory::format_tag::ba
                                                                               : memory::format_tag::ab);
   const memory::desc& a_in = bf16 ? plan->a_bf16 : plan->a_f32;
-  const memory::desc b_in = bf16 ? memory::desc({K, N}, memory::data_type::bf16, memory::format_tag::any) : plan->b_f32;
+  const memory::desc b_in = plan->b_given_bf16 ? bf16_desc(b)
+                            : bf16 ? memory::desc({K, N}, memory::data_type::bf16, memory::format_tag::any)
+                                   : plan->b_f32;
   const dnnl::matmul::desc desc = bias ? dnnl::matmul::desc(a_in, b_in, plan->bias_f32, plan->c_f32)
                                        : dnnl::matmul::desc(a_in, b_in, plan->c_f32);
   const dnnl::matmul::primitive_desc pd(desc, attr, engine);
@@ -215,12 +244,16 @@ std::shared_ptr<const Plan> make_plan(const GemmOperand& a, const GemmOperand& b
   plan->b_bf16 = pd.weights_desc();
   dnnl::primitive_attr reorder_attr;
   reorder_attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  const dnnl::reorder::primitive_desc ra(engine, plan->a_f32, engine, plan->a_bf16, reorder_attr);
-  const dnnl::reorder::primitive_desc rb(engine, plan->b_f32, engine, plan->b_bf16, reorder_attr);
-  plan->a_to_bf16 = dnnl::reorder(ra);
-  plan->b_to_bf16 = dnnl::reorder(rb);
-  plan->scratch_bytes =
-      std::max({plan->scratch_bytes, ra.scratchpad_desc().get_size(), rb.scratchpad_desc().get_size()});
+  if (!plan->a_given_bf16) {
+    const dnnl::reorder::primitive_desc ra(engine, plan->a_f32, engine, plan->a_bf16, reorder_attr);
+    plan->a_to_bf16 = dnnl::reorder(ra);
+    plan->scratch_bytes = std::max(plan->scratch_bytes, ra.scratchpad_desc().get_size());
+  }
+  if (!plan->b_given_bf16) {
+    const dnnl::reorder::primitive_desc rb(engine, plan->b_f32, engine, plan->b_bf16, reorder_attr);
+    plan->b_to_bf16 = dnnl::reorder(rb);
+    plan->scratch_bytes = std::max(plan->scratch_bytes, rb.scratchpad_desc().get_size());
+  }
   return plan;
 }
 
@@ -237,7 +270,8 @@ std::map<PlanKey, std::shared_ptr<const Plan>>& plans() {
 std::shared_ptr<const Plan> plan_for(const GemmOperand& a, const GemmOperand& b, Index ldc, bool bias, bool relu,
                                      bool bf16) {
   const PlanKey key = {a.rows, a.cols, b.cols, a.ld, Index(a.transposed), b.ld, Index(b.transposed),
-                       ldc, Index(bias) | (Index(relu) << 1), Index(current_threads()), Index(bf16)};
+                       ldc, Index(bias) | (Index(relu) << 1), Index(current_threads()), Index(bf16),
+                       Index(a.bf16 != nullptr) | (Index(b.bf16 != nullptr) << 1)};
   std::lock_guard<std::mutex> lock(plans_mutex);
   auto& cache = plans();
   if (auto it = cache.find(key); it != cache.end()) return it->second;
@@ -265,21 +299,24 @@ void onednn_gemm(const GemmOperand& a, const GemmOperand& b, float* c, Index ldc
     thread_local ThreadBuffers tb;
     if (!tb.stream) tb.stream.emplace(cpu_engine());
     auto& engine = cpu_engine();
-    memory a_in(plan->a_f32, engine, const_cast<float*>(a.data));
-    memory b_in(plan->b_f32, engine, const_cast<float*>(b.data));
     memory c_f32(plan->c_f32, engine, c);
     const std::size_t scratch_bytes = std::max<std::size_t>(plan->scratch_bytes, 1);
     memory scratch(memory::desc({Index(scratch_bytes)}, memory::data_type::u8, memory::format_tag::a), engine,
                    at_least(tb.scratch, scratch_bytes));
     dnnl::stream& s = *tb.stream;
-    if (plan->bf16) {
-      memory a_bf16(plan->a_bf16, engine, at_least(tb.a, plan->a_bf16.get_size()));
-      memory b_bf16(plan->b_bf16, engine, at_least(tb.b, plan->b_bf16.get_size()));
-      plan->a_to_bf16.execute(s, {{DNNL_ARG_FROM, a_in}, {DNNL_ARG_TO, a_bf16}, {DNNL_ARG_SCRATCHPAD, scratch}});
-      plan->b_to_bf16.execute(s, {{DNNL_ARG_FROM, b_in}, {DNNL_ARG_TO, b_bf16}, {DNNL_ARG_SCRATCHPAD, scratch}});
-      a_in = a_bf16;
-      b_in = b_bf16;
-    }
+    // Each operand: as handed over in bf16, as stored in f32 (fp32 products), or converted
+    // into this thread's buffer.
+    const auto operand = [&](const GemmOperand& op, bool given_bf16, const memory::desc& f32,
+                             const memory::desc& bf16_layout, const dnnl::reorder& convert, Bytes& buffer) {
+      if (given_bf16) return memory(bf16_layout, engine, const_cast<std::uint16_t*>(op.bf16));
+      memory in(f32, engine, const_cast<float*>(op.data));
+      if (!plan->bf16) return in;
+      memory out(bf16_layout, engine, at_least(buffer, bf16_layout.get_size()));
+      convert.execute(s, {{DNNL_ARG_FROM, in}, {DNNL_ARG_TO, out}, {DNNL_ARG_SCRATCHPAD, scratch}});
+      return out;
+    };
+    memory a_in = operand(a, plan->a_given_bf16, plan->a_f32, plan->a_bf16, plan->a_to_bf16, tb.a);
+    memory b_in = operand(b, plan->b_given_bf16, plan->b_f32, plan->b_bf16, plan->b_to_bf16, tb.b);
     std::unordered_map<int, memory> args = {
         {DNNL_ARG_SRC, a_in}, {DNNL_ARG_WEIGHTS, b_in}, {DNNL_ARG_DST, c_f32}, {DNNL_ARG_SCRATCHPAD, scratch}};
     if (bias) args.emplace(DNNL_ARG_BIAS, memory(plan->bias_f32, engine, const_cast<float*>(bias)));
@@ -307,6 +344,8 @@ void gemm(const GemmOperand& a, const GemmOperand& b, float* c, Index ldc, Preci
   // Without oneDNN bf16_available() is false, with bf16_backend_unavailable_reason() as the reason.
   NEUNCUT_REQUIRE(!bf16 || bf16_available(), InvalidArgument, "bf16 matrix products are unavailable: ",
                   bf16_unavailable_reason());
+  NEUNCUT_REQUIRE(bf16 || (a.bf16 == nullptr && b.bf16 == nullptr), InvalidArgument,
+                  "an operand given in bf16 needs a bf16 product");
   if (a.rows == 0 || b.cols == 0) return;
   if (a.cols == 0) return empty_product(a.rows, b.cols, c, ldc, bias, relu);
 #ifdef NEUNCUT_HAVE_ONEDNN

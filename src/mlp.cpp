@@ -4,6 +4,7 @@
 
 #include "gemm.hpp"
 #include "neuncut/error.hpp"
+#include "parallel.hpp"
 #include "random.hpp"
 
 namespace neuncut {
@@ -55,17 +56,57 @@ Eigen::Map<const VectorF> Mlp::bias(Index l) const {
   return {params_.data() + offsets_[l] + widths_[l] * widths_[l + 1], widths_[l + 1]};
 }
 
+namespace detail {
+// In bf16 every operand of a step's products would otherwise be converted by each product
+// that reads it: the batch and the activations twice (forward, weight gradient), each
+// gradient twice (weight gradient, propagation), the weights twice (forward, propagation),
+// transposing conversions among them. Rounded once here, they are handed to the products as
+// bf16 (detail::GemmOperand::bf16).
+struct MlpBf16Operands {
+  bool from_last_forward = false;   // inputs and weights belong to the workspace's last forward pass
+  std::vector<Bf16Matrix> inputs;   // inputs[l]: the input of layer l (the batch, then activations)
+  std::vector<Bf16Matrix> weights;  // weights[l]: W_l as of the forward pass
+  Bf16Matrix gradient;              // the gradient being propagated
+};
+}  // namespace detail
+
+namespace {
+detail::MlpBf16Operands& bf16_operands(MlpWorkspace& ws, Index layers) {
+  if (!ws.bf16) ws.bf16 = std::make_shared<detail::MlpBf16Operands>();
+  ws.bf16->inputs.resize(static_cast<std::size_t>(layers));
+  ws.bf16->weights.resize(static_cast<std::size_t>(layers));
+  return *ws.bf16;
+}
+}  // namespace
+
 void Mlp::forward(const Eigen::Ref<const MatrixF>& input, MlpWorkspace& ws) const {
   NEUNCUT_REQUIRE(input.cols() == input_dim(), InvalidArgument, "MLP input has ", input.cols(),
                   " features, the model expects ", input_dim());
   ws.activations.resize(static_cast<std::size_t>(num_layers()));
+  const bool bf16 = precision_ == Precision::Bf16;
+  NEUNCUT_REQUIRE(!bf16 || bf16_available(), InvalidArgument, "bf16 matrix products are unavailable: ",
+                  bf16_unavailable_reason());
+  const int threads = detail::ambient_threads();
+  if (bf16)
+    bf16_operands(ws, num_layers()).inputs[0].assign(input, threads);
+  if (ws.bf16) ws.bf16->from_last_forward = false;  // until this pass has filled them
   for (Index l = 0; l < num_layers(); ++l) {
     MatrixF& out = ws.activations[l];
     out.resize(input.rows(), widths_[l + 1]);  // no-op when the batch shape repeats
+    const bool relu = l + 1 < num_layers();
     // Bias and ReLU fused into the product's output stage.
-    const auto in = l == 0 ? detail::gemm_operand(input) : detail::gemm_operand(ws.activations[l - 1]);
-    detail::gemm(in, detail::gemm_operand(weight(l)), out.data(), out.cols(), precision_, bias(l).data(),
-                 /*relu=*/l + 1 < num_layers());
+    if (bf16) {
+      auto& operands = *ws.bf16;
+      operands.weights[l].assign(weight(l), threads);
+      detail::gemm(detail::gemm_operand(operands.inputs[l], 0, input.rows()),
+                   detail::gemm_operand(operands.weights[l], 0, widths_[l]), out.data(), out.cols(), precision_,
+                   bias(l).data(), relu);
+      if (relu) operands.inputs[l + 1].assign(out, threads);
+      operands.from_last_forward = l + 1 == num_layers();
+    } else {
+      const auto in = l == 0 ? detail::gemm_operand(input) : detail::gemm_operand(ws.activations[l - 1]);
+      detail::gemm(in, detail::gemm_operand(weight(l)), out.data(), out.cols(), precision_, bias(l).data(), relu);
+    }
   }
 }
 
@@ -73,21 +114,52 @@ void Mlp::backward(const Eigen::Ref<const MatrixF>& input, MlpWorkspace& ws, con
                    std::span<float> gradient) const {
   assert(Index(gradient.size()) == num_parameters());
   assert(Index(ws.activations.size()) == num_layers());
+  const bool bf16 = precision_ == Precision::Bf16;
+  const int threads = detail::ambient_threads();
+  const Index m = input.rows();
+  if (bf16 && !(ws.bf16 && ws.bf16->from_last_forward)) {
+    // The forward pass ran in fp32 (or not through this workspace): round its operands now.
+    auto& operands = bf16_operands(ws, num_layers());
+    for (Index l = 0; l < num_layers(); ++l) {
+      operands.inputs[l].assign(l == 0 ? input : Eigen::Ref<const MatrixF>(ws.activations[l - 1]), threads);
+      operands.weights[l].assign(weight(l), threads);
+    }
+    operands.from_last_forward = true;
+  }
   auto* self = const_cast<Mlp*>(this);  // only for the buffer-view helpers; params_ is not touched
   const MatrixF* grad = &grad_logits;
   for (Index l = num_layers() - 1; l >= 0; --l) {
     // dW = a^T grad, with a (the layer's input) read transposed in place.
     auto dW = self->weight(l, gradient);
-    const auto in = l == 0 ? detail::gemm_operand(input, true) : detail::gemm_operand(ws.activations[l - 1], true);
-    detail::gemm(in, detail::gemm_operand(*grad), dW.data(), dW.cols(), precision_);
-    self->bias(l, gradient) = grad->colwise().sum().transpose();
+    if (bf16) {
+      auto& operands = *ws.bf16;
+      operands.gradient.assign(*grad, threads);
+      detail::gemm(detail::gemm_operand(operands.inputs[l], 0, m, true), detail::gemm_operand(operands.gradient, 0, m),
+                   dW.data(), dW.cols(), precision_);
+    } else {
+      const auto in = l == 0 ? detail::gemm_operand(input, true) : detail::gemm_operand(ws.activations[l - 1], true);
+      detail::gemm(in, detail::gemm_operand(*grad), dW.data(), dW.cols(), precision_);
+    }
+    // Bias gradient: column sums, each in row order. Eigen's colwise().sum() chose its order
+    // by the alignment of the destination, so the same gradient written into two buffers
+    // could differ in the last bit.
+    auto db = self->bias(l, gradient);
+    db.setZero();
+    for (Index i = 0; i < m; ++i) db += grad->row(i).transpose();
     if (l == 0) break;
     // Propagate through W_l and the ReLU of layer l-1 (its output > 0 where it was active).
     MatrixF& next = (grad == &ws.grad_a) ? ws.grad_b : ws.grad_a;
-    next.resize(grad->rows(), widths_[l]);
-    detail::gemm(detail::gemm_operand(*grad), detail::gemm_operand(weight(l), true), next.data(), next.cols(),
-                 precision_);
-    next = (ws.activations[l - 1].array() > 0.0f).select(next, 0.0f);
+    next.resize(m, widths_[l]);
+    if (bf16)
+      detail::gemm(detail::gemm_operand(ws.bf16->gradient, 0, m), detail::gemm_operand(ws.bf16->weights[l], 0, widths_[l], true),
+                   next.data(), next.cols(), precision_);
+    else
+      detail::gemm(detail::gemm_operand(*grad), detail::gemm_operand(weight(l), true), next.data(), next.cols(),
+                   precision_);
+    const MatrixF& active = ws.activations[l - 1];
+    detail::parallel_blocks(m, threads, [&](Index lo, Index hi) {
+      next.middleRows(lo, hi - lo) = (active.middleRows(lo, hi - lo).array() > 0.0f).select(next.middleRows(lo, hi - lo), 0.0f);
+    });
     grad = &next;
   }
 }

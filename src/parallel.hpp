@@ -50,6 +50,16 @@ void parallel_for(Index begin, Index end, int threads, Body&& body) {
   if (error) std::rethrow_exception(error);
 }
 
+/// The threads a product called from here runs on: the calling thread's OpenMP thread count
+/// (ThreadCountScope), or 1 inside a parallel region.
+inline int ambient_threads() {
+#ifdef _OPENMP
+  return omp_in_parallel() ? 1 : omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
 /// Runs body(block_begin, block_end) over [0, n) split into one contiguous block per thread.
 template <class Body>
 void parallel_blocks(Index n, int threads, Body&& body) {

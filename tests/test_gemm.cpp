@@ -16,6 +16,8 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <bit>
+#include <limits>
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -282,4 +284,103 @@ TEST(Gemm, RunsConcurrentlyFromSeveralThreads) {
     detail::parallel_for(0, 8, 2, [&](Index t) { gemm(A, B, out[t], mode.precision); });
     for (const MatrixF& C : out) EXPECT_EQ(C, expected);
   }
+}
+
+TEST(Bf16Matrix, RoundsTheWayOneDnnDoes) {
+  // oneDNN's own f32 -> bf16 conversion is the reference: a bf16 product x * 1 returns the
+  // value it rounded x to, exactly. Round to nearest even: ties both ways, values just above
+  // and below a tie, subnormals (flushed to zero), and a spread of magnitudes and signs.
+  SKIP_WITHOUT_BF16();
+  std::vector<float> values = {0.0f, -0.0f, 1.0f, -1.0f, 1e-30f, 3e35f, std::numeric_limits<float>::min(),
+                               std::numeric_limits<float>::denorm_min(), -1e-40f, 5e-39f};
+  for (int m : {1, 2, 3, 127, 128, 129, 255}) {  // 1 + m 2^-8: bf16 values at even m, ties at odd m; and neighbours
+    const float tie = 1.0f + std::ldexp(float(m), -8);
+    for (float v : {tie, std::nextafter(tie, 0.0f), std::nextafter(tie, 2.0f)}) {
+      values.push_back(v);
+      values.push_back(-v * 1024.0f);
+    }
+  }
+  detail::Rng rng(31);
+  for (int i = 0; i < 2000; ++i)
+    values.push_back(float(rng.uniform(-1, 1) * std::ldexp(1.0, int(rng.uniform(-100, 100)))));
+  const Index n = Index(values.size());
+  const MatrixF X = Eigen::Map<const MatrixF>(values.data(), n, 1), one = MatrixF::Ones(1, 1);
+  MatrixF by_onednn(n, 1);
+  gemm(X, one, by_onednn, Precision::Bf16);
+  detail::Bf16Matrix rounded;
+  rounded.assign(X, 2);
+  for (Index i = 0; i < n; ++i) {
+    const float ours = detail::bf16_to_float(*rounded.row(i));
+    if (ours == 0.0f && by_onednn(i, 0) == 0.0f) continue;  // the product's sum starts at +0: -0 comes out +0
+    EXPECT_EQ(std::bit_cast<std::uint32_t>(ours), std::bit_cast<std::uint32_t>(by_onednn(i, 0)))
+        << "x = " << values[i] << " (" << std::hexfloat << values[i] << std::defaultfloat << "): ours " << ours
+        << ", oneDNN " << by_onednn(i, 0);
+  }
+  EXPECT_EQ(detail::bf16_to_float(detail::round_to_bf16(1.0f + std::ldexp(1.0f, -8))), 1.0f);  // tie to even
+  EXPECT_EQ(detail::bf16_to_float(detail::round_to_bf16(1.0f + 3 * std::ldexp(1.0f, -8))), 1.0f + std::ldexp(1.0f, -6));
+}
+
+TEST(Gemm, OperandsGivenInBf16MatchTheConvertingProduct) {
+  // The affinity and the network round an operand once and hand it over in bf16. That must
+  // be the product of the same rounded values: against an fp32 product of the rounded
+  // operands (exact products, fp32 sums in another order) within fp32 summation error, with
+  // A, B or both given in bf16, plain or transposed, and as row blocks of a larger matrix.
+  SKIP_WITHOUT_BF16();
+  const Index M = 37, K = 150, N = 29;
+  const MatrixF big_a = gaussian_matrix(M + 10, K, 41), big_b_t = gaussian_matrix(N + 6, K, 42);
+  detail::Bf16Matrix a16, b16;
+  a16.assign(big_a, 1);
+  b16.assign(big_b_t, 2);
+  MatrixF a_rounded(big_a.rows(), K), b_rounded_t(big_b_t.rows(), K);
+  for (Index i = 0; i < a_rounded.rows(); ++i)
+    for (Index j = 0; j < K; ++j) a_rounded(i, j) = detail::bf16_to_float(a16.row(i)[j]);
+  for (Index i = 0; i < b_rounded_t.rows(); ++i)
+    for (Index j = 0; j < K; ++j) b_rounded_t(i, j) = detail::bf16_to_float(b16.row(i)[j]);
+  // Rows 4.. of A (M x K), and B = rows 3.. of big_b_t, transposed (K x N).
+  const MatrixF A = a_rounded.middleRows(4, M), B = b_rounded_t.middleRows(3, N).transpose();
+  const MatrixF exact_magnitude = (A.cwiseAbs() * B.cwiseAbs()).eval();
+  const MatrixF reference = (A * B).eval();
+  const double gamma = double(K) * std::ldexp(1.0, -24) * 2;
+  const auto check = [&](const MatrixF& C, const char* what) {
+    SCOPED_TRACE(what);
+    for (Index i = 0; i < M; ++i)
+      for (Index j = 0; j < N; ++j)
+        ASSERT_LE(std::abs(C(i, j) - reference(i, j)), gamma * exact_magnitude(i, j) + 1e-30) << i << ", " << j;
+  };
+  const detail::GemmOperand a_given = detail::gemm_operand(a16, 4, M);
+  const detail::GemmOperand b_given = detail::gemm_operand(b16, 3, N, true);
+  const MatrixF A_f32 = big_a.middleRows(4, M), B_f32 = big_b_t.middleRows(3, N).transpose();
+  MatrixF C(M, N);
+  detail::gemm(a_given, b_given, C.data(), N, Precision::Bf16);
+  check(C, "both given");
+  detail::gemm(a_given, detail::gemm_operand(B_f32), C.data(), N, Precision::Bf16);
+  check(C, "A given");
+  detail::gemm(detail::gemm_operand(A_f32), b_given, C.data(), N, Precision::Bf16);
+  check(C, "B given");
+  // A^T given: the stored rows of a16 are the columns of the operand (the weight gradient's a^T g).
+  const MatrixF At_rows = gaussian_matrix(K, M, 43);
+  detail::Bf16Matrix at16;
+  at16.assign(At_rows, 1);
+  MatrixF At_rounded(K, M);
+  for (Index i = 0; i < K; ++i)
+    for (Index j = 0; j < M; ++j) At_rounded(i, j) = detail::bf16_to_float(at16.row(i)[j]);
+  MatrixF Ct(M, N), Ct_ref(M, N);
+  detail::gemm(detail::gemm_operand(at16, 0, K, true), b_given, Ct.data(), N, Precision::Bf16);
+  gemm(At_rounded.transpose(), B, Ct_ref, Precision::Fp32);
+  EXPECT_LE((Ct - Ct_ref).cwiseAbs().maxCoeff(), gamma * (At_rounded.transpose().cwiseAbs() * B.cwiseAbs()).maxCoeff());
+  // And the same values given in f32 (oneDNN converting them) give the same product up to
+  // the order of the sums.
+  MatrixF C_converting(M, N);
+  gemm(A_f32, B_f32, C_converting, Precision::Bf16);
+  detail::gemm(a_given, b_given, C.data(), N, Precision::Bf16);
+  EXPECT_LE((C - C_converting).cwiseAbs().maxCoeff(), gamma * exact_magnitude.maxCoeff());
+}
+
+TEST(Gemm, Fp32ProductsRefuseOperandsGivenInBf16) {
+  const MatrixF A = gaussian_matrix(4, 5, 44);
+  detail::Bf16Matrix a16;
+  a16.assign(A, 1);
+  MatrixF C(4, 4);
+  EXPECT_THROW(detail::gemm(detail::gemm_operand(a16, 0, 4), detail::gemm_operand(A, true), C.data(), 4, Precision::Fp32),
+               InvalidArgument);
 }

@@ -202,6 +202,33 @@ TEST(MlpBf16, BackwardMatchesFp32WithinThePropagatedBf16Bound) {
   EXPECT_NE(g16, g32);  // bf16 did run
 }
 
+TEST(MlpBf16, BackwardReusesTheForwardPassRoundingExactly) {
+  // In bf16 the forward pass rounds each layer's input and weights once and the backward pass
+  // reads those copies. That must equal rounding them afresh from the stored activations, and
+  // copies left by an earlier bf16 pass must not be used after an fp32 forward pass.
+  SKIP_WITHOUT_BF16();
+  Mlp mlp = perturbed_mlp({40, 64, 48, 6}, 25);
+  mlp.set_precision(Precision::Bf16);
+  const MatrixF X = gaussian_matrix(50, 40, 26), X2 = gaussian_matrix(50, 40, 27), G = gaussian_matrix(50, 6, 28);
+  std::vector<float> reused(static_cast<std::size_t>(mlp.num_parameters())), fresh(reused.size());
+  MlpWorkspace ws;
+  mlp.forward(X, ws);
+  mlp.backward(X, ws, G, reused);
+  MlpWorkspace ws_fresh;
+  ws_fresh.activations = ws.activations;  // the same activations, no bf16 copies
+  mlp.backward(X, ws_fresh, G, fresh);
+  EXPECT_EQ(reused, fresh);
+  // An fp32 forward pass of another batch through the same workspace, then a bf16 backward.
+  mlp.set_precision(Precision::Fp32);
+  mlp.forward(X2, ws);
+  MlpWorkspace ws_fp32;
+  mlp.forward(X2, ws_fp32);
+  mlp.set_precision(Precision::Bf16);
+  mlp.backward(X2, ws, G, reused);
+  mlp.backward(X2, ws_fp32, G, fresh);
+  EXPECT_EQ(reused, fresh);
+}
+
 TEST(MlpBf16, SetPrecisionIsKeptByCopiesAndRefusedWhereUnavailable) {
   Mlp mlp({4, 3, 2});
   mlp.initialize(0);

@@ -179,6 +179,62 @@ TEST(NeuNcut, ReportsCollapseToTheTrivialSolution) {
   EXPECT_NE(collapse_status(10, 7, 0.9).find("3 of 10 clusters empty"), std::string::npos);
 }
 
+TEST(NeuNcut, CollapseRecoveryGoesBackToTheBestHealthyEpoch) {
+  // Without the penalty (gamma 0) the soft cut alone pulls P towards the uniform memberships:
+  // from the spectral warm start (a hard, healthy partition) a large learning rate drives
+  // training into that collapse within a few epochs, and again after each rollback.
+  const Dataset ds = blobs(300);
+  NeuNcutParams p = small_params(3);
+  p.gamma = 0;
+  p.epochs = 150;
+  p.lr_schedule = "constant";
+  p.learning_rate = 0.1;
+  p.collapse_rollbacks = 0;
+  const FitResult plain = NeuNcut(p).fit(ds.features);
+  ASSERT_NE(plain.collapse, "") << "the scenario must collapse without recovery";
+  EXPECT_EQ(plain.rollbacks, 0);
+  EXPECT_EQ(plain.restored_epoch, 0);
+
+  p.collapse_rollbacks = 2;
+  NeuNcut model(p);
+  const FitResult r = model.fit(ds.features);
+  ASSERT_EQ(r.history.size(), std::size_t(150));
+  EXPECT_EQ(r.rollbacks, 2);
+  double lr = p.learning_rate;
+  for (const EpochStats& s : r.history) {
+    EXPECT_DOUBLE_EQ(s.learning_rate, lr) << "epoch " << s.epoch;
+    if (s.rolled_back_to == 0) continue;
+    // A collapsed epoch goes back to the healthy epoch with the lowest loss before it.
+    EXPECT_NE(s.collapse, "");
+    ASSERT_LT(s.rolled_back_to, s.epoch);
+    const EpochStats& target = r.history[std::size_t(s.rolled_back_to - 1)];
+    EXPECT_EQ(target.collapse, "");
+    for (int e = 1; e < s.epoch; ++e)
+      if (r.history[std::size_t(e - 1)].collapse.empty()) EXPECT_LE(target.loss, r.history[std::size_t(e - 1)].loss);
+    lr /= 2;
+  }
+  // Still collapsed at the end: the model is the best healthy epoch's network.
+  EXPECT_NE(r.history.back().collapse, "");
+  EXPECT_GT(r.restored_epoch, 0);
+  EXPECT_EQ(r.collapse, "");
+  EXPECT_GE(clustering_accuracy(ds.labels, model.predict(ds.features)), 0.95);
+}
+
+TEST(NeuNcut, CollapseRecoveryLeavesHealthyTrainingUntouched) {
+  const Dataset ds = blobs(400);
+  NeuNcutParams p = small_params(3);
+  p.collapse_rollbacks = 0;
+  NeuNcut off(p);
+  const FitResult r_off = off.fit(ds.features);
+  p.collapse_rollbacks = 3;
+  NeuNcut on(p);
+  const FitResult r_on = on.fit(ds.features);
+  ASSERT_EQ(r_on.collapse, "");
+  EXPECT_EQ(r_on.rollbacks, 0);
+  EXPECT_EQ(r_on.restored_epoch, 0);
+  EXPECT_TRUE(on.predict_proba(ds.features) == off.predict_proba(ds.features));
+}
+
 TEST(NeuNcut, CallbackCanStopTraining) {
   const Dataset ds = blobs(300);
   NeuNcut model(small_params(3));

@@ -13,6 +13,7 @@
 #include "neuncut/ncut_loss.hpp"
 #include "neuncut/optimizer.hpp"
 #include "neuncut/precision.hpp"
+#include "parallel.hpp"
 #include "random.hpp"
 
 namespace neuncut::bench {
@@ -72,7 +73,9 @@ void run_step(benchmark::State& state, Precision precision) {
       seconds[p] += std::chrono::duration<double>(t1 - t0).count();
       t0 = t1;
     };
-    for (Index i = 0; i < m; ++i) batch.row(i) = train.row(order[s * m + i]);
+    detail::parallel_blocks(m, threads, [&](Index lo, Index hi) {
+      for (Index i = lo; i < hi; ++i) batch.row(i) = train.row(order[s * m + i]);
+    });
     lap(kGather);
     gaussian_batch_affinity(batch, sigma, W, degree, threads, precision);
     lap(kAffinity);

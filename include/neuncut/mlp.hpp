@@ -15,6 +15,7 @@
 // in both modes (fp32 master weights), so an optimizer step is the same code in both.
 #pragma once
 
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -23,11 +24,18 @@
 
 namespace neuncut {
 
+namespace detail {
+struct MlpBf16Operands;  // bf16 copies of the products' operands (src/mlp.cpp)
+}
+
 /// Activations kept from a forward pass for the backward pass; reused across steps so the
 /// training loop does not allocate.
 struct MlpWorkspace {
   std::vector<MatrixF> activations;  ///< a_0 = input copy is not kept; activations[l] = output of layer l.
   MatrixF grad_a, grad_b;            ///< Scratch for the backward pass.
+  /// bf16 only: each layer's input, weights and gradient rounded once and shared by the
+  /// products that read them (internal).
+  std::shared_ptr<detail::MlpBf16Operands> bf16;
 };
 
 class Mlp {
@@ -63,7 +71,9 @@ class Mlp {
 
   /// Backward pass: given dLoss/dlogits (m x output_dim) for the batch of the last forward()
   /// with the same workspace, writes dLoss/dparameters into `gradient` (overwritten, same
-  /// layout as parameters()). The gradient with respect to the input is not computed.
+  /// layout as parameters()). The gradient with respect to the input is not computed. The
+  /// parameters must be those of that forward pass (its activations came from them; in bf16
+  /// it also reuses the weights it rounded).
   void backward(const Eigen::Ref<const MatrixF>& input, MlpWorkspace& ws, const MatrixF& grad_logits,
                 std::span<float> gradient) const;
 

@@ -75,6 +75,11 @@
     "in-batch affinity: gaussian (full kernel with sigma, the paper's) or knn (self-tuning kNN graph of the batch)") \
   X(int, affinity_neighbors, "affinity-neighbors", 10, "knn affinity: neighbours per point within a batch")         \
   X(double, eps, "eps", 1e-6, "added to each cluster volume before the inverse square root")                       \
+  X(int, collapse_rollbacks, "collapse-rollbacks", 3,                                                               \
+    "collapse recovery: when an epoch ends collapsed (a cluster emptied, or near-uniform memberships) after a "     \
+    "healthy one, restore the network and optimizer of the healthy epoch with the lowest loss, halve the learning " \
+    "rate and go on; at most this many times, and a fit that still ends collapsed returns that healthy network "   \
+    "(0: off, the paper's plain training; see docs/defaults.md)")                                                   \
   X(std::string, normalize, "normalize", std::string("auto"),                                                       \
     "row L2 normalization after scaling: l2 (the paper's choice), none, or auto = l2 when the data has more than "  \
     "10 features (images, embeddings) and none otherwise (low-dimensional data keeps its geometry)")              \
@@ -124,6 +129,7 @@ struct EpochStats {
   double mean_max_probability = 0; ///< Mean of max_j P_ij: 1/k for the uniform P, 1 for hard memberships.
   double largest_cluster_fraction = 0; ///< Share of the epoch's points in the biggest cluster.
   std::string collapse;          ///< "" when healthy, else what collapsed (see collapse_status()).
+  int rolled_back_to = 0;        ///< Collapse recovery: the epoch whose network and optimizer were restored after this one; 0 if none.
 };
 
 /// Called after every epoch; return false to stop training (fit then throws Interrupted).
@@ -150,6 +156,9 @@ struct FitResult {
   Precision affinity_precision = Precision::Fp32;  ///< Of the batch affinity's Gram matrix: bf16 only with
                                                    ///< precision bf16, L2-normalized rows and sigma >= NeuNcut::kBf16AffinityMinSigma.
   std::string collapse;             ///< "" when healthy; otherwise a sentence saying what collapsed.
+  int rollbacks = 0;                ///< Collapse recovery: how many times training went back to a healthy epoch.
+  int restored_epoch = 0;           ///< Collapse recovery: the healthy epoch whose network was returned because
+                                    ///< training ended collapsed; 0 when the network is the last epoch's.
 };
 
 /// Classifies memberships: "" when healthy; "near-uniform memberships ..." when the mean max

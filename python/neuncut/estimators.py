@@ -55,13 +55,17 @@ class NeuNcut(ClusterMixin, ModelEstimator):
     history_ : list of dict
         One dict per epoch: epoch, epochs, loss, trace, penalty, orthogonality, gamma,
         learning_rate, elapsed_seconds, eta_seconds, clusters_used, mean_max_probability,
-        largest_cluster_fraction, collapse.
+        largest_cluster_fraction, collapse, rolled_back_to (collapse recovery: the epoch
+        training went back to after this one, 0 if none).
     sigma_ : float
         The Gaussian affinity bandwidth used (given or estimated).
     fit_info_ : dict
         sigma_estimated, train_points, batch_size, train_seconds, init_seconds,
         init_agreement (spectral init: share of the warm-start batch fitted), clusters_used,
-        mean_max_probability, collapse ("" when healthy).
+        mean_max_probability, collapse ("" when healthy), collapse_rollbacks (times training
+        went back to a healthy epoch after a collapse), restored_epoch (the healthy epoch whose
+        network was kept because training ended collapsed; 0 if none), features, feature_dim,
+        features_seconds, precision, affinity_precision.
     n_features_in_ : int
     feature_names_in_ : ndarray of str (only when fitted on a DataFrame with string columns)
     """

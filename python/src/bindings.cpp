@@ -108,6 +108,7 @@ py::dict stats_dict(const EpochStats& s) {
   d["mean_max_probability"] = s.mean_max_probability;
   d["largest_cluster_fraction"] = s.largest_cluster_fraction;
   d["collapse"] = s.collapse;
+  d["rolled_back_to"] = s.rolled_back_to;
   return d;
 }
 
@@ -177,6 +178,8 @@ py::dict fit_result_dict(const FitResult& r) {
   d["clusters_used"] = r.clusters_used;
   d["mean_max_probability"] = r.mean_max_probability;
   d["collapse"] = r.collapse;
+  d["collapse_rollbacks"] = r.rollbacks;
+  d["restored_epoch"] = r.restored_epoch;
   d["features"] = r.features;
   d["feature_dim"] = r.feature_dim;
   d["features_seconds"] = r.features_seconds;

@@ -84,9 +84,10 @@ def test_neuncut_fit_predict(data):
     np.testing.assert_array_equal(proba.argmax(axis=1), est.labels_)
     assert est.n_features_in_ == 2
     assert len(est.history_) == 20 and est.n_iter_ == 20
-    for key in ("epoch", "loss", "trace", "penalty", "gamma", "learning_rate"):
+    for key in ("epoch", "loss", "trace", "penalty", "gamma", "learning_rate", "collapse", "rolled_back_to"):
         assert key in est.history_[0]
     assert est.sigma_ > 0 and est.fit_info_["train_points"] == len(X)
+    assert est.fit_info_["collapse_rollbacks"] == 0 and est.fit_info_["restored_epoch"] == 0
 
 
 def test_inputs_float64_int_dataframe_give_the_same_labels(data):

@@ -1,0 +1,27 @@
+// PRIVATE header: a sum of floats whose rounding is fixed by the source, yet vectorizes.
+//
+// A plain running sum (s += x[j]) is one dependent addition per element, 4 cycles each: the
+// degrees of a 1000 x 1000 batch affinity took 0.65 ms that way, a sixth of the whole
+// affinity. Letting the compiler reassociate (-ffast-math, Eigen's sum()) would make the
+// result depend on the vector width and the data's alignment. Here the order is written out:
+// 16 running sums over the indices j = l (mod 16), then a fixed pairwise tree over the 16, so
+// the result is the same on every machine and every build, vectorized or not.
+#pragma once
+
+#include "neuncut/types.hpp"
+
+namespace neuncut::detail {
+
+inline float fixed_order_sum(const float* x, Index n) {
+  constexpr Index kLanes = 16;
+  float lane[kLanes] = {};
+  Index j = 0;
+  for (; j + kLanes <= n; j += kLanes)
+    for (Index l = 0; l < kLanes; ++l) lane[l] += x[j + l];
+  for (Index l = 0; j + l < n; ++l) lane[l] += x[j + l];
+  for (Index width = kLanes / 2; width >= 1; width /= 2)
+    for (Index l = 0; l < width; ++l) lane[l] += lane[l + width];
+  return lane[0];
+}
+
+}  // namespace neuncut::detail
