@@ -102,12 +102,12 @@ void Mlp::forward(const Eigen::Ref<const MatrixF>& input, MlpWorkspace& ws) cons
                    detail::gemm_operand(operands.weights[l], 0, widths_[l]), out.data(), out.cols(), precision_,
                    bias(l).data(), relu);
       if (relu) operands.inputs[l + 1].assign(out, threads);
-      operands.from_last_forward = l + 1 == num_layers();
     } else {
       const auto in = l == 0 ? detail::gemm_operand(input) : detail::gemm_operand(ws.activations[l - 1]);
       detail::gemm(in, detail::gemm_operand(weight(l)), out.data(), out.cols(), precision_, bias(l).data(), relu);
     }
   }
+  if (bf16) ws.bf16->from_last_forward = true;
 }
 
 void Mlp::backward(const Eigen::Ref<const MatrixF>& input, MlpWorkspace& ws, const MatrixF& grad_logits,
