@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "common.hpp"
+#include "outputs.hpp"
 #include "neuncut/error.hpp"
 #include "neuncut/scattering.hpp"
 
@@ -33,8 +34,10 @@ void register_features(CLI::App& app) {
 
   sub->callback([opts] {
     const auto start = std::chrono::steady_clock::now();
-    require_output_extension(opts->out);
     NEUNCUT_REQUIRE(opts->threads >= 0, InvalidArgument, "threads must be >= 0 (0: all cores), got ", opts->threads);
+    warn_thread_bound(opts->threads);
+    OutputSet outputs;
+    outputs.add("--out", opts->out, OutputSet::Kind::Table).check();
     const Dataset ds = opts->data.load();
     const std::string shape = opts->image_shape.empty() ? ds.image_shape : opts->image_shape;
     NEUNCUT_REQUIRE(!shape.empty(), InvalidArgument, "'", ds.name,
@@ -44,7 +47,7 @@ void register_features(CLI::App& app) {
     const auto t0 = std::chrono::steady_clock::now();
     const MatrixF features = transform.transform(ds.features, opts->threads);
     const double transform_s = seconds_since(t0);
-    write_matrix(opts->out, features);
+    outputs.write([&] { write_matrix(opts->out, features); });
     JsonObject summary;
     summary.add("data", ds.name).add("n", long(features.rows())).add("image_shape", shape);
     summary.add("channels", long(transform.channels())).add("feature_dim", long(features.cols()));

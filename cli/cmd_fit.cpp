@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "outputs.hpp"
 #include "neuncut/error.hpp"
 #include "neuncut/neuncut.hpp"
 #include "progress.hpp"
@@ -48,9 +49,13 @@ void register_fit(CLI::App& app) {
     NeuNcutParams params;
     flags->apply(params);
     validate(params);
-    // Check output destinations before hours of training: the extension must be known.
-    for (const std::string* p : {&opts->labels_out, &opts->proba_out})
-      if (!p->empty()) require_output_extension(*p);
+    warn_thread_bound(params.threads);
+    // Check output destinations before hours of training.
+    OutputSet outputs;
+    outputs.add("--model", opts->model_out, OutputSet::Kind::Model)
+        .add("--labels-out", opts->labels_out, OutputSet::Kind::Table)
+        .add("--proba-out", opts->proba_out, OutputSet::Kind::Table)
+        .check();
     const Dataset ds = opts->data.load();
     const double load_s = seconds_since(start);
     // Images carry their shape (IDX image files, 3-D .npy, fashion-mnist): with features auto,
@@ -70,10 +75,12 @@ void register_fit(CLI::App& app) {
     MatrixF proba;
     if (!opts->proba_out.empty()) proba = model.predict_proba(ds.features, opts->chunk_rows);
 
-    // All computation is done; now write the outputs (each atomically).
-    if (!opts->model_out.empty()) model.save(opts->model_out);
-    if (!opts->labels_out.empty()) write_labels(opts->labels_out, labels);
-    if (!opts->proba_out.empty()) write_matrix(opts->proba_out, proba);
+    // All computation is done; now write the outputs, all of them or none.
+    outputs.write([&] {
+      if (!opts->model_out.empty()) model.save(opts->model_out);
+      if (!opts->labels_out.empty()) write_labels(opts->labels_out, labels);
+      if (!opts->proba_out.empty()) write_matrix(opts->proba_out, proba);
+    });
 
     const int used = count_clusters(labels);
     const std::string collapse = !fit.collapse.empty() ? fit.collapse

@@ -1,5 +1,6 @@
 // neuncut generate: write a seeded synthetic data set (features and labels) as .npy/.csv.
 #include "common.hpp"
+#include "outputs.hpp"
 #include "neuncut/synthetic.hpp"
 
 namespace neuncut::cli {
@@ -33,9 +34,15 @@ void register_generate(CLI::App& app) {
 
   sub->callback([opts] {
     opts->params.kind = parse_synthetic_kind(opts->kind);
+    OutputSet outputs;
+    outputs.add("--out", opts->out, OutputSet::Kind::Table)
+        .add("--labels-out", opts->labels_out, OutputSet::Kind::Table)
+        .check();
     const Dataset ds = make_synthetic(opts->params);
-    write_matrix(opts->out, ds.features);
-    if (!opts->labels_out.empty()) write_labels(opts->labels_out, ds.labels);
+    outputs.write([&] {
+      write_matrix(opts->out, ds.features);
+      if (!opts->labels_out.empty()) write_labels(opts->labels_out, ds.labels);
+    });
     JsonObject summary;
     summary.add("kind", opts->kind).add("n", long(ds.features.rows())).add("d", long(ds.features.cols()));
     summary.add("clusters", count_clusters(ds.labels)).add("out", opts->out);

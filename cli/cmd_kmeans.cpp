@@ -1,5 +1,6 @@
 // neuncut kmeans: k-means++ / Lloyd baseline; labels every row, optionally saves the model.
 #include "common.hpp"
+#include "outputs.hpp"
 #include "neuncut/error.hpp"
 #include "neuncut/kmeans.hpp"
 
@@ -29,6 +30,11 @@ void register_kmeans(CLI::App& app) {
     KMeansParams params;
     flags->apply(params);
     validate(params);
+    warn_thread_bound(params.threads);
+    OutputSet outputs;
+    outputs.add("--model", opts->model_out, OutputSet::Kind::Model)
+        .add("--labels-out", opts->labels_out, OutputSet::Kind::Table)
+        .check();
     const Dataset ds = opts->data.load();
     if (!opts->output.quiet)
       std::fprintf(stderr, "neuncut kmeans: %ld x %ld from %s, k %d, n_init %d, loaded in %.1fs\n",
@@ -36,8 +42,10 @@ void register_kmeans(CLI::App& app) {
                    params.n_init, seconds_since(start));
     const KMeansResult r = fit_kmeans(ds.features, params);
     if (!r.message.empty()) std::fprintf(stderr, "neuncut kmeans: WARNING: %s\n", r.message.c_str());
-    if (!opts->model_out.empty()) r.model.save(opts->model_out);
-    if (!opts->labels_out.empty()) write_labels(opts->labels_out, r.labels);
+    outputs.write([&] {
+      if (!opts->model_out.empty()) r.model.save(opts->model_out);
+      if (!opts->labels_out.empty()) write_labels(opts->labels_out, r.labels);
+    });
 
     JsonObject summary;
     summary.add("method", "kmeans").add("data", ds.name);

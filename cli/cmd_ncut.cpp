@@ -1,6 +1,7 @@
 // neuncut ncut: classic normalized-cut spectral clustering (kNN graph, Lanczos, k-means).
 // Exits with status 1 and no labels when the eigensolver did not converge.
 #include "common.hpp"
+#include "outputs.hpp"
 #include "neuncut/error.hpp"
 #include "neuncut/spectral_clustering.hpp"
 
@@ -30,6 +31,11 @@ void register_ncut(CLI::App& app) {
     SpectralClusteringParams params;
     flags->apply(params);
     validate(params);
+    warn_thread_bound(params.threads);
+    OutputSet outputs;
+    outputs.add("--labels-out", opts->labels_out, OutputSet::Kind::Table)
+        .add("--embedding-out", opts->embedding_out, OutputSet::Kind::Table)
+        .check();
     const Dataset ds = opts->data.load();
     const bool quiet = opts->output.quiet;
     if (!quiet)
@@ -47,8 +53,10 @@ void register_ncut(CLI::App& app) {
     if (!r.message.empty()) std::fprintf(stderr, "neuncut ncut: WARNING: %s\n", r.message.c_str());
     NEUNCUT_REQUIRE(r.converged, Error, "ncut: the eigensolver did not converge (", r.solver_status,
                     "); no labels written");
-    if (!opts->labels_out.empty()) write_labels(opts->labels_out, r.labels);
-    if (!opts->embedding_out.empty()) write_matrix(opts->embedding_out, r.embedding);
+    outputs.write([&] {
+      if (!opts->labels_out.empty()) write_labels(opts->labels_out, r.labels);
+      if (!opts->embedding_out.empty()) write_matrix(opts->embedding_out, r.embedding);
+    });
 
     JsonObject summary;
     summary.add("method", "ncut").add("data", ds.name);

@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "common.hpp"
+#include "outputs.hpp"
 #include "neuncut/error.hpp"
 #include "neuncut/kmeans.hpp"
 #include "neuncut/model_file.hpp"
@@ -37,8 +38,13 @@ void register_predict(CLI::App& app) {
 
   sub->callback([opts] {
     const auto start = std::chrono::steady_clock::now();
-    // Everything is read and checked before any work: the model (its method from the tag),
-    // then the data, then the dimensions.
+    // Everything is read and checked before any work: the outputs, the model (its method
+    // from the tag), then the data, then the dimensions.
+    warn_thread_bound(opts->threads);
+    OutputSet outputs;
+    outputs.add("--labels-out", opts->labels_out, OutputSet::Kind::Table)
+        .add("--proba-out", opts->proba_out, OutputSet::Kind::Table)
+        .check();
     const ModelMethod method = read_model_file(opts->model).method;
     NEUNCUT_REQUIRE(opts->proba_out.empty() || method == ModelMethod::NeuNcut, InvalidArgument,
                     "--proba-out needs a NeuNcut model; '", opts->model, "' holds a ", to_string(method), " model");
@@ -73,8 +79,10 @@ void register_predict(CLI::App& app) {
     const double predict_s = seconds_since(t0);
     MatrixF proba;
     if (!opts->proba_out.empty()) proba = memberships(ds);
-    if (!opts->labels_out.empty()) write_labels(opts->labels_out, labels);
-    if (!opts->proba_out.empty()) write_matrix(opts->proba_out, proba);
+    outputs.write([&] {
+      if (!opts->labels_out.empty()) write_labels(opts->labels_out, labels);
+      if (!opts->proba_out.empty()) write_matrix(opts->proba_out, proba);
+    });
 
     JsonObject summary;
     summary.add("method", to_string(method)).add("model", opts->model).add("data", ds.name);

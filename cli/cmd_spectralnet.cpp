@@ -1,6 +1,7 @@
 // neuncut spectralnet: SpectralNet baseline (MLP + orthonormalization layer + k-means);
 // labels every row, optionally saves the model (`neuncut predict` labels new rows with it).
 #include "common.hpp"
+#include "outputs.hpp"
 #include "neuncut/error.hpp"
 #include "neuncut/spectralnet.hpp"
 
@@ -31,6 +32,12 @@ void register_spectralnet(CLI::App& app) {
     SpectralNetParams params;
     flags->apply(params);
     validate(params);
+    warn_thread_bound(params.threads);
+    OutputSet outputs;
+    outputs.add("--model", opts->model_out, OutputSet::Kind::Model)
+        .add("--labels-out", opts->labels_out, OutputSet::Kind::Table)
+        .add("--embedding-out", opts->embedding_out, OutputSet::Kind::Table)
+        .check();
     const Dataset ds = opts->data.load();
     const bool quiet = opts->output.quiet;
     if (!quiet)
@@ -42,14 +49,16 @@ void register_spectralnet(CLI::App& app) {
         std::fprintf(stderr, "epoch %d/%d  loss %.5f  lr %.3g  cholesky-fallbacks %d  elapsed %s  eta %s\n", s.epoch,
                      s.epochs, s.loss, s.learning_rate, s.cholesky_fallbacks, format_duration(s.elapsed_seconds).c_str(),
                      format_duration(s.eta_seconds).c_str());
-      return !g_interrupted.load();
+      return true;  // a signal ends the process from its handler (signals.hpp)
     });
     if (!fit.message.empty()) std::fprintf(stderr, "neuncut spectralnet: WARNING: %s\n", fit.message.c_str());
     MatrixF embedding;
     if (!opts->embedding_out.empty()) embedding = model.embed(ds.features);
-    if (!opts->model_out.empty()) model.save(opts->model_out);
-    if (!opts->labels_out.empty()) write_labels(opts->labels_out, fit.labels);
-    if (!opts->embedding_out.empty()) write_matrix(opts->embedding_out, embedding);
+    outputs.write([&] {
+      if (!opts->model_out.empty()) model.save(opts->model_out);
+      if (!opts->labels_out.empty()) write_labels(opts->labels_out, fit.labels);
+      if (!opts->embedding_out.empty()) write_matrix(opts->embedding_out, embedding);
+    });
 
     JsonObject summary;
     summary.add("method", "spectralnet").add("data", ds.name);

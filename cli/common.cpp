@@ -4,10 +4,9 @@
 #include <iostream>
 
 #include "neuncut/error.hpp"
+#include "neuncut/resources.hpp"
 
 namespace neuncut::cli {
-
-std::atomic<bool> g_interrupted{false};
 
 void DataOptions::add_to(CLI::App* app, bool required) {
   auto* d = app->add_option("--data", data,
@@ -39,11 +38,9 @@ void OutputOptions::add_to(CLI::App* app) {
   app->add_flag("-q,--quiet", quiet, "no progress output on stderr");
 }
 
-void require_output_extension(const std::string& path) {
-  const auto dot = path.find_last_of('.');
-  const std::string ext = dot == std::string::npos ? std::string() : path.substr(dot);
-  NEUNCUT_REQUIRE(ext == ".npy" || ext == ".csv" || ext == ".txt", InvalidArgument, "output '", path,
-                  "' must end in .npy, .csv or .txt");
+void warn_thread_bound(int threads) {
+  const std::string warning = thread_bound_warning(threads);
+  if (!warning.empty()) std::fprintf(stderr, "neuncut: WARNING: %s\n", warning.c_str());
 }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {

@@ -1,9 +1,9 @@
 // Pieces every subcommand shares: data options, ground truth, output flags, progress
-// printing, the --json summary, and the SIGINT flag that stops long runs cleanly.
+// printing, the --json summary and the thread-bound warning. Outputs: outputs.hpp; signals:
+// signals.hpp.
 #pragma once
 
 #include <CLI/CLI.hpp>
-#include <atomic>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -60,14 +60,11 @@ class ParamFlags {
   std::vector<CLI::Option*> options_;
 };
 
-/// Set by the SIGINT handler installed in main(); long loops poll it and stop cleanly.
-extern std::atomic<bool> g_interrupted;
-
 /// Seconds since `start`.
 double seconds_since(std::chrono::steady_clock::time_point start);
-/// Throws InvalidArgument unless `path` ends in .npy, .csv or .txt (the formats outputs are
-/// written in): checked before long work, so that a typo does not cost a run.
-void require_output_extension(const std::string& path);
+/// Prints neuncut::thread_bound_warning(threads) on stderr when there is one (more threads
+/// asked for than the hardware has; the library runs on the hardware threads).
+void warn_thread_bound(int threads);
 /// "1m05s" / "12.3s" / "2h03m".
 std::string format_duration(double seconds);
 

@@ -1,21 +1,16 @@
 // neuncut: command-line front end. Each subcommand lives in its own cmd_*.cpp file.
 //
-// Exit codes: 0 success; 1 runtime or I/O failure; 2 bad input or usage (invalid argument,
-// malformed file, unknown flag); 130 interrupted by Ctrl-C. Outputs are written atomically,
-// so a failure or interrupt never leaves a partial model or label file.
-#include <csignal>
+// Exit codes: 0 success; 1 runtime or I/O failure (out of memory included); 2 bad input or
+// usage (invalid argument, malformed file, unknown flag); 128 + signal when ended by SIGINT
+// (130), SIGTERM (143) or SIGHUP (129). A command's outputs are written as one set (OutputSet):
+// a failure or a signal leaves all of them as they were, with no temporary files.
 #include <iostream>
+#include <new>
 
 #include "common.hpp"
 #include "neuncut/error.hpp"
 #include "neuncut/precision.hpp"
-
-namespace {
-void on_sigint(int) {
-  // Second Ctrl-C: leave immediately (outputs are atomic, nothing half-written remains).
-  if (neuncut::cli::g_interrupted.exchange(true)) std::_Exit(130);
-}
-}  // namespace
+#include "signals.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"neuncut: scalable spectral clustering by Neural Normalized Cut (NeuNcut)"};
@@ -39,7 +34,7 @@ int main(int argc, char** argv) {
   neuncut::cli::register_kmeans(app);
   neuncut::cli::register_features(app);
   neuncut::cli::register_params(app);
-  std::signal(SIGINT, on_sigint);
+  neuncut::cli::install_signal_handlers();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -54,6 +49,10 @@ int main(int argc, char** argv) {
   } catch (const neuncut::FormatError& e) {
     std::cerr << "neuncut: error: " << e.what() << "\n";
     return 2;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "neuncut: error: out of memory (std::bad_alloc): the data or the configuration needs more memory "
+                 "than this process could get; no output written. Reduce the data, hidden widths or batch size\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "neuncut: error: " << e.what() << "\n";
     return 1;

@@ -9,7 +9,8 @@
 
 namespace neuncut::cli {
 
-/// Prints one NeuNcut epoch; returns false once Ctrl-C was pressed (the trainer then stops).
+/// Prints one NeuNcut epoch; returns true (continue): a signal ends the process from its
+/// handler (signals.hpp), promptly whatever phase the command is in.
 inline bool report_epoch(const EpochStats& s, bool quiet) {
   if (!quiet) {
     std::fprintf(stderr,
@@ -21,7 +22,7 @@ inline bool report_epoch(const EpochStats& s, bool quiet) {
                  s.rolled_back_to ? detail::concat(" -> back to epoch ", s.rolled_back_to, ", learning rate halved").c_str()
                                   : "");
   }
-  return !g_interrupted.load();
+  return true;
 }
 
 }  // namespace neuncut::cli

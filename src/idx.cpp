@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <type_traits>
 
 #include "io_util.hpp"
 #include "neuncut/dataset.hpp"
@@ -194,8 +195,11 @@ MatrixF read_idx_matrix(const std::string& path, std::string* image_shape) {
   float* dst = out.data();
   const std::size_t n = a.data.size() / a.element_size();
   detail::dispatch_type(a.type, [&]<class S>(S) {
-    for (std::size_t i = 0; i < n; ++i)
-      dst[i] = static_cast<float>(detail::load_bytes<S>(a.data.data() + i * sizeof(S), true));
+    for (std::size_t i = 0; i < n; ++i) {
+      const S v = detail::load_bytes<S>(a.data.data() + i * sizeof(S), true);
+      if constexpr (std::is_same_v<S, double>) detail::require_float32_range(v, path, " at element ", i);
+      dst[i] = static_cast<float>(v);
+    }
   });
   return out;
 }

@@ -22,15 +22,33 @@ inline std::string lower_extension(const std::string& path) {
   return ext;
 }
 
-/// Throws IoError naming `path` unless it exists and is not a directory (an ifstream opens a
-/// directory without complaint and then fails on the first read, with a confusing message).
+/// Throws IoError naming `path` unless it is a regular file (or a link to one). An ifstream
+/// opens a directory without complaint and then reports its size as 2^63 - 1; opening a FIFO
+/// without a writer blocks forever; a device has no size to check a header against. So
+/// inputs are regular files only, checked with stat (which never blocks) before opening.
 inline void require_readable_file(const std::string& path, const char* what) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
   NEUNCUT_REQUIRE(std::filesystem::exists(status), IoError, "cannot open ", what, " '", path,
                   "': no such file or directory");
-  NEUNCUT_REQUIRE(!std::filesystem::is_directory(status), IoError, "cannot open ", what, " '", path,
-                  "': it is a directory");
+  using std::filesystem::file_type;
+  const file_type type = status.type();
+  NEUNCUT_REQUIRE(type == file_type::regular, IoError, "cannot open ", what, " '", path, "': it is ",
+                  type == file_type::directory ? "a directory"
+                  : type == file_type::fifo    ? "a FIFO (named pipe)"
+                  : type == file_type::character || type == file_type::block ? "a device"
+                  : type == file_type::socket  ? "a socket"
+                                               : "not a regular file",
+                  "; neuncut reads regular files only");
+}
+
+/// Throws FormatError unless `v` (read from a float64 input) fits in float32, the type
+/// neuncut computes in: 1e300 is finite but would become Inf. `where` names the position.
+template <class... Where>
+inline void require_float32_range(double v, const std::string& path, const Where&... where) {
+  NEUNCUT_REQUIRE(!std::isfinite(v) || std::abs(v) <= double(std::numeric_limits<float>::max()), FormatError, "'",
+                  path, "': value ", v, where..., " is outside the float32 range (largest ",
+                  std::numeric_limits<float>::max(), ") that neuncut computes in; rescale the data");
 }
 
 /// Reads a T stored in the given byte order from unaligned memory.

@@ -265,7 +265,7 @@ KMeansModel KMeansModel::load(const std::string& path) {
   NEUNCUT_REQUIRE(version == kKMeansPayloadVersion, FormatError, path, ": unsupported kmeans payload version ",
                   version, " (this build reads ", kKMeansPayloadVersion, ")");
   Preprocessor preprocessor = Preprocessor::load(r, file.version);
-  MatrixF centroids = r.matrix();
+  MatrixF centroids = r.matrix("centroids");
   r.expect_end();
   NEUNCUT_REQUIRE(centroids.rows() >= 1 && centroids.cols() >= 1 && centroids.allFinite(), FormatError, path,
                   ": corrupted kmeans centroids (", centroids.rows(), " x ", centroids.cols(), ")");

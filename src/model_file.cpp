@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "io_util.hpp"
 #include "neuncut/atomic_file.hpp"
 
 namespace neuncut {
@@ -56,6 +57,7 @@ void write_model_file(const std::string& path, ModelMethod method, const std::ve
 }
 
 ModelFileContents read_model_file(const std::string& path) {
+  detail::require_readable_file(path, "model file");
   std::ifstream in(path, std::ios::binary);
   NEUNCUT_REQUIRE(in.is_open(), IoError, "cannot open model file '", path, "': ", std::strerror(errno));
   in.seekg(0, std::ios::end);

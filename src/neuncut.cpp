@@ -1,6 +1,7 @@
 #include "neuncut/neuncut.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include "neuncut/model_file.hpp"
 #include "neuncut/ncut_loss.hpp"
 #include "neuncut/optimizer.hpp"
+#include "neuncut/resources.hpp"
 #include "neuncut/spectral_init.hpp"
 #include "pairwise_distance.hpp"
 #include "parallel.hpp"
@@ -86,6 +88,25 @@ void validate_data(const Eigen::Ref<const MatrixF>& data, const std::string& wha
   }
 }
 
+namespace {
+// Training flushes subnormal floats to zero (float_env.hpp), and squares of values below
+// about 1e-19 underflow anyway: data whose every nonzero value is subnormal would train as one
+// point repeated, and be reported as duplicates. The scan stops at the first normal value.
+void require_normal_values(const Eigen::Ref<const MatrixF>& data, const std::string& what) {
+  std::uint32_t largest = 0;  // magnitude bit pattern: exponent bits zero means subnormal
+  for (Index j = 0; j < data.cols(); ++j)
+    for (Index i = 0; i < data.rows(); ++i) {
+      const std::uint32_t bits = std::bit_cast<std::uint32_t>(data(i, j)) & 0x7fffffffu;
+      if (bits >= 0x00800000u) return;
+      largest = std::max(largest, bits);
+    }
+  // Printed from the bits (mantissa x 2^-149): arithmetic on subnormals is what is unreliable.
+  NEUNCUT_REQUIRE(largest == 0, InvalidArgument, what, ": every nonzero value is subnormal in float32 (largest magnitude ",
+                  std::ldexp(double(largest), -149), ", below the smallest normal 1.18e-38); neuncut computes such "
+                  "values as 0, so all points would be the same: rescale the data");
+}
+}  // namespace
+
 ScatteringTransform resolve_features(const NeuNcutParams& params, Index dim) {
   if (params.features == "raw" || (params.features == "auto" && params.image_shape.empty())) return {};
   return ScatteringTransform(scattering_params(params.image_shape, dim, params.scattering_scales,
@@ -141,12 +162,37 @@ void tally(const MatrixF& P, std::vector<Index>& counts, double& max_prob_sum) {
 
 }  // namespace
 
+namespace {
+// Refuses, before anything is allocated, a configuration that cannot fit in memory. The
+// estimate counts what the fit allocates in proportion to the user's sizes: the training
+// copy, the network with its gradient, Adam's two moments and the collapse snapshot of all
+// three, a batch's activations (forward values and their gradients), the batch affinity with
+// the Gram matrix it is built from, and inference's per-thread blocks. Scattering features are
+// counted at the input width (their width is only known once the transform is built).
+void require_fit_memory(const NeuNcutParams& p, Index n, Index dim, Index m, int threads) {
+  std::vector<Index> widths = {dim};
+  for (int w : p.hidden) widths.push_back(w);
+  widths.push_back(p.n_clusters);
+  double units = 0;
+  for (Index w : widths) units += double(w);
+  const double network = network_parameter_bytes(widths);
+  require_memory("NeuNcut fit",
+                 {{"training copy of the data", 4.0 * double(n) * double(dim)},
+                  {"network weights, gradient, Adam state and snapshot", 7.0 * network},
+                  {"activations of a batch of " + std::to_string(m) + " rows", 3.0 * 4.0 * double(m) * units},
+                  {"batch affinity", 2.0 * 4.0 * double(m) * double(m)},
+                  {"inference blocks", 2.0 * 4.0 * double(threads) * double(NeuNcut::kInferenceBlockRows) * units}},
+                 "use narrower hidden layers (hidden), a smaller batch_size or train_size");
+}
+}  // namespace
+
 NeuNcut::NeuNcut(NeuNcutParams params) : params_(std::move(params)) {}
 
 FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCallback& progress) {
   using Clock = std::chrono::steady_clock;
   validate(params_);
   validate_data(data, "training data");
+  require_normal_values(data, "training data");
   const Index n_all = data.rows(), k = params_.n_clusters;
   NEUNCUT_REQUIRE(k <= n_all, InvalidArgument, "k (", k, ") exceeds the number of points (", n_all, ")");
   const Index n = params_.train_size > 0 ? std::min<Index>(params_.train_size, n_all) : n_all;
@@ -156,6 +202,7 @@ FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCall
   const Index m = params_.batch_size > 0 ? params_.batch_size : std::min<Index>(1000, n);
   NEUNCUT_REQUIRE(m >= k, InvalidArgument, "batch size (", m, ") must be >= k (", k, ")");
   const int threads = detail::resolve_threads(params_.threads);
+  require_fit_memory(params_, n, data.cols(), m, threads);
   // Every Eigen product in the step (affinity, MLP, loss) runs on exactly `threads` threads:
   // GEMM blocking depends on the thread count, so this is what makes runs reproducible.
   detail::ThreadCountScope thread_scope(threads);
@@ -449,6 +496,8 @@ NeuNcut NeuNcut::load(const std::string& path) {
   NeuNcut model(params);
   model.preprocessor_ = Preprocessor::load(in, file.version);
   model.sigma_ = in.f64();
+  NEUNCUT_REQUIRE(std::isfinite(model.sigma_) && model.sigma_ > 0, FormatError, "model file '", path,
+                  "': invalid kernel width sigma ", model.sigma_);
   const std::uint64_t layers = in.u64();
   NEUNCUT_REQUIRE(layers >= 2 && layers <= 64, FormatError, "model file '", path, "': corrupted layer count");
   std::vector<Index> widths;
@@ -459,7 +508,7 @@ NeuNcut NeuNcut::load(const std::string& path) {
   }
   NEUNCUT_REQUIRE(widths.front() == model.preprocessor_.output_dim() && widths.back() == params.n_clusters, FormatError,
                   "model file '", path, "': network shape does not match its preprocessing or k");
-  const std::vector<float> weights = in.floats();
+  const std::vector<float> weights = in.floats("network weights");
   in.expect_end();
   model.mlp_ = Mlp(widths);
   NEUNCUT_REQUIRE(Index(weights.size()) == model.mlp_.num_parameters(), FormatError, "model file '", path,

@@ -347,6 +347,15 @@ MatrixF read_npy_matrix(const std::string& path, std::string* image_shape) {
                   DictParser::shape_string(h.shape), " is out of range");
   MatrixF out(static_cast<Index>(rows), static_cast<Index>(cols));
   float* dst = out.data();
+  if (h.dtype == Dtype::F8) {
+    reader.read_as<double>([&](std::uint64_t first, const double* v, std::size_t n) {
+      for (std::size_t i = 0; i < n; ++i) {
+        detail::require_float32_range(v[i], path, " at row ", (first + i) / cols, ", column ", (first + i) % cols);
+        dst[first + i] = static_cast<float>(v[i]);
+      }
+    });
+    return out;
+  }
   reader.read_as<float>([&](std::uint64_t first, const float* v, std::size_t n) {
     std::copy(v, v + n, dst + first);
   });

@@ -18,10 +18,13 @@
 
 namespace neuncut::detail {
 
-/// Number of threads to use for `requested` (<= 0 means all available cores).
+/// Number of threads to use for `requested`: all available cores for <= 0, and never more
+/// than the cores (thousands of OpenMP threads on a few cores spend their time switching;
+/// neuncut::bounded_threads is the public face of this, thread_bound_warning its message).
 inline int resolve_threads(int requested) {
 #ifdef _OPENMP
-  return requested > 0 ? requested : omp_get_num_procs();
+  const int procs = omp_get_num_procs();
+  return requested > 0 ? std::min(requested, procs) : procs;
 #else
   (void)requested;
   return 1;

@@ -102,8 +102,8 @@ Preprocessor Preprocessor::load(ByteReader& in, std::uint32_t version) {
   p.scaling_ = static_cast<FeatureScaling>(scaling);
   p.l2_normalize_ = in.u32() != 0;
   p.dim_ = in.i64();
-  p.mean_ = in.vector();
-  p.inv_scale_ = in.vector();
+  p.mean_ = in.vector("feature means");
+  p.inv_scale_ = in.vector("feature scales");
   if (version >= 2) {
     const std::uint32_t kind = in.u32();
     NEUNCUT_REQUIRE(kind <= 1, FormatError, "model file: unknown feature map code ", kind);

@@ -10,6 +10,7 @@
 #include "neuncut/kmeans.hpp"
 #include "neuncut/model_file.hpp"
 #include "neuncut/optimizer.hpp"
+#include "neuncut/resources.hpp"
 #include "pairwise_distance.hpp"
 #include "parallel.hpp"
 #include "random.hpp"
@@ -97,6 +98,25 @@ double spectralnet_loss(const MatrixF& y, const MatrixF& affinity, MatrixF* grad
 
 SpectralNet::SpectralNet(SpectralNetParams params) : params_(std::move(params)) {}
 
+namespace {
+// Refuses, before anything is allocated, a configuration that cannot fit in memory: the
+// training copy, the network with its gradient and Adam's two moments, a batch's activations
+// and their gradients, and the batch affinity.
+void require_fit_memory(const SpectralNetParams& p, Index train_points, Index dim, Index batch) {
+  std::vector<Index> widths = {dim};
+  for (int w : p.hidden) widths.push_back(w);
+  widths.push_back(p.n_clusters);
+  double units = 0;
+  for (Index w : widths) units += double(w);
+  require_memory("SpectralNet fit",
+                 {{"training copy of the data", 4.0 * double(train_points) * double(dim)},
+                  {"network weights, gradient and Adam state", 4.0 * network_parameter_bytes(widths)},
+                  {"activations of a batch of " + std::to_string(batch) + " rows", 3.0 * 4.0 * double(batch) * units},
+                  {"batch affinity", 2.0 * 4.0 * double(batch) * double(batch)}},
+                 "use narrower hidden layers (hidden), a smaller batch_size or train_size");
+}
+}  // namespace
+
 SpectralNetFitResult SpectralNet::fit(const Eigen::Ref<const MatrixF>& data, const SpectralNetProgress& progress) {
   const auto start = Clock::now();
   validate(params_);
@@ -116,6 +136,7 @@ SpectralNetFitResult SpectralNet::fit(const Eigen::Ref<const MatrixF>& data, con
   NEUNCUT_REQUIRE(Index(p.n_clusters) <= batch, InvalidArgument, "spectralnet: k (", p.n_clusters,
                   ") must not exceed the batch size (", batch, "): the orthonormalization needs rank k");
 
+  require_fit_memory(p, train_points, data.cols(), batch);
   detail::ThreadCountScope scope(p.threads);
   detail::Rng rng(p.seed);
   std::vector<Index> subset = rng.permutation(n);
@@ -277,13 +298,13 @@ SpectralNet SpectralNet::load(const std::string& path) {
   const Index k = params.n_clusters;
   NEUNCUT_REQUIRE(widths.front() == model.preprocessor_.dim() && widths.back() == k, FormatError, what,
                   ": network shape does not match its preprocessing or k");
-  const std::vector<float> weights = in.floats();
+  const std::vector<float> weights = in.floats("network weights");
   model.mlp_ = Mlp(widths);
   NEUNCUT_REQUIRE(Index(weights.size()) == model.mlp_.num_parameters(), FormatError, what,
                   ": weight count does not match the network shape");
   model.mlp_.set_parameters(weights);
-  model.ortho_ = in.matrix();
-  model.centroids_ = in.matrix();
+  model.ortho_ = in.matrix("orthonormalization matrix");
+  model.centroids_ = in.matrix("centroids");
   in.expect_end();
   NEUNCUT_REQUIRE(model.ortho_.rows() == k && model.ortho_.cols() == k && model.centroids_.rows() == k &&
                       model.centroids_.cols() == k && model.ortho_.allFinite() && model.centroids_.allFinite(),

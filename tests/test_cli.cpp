@@ -2,13 +2,25 @@
 // exit codes and messages for bad input, no partial outputs, and generated docs in sync.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <limits>
 
 #include "neuncut/dataset.hpp"
 #include "neuncut/metrics.hpp"
+#include "neuncut/model_file.hpp"
 #include "neuncut/precision.hpp"
+#include "neuncut/resources.hpp"
 #include "test_util.hpp"
 
 using neuncut::testing::run_cli;
@@ -285,4 +297,328 @@ TEST_F(Cli, PrecisionBf16TrainsOrIsRefusedWithTheReason) {
   EXPECT_NE(refused_predict.err.find("fp32"), std::string::npos) << refused_predict.err;
   ASSERT_EQ(fp32_predict.exit_code, 0) << fp32_predict.err;
   EXPECT_GE(number(fp32_predict.out, "acc"), 0.99);
+}
+
+// ---- hostile inputs (issue 12): outputs, signals, resources, loaded models, messages ----------
+
+namespace {
+namespace fs = std::filesystem;
+
+// Temporary files of an atomic write ("<name>.tmp-<pid>-<n>") left in `dir`.
+std::vector<std::string> temporary_files(const fs::path& dir) {
+  std::vector<std::string> found;
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.path().filename().string().find(".tmp-") != std::string::npos) found.push_back(entry.path().string());
+  return found;
+}
+
+// The CLI started in the background, without a shell in between (signals go to the CLI
+// itself); `args` are separated by single spaces. stdout and stderr go to files in `workdir`.
+pid_t spawn_cli(const std::string& args, const std::string& workdir) {
+  std::vector<std::string> words = {neuncut::testing::cli_path()};
+  for (std::size_t start = 0; start < args.size();) {
+    const std::size_t end = std::min(args.find(' ', start), args.size());
+    if (end > start) words.push_back(args.substr(start, end - start));
+    start = end + 1;
+  }
+  const std::string out = workdir + "/.stdout", err = workdir + "/.stderr";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    std::vector<char*> argv;
+    for (std::string& w : words) argv.push_back(w.data());
+    argv.push_back(nullptr);
+    const int in_fd = ::open("/dev/null", O_RDONLY), out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600),
+              err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(in_fd, 0);
+    ::dup2(out_fd, 1);
+    ::dup2(err_fd, 2);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// Exit status of a finished child: the code, or -signal when a signal killed it.
+int wait_status(pid_t pid) {
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+// True once `pid` has a handler installed for `sig` (/proc/<pid>/status, SigCgt), so that a
+// signal sent now reaches the program's handling rather than the start-up default.
+bool wait_for_handler(pid_t pid, int sig) {
+  for (int attempt = 0; attempt < 20000; ++attempt) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line))
+      if (line.rfind("SigCgt:", 0) == 0 && (std::stoull(line.substr(7), nullptr, 16) >> (sig - 1) & 1)) return true;
+    int child_status;
+    if (::waitpid(pid, &child_status, WNOHANG) == pid) return false;
+    ::usleep(500);
+  }
+  return false;
+}
+
+std::string file_type(const std::string& path) {
+  const auto status = fs::symlink_status(path);
+  return fs::is_symlink(status) ? "symlink" : fs::is_regular_file(status) ? "regular" : fs::exists(status) ? "special" : "none";
+}
+}  // namespace
+
+// Item 1: an output that is a device, a FIFO, a directory or a dangling link is refused and
+// left as it was; a link to a regular file is followed (the link stays, its target is replaced).
+TEST_F(Cli, OutputsThatAreNotRegularFilesAreRefusedAndLeftAlone) {
+  const std::string fit = "fit --data " + dir.file("x.npy") + " --k 3 --epochs 1 --hidden 8 --init random --model ";
+  ::mknod(dir.file("dev.nnc").c_str(), S_IFCHR | 0600, ::makedev(1, 7));  // the "full" device; needs root
+  ASSERT_EQ(::mkfifo(dir.file("fifo.nnc").c_str(), 0600), 0);
+  fs::create_directory(dir.file("folder.nnc"));
+  fs::create_symlink(dir.file("nowhere.nnc"), dir.file("dangling.nnc"));
+  fs::create_symlink(dir.file("fifo.nnc"), dir.file("to-fifo.nnc"));
+  for (const std::string name : {"dev.nnc", "fifo.nnc", "folder.nnc", "dangling.nnc", "to-fifo.nnc"}) {
+    if (!fs::exists(fs::symlink_status(dir.file(name)))) continue;  // mknod needs root
+    const std::string type_before = file_type(dir.file(name));
+    const auto r = run_cli(fit + dir.file(name), dir.file(""), "timeout 60");
+    EXPECT_EQ(r.exit_code, 2) << name << ": " << r.err;
+    EXPECT_NE(r.err.find("regular file"), std::string::npos) << name << ": " << r.err;
+    EXPECT_EQ(r.err.find("epoch"), std::string::npos) << name << ": refused before training";
+    EXPECT_EQ(file_type(dir.file(name)), type_before) << name;
+    EXPECT_FALSE(fs::exists(dir.file("nowhere.nnc")));
+  }
+  neuncut::testing::write_text(dir.file("real.nnc"), "old");
+  fs::create_symlink(dir.file("real.nnc"), dir.file("link.nnc"));
+  const auto r = run_cli(fit + dir.file("link.nnc"), dir.file(""));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(file_type(dir.file("link.nnc")), "symlink");
+  EXPECT_EQ(neuncut::read_model_file(dir.file("real.nnc")).method, neuncut::ModelMethod::NeuNcut);
+  EXPECT_TRUE(temporary_files(dir.path()).empty());
+}
+
+// Item 2: more threads than the hardware has run on the hardware threads, with a warning.
+TEST_F(Cli, ThreadsBeyondTheHardwareAreBoundedWithAWarning) {
+  const int hardware = neuncut::hardware_threads();
+  const int asked = 4 * hardware + 1;
+  const auto r = run_cli("fit --data " + dir.file("x.npy") + " --k 3 --epochs 1 --hidden 8 --init random --json --quiet --threads " +
+                             std::to_string(asked),
+                         dir.file(""), "timeout 120");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(number(r.out, "threads"), hardware) << r.out;
+  EXPECT_NE(r.err.find("threads " + std::to_string(asked) + " exceeds the " + std::to_string(hardware)),
+            std::string::npos) << r.err;
+  EXPECT_EQ(neuncut::bounded_threads(asked), hardware);
+  EXPECT_EQ(neuncut::bounded_threads(0), hardware);
+  EXPECT_EQ(neuncut::bounded_threads(1), 1);
+}
+
+// Item 3: a configuration that cannot fit in memory is refused before training, with the
+// figures; an allocation that fails anyway (here: an address-space limit) is reported as
+// out of memory, exit 1. The limit also bounds what the code before the fix could allocate.
+TEST_F(Cli, ConfigurationsBeyondMemoryAreRefusedAndOutOfMemoryIsReported) {
+  for (const std::string method : {"fit", "spectralnet"}) {
+    const auto r = run_cli(method + " --data " + dir.file("x.npy") + " --k 3 --epochs 1 --hidden 100000000 --model " +
+                               dir.file("big.nnc"),
+                           dir.file(""), "ulimit -v 4000000;");
+    EXPECT_EQ(r.exit_code, 2) << method << ": " << r.err;
+    EXPECT_NE(r.err.find("needs about"), std::string::npos) << method << ": " << r.err;
+    EXPECT_NE(r.err.find("of physical memory"), std::string::npos) << method << ": " << r.err;
+    EXPECT_EQ(r.err.find("epoch"), std::string::npos) << method << ": refused before training";
+    EXPECT_FALSE(fs::exists(dir.file("big.nnc")));
+  }
+  if (neuncut::physical_memory_bytes() < (std::uint64_t(8) << 30)) GTEST_SKIP() << "needs 8 GiB to pass the estimate";
+  // About 2 GiB by the estimate (two 8000-wide layers), within physical memory; 600 MB of
+  // address space is not enough for it.
+  const auto r = run_cli("fit --data " + dir.file("x.npy") + " --k 3 --epochs 1 --hidden 8000,8000 --init random --quiet --model " +
+                             dir.file("big.nnc"),
+                         dir.file(""), "ulimit -v 600000;");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("out of memory"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir.file("big.nnc")));
+}
+
+// Items 4 and 5: SIGINT, SIGTERM and SIGHUP end any subcommand promptly with 128 + signal,
+// in any phase: nothing new is written, old outputs stay, no temporary file remains.
+TEST_F(Cli, SignalsEndEveryPhaseWithNoOutputAndNoTemporaryFiles) {
+  // Large enough that predicting and writing take a while.
+  ASSERT_EQ(run_cli("generate --kind blobs -n 300000 --clusters 3 --seed 1 --out " + dir.file("big.npy"), dir.file(""))
+                .exit_code, 0);
+  ASSERT_EQ(run_cli("fit --data " + dir.file("x.npy") + " --k 3 --epochs 1 --hidden 8 --init random --quiet --model " +
+                        dir.file("m.nnc"), dir.file("")).exit_code, 0);
+  const std::string old_labels = "old labels", old_proba = "old memberships";
+  const std::string outputs = " --labels-out " + dir.file("labels.csv") + " --proba-out " + dir.file("proba.csv");
+  for (const auto& [sig, expected] : {std::pair{SIGINT, 130}, std::pair{SIGTERM, 143}, std::pair{SIGHUP, 129}}) {
+    neuncut::testing::write_text(dir.file("labels.csv"), old_labels);
+    neuncut::testing::write_text(dir.file("proba.csv"), old_proba);
+    // Any phase: the signal is sent as soon as the program handles it (loading, predicting).
+    pid_t pid = spawn_cli("predict --model " + dir.file("m.nnc") + " --data " + dir.file("big.npy") + outputs,
+                          dir.file(""));
+    ASSERT_TRUE(wait_for_handler(pid, sig)) << "signal " << sig << ": no handler installed";
+    ::kill(pid, sig);
+    EXPECT_EQ(wait_status(pid), expected) << "signal " << sig << ": " << neuncut::testing::read_text(dir.file(".stderr"));
+    EXPECT_EQ(neuncut::testing::read_text(dir.file("labels.csv")), old_labels) << "signal " << sig;
+    EXPECT_EQ(neuncut::testing::read_text(dir.file("proba.csv")), old_proba) << "signal " << sig;
+    EXPECT_TRUE(temporary_files(dir.path()).empty()) << "signal " << sig;
+    // The write phase: the signal is sent once the first temporary output file exists.
+    pid = spawn_cli("predict --model " + dir.file("m.nnc") + " --data " + dir.file("big.npy") + outputs, dir.file(""));
+    bool writing = false;
+    for (int attempt = 0; attempt < 600000 && !writing; ++attempt) {
+      writing = !temporary_files(dir.path()).empty();
+      int child_status;
+      if (!writing && ::waitpid(pid, &child_status, WNOHANG) == pid) break;  // finished before: fails below
+      if (!writing) ::usleep(100);
+    }
+    ASSERT_TRUE(writing) << "signal " << sig << ": the write phase was not observed";
+    ::kill(pid, sig);
+    EXPECT_EQ(wait_status(pid), expected) << "signal " << sig << ": " << neuncut::testing::read_text(dir.file(".stderr"));
+    EXPECT_EQ(neuncut::testing::read_text(dir.file("labels.csv")), old_labels) << "signal " << sig;
+    EXPECT_EQ(neuncut::testing::read_text(dir.file("proba.csv")), old_proba) << "signal " << sig;
+    EXPECT_TRUE(temporary_files(dir.path()).empty()) << "signal " << sig;
+  }
+}
+
+// Item 6: output paths are checked before any work, and a command's outputs are committed
+// together: a failing output (a missing directory; a write that fails because the file-size
+// limit is reached, as on a full disk) leaves none of them.
+TEST_F(Cli, AFailingOutputLeavesNoneOfTheCommandsOutputs) {
+  auto r = run_cli("fit --data " + dir.file("x.npy") + " --k 3 --epochs 2 --init random --model " + dir.file("m.nnc") +
+                       " --labels-out " + dir.file("nodir/y.npy"),
+                   dir.file(""));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("epoch"), std::string::npos) << "refused before training: " << r.err;
+  EXPECT_FALSE(fs::exists(dir.file("m.nnc")));
+  // RLIMIT_FSIZE of 8 x 512 bytes: the labels (2.5 kB) fit, the memberships as CSV (20 kB)
+  // do not; with SIGXFSZ ignored the write fails with EFBIG, as it would with ENOSPC.
+  neuncut::testing::write_text(dir.file("y.npy"), "old");
+  r = run_cli("fit --data " + dir.file("x.npy") + " --k 3 --epochs 1 --hidden 8 --init random --quiet --labels-out " +
+                  dir.file("y.npy") + " --proba-out " + dir.file("p.csv"),
+              dir.file(""), "ulimit -f 8; trap '' XFSZ;");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("write error"), std::string::npos) << r.err;
+  EXPECT_EQ(neuncut::testing::read_text(dir.file("y.npy")), "old");
+  EXPECT_FALSE(fs::exists(dir.file("p.csv")));
+  EXPECT_TRUE(temporary_files(dir.path()).empty());
+}
+
+// Item 7: two outputs that are the same file, however named, are refused before any work.
+TEST_F(Cli, TwoOutputsToTheSameFileAreRefused) {
+  neuncut::testing::write_text(dir.file("a.npy"), "old");
+  fs::create_symlink(dir.file("a.npy"), dir.file("link.npy"));
+  fs::create_hard_link(dir.file("a.npy"), dir.file("hard.npy"));
+  const std::string fit = "fit --data " + dir.file("x.npy") + " --k 3 --epochs 1 --hidden 8 --init random";
+  const std::string subdir = dir.file("") + "/./";
+  for (const std::string outputs :
+       {" --labels-out " + dir.file("out.npy") + " --proba-out " + dir.file("out.npy"),
+        " --model " + dir.file("out.npy") + " --labels-out " + subdir + "out.npy",
+        " --labels-out " + dir.file("a.npy") + " --proba-out " + dir.file("link.npy"),
+        " --labels-out " + dir.file("a.npy") + " --proba-out " + dir.file("hard.npy")}) {
+    const auto r = run_cli(fit + outputs, dir.file(""));
+    EXPECT_EQ(r.exit_code, 2) << outputs << ": " << r.err;
+    EXPECT_NE(r.err.find("are the same file"), std::string::npos) << outputs << ": " << r.err;
+    EXPECT_FALSE(fs::exists(dir.file("out.npy"))) << outputs;
+    EXPECT_EQ(neuncut::testing::read_text(dir.file("a.npy")), "old") << outputs;
+  }
+}
+
+// Item 8: a model file with a valid checksum but a non-finite weight, preprocessing value or
+// kernel width is refused at load, for every model kind.
+TEST_F(Cli, ModelsWithNonFiniteValuesAreRefused) {
+  const std::string data = " --data " + dir.file("x.npy") + " --k 3 --epochs 1 --hidden 8 --quiet --model ";
+  ASSERT_EQ(run_cli("fit" + data + dir.file("n.nnc") + " --scaling standardize --init random", dir.file("")).exit_code, 0);
+  ASSERT_EQ(run_cli("spectralnet" + data + dir.file("s.nnc"), dir.file("")).exit_code, 0);
+  ASSERT_EQ(run_cli("kmeans --data " + dir.file("x.npy") + " --k 3 --quiet --model " + dir.file("k.nnc"), dir.file(""))
+                .exit_code, 0);
+  // Payload offsets, counted from the end (model formats in include/neuncut/model_file.hpp and
+  // each model's save()): widths 2, 8, 3 hold 51 parameters; k = 3, d = 2.
+  const std::size_t weights = 51 * 4, widths = 8 + 3 * 8, matrix = 8 + 8 + 8 + 9 * 4;
+  struct Case {
+    std::string model;
+    std::size_t offset_from_end;  // of the float or double to overwrite
+    bool is_double;
+    std::string fragment;
+  };
+  const std::size_t sigma = weights + 8 + widths + 8;  // NeuNcut: ..., f64 sigma, widths, weights
+  const std::vector<Case> cases = {
+      {"n.nnc", 4, false, "network weights hold a non-finite value"},
+      {"n.nnc", sigma, true, "invalid kernel width sigma"},
+      {"n.nnc", sigma + 4 + 4 * 2, false, "feature scales hold a non-finite value"},   // before: u32 feature map
+      {"n.nnc", sigma + 4 + (4 * 2 + 8) + 4 * 2, false, "feature means hold a non-finite value"},
+      {"s.nnc", 2 * matrix + 4, false, "network weights hold a non-finite value"},
+      {"s.nnc", 4, false, "centroids"},
+      {"k.nnc", 4, false, "centroids"},
+  };
+  for (const Case& c : cases) {
+    neuncut::ModelFileContents file = neuncut::read_model_file(dir.file(c.model));
+    ASSERT_GT(file.payload.size(), c.offset_from_end);
+    char* at = file.payload.data() + file.payload.size() - c.offset_from_end;
+    if (c.is_double) {
+      const double nan = std::nan("");
+      std::memcpy(at, &nan, 8);
+    } else {
+      const float inf = std::numeric_limits<float>::infinity();
+      std::memcpy(at, &inf, 4);
+    }
+    neuncut::write_model_file(dir.file("bad.nnc"), file.method, file.payload);  // a valid checksum
+    const auto r = run_cli("predict --model " + dir.file("bad.nnc") + " --data " + dir.file("x.npy") + " --labels-out " +
+                               dir.file("labels.npy"),
+                           dir.file(""));
+    EXPECT_EQ(r.exit_code, 2) << c.model << " at -" << c.offset_from_end << ": " << r.err;
+    EXPECT_NE(r.err.find(c.fragment), std::string::npos) << c.model << " at -" << c.offset_from_end << ": " << r.err;
+    EXPECT_FALSE(fs::exists(dir.file("labels.npy")));
+  }
+}
+
+// Item 9: a FIFO (no writer) or a device as an input is refused at once instead of blocking.
+TEST_F(Cli, InputsThatAreNotRegularFilesAreRefusedWithoutBlocking) {
+  ASSERT_EQ(::mkfifo(dir.file("fifo.npy").c_str(), 0600), 0);
+  ASSERT_EQ(run_cli("fit --data " + dir.file("x.npy") + " --k 3 --epochs 1 --hidden 8 --init random --quiet --model " +
+                        dir.file("m.nnc"), dir.file("")).exit_code, 0);
+  const std::string X = " --data " + dir.file("x.npy");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"fit --k 3 --data " + dir.file("fifo.npy"), "a FIFO"},
+      {"fit --k 3 --data /dev/zero", "a device"},
+      {"fit --k 3" + X + " --truth " + dir.file("fifo.npy"), "a FIFO"},
+      {"predict" + X + " --model " + dir.file("fifo.npy"), "a FIFO"},
+      {"evaluate --labels " + dir.file("fifo.npy") + " --truth " + dir.file("y.npy"), "a FIFO"},
+  };
+  for (const auto& [args, fragment] : cases) {
+    const auto r = run_cli(args, dir.file(""), "timeout 30");
+    EXPECT_EQ(r.exit_code, 1) << args << ": " << r.err;
+    EXPECT_NE(r.err.find(fragment), std::string::npos) << args << ": " << r.err;
+  }
+}
+
+// Item 11: messages that name the real problem.
+TEST_F(Cli, MessagesNameTheRealProblem) {
+  fs::create_directory(dir.file("folder.nnc"));
+  fs::create_directory(dir.file("folder.npy"));
+  auto r = run_cli("predict --model " + dir.file("folder.nnc") + " --data " + dir.file("x.npy"), dir.file(""));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("it is a directory"), std::string::npos) << r.err;
+  r = run_cli("fit --k 3 --data " + dir.file("folder.npy"), dir.file(""));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("it is a directory"), std::string::npos) << r.err;
+
+  // A float64 .npy with a finite value beyond float32 (1e300 at row 1, column 0).
+  std::string dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), }";
+  while ((10 + dict.size() + 1) % 16) dict += ' ';
+  dict += '\n';
+  std::string bytes = std::string("\x93NUMPY\x01", 7) + '\0' + static_cast<char>(dict.size()) + '\0' + dict;
+  for (double v : {1.0, 2.0, 1e300, 4.0, 5.0, 6.0}) bytes.append(reinterpret_cast<const char*>(&v), 8);
+  neuncut::testing::write_text(dir.file("huge.npy"), bytes);
+  r = run_cli("fit --k 2 --data " + dir.file("huge.npy"), dir.file(""));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("1e+300 at row 1, column 0 is outside the float32 range"), std::string::npos) << r.err;
+
+  // 500 distinct rows of subnormal values: not duplicates, but values neuncut computes as 0.
+  std::string csv;
+  for (int i = 0; i < 500; ++i) {
+    char line[64];
+    std::snprintf(line, sizeof line, "%.3e,%.3e\n", (i + 1) * 1e-41, ((i * 7) % 500 + 1) * 1e-41);
+    csv += line;
+  }
+  neuncut::testing::write_text(dir.file("tiny.csv"), csv);
+  r = run_cli("fit --k 2 --epochs 1 --data " + dir.file("tiny.csv"), dir.file(""));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("every nonzero value is subnormal"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("duplicate"), std::string::npos) << r.err;
 }

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <string>
 
+#include <sys/wait.h>
+
 namespace neuncut::testing {
 
 /// A fresh temporary directory removed at scope exit.
@@ -46,18 +48,24 @@ struct CommandResult {
   std::string err;  ///< stderr
 };
 
-/// Runs `args` with the neuncut CLI (shell-quoted by the caller where needed).
-inline CommandResult run_cli(const std::string& args, const std::string& workdir) {
+/// The CLI binary the tests run: $NEUNCUT_TEST_CLI when set (to run the CLI tests against
+/// another build, e.g. the code before a fix), else the one built with the tests.
+inline std::string cli_path() {
+  const char* override_path = std::getenv("NEUNCUT_TEST_CLI");
 #ifdef NEUNCUT_CLI_PATH
+  return override_path ? override_path : NEUNCUT_CLI_PATH;
+#else
+  return override_path ? override_path : "";
+#endif
+}
+
+/// Runs `args` with the neuncut CLI (shell-quoted by the caller where needed). `shell_prefix`
+/// runs first in the same shell (e.g. "ulimit -f 8;" or "timeout 30"): limits apply to the CLI.
+inline CommandResult run_cli(const std::string& args, const std::string& workdir, const std::string& shell_prefix = "") {
   const std::string out = workdir + "/.stdout", err = workdir + "/.stderr";
-  const std::string cmd = std::string(NEUNCUT_CLI_PATH) + " " + args + " >" + out + " 2>" + err + " </dev/null";
+  const std::string cmd = shell_prefix + " " + cli_path() + " " + args + " >" + out + " 2>" + err + " </dev/null";
   const int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_text(out), read_text(err)};
-#else
-  (void)args;
-  (void)workdir;
-  return {-1, "", "CLI not built"};
-#endif
 }
 
 }  // namespace neuncut::testing

@@ -19,6 +19,7 @@
 // scattering transform of images). Version 1 files still load.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -73,23 +74,29 @@ class ByteReader {
     pos_ += n;
     return s;
   }
-  std::vector<float> floats() {
+  /// A float array. Every float a model stores (weights, preprocessing means and scales,
+  /// centroids) is finite, so NaN or Inf means a file written by something else: refused,
+  /// naming `field` and the element, instead of predicting NaN memberships for every row.
+  std::vector<float> floats(const char* field) {
     const std::uint64_t n = length(sizeof(float));
     std::vector<float> v(n);
     std::memcpy(v.data(), buf_.data() + pos_, n * sizeof(float));
     pos_ += n * sizeof(float);
+    for (std::size_t i = 0; i < v.size(); ++i)
+      NEUNCUT_REQUIRE(std::isfinite(v[i]), FormatError, what_, ": ", field, " hold a non-finite value (",
+                      std::isnan(v[i]) ? "NaN" : "Inf", " at element ", i, ")");
     return v;
   }
-  MatrixF matrix() {
+  MatrixF matrix(const char* field) {
     const std::int64_t r = i64(), c = i64();
     NEUNCUT_REQUIRE(r >= 0 && c >= 0 && (c == 0 || r <= std::int64_t(remaining() / 4) / c), FormatError,
                     what_, ": corrupted matrix shape ", r, " x ", c);
-    std::vector<float> v = floats();
+    std::vector<float> v = floats(field);
     NEUNCUT_REQUIRE(std::int64_t(v.size()) == r * c, FormatError, what_, ": matrix size mismatch");
     return Eigen::Map<MatrixF>(v.data(), r, c);
   }
-  VectorF vector() {
-    std::vector<float> v = floats();
+  VectorF vector(const char* field) {
+    std::vector<float> v = floats(field);
     return Eigen::Map<VectorF>(v.data(), Index(v.size()));
   }
   std::size_t remaining() const { return buf_.size() - pos_; }
