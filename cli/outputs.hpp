@@ -20,9 +20,9 @@ class OutputSet {
   /// Registers the output given with `flag`; an empty path (flag not given) is ignored.
   OutputSet& add(const std::string& flag, const std::string& path, Kind kind);
 
-  /// Throws InvalidArgument (bad extension, a destination that is not a regular file, two
-  /// outputs that are the same file, by name, symbolic link or hard link) or IoError (the
-  /// directory is missing or not writable). Call before any long work.
+  /// Throws InvalidArgument (bad extension, two outputs that are the same file, by name,
+  /// symbolic link or hard link) or IoError (a destination that is not a regular file, a
+  /// missing or unwritable directory). Call before any long work.
   void check() const;
 
   /// Runs `write_all`, which writes the outputs with the library's writers; the files it

@@ -75,13 +75,13 @@ std::string resolve_output_destination(const std::string& path) {
   if (::lstat(path.c_str(), &link_st) != 0) return path;  // nothing there yet: created by the rename
   if (S_ISREG(link_st.st_mode)) return path;
   if (!S_ISLNK(link_st.st_mode))
-    throw InvalidArgument("output '" + path + "' is " + describe_file_type(link_st.st_mode) +
+    throw IoError("output '" + path + "' is " + describe_file_type(link_st.st_mode) +
                           "; neuncut writes regular files only (a write would replace the node)");
   struct stat st {};
-  NEUNCUT_REQUIRE(::stat(path.c_str(), &st) == 0, InvalidArgument, "output '", path,
+  NEUNCUT_REQUIRE(::stat(path.c_str(), &st) == 0, IoError, "output '", path,
                   "' is a symbolic link that cannot be followed (", std::strerror(errno),
                   "); neuncut replaces the target of a link to a regular file only");
-  NEUNCUT_REQUIRE(S_ISREG(st.st_mode), InvalidArgument, "output '", path, "' is a symbolic link to ",
+  NEUNCUT_REQUIRE(S_ISREG(st.st_mode), IoError, "output '", path, "' is a symbolic link to ",
                   describe_file_type(st.st_mode), "; neuncut writes regular files only");
   std::error_code ec;
   const std::filesystem::path target = std::filesystem::canonical(path, ec);

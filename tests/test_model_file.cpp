@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "neuncut/dataset.hpp"
 #include "neuncut/error.hpp"
@@ -86,6 +87,20 @@ TEST(ModelFile, FailedSaveLeavesNothingAndKeepsExistingFile) {
   EXPECT_EQ(neuncut::testing::read_text(path), before);
   for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
     EXPECT_EQ(entry.path().string().find(".tmp-"), std::string::npos) << entry.path();
+}
+
+TEST(ModelFile, NonFiniteFloatsAreRefusedNamingTheField) {
+  ByteWriter out;
+  const float values[3] = {1.0f, std::numeric_limits<float>::quiet_NaN(), 2.0f};
+  out.floats(values, 3);
+  ByteReader in(out.bytes(), "model file 'm.nnc'");
+  try {
+    in.floats("network weights");
+    ADD_FAILURE() << "expected FormatError";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("network weights hold a non-finite value (NaN at element 1)"),
+              std::string::npos) << e.what();
+  }
 }
 
 // A model written by neuncut 0.1 (format 1) with the labels it gave; later releases must

@@ -23,9 +23,10 @@
 namespace neuncut {
 
 /// The path a write to `path` replaces: `path` itself, or the target of a symbolic link to a
-/// regular file. Throws InvalidArgument when the destination exists and is not a regular file
-/// (directory, device, FIFO, socket), or is a dangling link or a link to such a node. Does not
-/// check that the directory is writable (see check_output_directory).
+/// regular file. Throws IoError when the destination exists and is not a regular file
+/// (directory, device, FIFO, socket), or is a dangling link or a link to such a node (as the
+/// readers do for inputs); InvalidArgument when `path` is empty. Does not check that the
+/// directory is writable (see check_output_directory).
 std::string resolve_output_destination(const std::string& path);
 
 /// Throws IoError naming `path` unless the directory it would be written in exists, is a
@@ -37,7 +38,7 @@ class AtomicFileSet;
 class AtomicFile {
  public:
   /// Checks the destination (resolve_output_destination) and opens "<destination>.tmp-<pid>-<n>"
-  /// for binary writing; throws InvalidArgument or IoError if it cannot.
+  /// for binary writing; throws IoError if it cannot.
   explicit AtomicFile(std::string path);
   /// Removes the temporary file unless commit() succeeded.
   ~AtomicFile();
