@@ -21,7 +21,7 @@ build_pkgs=(
 )
 # OpenBLAS: without it libblas.so.3 is the reference BLAS (about 5 GFLOP/s) and every numpy,
 # scikit-learn and PyTorch peer would be measured 30x slower than its best configuration.
-peer_pkgs=(python3-torch libopenblas0-pthread)
+peer_pkgs=(python3-torch libopenblas0-pthread python3-threadpoolctl)
 
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--with-peers" ]] && want+=("${peer_pkgs[@]}")
