@@ -694,7 +694,7 @@ def main():
         print(f"{'pass' if results[c.name].passed else 'FAIL'}  {c.name}  ({results[c.name].seconds:.1f} s)",
               file=sys.stderr, flush=True)
     ordered = [(c, results[c.name]) for c in cases]
-    command = "/usr/bin/python3 scripts/hostile-inputs.py" + (" --update-doc" if a.update_doc else "")
+    command = " ".join(["/usr/bin/python3", "scripts/hostile-inputs.py"] + sys.argv[1:])
     section = render(ordered, command)
     print(section)
     if a.update_doc and not a.only:
