@@ -22,6 +22,10 @@ case "${1:-}" in
   *) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
 
+if [[ ! -f "$root/CMakeLists.txt" || ! -f "$root/scripts/setup.sh" ]]; then
+  echo "check-fresh-machine.sh: $root is not a neuncut checkout (run the script where it lies in one)" >&2
+  exit 2
+fi
 if [[ $(id -u) -ne 0 ]]; then
   echo "check-fresh-machine.sh: needs root (debootstrap and chroot)" >&2
   exit 1
