@@ -122,3 +122,41 @@ def collect(neuncut, build_dir, python, repo):
         versions=python_versions(python),
         env={k: v for k, v in sorted(os.environ.items()) if k.startswith(ENV_PREFIXES)},
     )
+
+
+def openblas_coretype_for_cpu(cpu):
+    """OPENBLAS_CORETYPE for the peers, from the flags of the CPU the benchmark runs on: (value, why).
+    Forcing the kernel set keeps the peers off OpenBLAS's fallbacks for CPUs it does not know;
+    forcing one the CPU cannot run kills them (SkylakeX on an AVX2-only CPU: SIGILL). "" = unset."""
+    flags = set(cpu.get("flags", "").split())
+    if {"avx512f", "avx512bw", "avx512vl"} <= flags:
+        return "SkylakeX", "the CPU has AVX-512 F, BW and VL"
+    if "avx2" in flags:
+        if cpu.get("vendor") == "AuthenticAMD":
+            return "Zen", "AMD CPU with AVX2 and without AVX-512"
+        return "Haswell", "AVX2 without AVX-512"
+    return "", "no AVX2: left to OpenBLAS's own detection"
+
+
+def openblas_in_use(python, coretype):
+    """What the peers' OpenBLAS does under OPENBLAS_CORETYPE=coretype: the kernel set it reports
+    (openblas_get_corename, through threadpoolctl) after a small GEMM ran, or why it failed."""
+    code = ("import json, numpy\nfrom threadpoolctl import threadpool_info\n"
+            "a = numpy.ones((256, 256)); (a @ a).sum()\n"
+            "print(json.dumps([p.get('architecture') for p in threadpool_info() if p.get('internal_api') == 'openblas']))")
+    env = os.environ.copy()
+    env.pop("OPENBLAS_CORETYPE", None)
+    if coretype:
+        env["OPENBLAS_CORETYPE"] = coretype
+    try:
+        r = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    except (OSError, subprocess.SubprocessError) as e:
+        return dict(ok=False, error=str(e))
+    if r.returncode != 0:
+        why = f"killed by signal {-r.returncode}" if r.returncode < 0 else f"exit {r.returncode}"
+        last = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ""
+        return dict(ok=False, error=f"a 256x256 GEMM with OPENBLAS_CORETYPE={coretype or '(unset)'} failed: {why} {last}".strip())
+    import json
+    cores = json.loads(r.stdout.strip().splitlines()[-1])
+    return dict(ok=True, corename=cores[0] if cores else None,
+                note=None if cores else "numpy does not load OpenBLAS (reference BLAS?)")

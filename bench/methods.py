@@ -48,7 +48,7 @@ class Config:
     epochs: int = 0              # NeuNcut epochs; 0: neuncut's automatic rule
     batch_size: int = 1000
     spectralnet_epochs: int = 0  # 0: neuncut's default
-    coretype: str = "SkylakeX"   # OPENBLAS_CORETYPE for the Python peers ("" to leave unset)
+    coretype: str = ""           # OPENBLAS_CORETYPE for the Python peers ("": unset; run.py resolves --coretype)
 
 
 def peer_env(threads, coretype):

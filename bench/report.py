@@ -65,7 +65,15 @@ def context_table(res):
     blas = [p for p in v.get("threadpools", []) if p.get("internal_api") == "openblas"]
     blas_s = ", ".join(f"OpenBLAS {p.get('version')} ({p.get('threading_layer')}; detected kernels "
                        f"{p.get('architecture')})" for p in blas) or "–"
-    coretype = res.get("settings", {}).get("coretype")
+    settings = res.get("settings", {})
+    coretype, check = settings.get("coretype"), settings.get("coretype_check") or {}
+    chosen = f"runs set OPENBLAS_CORETYPE={coretype or '(unset)'}"
+    if check.get("requested") == "auto":
+        chosen += f" (chosen from the CPU: {check.get('reason')})"
+    if check.get("corename"):
+        chosen += f"; under it OpenBLAS reports kernels {check['corename']}"
+    if check.get("note"):
+        chosen += f" ({check['note']})"
     env = c.get("env", {})
     flags = [b.get("CMAKE_CXX_FLAGS", ""), b.get(f"CMAKE_CXX_FLAGS_{b.get('CMAKE_BUILD_TYPE', '').upper()}", "")]
     compiler = os.path.basename(b.get("CMAKE_CXX_COMPILER", "") or "–")
@@ -87,7 +95,7 @@ def context_table(res):
                   f"flags `{' '.join(f for f in flags if f).strip() or '(none)'}`; options {options}"),
         ("Python peers", f"{c.get('python_peers')}: Python {v.get('python')}, numpy {v.get('numpy')}, scipy "
                          f"{v.get('scipy')}, scikit-learn {v.get('sklearn')}, torch {v.get('torch')}"),
-        ("BLAS of the peers", f"{blas_s}; runs set OPENBLAS_CORETYPE={coretype or '(unset)'}"),
+        ("BLAS of the peers", f"{blas_s}; {chosen}"),
         ("Environment of the driver",
          ", ".join(f"`{k}={val}`" for k, val in env.items()) or "no BLAS/OpenMP variables set"),
     ]

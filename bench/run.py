@@ -24,8 +24,10 @@ Output: one JSON file per invocation in --out (bench-<UTC time>.json, also copie
 latest.json), written after every section; with --report, the Markdown report and the scaling
 plot (bench/report.py can also make them later, from one or several result files).
 
-Peers run with Debian's Python (--python) and OPENBLAS_CORETYPE=--coretype, OPENBLAS_NUM_THREADS
-and OMP_NUM_THREADS set to their thread count. Exit status: 0 all runs succeeded, 1 some runs
+Peers run with Debian's Python (--python), OPENBLAS_NUM_THREADS and OMP_NUM_THREADS set to their
+thread count, and OPENBLAS_CORETYPE from --coretype (default auto: chosen from this CPU's flags,
+then checked by running a GEMM with it; the choice and the kernel set OpenBLAS reports are in the
+results' settings.coretype_check). Exit status: 0 all runs succeeded, 1 some runs
 failed (recorded in the results), 2 bad arguments or missing prerequisites, 130 interrupted."""
 import argparse
 import datetime
@@ -116,8 +118,10 @@ def parse_args(argv=None):
                    help=f"threads of neuncut and scikit-learn in e2e and scaling (default: usable cores, {cores})")
     g.add_argument("--torch-threads", type=int, default=1,
                    help="threads of the PyTorch peer in e2e and scaling (default 1, its fastest configuration here)")
-    g.add_argument("--coretype", default="SkylakeX",
-                   help="OPENBLAS_CORETYPE for the Python peers; '' leaves it unset (default SkylakeX)")
+    g.add_argument("--coretype", default="auto",
+                   help="OPENBLAS_CORETYPE for the Python peers: auto = from this CPU (AVX-512 F/BW/VL: SkylakeX; "
+                        "AVX2 on AMD: Zen; AVX2: Haswell; otherwise unset), '' leaves it unset, any other value is "
+                        "used as given (default auto)")
     g.add_argument("--bf16", choices=("auto", "on", "off"), default="auto",
                    help="also run neuncut with --precision bf16 in step and infer: auto = when `neuncut --version` "
                         "says bf16 is available (default auto)")
@@ -251,6 +255,9 @@ def preflight(a):
             last = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else f"exit {r.returncode}"
             problems.append(f"{a.python} cannot import the peers' packages ({last}); install python3-torch, "
                             "python3-sklearn, python3-scipy (Debian)")
+    check_coretype(a, run_gemm=needs_peers and not problems)
+    if not a.coretype_check.get("ok", True):
+        problems.append(f"{a.coretype_check['error']}; choose another --coretype ('' leaves it unset)")
     try:
         datasets.check_fashion_mnist()
     except datasets.DataError as e:
@@ -262,6 +269,23 @@ def preflight(a):
     except OSError as e:
         problems.append(f"cannot write results to {a.out}: {e}")
     return problems
+
+
+def check_coretype(a, run_gemm):
+    """Resolves --coretype auto from this CPU and (when peers run) checks what OpenBLAS does with
+    the choice; both go into the results (settings.coretype_check) and the report."""
+    import context
+    requested = a.coretype
+    if requested == "auto":
+        a.coretype, why = context.openblas_coretype_for_cpu(context.cpu_info())
+    else:
+        why = "given with --coretype"
+    a.coretype_check = dict(requested=requested, chosen=a.coretype, reason=why)
+    if run_gemm:
+        a.coretype_check.update(context.openblas_in_use(a.python, a.coretype))
+        used = a.coretype_check.get("corename")
+        if a.coretype and used and used.lower() != a.coretype.lower():
+            a.coretype_check["note"] = f"OpenBLAS runs {used} kernels, not the {a.coretype} asked for"
 
 
 def command_line(argv):

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything neuncut needs to build, test and run, from Debian's archive only.
 # Idempotent: packages already present are skipped by apt. Run as root (CI does).
-# Usage: scripts/setup.sh [--with-peers]   (--with-peers adds PyTorch/scikit-learn for bench/)
+# Usage: scripts/setup.sh [--with-peers] [--with-ci]
+#   --with-peers  PyTorch and OpenBLAS for bench/'s peers
+#   --with-ci     debootstrap, for CI's fresh-machine check (scripts/check-fresh-machine.sh)
 set -euo pipefail
 
 build_pkgs=(
@@ -21,10 +23,18 @@ build_pkgs=(
 )
 # OpenBLAS: without it libblas.so.3 is the reference BLAS (about 5 GFLOP/s) and every numpy,
 # scikit-learn and PyTorch peer would be measured 30x slower than its best configuration.
-peer_pkgs=(python3-torch libopenblas0-pthread)
+peer_pkgs=(python3-torch libopenblas0-pthread python3-threadpoolctl)
+
+ci_pkgs=(debootstrap)
 
 want=("${build_pkgs[@]}")
-[[ "${1:-}" == "--with-peers" ]] && want+=("${peer_pkgs[@]}")
+for arg in "$@"; do
+  case "$arg" in
+    --with-peers) want+=("${peer_pkgs[@]}") ;;
+    --with-ci) want+=("${ci_pkgs[@]}") ;;
+    *) echo "setup.sh: unknown option '$arg' (use --with-peers, --with-ci)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${want[@]}"; do
