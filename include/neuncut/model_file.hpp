@@ -76,7 +76,8 @@ class ByteReader {
   std::vector<float> floats() {
     const std::uint64_t n = length(sizeof(float));
     std::vector<float> v(n);
-    std::memcpy(v.data(), buf_.data() + pos_, n * sizeof(float));
+    // An empty vector's data() may be null, and memcpy from or to null is undefined even for 0 bytes.
+    if (n > 0) std::memcpy(v.data(), buf_.data() + pos_, n * sizeof(float));
     pos_ += n * sizeof(float);
     return v;
   }
