@@ -20,6 +20,7 @@ build_pkgs=(
   pybind11-dev python3-dev python3-numpy    # Python extension
   python3-pytest python3-matplotlib python3-pandas python3-sklearn python3-scipy
   dataset-fashion-mnist                     # real benchmark data
+  clang libclang-rt-14-dev libomp-14-dev    # scripts/fuzz.sh: libFuzzer (in libclang-rt-14-dev), clang's OpenMP
 )
 # OpenBLAS: without it libblas.so.3 is the reference BLAS (about 5 GFLOP/s) and every numpy,
 # scikit-learn and PyTorch peer would be measured 30x slower than its best configuration.

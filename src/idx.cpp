@@ -189,8 +189,10 @@ MatrixF read_idx_matrix(const std::string& path, std::string* image_shape) {
                        ? image_shape_string(Index(a.dims[1]), Index(a.dims[2]))
                        : "";
   const std::uint64_t rows = a.dims[0];
-  std::uint64_t cols = 1;
-  for (std::size_t d = 1; d < a.dims.size(); ++d) cols *= a.dims[d];  // product already checked
+  // With a first dimension of 0 the element count is 0 whatever the others claim.
+  std::uint64_t cols = 0;
+  NEUNCUT_REQUIRE(detail::row_length(a.dims, cols), FormatError, "'", path, "': IDX dimensions ",
+                  detail::dims_string(a.dims), " are out of range");
   MatrixF out(static_cast<Index>(rows), static_cast<Index>(cols));
   float* dst = out.data();
   const std::size_t n = a.data.size() / a.element_size();

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "neuncut/error.hpp"
 
@@ -72,6 +73,17 @@ void store_little_endian(unsigned char* p, T value) {
 /// a * b, or false when it overflows uint64.
 inline bool checked_mul(std::uint64_t a, std::uint64_t b, std::uint64_t& out) {
   return !__builtin_mul_overflow(a, b, &out);
+}
+
+/// The row length of an array of shape `dims` read as a matrix (the product of every
+/// dimension after the first; 1 for a 1-D array), or false when it overflows or exceeds
+/// Eigen's index range. The header's element count does not bound it when the first
+/// dimension is 0, so it is checked on its own.
+inline bool row_length(const std::vector<std::uint64_t>& dims, std::uint64_t& out) {
+  out = 1;
+  for (std::size_t d = 1; d < dims.size(); ++d)
+    if (!checked_mul(out, dims[d], out)) return false;
+  return out <= static_cast<std::uint64_t>(std::numeric_limits<std::ptrdiff_t>::max());
 }
 
 /// True when v is an integral value representable as int32 (NaN and Inf are not).

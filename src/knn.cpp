@@ -13,6 +13,12 @@
 #include <Eigen/Eigenvalues>
 
 #ifdef NEUNCUT_HAVE_HNSWLIB
+// hnswlib's SSE code path (0.6.2, and upstream to date: nmslib/hnswlib issues 107 and 578)
+// prefetches the neighbour after the last one in searchBaseLayer by reading the id one past a
+// full upper-layer link list, a 4-byte heap over-read that AddressSanitizer reports during
+// parallel insertion. Without it there is no over-read; the distance it also vectorized is
+// supplied by EigenL2Space below, so only the prefetch hints are lost.
+#define NO_MANUAL_VECTORIZATION
 #include <hnswlib/hnswlib.h>
 #endif
 
@@ -170,9 +176,27 @@ KnnGraph projected_impl(const Eigen::Ref<const MatrixF>& data, const KnnParams& 
 }
 
 #ifdef NEUNCUT_HAVE_HNSWLIB
+// Squared Euclidean distance for hnswlib, vectorized by Eigen for every dimension (hnswlib's
+// own SIMD kernels are compiled out with its prefetches, see the include above).
+class EigenL2Space : public hnswlib::SpaceInterface<float> {
+ public:
+  explicit EigenL2Space(std::size_t dim) : dim_(dim) {}
+  std::size_t get_data_size() override { return dim_ * sizeof(float); }
+  hnswlib::DISTFUNC<float> get_dist_func() override { return &distance; }
+  void* get_dist_func_param() override { return &dim_; }
+
+ private:
+  static float distance(const void* a, const void* b, const void* dim) {
+    const Index d = static_cast<Index>(*static_cast<const std::size_t*>(dim));
+    const Eigen::Map<const VectorF> x(static_cast<const float*>(a), d), y(static_cast<const float*>(b), d);
+    return (x - y).squaredNorm();
+  }
+  std::size_t dim_;
+};
+
 KnnGraph hnsw_impl(const Eigen::Ref<const MatrixF>& data, const KnnParams& p) {
   const Index n = data.rows(), m = p.n_neighbors;
-  hnswlib::L2Space space(static_cast<std::size_t>(data.cols()));
+  EigenL2Space space(static_cast<std::size_t>(data.cols()));
   hnswlib::HierarchicalNSW<float> index(&space, static_cast<std::size_t>(n), static_cast<std::size_t>(p.hnsw_m),
                                         static_cast<std::size_t>(p.hnsw_ef_construction),
                                         static_cast<std::size_t>(p.seed));

@@ -12,15 +12,21 @@ namespace neuncut {
 Mlp::Mlp(std::vector<Index> widths) : widths_(std::move(widths)) {
   NEUNCUT_REQUIRE(widths_.size() >= 2, InvalidArgument, "an MLP needs an input and an output width, got ",
                   widths_.size(), " widths");
-  Index total = 0;
   for (std::size_t l = 0; l < widths_.size(); ++l) {
     NEUNCUT_REQUIRE(widths_[l] >= 1, InvalidArgument, "MLP layer width ", l, " must be >= 1, got ", widths_[l]);
   }
+  Index total = 0;
   for (std::size_t l = 0; l + 1 < widths_.size(); ++l) {
     offsets_.push_back(total);
     total += widths_[l] * widths_[l + 1] + widths_[l + 1];
   }
   params_.assign(static_cast<std::size_t>(total), 0.0f);
+}
+
+Index Mlp::parameter_count(const std::vector<Index>& widths) {
+  Index total = 0;
+  for (std::size_t l = 0; l + 1 < widths.size(); ++l) total += widths[l] * widths[l + 1] + widths[l + 1];
+  return total;
 }
 
 void Mlp::initialize(std::uint64_t seed, bool uniform_hidden_bias) {

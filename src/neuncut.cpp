@@ -510,9 +510,10 @@ NeuNcut NeuNcut::load(const std::string& path) {
                   "model file '", path, "': network shape does not match its preprocessing or k");
   const std::vector<float> weights = in.floats("network weights");
   in.expect_end();
-  model.mlp_ = Mlp(widths);
-  NEUNCUT_REQUIRE(Index(weights.size()) == model.mlp_.num_parameters(), FormatError, "model file '", path,
+  // Before building the network: corrupted widths must not allocate what they claim.
+  NEUNCUT_REQUIRE(Index(weights.size()) == Mlp::parameter_count(widths), FormatError, "model file '", path,
                   "': weight count does not match the network shape");
+  model.mlp_ = Mlp(widths);
   model.mlp_.set_parameters(weights);
   // The stored precision (checked when predicting, so that a bf16 model still loads where
   // bf16 is unavailable and can be switched to fp32). Files older than the parameter: fp32.

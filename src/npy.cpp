@@ -337,14 +337,15 @@ MatrixF read_npy_matrix(const std::string& path, std::string* image_shape) {
   NEUNCUT_REQUIRE(h.shape.size() <= 3, FormatError, "'", path, "': expected a 1-D, 2-D or 3-D (images) array, got shape ",
                   DictParser::shape_string(h.shape), " (reshape it to (n_samples, n_features))");
   // A 3-D array (n, height, width) holds images: each becomes one row of height * width pixels.
-  const std::uint64_t rows = h.shape[0],
-                      cols = h.shape.size() == 1 ? 1 : h.shape.size() == 2 ? h.shape[1] : h.shape[1] * h.shape[2];
+  // With a zero dimension the element count is 0 whatever the others claim, so the row
+  // length is checked on its own.
+  const std::uint64_t rows = h.shape[0];
+  std::uint64_t cols = 0;
+  constexpr std::uint64_t kMaxDim = std::numeric_limits<Index>::max();
+  NEUNCUT_REQUIRE(rows <= kMaxDim && detail::row_length(h.shape, cols), FormatError, "'", path, "': .npy shape ",
+                  DictParser::shape_string(h.shape), " is out of range");
   if (image_shape)
     *image_shape = h.shape.size() == 3 && cols > 0 ? image_shape_string(Index(h.shape[1]), Index(h.shape[2])) : "";
-  // With a zero dimension the element count is 0 whatever the other one claims.
-  constexpr std::uint64_t kMaxDim = std::numeric_limits<Index>::max();
-  NEUNCUT_REQUIRE(rows <= kMaxDim && cols <= kMaxDim, FormatError, "'", path, "': .npy shape ",
-                  DictParser::shape_string(h.shape), " is out of range");
   MatrixF out(static_cast<Index>(rows), static_cast<Index>(cols));
   float* dst = out.data();
   if (h.dtype == Dtype::F8) {

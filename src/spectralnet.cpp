@@ -299,9 +299,10 @@ SpectralNet SpectralNet::load(const std::string& path) {
   NEUNCUT_REQUIRE(widths.front() == model.preprocessor_.dim() && widths.back() == k, FormatError, what,
                   ": network shape does not match its preprocessing or k");
   const std::vector<float> weights = in.floats("network weights");
-  model.mlp_ = Mlp(widths);
-  NEUNCUT_REQUIRE(Index(weights.size()) == model.mlp_.num_parameters(), FormatError, what,
+  // Before building the network: corrupted widths must not allocate what they claim.
+  NEUNCUT_REQUIRE(Index(weights.size()) == Mlp::parameter_count(widths), FormatError, what,
                   ": weight count does not match the network shape");
+  model.mlp_ = Mlp(widths);
   model.mlp_.set_parameters(weights);
   model.ortho_ = in.matrix("orthonormalization matrix");
   model.centroids_ = in.matrix("centroids");

@@ -230,6 +230,9 @@ TEST(Npy, MalformedFilesAreFormatErrors) {
   expect_bad(npy_file(npy_dict("<f4", "(99999999999999999999999, 1)"), six), "too large");
   expect_bad(npy_file(npy_dict("<f4", "(-2, 3)"), six), "non-negative");
   expect_bad(npy_file(npy_dict("<f4", "(0, 18446744073709551615)"), ""), "out of range");
+  // With no rows the element count is 0, so only the row length bounds the images' pixels:
+  // 2^33 * (2^31 + 1) wrapped to 2^33 columns before it was checked on its own.
+  expect_bad(npy_file(npy_dict("<f4", "(0, 8589934592, 2147483649)"), ""), "out of range");
   expect_bad(npy_file("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }", six), "structured");
   expect_bad(npy_file("{'descr': '<f4', 'shape': (2, 3), }", six), "needs the keys");
   expect_bad(npy_file("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), 'x': 1}", six), "unexpected key");
@@ -360,6 +363,9 @@ TEST(Idx, MalformedFilesAreFormatErrors) {
   // A header claiming 2^32 x 2^32 x 2^32 elements overflows; 2^31 x 2^31 must not be allocated.
   expect_bad(idx_file(0x08, {0xffffffffu, 0xffffffffu, 0xffffffffu}, "abc"), "overflow");
   expect_bad(idx_file(0x08, {0x80000000u, 0x80000000u}, "abc"), "truncated");
+  // No images of (2^32 - 1) x (2^32 - 1) pixels: an empty file whose row length exceeds
+  // Eigen's index range (it became a negative column count).
+  expect_bad(idx_file(0x08, {0, 0xffffffffu, 0xffffffffu}, ""), "out of range");
   write_text(p, idx_file(0x08, {2, 3}, "123456"));
   expect_throw_with<FormatError>([&] { read_idx_labels(p); }, "1-D");
 }

@@ -10,6 +10,8 @@
 #include "neuncut/error.hpp"
 #include "neuncut/model_file.hpp"
 #include "neuncut/neuncut.hpp"
+#include "neuncut/preprocessing.hpp"
+#include "neuncut/spectralnet.hpp"
 #include "neuncut/synthetic.hpp"
 #include "test_util.hpp"
 
@@ -111,4 +113,39 @@ TEST(ModelFile, ReadsVersion1Fixture) {
   const MatrixF X = read_npy_matrix(dir + "/blobs_200.npy");
   const Labels expected = read_npy_labels(dir + "/neuncut_v1_blobs_labels.npy");
   EXPECT_EQ(model.predict(X), expected);
+}
+
+// Layer widths of 2^24 pass the per-width bound but ask for 2^48 weights: the loaders must
+// compare the stored weight count with the shape before building the network (it threw
+// std::bad_alloc, or allocated what a corrupted file claimed).
+TEST(ModelFile, NetworkShapeIsCheckedAgainstTheWeightsBeforeAllocating) {
+  neuncut::testing::TempDir dir;
+  Preprocessor preprocessor(FeatureScaling::None, false);
+  preprocessor.fit(MatrixF::Ones(3, 4));
+  const std::vector<std::int64_t> widths = {4, std::int64_t(1) << 24, std::int64_t(1) << 24, 10};  // k = 10, the default
+  auto network = [&](ByteWriter& w) {
+    w.u64(widths.size());
+    for (std::int64_t width : widths) w.i64(width);
+    w.floats(nullptr, 0);
+  };
+  ByteWriter neuncut_payload;
+  neuncut_payload.u64(0);  // no stored parameters: the defaults
+  preprocessor.save(neuncut_payload);
+  neuncut_payload.f64(1.0);  // sigma
+  network(neuncut_payload);
+  write_model_file(dir.file("n.nnc"), ModelMethod::NeuNcut, neuncut_payload.bytes());
+  expect_format_error(dir.file("n.nnc"), "weight count");
+
+  ByteWriter spectralnet_payload;
+  spectralnet_payload.u32(1);  // payload version
+  spectralnet_payload.u64(0);
+  preprocessor.save(spectralnet_payload);
+  network(spectralnet_payload);
+  write_model_file(dir.file("s.nnc"), ModelMethod::SpectralNet, spectralnet_payload.bytes());
+  try {
+    SpectralNet::load(dir.file("s.nnc"));
+    ADD_FAILURE() << "expected FormatError";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("weight count"), std::string::npos) << e.what();
+  }
 }

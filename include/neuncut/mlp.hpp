@@ -55,6 +55,9 @@ class Mlp {
   Index output_dim() const { return widths_.back(); }
   Index num_layers() const { return Index(widths_.size()) - 1; }
   Index num_parameters() const { return Index(params_.size()); }
+  /// The parameter count of an MLP of these widths (weights and biases), without allocating:
+  /// a model loader compares it with the stored weights before building the network.
+  static Index parameter_count(const std::vector<Index>& widths);
 
   /// The flat parameter vector (all layers).
   std::span<float> parameters() { return params_; }

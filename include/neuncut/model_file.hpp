@@ -80,7 +80,8 @@ class ByteReader {
   std::vector<float> floats(const char* field) {
     const std::uint64_t n = length(sizeof(float));
     std::vector<float> v(n);
-    std::memcpy(v.data(), buf_.data() + pos_, n * sizeof(float));
+    // An empty vector's data() may be null, and memcpy from or to null is undefined even for 0 bytes.
+    if (n > 0) std::memcpy(v.data(), buf_.data() + pos_, n * sizeof(float));
     pos_ += n * sizeof(float);
     for (std::size_t i = 0; i < v.size(); ++i)
       NEUNCUT_REQUIRE(std::isfinite(v[i]), FormatError, what_, ": ", field, " hold a non-finite value (",

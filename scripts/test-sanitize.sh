@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The C++ and Python suites under AddressSanitizer + UndefinedBehaviorSanitizer
+# (NEUNCUT_SANITIZE=ON, RelWithDebInfo, into build-asan). Any sanitizer report fails the run:
+# UBSan halts on the first error, ASan always does, LeakSanitizer checks the C++ tests.
+# Python: /usr/bin/python3 is not instrumented, so the ASan runtime must be the first library
+# loaded (LD_PRELOAD) for the extension module to load; CPython's allocator keeps objects
+# alive until exit by design, so leak detection is off there (ASan's memory errors stay on).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNEUNCUT_SANITIZE=ON -DNEUNCUT_BUILD_TESTS=ON \
+  -DNEUNCUT_BUILD_PYTHON=ON -DPython_EXECUTABLE=/usr/bin/python3 "${launcher[@]}" >/dev/null
+cmake --build build-asan -j2
+
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export OMP_WAIT_POLICY=passive
+ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -j2
+
+libasan=$(${CXX:-g++} -print-file-name=libasan.so)
+LD_PRELOAD="$libasan" ASAN_OPTIONS=detect_leaks=0 PYTHONMALLOC=malloc \
+  PYTHONPATH="$root/build-asan/python" NEUNCUT_CLI="$root/build-asan/neuncut" \
+  /usr/bin/python3 -m pytest tests/python -q -p no:cacheprovider
