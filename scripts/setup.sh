@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything neuncut needs to build, test and run, from Debian's archive only.
 # Idempotent: packages already present are skipped by apt. Run as root (CI does).
-# Usage: scripts/setup.sh [--with-peers]   (--with-peers adds PyTorch/scikit-learn for bench/)
+# Usage: scripts/setup.sh [--with-peers] [--with-quality]
+#   --with-peers adds PyTorch/OpenBLAS for bench/; --with-quality adds the Debian packages that ship
+#   the quality suite's data sets (scripts/quality-datasets.py, docs/quality.md)
 set -euo pipefail
 
 build_pkgs=(
@@ -22,9 +24,21 @@ build_pkgs=(
 # OpenBLAS: without it libblas.so.3 is the reference BLAS (about 5 GFLOP/s) and every numpy,
 # scikit-learn and PyTorch peer would be measured 30x slower than its best configuration.
 peer_pkgs=(python3-torch libopenblas0-pthread)
+# Quality suite (issue 13): labelled data sets shipped inside Debian packages, read without R or Java.
+quality_pkgs=(
+  r-cran-mlbench python3-rdata              # UCI sets as .rda (LetterRecognition, Shuttle, Satellite, ...)
+  opencv-doc                                # examples/data/digits.png: 5,000 handwritten 20x20 digits
+  weka                                      # examples/segment-*.arff: UCI Image Segmentation
+)
 
 want=("${build_pkgs[@]}")
-[[ "${1:-}" == "--with-peers" ]] && want+=("${peer_pkgs[@]}")
+for arg in "$@"; do
+  case "$arg" in
+    --with-peers) want+=("${peer_pkgs[@]}") ;;
+    --with-quality) want+=("${quality_pkgs[@]}") ;;
+    *) echo "setup.sh: unknown option $arg (expected --with-peers, --with-quality)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${want[@]}"; do
