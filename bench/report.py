@@ -318,13 +318,23 @@ def signed(x, places=3):
 
 
 def quality_sets_table(sec):
+    """Every set of the suite (sets.json) and Fashion-MNIST, whether this run measured it or not."""
+    suite = sec.get("suite")
+    if suite is None:  # results written before the section kept the suite: the data folder's own list
+        try:
+            with open(os.path.join(sec["config"]["data_folder"], "sets.json")) as f:
+                suite = json.load(f)["sets"]
+        except (OSError, ValueError, KeyError):
+            suite = []
+    records = {d["name"]: d for d in suite}
+    records.update(sec["data_sets"])
     rows = []
-    for name in sec["config"]["sets"]:
-        d = sec["data_sets"][name]
+    for name, d in records.items():
         rows.append((f"`{name}`", d.get("source", "–"), f"{d['n']:,}", d["d"], d["k"], d.get("kind", "–"),
-                     d.get("image_shape") or "–", num(d.get("imbalance")), d.get("note", "")))
+                     d.get("image_shape") or "–", num(d.get("imbalance")), d.get("note", ""),
+                     "yes" if name in sec["data_sets"] else "no"))
     return table(("set", "source (Debian package)", "rows", "features", "k", "kind", "image", "largest / smallest class",
-                  "notes"), rows)
+                  "notes", "in this run"), rows)
 
 
 def quality_comparison_table(sec):
@@ -407,6 +417,8 @@ def render_quality(sec, img_rel):
         "or neuncut reports a collapse.",
         "",
     ]
+    if sec.get("interrupted"):
+        lines += ["**The run was interrupted**: only the sets and seeds below were measured.", ""]
     if c.get("missing"):
         lines += ["Not run (data missing): " + "; ".join(f"`{n}`: {w}" for n, w in c["missing"].items()) + ".", ""]
     lines += ["### NeuNcut against the better of Ncut and k-means on the same features", "",

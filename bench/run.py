@@ -379,6 +379,11 @@ def main(argv=None):
             save(results, out_path, latest)
             h.log(f"section {name}: done in {section['seconds']:.0f} s")
     except KeyboardInterrupt:
+        partial = getattr(h, "partial_section", None)  # a section that keeps its runs so far (quality)
+        if partial and name not in results["sections"]:
+            partial.update(seconds=round(time.perf_counter() - t, 1), load_average_before=load_before,
+                           load_average_after=context.load_average())
+            results["sections"][name] = partial
         h.log("interrupted: the results so far are saved")
         results["interrupted"] = True
         status = 130

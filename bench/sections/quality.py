@@ -204,16 +204,27 @@ def run(h):
                     r = run_one(h, name, data, cfg, seed, a.timeout)
                 r["data_set"] = set_name
                 runs.append(r)
+                h.partial_section = finish(a, runs, data_sets, missing, records, interrupted=True)
                 h.log(f"quality {set_name} seed {seed} {name:18s}: " +
                       (f"ACC {r['acc']:.4f} NMI {r['nmi']:.4f} ARI {r['ari']:.4f} wall {r['wall_seconds']:.1f}s"
                        + (" COLLAPSED" if r["collapsed"] else "")
                        if r["status"] == "ok" else f"{r['status']} {r.get('message', '')}"))
         if scattering is not None and not a.keep_data:
             h.store.drop(scattering)
-    done = [n for n in wanted if n in data_sets]
+    h.partial_section = None
+    return finish(a, runs, data_sets, missing, records)
+
+
+def finish(a, runs, data_sets, missing, suite, interrupted=False):
+    """The section's result from the runs so far (also kept after every run, so that an
+    interrupted section still saves what it measured)."""
+    done = [n for n in data_sets if any(r["data_set"] == n for r in runs)]
     summary = summarize(runs, data_sets, done)
-    return dict(config=dict(sets=done, missing=missing, seeds=a.quality_seeds, threads=a.threads,
-                            train_size=a.train_size, timeout_s=a.timeout, data_folder=a.quality_data,
-                            sklearn_max_n=a.quality_sklearn_max_n, fmnist_rows=a.quality_fmnist_rows,
-                            references=list(REFERENCES)),
-                data_sets=data_sets, runs=runs, summary=summary, comparison=compare(summary, done))
+    out = dict(config=dict(sets=done, missing=missing, seeds=a.quality_seeds, threads=a.threads,
+                           train_size=a.train_size, timeout_s=a.timeout, data_folder=a.quality_data,
+                           sklearn_max_n=a.quality_sklearn_max_n, fmnist_rows=a.quality_fmnist_rows,
+                           references=list(REFERENCES)),
+               data_sets={n: data_sets[n] for n in done}, suite=list(suite.values()), runs=runs, summary=summary, comparison=compare(summary, done))
+    if interrupted:
+        out["interrupted"] = True
+    return out
