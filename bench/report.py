@@ -295,12 +295,32 @@ def plot_scaling(sec, img):
         ax.set_xticklabels([f"{n // 1000}k" if n % 1000 == 0 else str(n) for n in sizes], fontsize=8)
         ax.minorticks_off()
     axes[0].legend(fontsize=8)
+    save_figure(fig, img)
+
+
+def save_figure(fig, img):
+    """Saves a matplotlib figure atomically and closes it."""
+    import matplotlib.pyplot as plt
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(img)), exist_ok=True)
     tmp = img + ".tmp.png"
     fig.savefig(tmp, dpi=110)
     plt.close(fig)
     os.replace(tmp, img)
+
+
+def write_lines(md, lines):
+    """Writes the report atomically (a temporary file renamed over it)."""
+    os.makedirs(os.path.dirname(os.path.abspath(md)), exist_ok=True)
+    tmp = md + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("\n".join(lines).rstrip() + "\n")
+    os.replace(tmp, md)
+
+
+def section_time(sec):
+    return (f"Section time {num(sec.get('seconds'))} s; load average before {sec.get('load_average_before')}, "
+            f"after {sec.get('load_average_after')}.")
 
 
 # ---------------------------------------------------------------- quality (docs/quality.md)
@@ -395,12 +415,7 @@ def plot_quality(sec, img):
     ax.set_ylim(0, 1.05)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.28))
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(img)), exist_ok=True)
-    tmp = img + ".tmp.png"
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    os.replace(tmp, img)
+    save_figure(fig, img)
 
 
 def render_quality(sec, img_rel):
@@ -459,18 +474,13 @@ def write_quality_report(paths, md, img):
     if "error" in sec:
         lines += [section_failed("quality", sec)]
     else:
-        lines += [f"Section time {num(sec.get('seconds'))} s; load average before {sec.get('load_average_before')}, "
-                  f"after {sec.get('load_average_after')}.", ""]
+        lines += [section_time(sec), ""]
         img_rel = None
         if any(r["runs_ok"] for r in sec["summary"]):
             plot_quality(sec, img)
             img_rel = os.path.relpath(os.path.abspath(img), md_dir)
         lines += render_quality(sec, img_rel)
-    os.makedirs(md_dir, exist_ok=True)
-    tmp = md + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("\n".join(lines).rstrip() + "\n")
-    os.replace(tmp, md)
+    write_lines(md, lines)
 
 
 # ---------------------------------------------------------------- the report
@@ -519,8 +529,7 @@ def write_report(paths, md, img):
         if "error" in sec:
             lines += [section_failed(name, sec), ""]
             continue
-        lines += [f"Section time {num(sec.get('seconds'))} s; load average before {sec.get('load_average_before')}, "
-                  f"after {sec.get('load_average_after')}.", ""]
+        lines += [section_time(sec), ""]
         if name == "step":
             lines += render_step(sec)
         elif name == "infer":
@@ -533,11 +542,7 @@ def write_report(paths, md, img):
                 plot_scaling(sec, img)
                 img_rel = os.path.relpath(os.path.abspath(img), md_dir)
             lines += render_scaling(sec, img_rel)
-    os.makedirs(md_dir, exist_ok=True)
-    tmp = md + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("\n".join(lines).rstrip() + "\n")
-    os.replace(tmp, md)
+    write_lines(md, lines)
 
 
 def main(argv=None):
