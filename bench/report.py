@@ -3,6 +3,7 @@
 bench/run.py. Every number comes from the results; nothing is typed in by hand.
 
   bench/report.py bench/results/latest.json --out docs/benchmarks.md --img docs/img/scaling.png
+  bench/report.py --quality bench/results/latest.json --out docs/quality.md --img docs/img/quality.png
 
 Several result files may be given (e.g. one run of step,infer,e2e and one of scaling): a
 section is taken from the last file that has it, and every file's command and context are shown."""
@@ -302,12 +303,192 @@ def plot_scaling(sec, img):
         ax.set_xticklabels([f"{n // 1000}k" if n % 1000 == 0 else str(n) for n in sizes], fontsize=8)
         ax.minorticks_off()
     axes[0].legend(fontsize=8)
+    save_figure(fig, img)
+
+
+def save_figure(fig, img):
+    """Saves a matplotlib figure atomically and closes it."""
+    import matplotlib.pyplot as plt
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(img)), exist_ok=True)
     tmp = img + ".tmp.png"
     fig.savefig(tmp, dpi=110)
     plt.close(fig)
     os.replace(tmp, img)
+
+
+def write_lines(md, lines):
+    """Writes the report atomically (a temporary file renamed over it)."""
+    os.makedirs(os.path.dirname(os.path.abspath(md)), exist_ok=True)
+    tmp = md + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("\n".join(lines).rstrip() + "\n")
+    os.replace(tmp, md)
+
+
+def section_time(sec):
+    return (f"Section time {num(sec.get('seconds'))} s; load average before {sec.get('load_average_before')}, "
+            f"after {sec.get('load_average_after')}.")
+
+
+# ---------------------------------------------------------------- quality (docs/quality.md)
+def mean_spread(s, places=3):
+    """'0.612 (0.601–0.630)' from a {mean, min, max, n} record."""
+    if not s or s.get("mean") is None:
+        return "–"
+    if s["n"] == 1:
+        return fixed(s["mean"], places)
+    return f"{fixed(s['mean'], places)} ({fixed(s['min'], places)}–{fixed(s['max'], places)})"
+
+
+def signed(x, places=3):
+    return "–" if x is None else f"{x:+.{places}f}"
+
+
+def quality_sets_table(sec):
+    """Every set of the suite (sets.json) and Fashion-MNIST, whether this run measured it or not."""
+    suite = sec.get("suite")
+    if suite is None:  # results written before the section kept the suite: the data folder's own list
+        try:
+            with open(os.path.join(sec["config"]["data_folder"], "sets.json")) as f:
+                suite = json.load(f)["sets"]
+        except (OSError, ValueError, KeyError):
+            suite = []
+    records = {d["name"]: d for d in suite}
+    records.update(sec["data_sets"])
+    rows = []
+    for name, d in records.items():
+        rows.append((f"`{name}`", d.get("source", "–"), f"{d['n']:,}", d["d"], d["k"], d.get("kind", "–"),
+                     d.get("image_shape") or "–", num(d.get("imbalance")), d.get("note", ""),
+                     "yes" if name in sec["data_sets"] else "no"))
+    return table(("set", "source (Debian package)", "rows", "features", "k", "kind", "image", "largest / smallest class",
+                  "notes", "in this run"), rows)
+
+
+def quality_comparison_table(sec):
+    rows = []
+    for c in sec["comparison"]:
+        if c["status"] != "ok":
+            rows.append((f"`{c['data_set']}`", "–", "–", "–", "–", "–", "–", "–", c["status"]))
+            continue
+        a, n = c["acc"], c["nmi"]
+        rows.append((f"`{c['data_set']}`", c["features"], fixed(a["neuncut"], 3),
+                     f"{fixed(a['best'], 3)} ({a['best_method']})", signed(a["delta"]), fixed(n["neuncut"], 3),
+                     f"{fixed(n['best'], 3)} ({n['best_method']})", signed(n["delta"]),
+                     f"{c['neuncut_collapses']}/{c['neuncut_runs']}"))
+    return table(("set", "NeuNcut features", "NeuNcut ACC", "best ACC of Ncut, k-means", "Δ ACC", "NeuNcut NMI",
+                  "best NMI of Ncut, k-means", "Δ NMI", "NeuNcut runs collapsed"), rows)
+
+
+def quality_set_table(sec, name):
+    rows = []
+    for r in sec["summary"]:
+        if r["data_set"] != name:
+            continue
+        if not r["runs_ok"]:
+            rows.append((r["label"], r.get("features") or "–", "–", "–", "–", "–", "–",
+                         f"0/{r['runs']}: {'; '.join(r['failures'])}"))
+            continue
+        rows.append((r["label"], r["features"], mean_spread(r["acc"]), mean_spread(r["nmi"]), mean_spread(r["ari"]),
+                     num(med(r["wall_seconds"])), f"{r['collapses']}/{r['runs_ok']}",
+                     f"{r['runs_ok']}/{r['runs']}" + (f": {'; '.join(r['failures'])}" if r["failures"] else "")))
+    return table(("method", "features", "ACC mean (min–max)", "NMI", "ARI", "wall s (median)", "collapsed",
+                  "runs ok"), rows)
+
+
+def plot_quality(sec, img):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    sets = sec["config"]["sets"]
+    names = list(dict.fromkeys(r["method"] for r in sec["summary"]))
+    labels = {r["method"]: r["label"] for r in sec["summary"]}
+    acc = {(r["data_set"], r["method"]): r["acc"] for r in sec["summary"]}
+    fig, ax = plt.subplots(figsize=(max(8, 0.9 * len(sets) + 2), 4.8))
+    width = 0.8 / max(1, len(names))
+    x = np.arange(len(sets))
+    for i, m in enumerate(names):
+        mean = [(acc.get((s, m)) or {}).get("mean") for s in sets]
+        lo = [(acc.get((s, m)) or {}).get("min") for s in sets]
+        hi = [(acc.get((s, m)) or {}).get("max") for s in sets]
+        ok = [j for j, v in enumerate(mean) if v is not None]
+        if not ok:
+            continue
+        ax.bar(x[ok] + (i - (len(names) - 1) / 2) * width, [mean[j] for j in ok], width,
+               yerr=[[mean[j] - lo[j] for j in ok], [hi[j] - mean[j] for j in ok]], capsize=1.5, label=labels[m])
+    ax.set_xticks(x)
+    ax.set_xticklabels(sets, rotation=35, ha="right")
+    ax.set_ylabel("ACC (mean over seeds; bars: min–max)")
+    ax.set_ylim(0, 1.05)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.28))
+    save_figure(fig, img)
+
+
+def render_quality(sec, img_rel):
+    c = sec["config"]
+    lines = [
+        f"Seeds {', '.join(map(str, c['seeds']))}; every method with its defaults, {c['threads']} threads, "
+        f"time limit {num(c['timeout_s'])} s per run. NeuNcut trains on min(N, {c['train_size']:,}) rows and labels "
+        "all. Features: `raw` = the rows as the data set gives them (each method then applies its own default "
+        "preprocessing); `scattering` = the output of `neuncut features` (order-1 scattering), which is what "
+        "NeuNcut's defaults train on for images; on image sets Ncut and k-means run on both. scikit-learn "
+        f"SpectralClustering (`nearest_neighbors`, 10 neighbours, `lobpcg`) and SpectralNet run on raw features; "
+        f"scikit-learn only up to {c['sklearn_max_n']:,} rows. ACC (Hungarian matching), NMI (geometric) and ARI "
+        "are computed by the benchmark from each run's labels. A run counts as collapsed when a cluster is empty "
+        "or neuncut reports a collapse.",
+        "",
+    ]
+    if sec.get("interrupted"):
+        lines += ["**The run was interrupted**: only the sets and seeds below were measured.", ""]
+    if c.get("missing"):
+        lines += ["Not run (data missing): " + "; ".join(f"`{n}`: {w}" for n, w in c["missing"].items()) + ".", ""]
+    lines += ["### NeuNcut against the better of Ncut and k-means on the same features", "",
+              "Mean over seeds; Δ = NeuNcut − the better reference (per metric, so the two columns may name "
+              "different methods); the references run on the features NeuNcut trained on.", "",
+              quality_comparison_table(sec), ""]
+    if img_rel:
+        lines += [f"![ACC per data set and method]({img_rel})", ""]
+    lines += ["### Per data set", ""]
+    for name in c["sets"]:
+        d = sec["data_sets"][name]
+        lines += [f"#### `{name}`: {d['n']:,} x {d['d']}, k = {d['k']}", "", quality_set_table(sec, name), ""]
+    lines += ["### Data sets", "",
+              "Written by `scripts/quality-datasets.py` from Debian packages (`scripts/setup.sh --with-quality`) or "
+              "by `neuncut generate` (seed 0); rows shuffled once (numpy seed 0), rows with a missing value dropped, "
+              "categorical non-label columns dropped, image pixels in [0, 1], tabular features in their source "
+              "units.", "", quality_sets_table(sec), ""]
+    return lines
+
+
+def write_quality_report(paths, md, img):
+    files = load(paths)
+    found = [(p, res) for p, res in files if "quality" in res["sections"]]
+    if not found:
+        raise SystemExit("bench/report.py: no result file holds a quality section")
+    p, res = found[-1]
+    sec = res["sections"]["quality"]
+    md_dir = os.path.dirname(os.path.abspath(md))
+    lines = ["# Clustering quality across data sets", "",
+             "Generated by `bench/report.py --quality` from the results of `bench/run.py --sections quality` "
+             "(issue 13); every number below comes from the result file named here. Do not edit by hand: rerun. "
+             "On a fresh machine, from the repository root:", "",
+             "```sh", "sudo scripts/setup.sh --with-peers --with-quality && scripts/build.sh",
+             "bench/run.py --sections quality --out bench/results --quality-report docs/quality.md", "```", "",
+             f"Results: `{os.path.relpath(os.path.abspath(p), md_dir)}`; started {res.get('started_utc')}, took "
+             f"{num((res.get('duration_seconds') or 0) / 60)} min" + (" (interrupted)" if res.get("interrupted") else "")
+             + ". Command of this run:", "", "```sh", res.get("command", "?"), "```", "", context_table(res), ""]
+    if "error" in sec:
+        lines += [section_failed("quality", sec)]
+    else:
+        lines += [section_time(sec), ""]
+        img_rel = None
+        if any(r["runs_ok"] for r in sec["summary"]):
+            plot_quality(sec, img)
+            img_rel = os.path.relpath(os.path.abspath(img), md_dir)
+        lines += render_quality(sec, img_rel)
+    write_lines(md, lines)
 
 
 # ---------------------------------------------------------------- the report
@@ -356,8 +537,7 @@ def write_report(paths, md, img):
         if "error" in sec:
             lines += [section_failed(name, sec), ""]
             continue
-        lines += [f"Section time {num(sec.get('seconds'))} s; load average before {sec.get('load_average_before')}, "
-                  f"after {sec.get('load_average_after')}.", ""]
+        lines += [section_time(sec), ""]
         if name == "step":
             lines += render_step(sec)
         elif name == "infer":
@@ -370,11 +550,7 @@ def write_report(paths, md, img):
                 plot_scaling(sec, img)
                 img_rel = os.path.relpath(os.path.abspath(img), md_dir)
             lines += render_scaling(sec, img_rel)
-    os.makedirs(md_dir, exist_ok=True)
-    tmp = md + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("\n".join(lines).rstrip() + "\n")
-    os.replace(tmp, md)
+    write_lines(md, lines)
 
 
 def main(argv=None):
@@ -382,8 +558,17 @@ def main(argv=None):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("results", nargs="+", help="result files of bench/run.py (later files override sections)")
     ap.add_argument("--out", default="docs/benchmarks.md", help="Markdown report (default docs/benchmarks.md)")
-    ap.add_argument("--img", default=None, help="scaling plot PNG (default: img/scaling.png beside the report)")
+    ap.add_argument("--img", default=None, help="plot PNG (default: img/scaling.png, with --quality img/quality.png, "
+                                                "beside the report)")
+    ap.add_argument("--quality", action="store_true",
+                    help="write the quality report (docs/quality.md) from the quality section instead")
     a = ap.parse_args(argv)
+    if a.quality:
+        out = a.out if a.out != "docs/benchmarks.md" else "docs/quality.md"
+        img = a.img or os.path.join(os.path.dirname(os.path.abspath(out)), "img", "quality.png")
+        write_quality_report(a.results, out, img)
+        print(f"wrote {out} and {img}", file=sys.stderr)
+        return 0
     img = a.img or os.path.join(os.path.dirname(os.path.abspath(a.out)), "img", "scaling.png")
     write_report(a.results, a.out, img)
     print(f"wrote {a.out}" + (f" and {img}" if os.path.exists(img) else ""), file=sys.stderr)

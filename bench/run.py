@@ -19,6 +19,11 @@ Sections (--sections, comma-separated; default all):
   scaling  time and peak memory vs N (--scaling-sizes; above 70,000: jittered Fashion-MNIST
            replicas) with a time limit and a memory cap; a method that fails at some N is
            recorded as infeasible and not run at larger N.
+  quality  clustering quality (issue 13) over the quality suite (scripts/quality-datasets.py),
+           Fashion-MNIST and synthetic sets x --quality-seeds: NeuNcut (defaults), Ncut and
+           k-means on the same features (images: scattering and raw), scikit-learn
+           SpectralClustering and SpectralNet; ACC/NMI/ARI mean and spread, time, collapses.
+           --quality-report writes docs/quality.md and its plot. Not in the default list.
 
 Output: one JSON file per invocation in --out (bench-<UTC time>.json, also copied to
 latest.json), written after every section; with --report, the Markdown report and the scaling
@@ -45,7 +50,8 @@ BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(BENCH_DIR)
 sys.path.insert(0, BENCH_DIR)
 
-SECTIONS = ("step", "infer", "e2e", "scaling")
+SECTIONS = ("step", "infer", "e2e", "scaling", "quality")
+DEFAULT_SECTIONS = ("step", "infer", "e2e", "scaling")
 SCHEMA_VERSION = 1
 
 
@@ -96,8 +102,9 @@ def parse_args(argv=None):
     ap = argparse.ArgumentParser(prog="bench/run.py", description=__doc__, epilog=epilog,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     g = ap.add_argument_group("what to run and where results go")
-    g.add_argument("--sections", type=_str_list, default=list(SECTIONS),
-                   help=f"comma-separated sections to run, in this order (default: {','.join(SECTIONS)})")
+    g.add_argument("--sections", type=_str_list, default=list(DEFAULT_SECTIONS),
+                   help=f"comma-separated sections to run, in this order, of {','.join(SECTIONS)} "
+                        f"(default: {','.join(DEFAULT_SECTIONS)})")
     g.add_argument("--reps", type=int, default=5,
                    help="repetitions of every configuration in step and infer (default 5)")
     g.add_argument("--out", default=os.path.join(BENCH_DIR, "results"),
@@ -156,8 +163,9 @@ def parse_args(argv=None):
     g.add_argument("--e2e-rows", type=int, default=0,
                    help="Fashion-MNIST rows clustered (a seeded subset); 0: all 70,000 (default 0)")
     g.add_argument("--e2e-reps", type=int, default=1, help="repetitions of each method (default 1)")
-    g.add_argument("--e2e-methods", type=_str_list, default=list(methods.METHODS),
-                   help=f"methods, run in this order (default {','.join(methods.METHODS)})")
+    e2e_default = [m for m in methods.METHODS if m not in methods.QUALITY_ONLY]
+    g.add_argument("--e2e-methods", type=_str_list, default=e2e_default,
+                   help=f"methods, run in this order (default {','.join(e2e_default)})")
     g.add_argument("--train-size", type=int, default=20000,
                    help="NeuNcut training sample in e2e and scaling, neuncut and PyTorch (default 20000)")
     g.add_argument("--epochs", type=int, default=0,
@@ -173,6 +181,22 @@ def parse_args(argv=None):
     g.add_argument("--jitter", type=float, default=0.1,
                    help="std of the Gaussian jitter of the replicas, in pixel units of [0, 1] (default 0.1: at 0.01 "
                         "the copies are near-duplicates, which break kNN graphs into many components)")
+    g = ap.add_argument_group("quality section")
+    g.add_argument("--quality-sets", type=_str_list, default=None,
+                   help="data sets, in this order: names from `scripts/quality-datasets.py --list` and fashion-mnist "
+                        "(default: all of them)")
+    g.add_argument("--quality-seeds", type=_int_list, default=[0, 1, 2], help="seeds of every method (default 0,1,2)")
+    g.add_argument("--quality-data", default=os.path.join(REPO, "data", "quality"),
+                   help="folder of the suite's .npy files; missing sets are written there first (default data/quality)")
+    g.add_argument("--quality-fmnist-rows", type=int, default=0,
+                   help="Fashion-MNIST rows (a seeded subset); 0: all 70,000 (default 0)")
+    g.add_argument("--quality-sklearn-max-n", type=int, default=20000,
+                   help="scikit-learn SpectralClustering only up to this many rows (default 20000)")
+    g.add_argument("--quality-report", default=None, metavar="MD",
+                   help="write the quality report here, e.g. docs/quality.md (default: none; bench/report.py "
+                        "--quality makes it later)")
+    g.add_argument("--quality-img", default=None,
+                   help="quality plot PNG (default: img/quality.png beside the quality report)")
     a = ap.parse_args(argv)
 
     errors = []
@@ -197,6 +221,14 @@ def parse_args(argv=None):
         errors.append(f"--batch-size ({a.batch_size}) must be >= k ({a.k})")
     if a.step_train_size < a.batch_size:
         errors.append(f"--step-train-size ({a.step_train_size}) must be >= --batch-size ({a.batch_size})")
+    if a.quality_sets is not None and "quality" in a.sections:
+        from sections import quality
+        known = quality.default_sets()
+        bad = [n for n in a.quality_sets if n not in known]
+        if bad:
+            errors.append(f"--quality-sets: unknown set(s) {', '.join(bad)}; known: {', '.join(known)}")
+    if min(a.quality_seeds) < 0 or a.quality_fmnist_rows < 0:
+        errors.append("--quality-seeds and --quality-fmnist-rows must be >= 0")
     if min(a.scaling_sizes) <= a.k:
         errors.append(f"--scaling-sizes must all exceed k ({a.k})")
     if a.sigma <= 0 or a.lr <= 0 or a.timeout <= 0 or a.jitter < 0:
@@ -255,7 +287,12 @@ def preflight(a):
             last = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else f"exit {r.returncode}"
             problems.append(f"{a.python} cannot import the peers' packages ({last}); install python3-torch, "
                             "python3-sklearn, python3-scipy (Debian)")
-    check_coretype(a, run_gemm=needs_peers and not problems)
+    if "quality" in a.sections:
+        r = subprocess.run([a.python, "-c", "import numpy, scipy, sklearn, threadpoolctl"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            problems.append(f"{a.python} cannot import scikit-learn for the quality section; install python3-sklearn")
+    check_coretype(a, run_gemm=(needs_peers or "quality" in a.sections) and not problems)
     if not a.coretype_check.get("ok", True):
         problems.append(f"{a.coretype_check['error']}; choose another --coretype ('' leaves it unset)")
     try:
@@ -325,8 +362,8 @@ def main(argv=None):
 
     import context
     import datasets
-    from sections import e2e, infer, scaling, step
-    runners = dict(step=step.run, infer=infer.run, e2e=e2e.run, scaling=scaling.run)
+    from sections import e2e, infer, quality, scaling, step
+    runners = dict(step=step.run, infer=infer.run, e2e=e2e.run, scaling=scaling.run, quality=quality.run)
 
     mem_total = context.memory_total_mb() or 0
     mem_cap_mb = a.mem_cap_gb * 1024 if a.mem_cap_gb else (0.85 * mem_total if mem_total else None)
@@ -366,6 +403,11 @@ def main(argv=None):
             save(results, out_path, latest)
             h.log(f"section {name}: done in {section['seconds']:.0f} s")
     except KeyboardInterrupt:
+        partial = getattr(h, "partial_section", None)  # a section that keeps its runs so far (quality)
+        if partial and name not in results["sections"]:
+            partial.update(seconds=round(time.perf_counter() - t, 1), load_average_before=load_before,
+                           load_average_after=context.load_average())
+            results["sections"][name] = partial
         h.log("interrupted: the results so far are saved")
         results["interrupted"] = True
         status = 130
@@ -377,11 +419,16 @@ def main(argv=None):
         if not a.keep_data and not a.workdir:
             shutil.rmtree(h.workdir, ignore_errors=True)
     h.log(f"results: {out_path}")
-    if a.report and status == 0:
+    if a.report and status == 0 and set(results["sections"]) - {"quality"}:
         import report
         img = a.img or os.path.join(os.path.dirname(os.path.abspath(a.report)), "img", "scaling.png")
         report.write_report([out_path], a.report, img)
         h.log(f"report: {a.report}" + (f", plot: {img}" if "scaling" in results["sections"] else ""))
+    if a.quality_report and status == 0 and "quality" in results["sections"]:
+        import report
+        img = a.quality_img or os.path.join(os.path.dirname(os.path.abspath(a.quality_report)), "img", "quality.png")
+        report.write_quality_report([out_path], a.quality_report, img)
+        h.log(f"quality report: {a.quality_report}, plot: {img}")
     if status:
         return status
     if failed:

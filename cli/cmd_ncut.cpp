@@ -61,7 +61,8 @@ void register_ncut(CLI::App& app) {
     JsonObject summary;
     summary.add("method", "ncut").add("data", ds.name);
     summary.add("n", long(ds.features.rows())).add("d", long(ds.features.cols())).add("k", params.n_clusters);
-    summary.add("n_neighbors", params.n_neighbors).add("affinity", to_string(params.affinity));
+    summary.add("n_neighbors", params.n_neighbors).add("n_neighbors_used", r.n_neighbors_used);
+  summary.add("affinity", to_string(params.affinity));
     summary.add("knn_method", to_string(r.knn_method)).add("seed", (unsigned long)params.seed);
     summary.add("converged", r.converged).add("solver_status", r.solver_status);
     summary.add("lanczos_restarts", r.restarts).add("matvecs", r.matvecs);

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs everything neuncut needs to build, test and run, from Debian's archive only.
 # Idempotent: packages already present are skipped by apt. Run as root (CI does).
-# Usage: scripts/setup.sh [--with-peers] [--with-ci]
-#   --with-peers  PyTorch and OpenBLAS for bench/'s peers
-#   --with-ci     debootstrap, for CI's fresh-machine check (scripts/check-fresh-machine.sh)
+# Usage: scripts/setup.sh [--with-peers] [--with-quality] [--with-ci]
+#   --with-peers    PyTorch and OpenBLAS for bench/'s peers
+#   --with-quality  the Debian packages that ship the quality suite's data sets
+#                   (scripts/quality-datasets.py, docs/quality.md)
+#   --with-ci       debootstrap, for CI's fresh-machine check (scripts/check-fresh-machine.sh)
 set -euo pipefail
 
 build_pkgs=(
@@ -26,14 +28,21 @@ build_pkgs=(
 # scikit-learn and PyTorch peer would be measured 30x slower than its best configuration.
 peer_pkgs=(python3-torch libopenblas0-pthread python3-threadpoolctl)
 
+# Quality suite (issue 13): labelled data sets shipped inside Debian packages, read without R or Java.
+quality_pkgs=(
+  r-cran-mlbench python3-rdata              # UCI sets as .rda (LetterRecognition, Shuttle, Satellite, ...)
+  opencv-doc                                # examples/data/digits.png: 5,000 handwritten 20x20 digits
+  weka                                      # examples/segment-*.arff: UCI Image Segmentation
+)
 ci_pkgs=(debootstrap)
 
 want=("${build_pkgs[@]}")
 for arg in "$@"; do
   case "$arg" in
     --with-peers) want+=("${peer_pkgs[@]}") ;;
+    --with-quality) want+=("${quality_pkgs[@]}") ;;
     --with-ci) want+=("${ci_pkgs[@]}") ;;
-    *) echo "setup.sh: unknown option '$arg' (use --with-peers, --with-ci)" >&2; exit 2 ;;
+    *) echo "setup.sh: unknown option '$arg' (use --with-peers, --with-quality, --with-ci)" >&2; exit 2 ;;
   esac
 done
 

@@ -219,6 +219,53 @@ SpectralClusteringResult cluster_affinity(const SparseMatrixF& w, const Spectral
   return r;
 }
 
+// The kNN affinity of the data, rebuilt with twice the neighbours while it has more connected
+// components than clusters. Every component takes one of the k leading eigenvectors (eigenvalue
+// 1), so with c > k components the embedding holds nothing but component indicators and k-means
+// can only group whole components: on LetterRecognition (k = 26) the kNN-10 graph has 31
+// components, one of them 90% of the points, and Ncut's ACC fell to 0.10 (docs/quality.md).
+// More neighbours join the small components to the rest through real, data-given edges (there
+// 20 neighbours leave 9 components), so the eigenvectors go to the structure inside. Graphs with
+// c <= k keep their components: then each can be a cluster (far apart blobs), and the deflation
+// in NormalizedAffinityOp handles them exactly.
+struct ConnectedKnnAffinity {
+  SparseMatrixF w;
+  int n_neighbors = 0;       // neighbours of the graph returned
+  int first_components = 0;  // components of the graph with params.n_neighbors
+  KnnMethod knn_method = KnnMethod::Exact;
+  double knn_seconds = 0, affinity_seconds = 0;
+};
+
+ConnectedKnnAffinity knn_affinity_with_at_most_k_components(const Eigen::Ref<const MatrixF>& data,
+                                                             const SpectralClusteringParams& params) {
+  // A bound on the rebuilds: 16 x the neighbours multiplies the kNN graph's memory by 16.
+  constexpr int kMaxGrowth = 16;
+  const int most = int(std::min<Index>(data.rows() - 1, Index(params.n_neighbors) * kMaxGrowth));
+  AffinityParams ap;
+  ap.kind = params.affinity;
+  ap.sigma = params.sigma;
+  ap.scale_neighbor = params.scale_neighbor;
+  ap.symmetrize = params.symmetrize;
+  KnnParams kp;
+  kp.method = params.knn_method;
+  kp.seed = params.seed;
+  kp.threads = params.threads;
+  ConnectedKnnAffinity out;
+  for (int m = params.n_neighbors;; m = std::min(2 * m, most)) {
+    kp.n_neighbors = m;
+    const KnnGraph graph = knn_graph(data, kp);
+    const auto t = Clock::now();
+    out.w = knn_affinity(graph, ap);
+    out.affinity_seconds += seconds_since(t);
+    out.knn_seconds += graph.seconds;
+    out.knn_method = graph.method;
+    out.n_neighbors = m;
+    const int components = connected_components(out.w);
+    if (m == params.n_neighbors) out.first_components = components;
+    if (components <= params.n_clusters || m >= most) return out;
+  }
+}
+
 }  // namespace
 
 const std::vector<ParamInfo<SpectralClusteringParams>>& ncut_param_table() {
@@ -348,26 +395,16 @@ SpectralClusteringResult fit_spectral_clustering(const Eigen::Ref<const MatrixF>
   }
   const Eigen::Ref<const MatrixF> data = params.normalize ? Eigen::Ref<const MatrixF>(normalized) : input;
 
-  KnnParams kp;
-  kp.n_neighbors = params.n_neighbors;
-  kp.method = params.knn_method;
-  kp.seed = params.seed;
-  kp.threads = params.threads;
-  const KnnGraph graph = knn_graph(data, kp);
-
-  auto t = Clock::now();
-  AffinityParams ap;
-  ap.kind = params.affinity;
-  ap.sigma = params.sigma;
-  ap.scale_neighbor = params.scale_neighbor;
-  ap.symmetrize = params.symmetrize;
-  const SparseMatrixF w = knn_affinity(graph, ap);
-  const double affinity_seconds = seconds_since(t);
-
-  SpectralClusteringResult r = cluster_affinity(w, params);
-  r.knn_method = graph.method;
-  r.knn_seconds = graph.seconds;
-  r.affinity_seconds = affinity_seconds;
+  const ConnectedKnnAffinity g = knn_affinity_with_at_most_k_components(data, params);
+  SpectralClusteringResult r = cluster_affinity(g.w, params);
+  r.knn_method = g.knn_method;
+  r.knn_seconds = g.knn_seconds;
+  r.affinity_seconds = g.affinity_seconds;
+  r.n_neighbors_used = g.n_neighbors;
+  if (g.n_neighbors != params.n_neighbors)
+    append(r.message, detail::concat("the kNN graph with ", params.n_neighbors, " neighbours had ", g.first_components,
+                                     " connected components for k = ", params.n_clusters, "; rebuilt with ",
+                                     g.n_neighbors, " neighbours (", r.n_components, " components)"));
   r.total_seconds = seconds_since(start);
   return r;
 }

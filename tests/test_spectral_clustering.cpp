@@ -8,6 +8,7 @@
 #include "neuncut/error.hpp"
 #include "neuncut/metrics.hpp"
 #include "neuncut/synthetic.hpp"
+#include "random.hpp"
 #include "test_data.hpp"
 
 namespace neuncut {
@@ -83,6 +84,7 @@ TEST(SpectralClustering, DisconnectedGraphIsReported) {
   p.n_neighbors = 5;
   const SpectralClusteringResult r = fit_spectral_clustering(d.features, p);
   EXPECT_EQ(r.n_components, 3);
+  EXPECT_EQ(r.n_neighbors_used, 5);  // no more components than clusters: the graph is kept
   EXPECT_NE(r.message.find("connected components"), std::string::npos);
   ASSERT_TRUE(r.converged) << r.message;
   EXPECT_GE(clustering_accuracy(d.labels, r.labels), 0.99);
@@ -98,17 +100,50 @@ TEST(SpectralClustering, TooManyComponentsIsAClearErrorNotAnAllocationFailure) {
     x(2 * i + 1, 0) = x(2 * i, 0) + 0.01f;
     x(2 * i + 1, 1) = x(2 * i, 1);
   }
+  // On the data itself ncut now rebuilds the graph with more neighbours (see
+  // MoreComponentsThanClustersAreJoined); a precomputed affinity cannot be rebuilt.
+  const SparseMatrixF w = knn_affinity(knn_exact(x, 1));
   SpectralClusteringParams p;
   p.normalize = false;
   p.n_clusters = 3;
   p.n_neighbors = 1;
   try {
-    fit_spectral_clustering(x, p);
+    fit_spectral_clustering(w, p);
     ADD_FAILURE() << "expected InvalidArgument";
   } catch (const InvalidArgument& e) {
     EXPECT_NE(std::string(e.what()).find("20000 connected components"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("n_neighbors"), std::string::npos) << e.what();
   }
+}
+
+// Two true clusters, each a chain of 20 tight groups of 6 points (spacing 1, spread 0.1), the
+// chains 10 apart. With 5 neighbours every group is its own component (40 > k = 2), and an
+// embedding of component indicators lets k-means join arbitrary groups; with more neighbours
+// the groups of a chain connect and the chains are the clusters.
+TEST(SpectralClustering, MoreComponentsThanClustersAreJoined) {
+  constexpr int kGroups = 20, kPerGroup = 6;
+  MatrixF x(2 * kGroups * kPerGroup, 2);
+  Labels truth;
+  detail::Rng rng(7);
+  Index row = 0;
+  for (int chain = 0; chain < 2; ++chain)
+    for (int g = 0; g < kGroups; ++g)
+      for (int i = 0; i < kPerGroup; ++i, ++row) {
+        x(row, 0) = float(g) + float(rng.normal()) * 0.1f;
+        x(row, 1) = float(10 * chain) + float(rng.normal()) * 0.1f;
+        truth.push_back(chain);
+      }
+  SpectralClusteringParams p;
+  p.normalize = false;
+  p.n_clusters = 2;
+  p.n_neighbors = 5;
+  ASSERT_GT(connected_components(knn_affinity(knn_exact(x, 5))), 2);  // the premise
+  const SpectralClusteringResult r = fit_spectral_clustering(x, p);
+  ASSERT_TRUE(r.converged) << r.message;
+  EXPECT_GT(r.n_neighbors_used, 5);
+  EXPECT_LE(r.n_components, 2);
+  EXPECT_NE(r.message.find("rebuilt with"), std::string::npos) << r.message;
+  EXPECT_GE(clustering_accuracy(truth, r.labels), 0.99);
 }
 
 TEST(SpectralClustering, NotConvergedLeavesNoLabels) {

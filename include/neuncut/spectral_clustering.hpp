@@ -22,7 +22,10 @@
 // false, `solver_status` naming Spectra's CompInfo, `labels` EMPTY (an unconverged embedding
 // is never silently clustered) and a message saying what to change. A graph with more than
 // one connected component is clustered but reported (`n_components`, `message`): NJW then
-// tends to split along the components first, whatever k says. Points with no edge at all
+// tends to split along the components first, whatever k says. A kNN graph of the data with MORE
+// components than clusters is rebuilt with twice the neighbours (up to 16 x n_neighbors) until
+// it has at most k: otherwise every eigenvector would be a component indicator and k-means could
+// only group whole components (`n_neighbors_used`, `message` say so). Points with no edge at all
 // (possible only with Gaussian weights that underflow) are counted in `isolated_points`.
 #pragma once
 
@@ -118,7 +121,8 @@ struct SpectralClusteringResult {
   std::string solver_status;    ///< Spectra CompInfo name.
   int restarts = 0;             ///< Lanczos restarts.
   int matvecs = 0;              ///< Operator applications.
-  int n_components = 0;         ///< Connected components of the affinity graph (1 is the normal case).
+  int n_components = 0;         ///< Connected components of the affinity graph clustered (1 is the normal case).
+  int n_neighbors_used = 0;     ///< kNN degree of that graph: params.n_neighbors, or more when that graph had more than k components (0 for a precomputed affinity).
   int isolated_points = 0;      ///< Points without any edge.
   Index n_edges = 0;            ///< Non-zeros of W (each undirected edge counted twice).
   KnnMethod knn_method = KnnMethod::Exact;  ///< kNN algorithm actually used.

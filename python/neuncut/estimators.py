@@ -244,7 +244,8 @@ class SpectralClustering(ClusterMixin, NeuncutEstimator):
     eigenvalues_ : ndarray of float64
         Leading eigenvalues of D^-1/2 W D^-1/2, largest first.
     fit_info_ : dict
-        converged, solver_status, restarts, matvecs, n_components, isolated_points, n_edges,
+        converged, solver_status, restarts, matvecs, n_components, n_neighbors_used (more than
+        n_neighbors when that kNN graph had more components than clusters), isolated_points, n_edges,
         knn_method, kmeans_inertia, kmeans_converged, message, total_seconds.
     n_features_in_ : int
     """

@@ -408,6 +408,7 @@ PYBIND11_MODULE(_core, m) {
     d["restarts"] = r.restarts;
     d["matvecs"] = r.matvecs;
     d["n_components"] = r.n_components;
+    d["n_neighbors_used"] = r.n_neighbors_used;
     d["isolated_points"] = r.isolated_points;
     d["n_edges"] = r.n_edges;
     d["knn_method"] = to_string(r.knn_method);
