@@ -228,7 +228,7 @@ const std::vector<ParamInfo<SpectralClusteringParams>>& ncut_param_table() {
 }
 
 void validate(const SpectralClusteringParams& p) {
-  NEUNCUT_REQUIRE(p.n_clusters >= 2, InvalidArgument, "ncut: k must be >= 2, got ", p.n_clusters);
+  NEUNCUT_REQUIRE(p.n_clusters >= 1, InvalidArgument, "ncut: k must be >= 1, got ", p.n_clusters);
   NEUNCUT_REQUIRE(p.ncv >= 0, InvalidArgument, "ncut: ncv must be >= 0, got ", p.ncv);
   NEUNCUT_REQUIRE(p.eigen_tol > 0 && std::isfinite(p.eigen_tol), InvalidArgument,
                   "ncut: eigen_tol must be finite and > 0, got ", p.eigen_tol);
@@ -333,13 +333,18 @@ SpectralClusteringResult fit_spectral_clustering(const Eigen::Ref<const MatrixF>
   const auto start = Clock::now();
   NEUNCUT_REQUIRE(input.rows() > 0 && input.cols() > 0, InvalidArgument, "ncut: data is empty (", input.rows(),
                   " x ", input.cols(), ")");
+  // Before the checks of parameters against the data's size, so that NaN or Inf is named as
+  // the problem whatever else is wrong.
+  NEUNCUT_REQUIRE(detail::all_finite(input, params.threads), InvalidArgument, "ncut: data contains NaN or Inf values");
+  NEUNCUT_REQUIRE(input.rows() >= 2, InvalidArgument, "ncut: a graph needs at least 2 points, got 1 sample");
   validate_solver_params(params, input.rows());
-  NEUNCUT_REQUIRE(params.n_neighbors >= 1 && Index(params.n_neighbors) < input.rows(), InvalidArgument,
-                  "ncut: n_neighbors must be in [1, N - 1 = ", input.rows() - 1, "], got ", params.n_neighbors);
+  NEUNCUT_REQUIRE(params.n_neighbors >= 1, InvalidArgument, "ncut: n_neighbors must be >= 1, got ", params.n_neighbors);
+  // A point has at most N - 1 neighbours: with fewer points than the default degree the graph
+  // connects every pair (a 10-point data set with the defaults was refused).
+  const Index n_neighbors = std::min<Index>(params.n_neighbors, input.rows() - 1);
   NEUNCUT_REQUIRE(params.scale_neighbor >= 1, InvalidArgument, "ncut: scale_neighbor must be >= 1, got ",
                   params.scale_neighbor);
   NEUNCUT_REQUIRE(std::isfinite(params.sigma), InvalidArgument, "ncut: sigma must be finite, got ", params.sigma);
-  NEUNCUT_REQUIRE(detail::all_finite(input, params.threads), InvalidArgument, "ncut: data contains NaN or Inf values");
   MatrixF normalized;
   if (params.normalize) {
     Preprocessor pre(FeatureScaling::None, true);
@@ -349,7 +354,7 @@ SpectralClusteringResult fit_spectral_clustering(const Eigen::Ref<const MatrixF>
   const Eigen::Ref<const MatrixF> data = params.normalize ? Eigen::Ref<const MatrixF>(normalized) : input;
 
   KnnParams kp;
-  kp.n_neighbors = params.n_neighbors;
+  kp.n_neighbors = int(n_neighbors);
   kp.method = params.knn_method;
   kp.seed = params.seed;
   kp.threads = params.threads;
@@ -365,6 +370,8 @@ SpectralClusteringResult fit_spectral_clustering(const Eigen::Ref<const MatrixF>
   const double affinity_seconds = seconds_since(t);
 
   SpectralClusteringResult r = cluster_affinity(w, params);
+  if (n_neighbors < params.n_neighbors)
+    append(r.message, detail::concat("n_neighbors ", params.n_neighbors, " lowered to N - 1 = ", n_neighbors));
   r.knn_method = graph.method;
   r.knn_seconds = graph.seconds;
   r.affinity_seconds = affinity_seconds;
