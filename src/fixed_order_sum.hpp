@@ -12,16 +12,29 @@
 
 namespace neuncut::detail {
 
-inline float fixed_order_sum(const float* x, Index n) {
+// The sum of term(x[j]) over j < n in the fixed order described above.
+template <class Term>
+inline float fixed_order_sum_of(const float* x, Index n, Term term) {
   constexpr Index kLanes = 16;
   float lane[kLanes] = {};
   Index j = 0;
   for (; j + kLanes <= n; j += kLanes)
-    for (Index l = 0; l < kLanes; ++l) lane[l] += x[j + l];
-  for (Index l = 0; j + l < n; ++l) lane[l] += x[j + l];
+    for (Index l = 0; l < kLanes; ++l) lane[l] += term(x[j + l]);
+  for (Index l = 0; j + l < n; ++l) lane[l] += term(x[j + l]);
   for (Index width = kLanes / 2; width >= 1; width /= 2)
     for (Index l = 0; l < width; ++l) lane[l] += lane[l + width];
   return lane[0];
+}
+
+inline float fixed_order_sum(const float* x, Index n) {
+  return fixed_order_sum_of(x, n, [](float v) { return v; });
+}
+
+/// Squared Euclidean norm in the same fixed order. Eigen's squaredNorm() peels scalar terms
+/// until the data is aligned, so the same row summed in another order at another address:
+/// a row's norm (L2 normalization, distances) depended on where it sat in its matrix.
+inline float fixed_order_squared_norm(const float* x, Index n) {
+  return fixed_order_sum_of(x, n, [](float v) { return v * v; });
 }
 
 }  // namespace neuncut::detail

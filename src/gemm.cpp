@@ -5,6 +5,7 @@
 #include <cassert>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "neuncut/error.hpp"
 #include "neuncut/precision.hpp"
@@ -352,6 +353,45 @@ void gemm(const GemmOperand& a, const GemmOperand& b, float* c, Index ldc, Preci
   if (bf16 || fp32_gemm_backend() == Fp32GemmBackend::OneDnn) return onednn_gemm(a, b, c, ldc, bias, relu, bf16);
 #endif
   eigen_gemm(a, b, c, ldc, bias, relu);
+}
+
+void gemm_rowwise(const GemmOperand& a, const GemmOperand& b, float* c, Index ldc, Precision precision,
+                  const float* bias, bool relu) {
+  assert(!a.transposed && a.bf16 == nullptr && a.cols == b.rows && ldc >= b.cols);
+  assert(!(b.transposed && b.bf16 != nullptr));
+  const Index M = a.rows, K = a.cols, N = b.cols, tiles = (M + kRowTileRows - 1) / kRowTileRows;
+  if (M == 0 || N == 0) return;
+  // B dense and not transposed: with a transposed B (k-means' centroids), oneDNN's AVX2
+  // kernels gave the last row of a tile other bits than the same row elsewhere in the tile.
+  MatrixF b_dense;
+  if (b.transposed || (b.bf16 == nullptr && b.ld != N)) {
+    b_dense = stored(b);
+    if (b.transposed) b_dense.transposeInPlace();
+    return gemm_rowwise(a, gemm_operand(b_dense), c, ldc, precision, bias, relu);
+  }
+  // A tile is read and written in place when it is full and dense; otherwise through dense
+  // per-thread buffers, so that every product has the same shape and strides.
+  const bool dense = a.ld == K && ldc == N;
+  const int threads = ambient_threads();
+  ThreadCountScope single(1);
+  parallel_for(0, tiles, threads, [&](Index t) {
+    const Index lo = t * kRowTileRows, rows = std::min(kRowTileRows, M - lo);
+    GemmOperand tile = a;
+    tile.rows = kRowTileRows;
+    tile.ld = K;
+    if (dense && rows == kRowTileRows) {
+      tile.data = a.data + lo * a.ld;
+      gemm(tile, b, c + lo * ldc, ldc, precision, bias, relu);
+      return;
+    }
+    thread_local std::vector<float> in, out;
+    in.assign(static_cast<std::size_t>(kRowTileRows * K), 0.0f);
+    out.resize(static_cast<std::size_t>(kRowTileRows * N));
+    for (Index r = 0; r < rows; ++r) std::copy_n(a.data + (lo + r) * a.ld, K, in.data() + r * K);
+    tile.data = in.data();
+    gemm(tile, b, out.data(), N, precision, bias, relu);
+    for (Index r = 0; r < rows; ++r) std::copy_n(out.data() + r * N, N, c + (lo + r) * ldc);
+  });
 }
 
 }  // namespace neuncut::detail

@@ -98,6 +98,26 @@ inline float bf16_to_float(std::uint16_t bits) {
 void gemm(const GemmOperand& a, const GemmOperand& b, float* c, Index ldc, Precision precision,
           const float* bias = nullptr, bool relu = false);
 
+/// Rows per product in gemm_rowwise: every product it runs has exactly this many rows.
+inline constexpr Index kRowTileRows = 1024;
+
+/// gemm() for inference, where every row of C must be a function of the same row of A alone
+/// (A not transposed): a row's result does not depend on M, on where the row sits in A, or
+/// on the thread count. A plain gemm() gives no such guarantee: the GEMM libraries pick
+/// kernels and blocking by the problem's shape (oneDNN's AVX2 kernels handled some rows of
+/// 8-, 20- and 32-row products by other code than the rest, and both libraries run a
+/// one-row product as a matrix-vector product that sums in another order), so the same row
+/// gave results a few units in the last place apart in different batches. Here the rows run
+/// in tiles of exactly kRowTileRows (the last one padded with zero rows), each a
+/// single-threaded product with the same shape and dense strides; within such a product both
+/// backends treat every row alike (tests/test_gemm.cpp checks it for many shapes). The tiles
+/// are spread over the calling thread's thread count (ThreadCountScope; one inside a parallel
+/// region). The padding costs at most kRowTileRows - 1 rows per call; the tile size and its
+/// cost are measured in docs/row-invariance.md. B may be given in bf16 (bf16 products, not
+/// transposed), A only in f32; a transposed or strided f32 B is copied into a dense one first.
+void gemm_rowwise(const GemmOperand& a, const GemmOperand& b, float* c, Index ldc, Precision precision,
+                  const float* bias = nullptr, bool relu = false);
+
 /// The library that runs fp32 products.
 enum class Fp32GemmBackend { Eigen, OneDnn };
 

@@ -204,7 +204,7 @@ const std::vector<ParamInfo<KMeansParams>>& kmeans_param_table() {
 }
 
 void validate(const KMeansParams& params) {
-  NEUNCUT_REQUIRE(params.n_clusters >= 2, InvalidArgument, "kmeans: k must be >= 2, got ", params.n_clusters);
+  NEUNCUT_REQUIRE(params.n_clusters >= 1, InvalidArgument, "kmeans: k must be >= 1, got ", params.n_clusters);
   NEUNCUT_REQUIRE(params.n_init >= 1, InvalidArgument, "kmeans: n_init must be >= 1, got ", params.n_init);
   NEUNCUT_REQUIRE(params.max_iter >= 1, InvalidArgument, "kmeans: max_iter must be >= 1, got ", params.max_iter);
   NEUNCUT_REQUIRE(params.tol >= 0 && std::isfinite(params.tol), InvalidArgument,

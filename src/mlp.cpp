@@ -171,9 +171,28 @@ void Mlp::backward(const Eigen::Ref<const MatrixF>& input, MlpWorkspace& ws, con
 }
 
 MatrixF Mlp::predict_logits(const Eigen::Ref<const MatrixF>& input) const {
-  MlpWorkspace ws;
-  forward(input, ws);
-  return std::move(ws.activations.back());
+  NEUNCUT_REQUIRE(input.cols() == input_dim(), InvalidArgument, "MLP input has ", input.cols(),
+                  " features, the model expects ", input_dim());
+  const bool bf16 = precision_ == Precision::Bf16;
+  NEUNCUT_REQUIRE(!bf16 || bf16_available(), InvalidArgument, "bf16 matrix products are unavailable: ",
+                  bf16_unavailable_reason());
+  // Row-invariant products (detail::gemm_rowwise): a row's logits do not depend on the batch
+  // it came in. In bf16 the weights are rounded once and the rows by each tile's product.
+  const int threads = detail::ambient_threads();
+  detail::Bf16Matrix weights;
+  MatrixF in, out;
+  for (Index l = 0; l < num_layers(); ++l) {
+    out.resize(input.rows(), widths_[l + 1]);
+    const auto a = l == 0 ? detail::gemm_operand(input) : detail::gemm_operand(in);
+    detail::GemmOperand b = detail::gemm_operand(weight(l));
+    if (bf16) {
+      weights.assign(weight(l), threads);
+      b = detail::gemm_operand(weights, 0, widths_[l]);
+    }
+    detail::gemm_rowwise(a, b, out.data(), out.cols(), precision_, bias(l).data(), l + 1 < num_layers());
+    in.swap(out);
+  }
+  return in;
 }
 
 void Mlp::set_parameters(std::span<const float> values) {

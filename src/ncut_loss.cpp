@@ -1,5 +1,6 @@
 #include "neuncut/ncut_loss.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace neuncut {
@@ -49,10 +50,15 @@ NcutLossTerms ncut_loss(const Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>& W,
 
 template <class Scalar>
 void softmax_rows(Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>& Z) {
+  // Plain loops per row: Eigen's vectorized exp and sum peel scalar elements until the row
+  // is aligned, so a row's memberships depended on its address (where it sat in the batch).
   for (Index i = 0; i < Z.rows(); ++i) {
-    auto row = Z.row(i);
-    row.array() = (row.array() - row.maxCoeff()).exp();
-    row /= row.sum();
+    Scalar* row = Z.row(i).data();
+    const Index k = Z.cols();
+    Scalar top = row[0], sum = 0;
+    for (Index j = 1; j < k; ++j) top = std::max(top, row[j]);
+    for (Index j = 0; j < k; ++j) sum += row[j] = std::exp(row[j] - top);
+    for (Index j = 0; j < k; ++j) row[j] /= sum;
   }
 }
 

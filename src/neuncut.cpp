@@ -29,7 +29,7 @@ const std::vector<ParamInfo<NeuNcutParams>>& neuncut_param_table() {
 }
 
 void validate(const NeuNcutParams& p) {
-  NEUNCUT_REQUIRE(p.n_clusters >= 2, InvalidArgument, "k (n_clusters) must be >= 2, got ", p.n_clusters);
+  NEUNCUT_REQUIRE(p.n_clusters >= 1, InvalidArgument, "k (n_clusters) must be >= 1, got ", p.n_clusters);
   NEUNCUT_REQUIRE(p.epochs >= 0, InvalidArgument, "epochs must be >= 1, or 0 for automatic; got ", p.epochs);
   NEUNCUT_REQUIRE(p.batch_size >= 0, InvalidArgument, "batch_size must be >= 0 (0: automatic), got ", p.batch_size);
   NEUNCUT_REQUIRE(p.batch_size != 1, InvalidArgument, "batch_size 1 has no pairs to cut; use >= 2");
@@ -196,6 +196,7 @@ FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCall
   const Index n_all = data.rows(), k = params_.n_clusters;
   NEUNCUT_REQUIRE(k <= n_all, InvalidArgument, "k (", k, ") exceeds the number of points (", n_all, ")");
   const Index n = params_.train_size > 0 ? std::min<Index>(params_.train_size, n_all) : n_all;
+  NEUNCUT_REQUIRE(n >= 2, InvalidArgument, "training needs at least 2 points (pairs to cut), got 1 sample");
   NEUNCUT_REQUIRE(k <= n, InvalidArgument, "k (", k, ") exceeds the training subset (", n, " points)");
   NEUNCUT_REQUIRE(params_.batch_size <= n, InvalidArgument, "batch size (", params_.batch_size,
                   ") exceeds the number of training points (", n, ")");
@@ -285,7 +286,7 @@ FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCall
   // The warm start draws from its own stream, split off whichever init is chosen, so that
   // the training batches are the same for both.
   const std::uint64_t init_seed = rng.split();
-  if (params_.init == "spectral") {
+  if (params_.init == "spectral" && k > 1) {  // one cluster: nothing to warm-start
     const auto t0 = Clock::now();
     detail::Rng init_rng(init_seed);
     // At most kMaxInitSample points: the dense eigen-decomposition costs O(s^3) (about 2 s

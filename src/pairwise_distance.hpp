@@ -12,6 +12,8 @@
 #include <cstring>
 #include <limits>
 
+#include "fixed_order_sum.hpp"
+#include "gemm.hpp"
 #include "neuncut/types.hpp"
 #include "parallel.hpp"
 
@@ -21,11 +23,11 @@ namespace neuncut::detail {
 /// distances to a few thousand centres stays in cache-sized memory.
 inline constexpr Index kDistanceBlockRows = 1024;
 
-/// Squared Euclidean norm of every row.
+/// Squared Euclidean norm of every row (each row's sum in a fixed order, whatever its address).
 inline VectorF squared_row_norms(const Eigen::Ref<const MatrixF>& x, int threads) {
   VectorF norms(x.rows());
   parallel_blocks(x.rows(), threads, [&](Index lo, Index hi) {
-    for (Index i = lo; i < hi; ++i) norms[i] = x.row(i).squaredNorm();
+    for (Index i = lo; i < hi; ++i) norms[i] = fixed_order_squared_norm(x.row(i).data(), x.cols());
   });
   return norms;
 }
@@ -59,8 +61,9 @@ inline bool all_finite(const Eigen::Ref<const MatrixF>& x, int threads) {
 }
 
 /// For every row i of x: the index of the nearest row of `centres` (ties to the lower index)
-/// and the squared distance to it. Parallel over fixed blocks of rows; each element is
-/// computed the same way for any thread count.
+/// and the squared distance to it. Parallel over fixed blocks of rows; each row's result
+/// depends on that row only (gemm_rowwise, fixed-order norms), not on the thread count, the
+/// other rows or the row's position.
 template <class LabelT>
 void nearest_centres(const Eigen::Ref<const MatrixF>& x, const VectorF& x_norms, const MatrixF& centres,
                      LabelT* labels, float* sq_dist, int threads) {
@@ -70,7 +73,7 @@ void nearest_centres(const Eigen::Ref<const MatrixF>& x, const VectorF& x_norms,
   parallel_for(0, blocks, threads, [&](Index b) {
     const Index lo = b * kDistanceBlockRows, rows = std::min(kDistanceBlockRows, n - lo);
     MatrixF dots(rows, k);
-    dots.noalias() = x.middleRows(lo, rows) * centres.transpose();
+    gemm_rowwise(gemm_operand(x.middleRows(lo, rows)), gemm_operand(centres, true), dots.data(), k, Precision::Fp32);
     for (Index r = 0; r < rows; ++r) {
       float best = std::numeric_limits<float>::infinity();
       Index arg = 0;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "fixed_order_sum.hpp"
 #include "neuncut/error.hpp"
 
 namespace neuncut {
@@ -63,11 +64,13 @@ void Preprocessor::scale_and_normalize(MatrixF& data, Index row_offset) const {
   if (inv_scale_.size()) data = data * inv_scale_.asDiagonal();
   if (!l2_normalize_) return;
   for (Index i = 0; i < data.rows(); ++i) {
-    const float norm = data.row(i).norm();
-    NEUNCUT_REQUIRE(norm > 0.0f && std::isfinite(norm), InvalidArgument, "row ", i + row_offset,
-                    norm > 0.0f ? " has a non-finite norm" : " is all zeros after preprocessing",
-                    " and cannot be L2-normalized (drop it, or disable normalization)");
-    data.row(i) /= norm;
+    const float norm = std::sqrt(detail::fixed_order_squared_norm(data.row(i).data(), data.cols()));
+    NEUNCUT_REQUIRE(std::isfinite(norm), InvalidArgument, "row ", i + row_offset,
+                    " has a non-finite norm and cannot be L2-normalized (scale the data down, or disable "
+                    "normalization)");
+    // An all-zero row (empty counts, sparse features) has no direction and stays at zero,
+    // as scikit-learn's normalize() leaves it.
+    if (norm > 0.0f) data.row(i) /= norm;
   }
 }
 

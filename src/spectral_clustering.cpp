@@ -231,16 +231,16 @@ SpectralClusteringResult cluster_affinity(const SparseMatrixF& w, const Spectral
 struct ConnectedKnnAffinity {
   SparseMatrixF w;
   int n_neighbors = 0;       // neighbours of the graph returned
-  int first_components = 0;  // components of the graph with params.n_neighbors
+  int first_components = 0;  // components of the graph with the first neighbour count tried
   KnnMethod knn_method = KnnMethod::Exact;
   double knn_seconds = 0, affinity_seconds = 0;
 };
 
-ConnectedKnnAffinity knn_affinity_with_at_most_k_components(const Eigen::Ref<const MatrixF>& data,
+ConnectedKnnAffinity knn_affinity_with_at_most_k_components(const Eigen::Ref<const MatrixF>& data, int n_neighbors,
                                                              const SpectralClusteringParams& params) {
   // A bound on the rebuilds: 16 x the neighbours multiplies the kNN graph's memory by 16.
   constexpr int kMaxGrowth = 16;
-  const int most = int(std::min<Index>(data.rows() - 1, Index(params.n_neighbors) * kMaxGrowth));
+  const int most = int(std::min<Index>(data.rows() - 1, Index(n_neighbors) * kMaxGrowth));
   AffinityParams ap;
   ap.kind = params.affinity;
   ap.sigma = params.sigma;
@@ -251,7 +251,7 @@ ConnectedKnnAffinity knn_affinity_with_at_most_k_components(const Eigen::Ref<con
   kp.seed = params.seed;
   kp.threads = params.threads;
   ConnectedKnnAffinity out;
-  for (int m = params.n_neighbors;; m = std::min(2 * m, most)) {
+  for (int m = n_neighbors;; m = std::min(2 * m, most)) {
     kp.n_neighbors = m;
     const KnnGraph graph = knn_graph(data, kp);
     const auto t = Clock::now();
@@ -261,7 +261,7 @@ ConnectedKnnAffinity knn_affinity_with_at_most_k_components(const Eigen::Ref<con
     out.knn_method = graph.method;
     out.n_neighbors = m;
     const int components = connected_components(out.w);
-    if (m == params.n_neighbors) out.first_components = components;
+    if (m == n_neighbors) out.first_components = components;
     if (components <= params.n_clusters || m >= most) return out;
   }
 }
@@ -275,7 +275,7 @@ const std::vector<ParamInfo<SpectralClusteringParams>>& ncut_param_table() {
 }
 
 void validate(const SpectralClusteringParams& p) {
-  NEUNCUT_REQUIRE(p.n_clusters >= 2, InvalidArgument, "ncut: k must be >= 2, got ", p.n_clusters);
+  NEUNCUT_REQUIRE(p.n_clusters >= 1, InvalidArgument, "ncut: k must be >= 1, got ", p.n_clusters);
   NEUNCUT_REQUIRE(p.ncv >= 0, InvalidArgument, "ncut: ncv must be >= 0, got ", p.ncv);
   NEUNCUT_REQUIRE(p.eigen_tol > 0 && std::isfinite(p.eigen_tol), InvalidArgument,
                   "ncut: eigen_tol must be finite and > 0, got ", p.eigen_tol);
@@ -380,13 +380,18 @@ SpectralClusteringResult fit_spectral_clustering(const Eigen::Ref<const MatrixF>
   const auto start = Clock::now();
   NEUNCUT_REQUIRE(input.rows() > 0 && input.cols() > 0, InvalidArgument, "ncut: data is empty (", input.rows(),
                   " x ", input.cols(), ")");
+  // Before the checks of parameters against the data's size, so that NaN or Inf is named as
+  // the problem whatever else is wrong.
+  NEUNCUT_REQUIRE(detail::all_finite(input, params.threads), InvalidArgument, "ncut: data contains NaN or Inf values");
+  NEUNCUT_REQUIRE(input.rows() >= 2, InvalidArgument, "ncut: a graph needs at least 2 points, got 1 sample");
   validate_solver_params(params, input.rows());
-  NEUNCUT_REQUIRE(params.n_neighbors >= 1 && Index(params.n_neighbors) < input.rows(), InvalidArgument,
-                  "ncut: n_neighbors must be in [1, N - 1 = ", input.rows() - 1, "], got ", params.n_neighbors);
+  NEUNCUT_REQUIRE(params.n_neighbors >= 1, InvalidArgument, "ncut: n_neighbors must be >= 1, got ", params.n_neighbors);
+  // A point has at most N - 1 neighbours: with fewer points than the default degree the graph
+  // connects every pair (a 10-point data set with the defaults was refused).
+  const Index n_neighbors = std::min<Index>(params.n_neighbors, input.rows() - 1);
   NEUNCUT_REQUIRE(params.scale_neighbor >= 1, InvalidArgument, "ncut: scale_neighbor must be >= 1, got ",
                   params.scale_neighbor);
   NEUNCUT_REQUIRE(std::isfinite(params.sigma), InvalidArgument, "ncut: sigma must be finite, got ", params.sigma);
-  NEUNCUT_REQUIRE(detail::all_finite(input, params.threads), InvalidArgument, "ncut: data contains NaN or Inf values");
   MatrixF normalized;
   if (params.normalize) {
     Preprocessor pre(FeatureScaling::None, true);
@@ -395,14 +400,16 @@ SpectralClusteringResult fit_spectral_clustering(const Eigen::Ref<const MatrixF>
   }
   const Eigen::Ref<const MatrixF> data = params.normalize ? Eigen::Ref<const MatrixF>(normalized) : input;
 
-  const ConnectedKnnAffinity g = knn_affinity_with_at_most_k_components(data, params);
+  const ConnectedKnnAffinity g = knn_affinity_with_at_most_k_components(data, int(n_neighbors), params);
   SpectralClusteringResult r = cluster_affinity(g.w, params);
   r.knn_method = g.knn_method;
   r.knn_seconds = g.knn_seconds;
   r.affinity_seconds = g.affinity_seconds;
   r.n_neighbors_used = g.n_neighbors;
-  if (g.n_neighbors != params.n_neighbors)
-    append(r.message, detail::concat("the kNN graph with ", params.n_neighbors, " neighbours had ", g.first_components,
+  if (n_neighbors < params.n_neighbors)
+    append(r.message, detail::concat("n_neighbors ", params.n_neighbors, " lowered to N - 1 = ", n_neighbors));
+  if (g.n_neighbors != n_neighbors)
+    append(r.message, detail::concat("the kNN graph with ", n_neighbors, " neighbours had ", g.first_components,
                                      " connected components for k = ", params.n_clusters, "; rebuilt with ",
                                      g.n_neighbors, " neighbours (", r.n_components, " components)"));
   r.total_seconds = seconds_since(start);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "gemm.hpp"
 #include "neuncut/error.hpp"
 #include "neuncut/kmeans.hpp"
 #include "neuncut/model_file.hpp"
@@ -27,6 +28,14 @@ Index resolved_batch(const SpectralNetParams& p, Index train_points) {
   return p.batch_size > 0 ? Index(p.batch_size) : std::min<Index>(1024, train_points);
 }
 
+// Y = logits M, each row a function of its own logits only (as predict_logits is): the
+// embedding of a point does not depend on the batch it is embedded in.
+MatrixF embedding_of(const MatrixF& logits, const MatrixF& ortho) {
+  MatrixF y(logits.rows(), ortho.cols());
+  detail::gemm_rowwise(detail::gemm_operand(logits), detail::gemm_operand(ortho), y.data(), y.cols(), Precision::Fp32);
+  return y;
+}
+
 }  // namespace
 
 const std::vector<ParamInfo<SpectralNetParams>>& spectralnet_param_table() {
@@ -36,7 +45,7 @@ const std::vector<ParamInfo<SpectralNetParams>>& spectralnet_param_table() {
 }
 
 void validate(const SpectralNetParams& p) {
-  NEUNCUT_REQUIRE(p.n_clusters >= 2, InvalidArgument, "spectralnet: k must be >= 2, got ", p.n_clusters);
+  NEUNCUT_REQUIRE(p.n_clusters >= 1, InvalidArgument, "spectralnet: k must be >= 1, got ", p.n_clusters);
   for (int w : p.hidden)
     NEUNCUT_REQUIRE(w >= 1, InvalidArgument, "spectralnet: hidden widths must be >= 1, got ", w);
   NEUNCUT_REQUIRE(p.epochs >= 1, InvalidArgument, "spectralnet: epochs must be >= 1, got ", p.epochs);
@@ -128,6 +137,8 @@ SpectralNetFitResult SpectralNet::fit(const Eigen::Ref<const MatrixF>& data, con
   NEUNCUT_REQUIRE(Index(p.n_clusters) <= n, InvalidArgument, "spectralnet: k (", p.n_clusters,
                   ") must not exceed the number of points (", n, ")");
   const Index train_points = p.train_size > 0 ? std::min<Index>(p.train_size, n) : n;
+  NEUNCUT_REQUIRE(train_points >= 2, InvalidArgument,
+                  "spectralnet: training needs at least 2 points (an affinity between them), got 1 sample");
   const Index batch = resolved_batch(p, train_points);
   NEUNCUT_REQUIRE(batch <= train_points, InvalidArgument, "spectralnet: batch_size (", batch,
                   ") exceeds the training points (", train_points, ")");
@@ -205,7 +216,7 @@ SpectralNetFitResult SpectralNet::fit(const Eigen::Ref<const MatrixF>& data, con
   bool fallback = false;
   ortho_ = detail::orthonormalizer(outputs, p.ridge, &fallback).cast<float>();
   result.cholesky_fallbacks += fallback ? 1 : 0;
-  const MatrixF embedding = outputs * ortho_;
+  const MatrixF embedding = embedding_of(outputs, ortho_);
   KMeansParams kp;
   kp.n_clusters = p.n_clusters;
   kp.normalize = false;
@@ -237,7 +248,7 @@ MatrixF SpectralNet::embed(const Eigen::Ref<const MatrixF>& data, Index chunk_ro
   for (Index lo = 0; lo < data.rows(); lo += chunk_rows) {
     const Index rows = std::min(chunk_rows, data.rows() - lo);
     const MatrixF x = preprocessor_.transform(data.middleRows(lo, rows), lo);
-    y.middleRows(lo, rows).noalias() = mlp_.predict_logits(x) * ortho_;
+    y.middleRows(lo, rows) = embedding_of(mlp_.predict_logits(x), ortho_);
   }
   return y;
 }

@@ -91,7 +91,7 @@ TEST_F(Cli, BadInputFailsWithMessageAndWritesNothing) {
   const std::string X = " --data " + dir.file("x.npy");
   const std::string out = " --model " + dir.file("bad.nnc") + " --labels-out " + dir.file("bad.npy");
   const std::vector<Case> cases = {
-      {"fit" + X + " --k 1" + out, "k (n_clusters) must be >= 2"},
+      {"fit" + X + " --k 0" + out, "k (n_clusters) must be >= 1"},
       {"fit" + X + " --k 700" + out, "exceeds the number of points"},
       {"fit" + X + " --k 3 --sigma -1" + out, "sigma must be > 0"},
       {"fit" + X + " --k 3 --batch-size 601" + out, "batch size (601) exceeds"},

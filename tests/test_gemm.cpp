@@ -30,6 +30,7 @@
 #include "neuncut/precision.hpp"
 #include "parallel.hpp"
 #include "random.hpp"
+#include "row_invariance.hpp"
 #include "test_data.hpp"
 
 using namespace neuncut;
@@ -232,6 +233,54 @@ TEST(Gemm, TransposedOperandsBiasReluAndStridesInEveryMode) {
     detail::gemm(detail::gemm_operand(MatrixF(3, 0)), detail::gemm_operand(MatrixF(0, N)), C0.data(), N, p,
                  bias.data(), true);
     EXPECT_EQ(C0.row(2), bias.cwiseMax(0.0f)) << "empty product";
+  }
+}
+
+TEST(GemmRowwise, EachRowDependsOnItsOwnRowOnlyInEveryMode) {
+  // The inference products: a row's result is bit-identical whatever the batch, for odd and
+  // step-like shapes, with bias and ReLU, in every backend and at 1 and 2 threads; and it is
+  // the product (within the bound, in case a tile or its padding were misplaced).
+  for (const Mode& mode : available_modes()) {
+    SCOPED_TRACE(mode.name);
+    BackendScope scope(mode);
+    for (auto [K, N] : {std::array<Index, 2>{3, 3}, {16, 2}, {3, 16}, {100, 7}, {784, 64}, {64, 10}}) {
+      SCOPED_TRACE(::testing::Message() << "K " << K << ", N " << N);
+      // A full tile and a tail; B as stored and transposed (k-means reads its centroids so).
+      const MatrixF X = gaussian_matrix(detail::kRowTileRows + 100, K, 21), B = gaussian_matrix(K, N, 22),
+                    Bt = B.transpose(), bias = gaussian_matrix(1, N, 23);
+      for (bool transposed : {false, true}) {
+        SCOPED_TRACE(transposed ? "B transposed" : "B as stored");
+        const auto product = [&](const MatrixF& A) {
+          MatrixF C(A.rows(), N);
+          detail::gemm_rowwise(detail::gemm_operand(A), transposed ? detail::gemm_operand(Bt, true) : detail::gemm_operand(B),
+                               C.data(), N, mode.precision, bias.data(), true);
+          return C;
+        };
+        neuncut::testing::expect_rows_independent_of_batch(X, product);
+        const MatrixF C = product(X);
+        expect_within_bound(C, X, B, mode.precision, bias.data(), true);
+        detail::ThreadCountScope two(2);
+        EXPECT_EQ(product(X), C) << "2 threads";
+      }
+    }
+  }
+}
+
+TEST(GemmRowwise, ReadsAndWritesStridedBlocks) {
+  for (const Mode& mode : available_modes()) {
+    SCOPED_TRACE(mode.name);
+    BackendScope scope(mode);
+    const Index M = 150, K = 40, N = 12;
+    const MatrixF big_a = gaussian_matrix(M + 4, K + 5, 24), B = gaussian_matrix(K, N, 25);
+    const MatrixF A = big_a.block(2, 3, M, K);
+    MatrixF dense(M, N), big_c = MatrixF::Constant(M + 2, N + 3, 42.0f);
+    detail::gemm_rowwise(detail::gemm_operand(A), detail::gemm_operand(B), dense.data(), N, mode.precision);
+    detail::gemm_rowwise(detail::gemm_operand(big_a.block(2, 3, M, K)), detail::gemm_operand(B), big_c.data() + 1,
+                         big_c.cols(), mode.precision);
+    EXPECT_EQ(MatrixF(big_c.block(0, 1, M, N)), dense);
+    EXPECT_EQ(big_c(0, 0), 42.0f);  // outside the block: untouched
+    EXPECT_EQ(big_c(M, 1), 42.0f);
+    EXPECT_EQ(big_c(0, N + 1), 42.0f);
   }
 }
 

@@ -9,7 +9,9 @@
 
 #include "neuncut/error.hpp"
 #include "neuncut/model_file.hpp"
+#include "pairwise_distance.hpp"
 #include "random.hpp"
+#include "row_invariance.hpp"
 #include "test_util.hpp"
 
 namespace neuncut {
@@ -59,6 +61,34 @@ TEST(KMeans, RecoversSeparatedBlobs) {
     inertia += (x.row(i) - r.model.centroids().row(r.labels[std::size_t(i)])).cast<double>().squaredNorm();
   EXPECT_NEAR(r.inertia, inertia, 1e-3 * inertia);
   EXPECT_NEAR(r.model.inertia(x), r.inertia, 1e-3 * inertia);
+}
+
+TEST(KMeans, DistancesOfARowDoNotDependOnItsBatch) {
+  // The nearest centre and the squared distance to it: the same bits for a row in any batch
+  // (odd dimension: rows sit at every alignment), normalized or not, at 1 and 2 threads.
+  Labels truth;
+  const MatrixF x = blobs(100, 3, 7, 3, &truth);
+  for (bool normalize : {false, true}) {
+    for (int threads : {1, 2}) {
+      SCOPED_TRACE(::testing::Message() << "normalize " << normalize << ", threads " << threads);
+      KMeansParams p;
+      p.n_clusters = 3;
+      p.normalize = normalize;
+      p.threads = threads;
+      const KMeansModel model = fit_kmeans(x, p).model;
+      neuncut::testing::expect_rows_independent_of_batch(x, [&](const MatrixF& rows) {
+        const MatrixF pre = model.preprocessor().transform(rows);
+        std::vector<std::int32_t> labels(std::size_t(rows.rows()));
+        MatrixF out(rows.rows(), 2);
+        std::vector<float> dist(std::size_t(rows.rows()));
+        detail::nearest_centres(pre, detail::squared_row_norms(pre, threads), model.centroids(), labels.data(),
+                                dist.data(), threads);
+        for (Index i = 0; i < rows.rows(); ++i) out.row(i) << float(labels[std::size_t(i)]), dist[std::size_t(i)];
+        EXPECT_EQ(model.predict(rows, threads), labels);
+        return out;
+      });
+    }
+  }
 }
 
 TEST(KMeans, InertiaTraceIsNonIncreasing) {
@@ -170,11 +200,50 @@ TEST(KMeans, NormalizeIsStoredInTheModel) {
   EXPECT_EQ(KMeansModel::load(dir.file("n.nnc")).predict(x * 7.0f), r.labels);
 }
 
+TEST(KMeans, OneClusterIsTheMeanAndSavesAndLoads) {
+  Labels truth;
+  const MatrixF x = blobs(30, 3, 4, 8, &truth);
+  KMeansParams p;
+  p.n_clusters = 1;
+  p.normalize = false;
+  const KMeansResult r = fit_kmeans(x, p);
+  EXPECT_EQ(r.labels, Labels(std::size_t(x.rows()), 0));
+  const VectorD mean = x.cast<double>().colwise().mean().transpose();
+  EXPECT_LE((r.model.centroids().row(0).transpose().cast<double>() - mean).cwiseAbs().maxCoeff(), 1e-5);
+  neuncut::testing::TempDir dir;
+  r.model.save(dir.file("k1.nnc"));
+  EXPECT_EQ(KMeansModel::load(dir.file("k1.nnc")).predict(x), r.labels);
+}
+
+TEST(KMeans, AllZeroRowsStayZeroUnderNormalization) {
+  // As sklearn.preprocessing.normalize: a zero row has no direction and is kept at zero (it
+  // was refused); the other rows are unit vectors.
+  Labels truth;
+  MatrixF x = blobs(20, 2, 3, 9, &truth);
+  x.row(5).setZero();
+  KMeansParams p;
+  p.n_clusters = 2;
+  const KMeansResult r = fit_kmeans(x, p);
+  const MatrixF pre = r.model.preprocessor().transform(x);
+  EXPECT_EQ(pre.row(5).cwiseAbs().maxCoeff(), 0.0f);
+  for (Index i = 0; i < x.rows(); ++i)
+    if (i != 5) EXPECT_NEAR(pre.row(i).norm(), 1.0f, 1e-6f) << i;
+  EXPECT_EQ(r.model.predict(x)[5], r.labels[5]);
+  MatrixF huge = x;
+  huge(2, 0) = 1e30f;  // finite, but its squared norm overflows: refused, naming the row
+  try {
+    r.model.predict(huge);
+    ADD_FAILURE() << "expected InvalidArgument";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("row 2"), std::string::npos) << e.what();
+  }
+}
+
 TEST(KMeans, BadInputThrows) {
   MatrixF x = MatrixF::Random(10, 2);
   KMeansParams p;
   p.normalize = false;
-  p.n_clusters = 1;
+  p.n_clusters = 0;
   EXPECT_THROW(fit_kmeans(x, p), InvalidArgument);
   p.n_clusters = 11;
   EXPECT_THROW(fit_kmeans(x, p), InvalidArgument);

@@ -7,7 +7,10 @@
 #include "neuncut/error.hpp"
 #include "neuncut/mlp.hpp"
 #include "neuncut/precision.hpp"
+#include "gemm.hpp"
+#include "parallel.hpp"
 #include "random.hpp"
+#include "row_invariance.hpp"
 #include "test_data.hpp"
 
 using namespace neuncut;
@@ -85,6 +88,33 @@ TEST(Mlp, BackwardMatchesFiniteDifferences) {
   EXPECT_LT(std::sqrt(err2 / norm2), 2e-3);
 }
 
+TEST(Mlp, PredictedLogitsOfARowDoNotDependOnItsBatch) {
+  // Inference: a point's logits are the same bits in any batch, through both fp32 backends
+  // (and bf16 where available), at 1 and 2 threads.
+  Mlp mlp({20, 64, 48, 5});
+  mlp.initialize(4, true);
+  const MatrixF X = gaussian_matrix(300, 20, 5);
+  const auto saved = detail::fp32_gemm_backend();
+  std::vector<std::pair<Precision, detail::Fp32GemmBackend>> modes = {{Precision::Fp32, detail::Fp32GemmBackend::Eigen}};
+  try {
+    detail::set_fp32_gemm_backend(detail::Fp32GemmBackend::OneDnn);
+    modes.push_back({Precision::Fp32, detail::Fp32GemmBackend::OneDnn});
+  } catch (const InvalidArgument&) {
+  }
+  if (bf16_available()) modes.push_back({Precision::Bf16, detail::Fp32GemmBackend::OneDnn});
+  for (auto [precision, backend] : modes) {
+    SCOPED_TRACE(::testing::Message() << to_string(precision) << ", backend " << int(backend));
+    detail::set_fp32_gemm_backend(backend);
+    mlp.set_precision(precision);
+    const auto logits = [&](const MatrixF& rows) { return mlp.predict_logits(rows); };
+    neuncut::testing::expect_rows_independent_of_batch(X, logits);
+    const MatrixF one_thread = logits(X);
+    detail::ThreadCountScope two(2);
+    EXPECT_EQ(logits(X), one_thread);
+  }
+  detail::set_fp32_gemm_backend(saved);
+}
+
 TEST(Mlp, RejectsWrongInputWidthAndBadShapes) {
   Mlp mlp({4, 3, 2});
   mlp.initialize(0);
@@ -141,22 +171,37 @@ TEST(MlpBf16, ForwardIsTheProductOfBf16RoundedOperandsLayerByLayer) {
   const MatrixF X = gaussian_matrix(33, 50, 21);
   MlpWorkspace ws;
   mlp.forward(X, ws);
-  for (Index l = 0; l < mlp.num_layers(); ++l) {
-    const MatrixF& in = l == 0 ? X : ws.activations[l - 1];
+  // Layer l's output `out` (after its ReLU) from its input `in`, against the bound.
+  const auto expect_layer = [&](Index l, const MatrixF& in, const MatrixF& out, const char* pass) {
     const Eigen::MatrixXd a = rounded(in), w = rounded(mlp.weight(l));
     Eigen::MatrixXd ref = (a * w).rowwise() + mlp.bias(l).cast<double>().transpose();
     if (l + 1 < mlp.num_layers()) ref = ref.cwiseMax(0.0);
     const Eigen::MatrixXd tol = (gamma(in.cols() + 2) * (a.cwiseAbs() * w.cwiseAbs())).rowwise() +
                                 std::ldexp(1.0, -23) * mlp.bias(l).cast<double>().cwiseAbs().transpose();
-    const Eigen::MatrixXd err = (ws.activations[l].cast<double>() - ref).cwiseAbs();
+    const Eigen::MatrixXd err = (out.cast<double>() - ref).cwiseAbs();
     EXPECT_TRUE((err.array() <= tol.array() + 1e-30).all())
-        << "layer " << l << ": max error " << err.maxCoeff() << ", max tolerance " << tol.maxCoeff();
+        << pass << ", layer " << l << ": max error " << err.maxCoeff() << ", max tolerance " << tol.maxCoeff();
+  };
+  for (Index l = 0; l < mlp.num_layers(); ++l)
+    expect_layer(l, l == 0 ? X : ws.activations[l - 1], ws.activations[l], "forward");
+  // predict_logits (row tiles, rows rounded by each tile's product) is the same bf16 network:
+  // each layer checked alike, its output read from the network cut after that layer (whose
+  // parameters are a prefix of the whole network's).
+  MatrixF in = X;
+  for (Index l = 0; l < mlp.num_layers(); ++l) {
+    const std::vector<Index> widths(mlp.widths().begin(), mlp.widths().begin() + l + 2);
+    Mlp head(widths);
+    head.set_parameters(mlp.parameters().subspan(0, std::size_t(head.num_parameters())));
+    head.set_precision(Precision::Bf16);
+    MatrixF out = head.predict_logits(X);
+    if (l + 1 < mlp.num_layers()) out = out.cwiseMax(0.0f);
+    expect_layer(l, in, out, "predict_logits");
+    in = out;
   }
   // And it is not the fp32 pass: the roundings show at this scale.
   Mlp fp32 = mlp;
   fp32.set_precision(Precision::Fp32);
   EXPECT_GT((fp32.predict_logits(X) - ws.activations.back()).cwiseAbs().maxCoeff(), 1e-5f);
-  EXPECT_EQ(mlp.predict_logits(X), ws.activations.back());
 }
 
 // bf16 backward against fp32 backward on the same activations: the bound propagates the

@@ -191,16 +191,65 @@ TEST(SpectralClustering, PrecomputedAffinity) {
   EXPECT_THROW(fit_spectral_clustering(asym, p), InvalidArgument);
 }
 
+TEST(SpectralClustering, OneClusterLabelsEverythingZero) {
+  const Dataset d = synthetic(SyntheticKind::Blobs, 60, 2, 0.5, 9);
+  SpectralClusteringParams p;
+  p.n_clusters = 1;
+  const SpectralClusteringResult r = fit_spectral_clustering(d.features, p);
+  ASSERT_TRUE(r.converged) << r.message;
+  EXPECT_EQ(r.labels, Labels(std::size_t(d.features.rows()), 0));
+}
+
+TEST(SpectralClustering, NanOrInfIsNamedBeforeParametersAreCheckedAgainstTheData) {
+  // scikit-learn's check_estimators_nan_inf fits 10 rows with the defaults (n_neighbors 10 >
+  // N - 1): the error must name the NaN, not the neighbour count.
+  MatrixF x = MatrixF::Random(10, 3);
+  x(0, 0) = std::numeric_limits<float>::infinity();
+  SpectralClusteringParams p;
+  p.n_clusters = 3;
+  try {
+    fit_spectral_clustering(x, p);
+    ADD_FAILURE() << "expected InvalidArgument";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("NaN or Inf"), std::string::npos) << e.what();
+  }
+}
+
+TEST(SpectralClustering, MoreNeighboursThanPointsConnectsEveryPair) {
+  // 10 points with the default degree 10: each point has only 9 others, so the graph uses 9
+  // (and says so) instead of refusing the data.
+  const Dataset d = synthetic(SyntheticKind::Blobs, 10, 2, 0.3, 11);
+  SpectralClusteringParams p;
+  p.n_clusters = 2;
+  p.n_neighbors = 10;
+  const SpectralClusteringResult r = fit_spectral_clustering(d.features, p);
+  EXPECT_EQ(r.n_edges, 10 * 9);
+  EXPECT_NE(r.message.find("n_neighbors 10 lowered to N - 1 = 9"), std::string::npos) << r.message;
+  EXPECT_EQ(r.labels.size(), 10u);
+}
+
+TEST(SpectralClustering, AllZeroRowsStayZeroUnderNormalization) {
+  Dataset d = synthetic(SyntheticKind::Blobs, 60, 2, 0.5, 10);
+  MatrixF wide(d.features.rows(), 4);
+  wide << d.features, d.features;
+  wide.row(3).setZero();
+  SpectralClusteringParams p;
+  p.n_clusters = 2;
+  p.n_neighbors = 5;
+  const SpectralClusteringResult r = fit_spectral_clustering(wide, p);
+  EXPECT_EQ(r.labels.size(), std::size_t(wide.rows()));
+}
+
 TEST(SpectralClustering, BadInputThrows) {
   const Dataset d = synthetic(SyntheticKind::Blobs, 50, 2, 1.0, 8);
   SpectralClusteringParams p;
   p.normalize = false;
-  p.n_clusters = 1;
+  p.n_clusters = 0;
   EXPECT_THROW(fit_spectral_clustering(d.features, p), InvalidArgument);
   p.n_clusters = 50;
   EXPECT_THROW(fit_spectral_clustering(d.features, p), InvalidArgument);
   p.n_clusters = 2;
-  p.n_neighbors = 50;
+  p.n_neighbors = 0;
   EXPECT_THROW(fit_spectral_clustering(d.features, p), InvalidArgument);
   p.n_neighbors = 5;
   p.ncv = 2;

@@ -10,6 +10,7 @@
 #include "neuncut/model_file.hpp"
 #include "neuncut/synthetic.hpp"
 #include "random.hpp"
+#include "row_invariance.hpp"
 #include "test_util.hpp"
 
 namespace neuncut {
@@ -123,6 +124,53 @@ TEST(SpectralNet, RecoversBlobsDeterministicallyAndRoundTrips) {
                          net.network().parameters().begin()));
 }
 
+TEST(SpectralNet, EmbeddingOfARowDoesNotDependOnItsBatch) {
+  // transform (embed) and predict on rows in any order and any batch: the same bits per row
+  // (scikit-learn's check_methods_sample_order_invariance failed by 1.5e-7 on AVX2).
+  const Dataset ds = blobs(300, 3, 4);
+  for (bool normalize : {false, true}) {
+    SCOPED_TRACE(::testing::Message() << "normalize " << normalize);
+    SpectralNetParams p = small_params(3);
+    p.normalize = normalize;
+    p.epochs = 2;
+    p.batch_size = 100;
+    SpectralNet model(p);
+    model.fit(ds.features);
+    neuncut::testing::expect_rows_independent_of_batch(ds.features,
+                                                       [&](const MatrixF& rows) { return model.embed(rows); });
+    const Labels labels = model.predict(ds.features);
+    neuncut::testing::expect_rows_independent_of_batch(ds.features, [&](const MatrixF& rows) {
+      const Labels l = model.predict(rows);
+      return MatrixF(Eigen::Map<const Eigen::Matrix<std::int32_t, -1, 1>>(l.data(), Index(l.size())).cast<float>());
+    });
+    EXPECT_EQ(model.embed(ds.features, 29), model.embed(ds.features));
+  }
+}
+
+TEST(SpectralNet, OneClusterLabelsEverythingZeroAndRoundTrips) {
+  const Dataset d = blobs(300, 3, 7);
+  SpectralNetParams p = small_params(1);
+  p.epochs = 2;
+  SpectralNet model(p);
+  const SpectralNetFitResult r = model.fit(d.features);
+  EXPECT_EQ(r.labels, Labels(std::size_t(d.features.rows()), 0));
+  EXPECT_EQ(model.embed(d.features).cols(), 1);
+  neuncut::testing::TempDir dir;
+  model.save(dir.file("k1.nnc"));
+  EXPECT_EQ(SpectralNet::load(dir.file("k1.nnc")).predict(d.features), r.labels);
+}
+
+TEST(SpectralNet, AllZeroRowsStayZeroUnderNormalization) {
+  Dataset d = blobs(300, 3, 8);
+  d.features.row(11).setZero();
+  SpectralNetParams p = small_params(3);
+  p.normalize = true;
+  p.epochs = 2;
+  SpectralNet model(p);
+  model.fit(d.features);
+  EXPECT_TRUE(model.embed(d.features).allFinite());
+}
+
 TEST(SpectralNet, InterruptedByCallback) {
   const Dataset d = blobs(600, 2, 5);
   SpectralNet net(small_params(2));
@@ -132,7 +180,7 @@ TEST(SpectralNet, InterruptedByCallback) {
 TEST(SpectralNet, BadInputThrows) {
   const Dataset d = blobs(300, 2, 6);
   SpectralNetParams p = small_params(2);
-  p.n_clusters = 1;
+  p.n_clusters = 0;
   EXPECT_THROW(SpectralNet(p).fit(d.features), InvalidArgument);
   p = small_params(2);
   p.n_neighbors = 256;

@@ -34,7 +34,7 @@
 // scikit-learn's KMeans, except `normalize`: on by default so that every method of this tool
 // sees the same (L2-normalized) data; code that clusters an embedding turns it off.
 #define NEUNCUT_KMEANS_PARAMS(X)                                                                                   \
-  X(int, n_clusters, "k", 10, "number of clusters k (2 <= k <= N)")                                                 \
+  X(int, n_clusters, "k", 10, "number of clusters k (1 <= k <= N)")                                                 \
   X(int, n_init, "n-init", 10, "independent k-means++ restarts; the lowest inertia wins (>= 1)")                   \
   X(int, max_iter, "max-iter", 300, "Lloyd iterations per restart (>= 1)")                                          \
   X(double, tol, "tol", 1e-4, "stop when the total squared centroid shift is <= tol * mean feature variance")       \
@@ -70,7 +70,7 @@ class KMeansModel {
 
   /// Index of the nearest centroid (squared Euclidean; ties go to the lower index) for each
   /// preprocessed row of `data` (N x dim(), finite). InvalidArgument on a dimension mismatch,
-  /// an empty model, or a zero row when the model normalizes rows.
+  /// or an empty model (an all-zero row stays at zero when the model normalizes rows).
   Labels predict(const Eigen::Ref<const MatrixF>& data, int threads = 0) const;
   /// Sum over preprocessed rows of the squared distance to the nearest centroid.
   double inertia(const Eigen::Ref<const MatrixF>& data, int threads = 0) const;
@@ -105,8 +105,8 @@ struct KMeansResult {
 void validate(const KMeansParams& params);
 
 /// Clusters the rows of `data` (N x d, finite, N >= k), L2-normalized first when
-/// params.normalize. Throws InvalidArgument naming the value for empty data, k < 2, k > N,
-/// NaN/Inf, a zero row with normalize, n_init < 1, max_iter < 1 or tol < 0.
+/// params.normalize. Throws InvalidArgument naming the value for empty data, k < 1, k > N,
+/// NaN/Inf, n_init < 1, max_iter < 1 or tol < 0.
 KMeansResult fit_kmeans(const Eigen::Ref<const MatrixF>& data, const KMeansParams& params);
 
 namespace detail {

@@ -80,7 +80,10 @@ class Mlp {
   void backward(const Eigen::Ref<const MatrixF>& input, MlpWorkspace& ws, const MatrixF& grad_logits,
                 std::span<float> gradient) const;
 
-  /// Logits for many rows at once (no workspace reuse; for inference).
+  /// Logits for many rows at once, for inference: each row's logits are a function of that
+  /// row alone, bit for bit, whatever the batch, the row's place in it or the thread count
+  /// (the products run in fixed-size row tiles, src/gemm.hpp gemm_rowwise). They may differ
+  /// from forward()'s in the last bits (forward multiplies the batch as one product).
   MatrixF predict_logits(const Eigen::Ref<const MatrixF>& input) const;
 
   /// Replaces the parameters (size must match num_parameters()).

@@ -36,7 +36,8 @@ NcutLossTerms ncut_loss(const Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>& af
                         const Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>& memberships, double gamma,
                         double eps, Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>* grad_p);
 
-/// Row-wise softmax, numerically stable (max subtracted), in place.
+/// Row-wise softmax, numerically stable (max subtracted), in place; each row's result depends
+/// on that row only (not its position).
 template <class Scalar>
 void softmax_rows(Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>& logits);
 

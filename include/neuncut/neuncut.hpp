@@ -27,7 +27,7 @@
 // Defaults differ from the paper's reference recipe where that recipe collapses; see
 // docs/defaults.md for the measurements behind each choice.
 #define NEUNCUT_NEUNCUT_PARAMS(X)                                                                                   \
-  X(int, n_clusters, "k", 10, "number of clusters k (>= 2)")                                                        \
+  X(int, n_clusters, "k", 10, "number of clusters k (>= 1)")                                                        \
   X(::neuncut::LayerWidths, hidden, "hidden", (::neuncut::LayerWidths{512, 512}),                                  \
     "hidden layer widths, comma-separated (ReLU layers; 'none' for a linear model)")                              \
   X(std::string, bias_init, "bias-init", std::string("auto"),                                                       \
@@ -172,7 +172,7 @@ class NeuNcut {
 
   /// Trains on `data` (N x d): validates the data and parameters, samples the training
   /// subset, fits the preprocessing, chooses sigma, and runs the epochs. Throws
-  /// InvalidArgument for bad input (empty, NaN/Inf, all-zero rows with normalization on,
+  /// InvalidArgument for bad input (empty, NaN/Inf, k < 1,
   /// k > N, batch_size > training points) before any work, Interrupted when the callback
   /// returns false.
   FitResult fit(const Eigen::Ref<const MatrixF>& data, const ProgressCallback& progress = {});

@@ -4,7 +4,8 @@
 // Order: an optional fixed feature map (the scattering transform of images), then optional
 // centering/standardization (statistics of the training rows' features), then optional row
 // L2 normalization (on by default, as in the NeuNcut paper: the Gaussian affinity then
-// depends on cosine similarity only).
+// depends on cosine similarity only; all-zero rows stay at zero). Every row is transformed
+// on its own, so its result does not depend on the other rows or its position.
 #pragma once
 
 #include <string>
@@ -36,9 +37,10 @@ class Preprocessor {
   /// fit(data) then transform_in_place(data), computing the feature map of the rows once.
   void fit_transform_in_place(MatrixF& data, int threads = 1);
   /// Applies the fitted transform to rows of `data` in place (their number of columns becomes
-  /// output_dim()). Throws InvalidArgument naming the first row whose norm is zero when L2
-  /// normalization is on (such a row has no direction). `row_offset` is added to row numbers
-  /// in that message (for chunked callers).
+  /// output_dim()). With L2 normalization a row whose norm is zero stays all zeros (it has
+  /// no direction; scikit-learn's normalize() does the same); a row whose norm overflows
+  /// throws InvalidArgument naming it, `row_offset` added to the row number (for chunked
+  /// callers).
   void transform_in_place(MatrixF& data, Index row_offset = 0, int threads = 1) const;
   /// Copying variant.
   MatrixF transform(const Eigen::Ref<const MatrixF>& data, Index row_offset = 0, int threads = 1) const;

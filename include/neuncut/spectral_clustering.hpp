@@ -63,8 +63,8 @@ inline void parse(const std::string&, const std::string& text, EmbeddingNormaliz
 // The one table of classic Ncut's parameters: X(type, name, CLI flag, default, doc). The
 // defaults are the settings measured on Fashion-MNIST.
 #define NEUNCUT_NCUT_PARAMS(X)                                                                                     \
-  X(int, n_clusters, "k", 10, "number of clusters k (2 <= k < N)")                                                  \
-  X(int, n_neighbors, "n-neighbors", 10, "kNN graph degree (1 <= n_neighbors < N)")                                 \
+  X(int, n_clusters, "k", 10, "number of clusters k (1 <= k < N)")                                                  \
+  X(int, n_neighbors, "n-neighbors", 10, "kNN graph degree (>= 1; N - 1 when larger)")                                 \
   X(::neuncut::KnnMethod, knn_method, "knn", ::neuncut::KnnMethod::Auto,                                            \
     "kNN algorithm: auto (up to 100,000 points: projected when d > 256, else exact; HNSW above), exact, "  \
     "projected (candidates from a 128-D PCA, re-ranked by exact distance) or hnsw")                                  \
@@ -95,7 +95,7 @@ struct SpectralClusteringParams {
 /// The parameter table as data, for the CLI, Python bindings and docs.
 const std::vector<ParamInfo<SpectralClusteringParams>>& ncut_param_table();
 
-/// Throws InvalidArgument naming the first invalid solver field (k >= 2, ncv, tolerances, k-means).
+/// Throws InvalidArgument naming the first invalid solver field (k >= 1, ncv, tolerances, k-means).
 void validate(const SpectralClusteringParams& params);
 
 /// The k leading eigenpairs of D^-1/2 W D^-1/2.
@@ -137,7 +137,7 @@ struct SpectralClusteringResult {
 };
 
 /// Clusters the rows of `data` (N x d, finite; L2-normalized first when params.normalize). Throws InvalidArgument (naming the value) for
-/// empty data, NaN/Inf, a zero row with normalize, k < 2, k >= N, n_neighbors < 1 or >= N, an ncv outside (k, N],
+/// empty data, NaN/Inf, k < 1, k >= N, n_neighbors < 1, an ncv outside (k, N],
 /// eigen_tol <= 0, eigen_max_restarts < 1, kmeans_n_init < 1.
 SpectralClusteringResult fit_spectral_clustering(const Eigen::Ref<const MatrixF>& data,
                                                  const SpectralClusteringParams& params);

@@ -40,7 +40,7 @@
 
 // The one table of SpectralNet's parameters: X(type, name, CLI flag, default, doc).
 #define NEUNCUT_SPECTRALNET_PARAMS(X)                                                                              \
-  X(int, n_clusters, "k", 10, "number of clusters k (>= 2); also the embedding dimension")                          \
+  X(int, n_clusters, "k", 10, "number of clusters k (>= 1); also the embedding dimension")                          \
   X(::neuncut::LayerWidths, hidden, "hidden", (::neuncut::LayerWidths{512, 512}),                                  \
     "hidden layer widths of the MLP trunk, e.g. 1024,1024,512 (the paper's)")                                      \
   X(int, epochs, "epochs", 30, "training epochs (passes over the training subset)")                                 \
@@ -104,7 +104,7 @@ class SpectralNet {
   explicit SpectralNet(SpectralNetParams params = {});
 
   /// Trains on `data` (N x d) and labels it. Throws InvalidArgument for bad input (empty,
-  /// NaN/Inf, zero rows with normalization on, k > N, n_neighbors >= batch size) before any
+  /// NaN/Inf, k < 1, k > N, n_neighbors >= batch size) before any
   /// work, Interrupted when the callback returns false.
   SpectralNetFitResult fit(const Eigen::Ref<const MatrixF>& data, const SpectralNetProgress& progress = {});
 

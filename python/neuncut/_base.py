@@ -1,6 +1,7 @@
 """Shared machinery of the estimators: input checks, progress display, pickling."""
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import tempfile
@@ -39,21 +40,32 @@ class NeuncutEstimator(BaseEstimator):
         return as_float32(X)
 
     def _more_tags(self):
-        return {"allow_nan": False, "X_types": ["2darray"], "preserves_dtype": [np.float32],
-                "_xfail_checks": dict(_K1_CHECKS)}
+        return {"allow_nan": False, "X_types": ["2darray"], "preserves_dtype": [np.float32]}
 
 
-_K1_REASON = ("the check sets n_clusters=1, but neuncut needs k >= 2 (the CLI refuses it too); "
-              "tests/python/test_estimators.py runs this check with n_clusters=2")
-_K1_CHECKS = {name: _K1_REASON for name in (
-    "check_dict_unchanged", "check_dont_overwrite_parameters", "check_methods_subset_invariance",
-    "check_fit2d_predict1d", "check_fit2d_1feature")}
-_K1_CHECKS["check_fit2d_1sample"] = ("the check sets n_clusters=1 and fits one sample; neuncut needs 2 <= k <= N "
-                                     "and says so ('k (n_clusters) must be >= 2')")
-#: Fits are reproducible for a seed and thread count in one process, but the core's results can
-#: still differ in the last bits between fits (buffer alignment); the check demands exact equality.
-REPRODUCIBILITY_REASON = ("the C++ core's training is not yet bit-identical between fits in one process "
-                          "(last-bit differences from heap buffer alignment); labels are, see test_fit_is_deterministic")
+def _is_fitted_attribute(name):
+    """What fit sets: scikit-learn's fitted attributes (trailing underscore) and the compiled model."""
+    return name == "_model" or (name.endswith("_") and not name.startswith("__"))
+
+
+def fits_atomically(fit):
+    """Wraps an estimator's fit so that a fit that fails (bad parameter, NaN data, an exception
+    or KeyboardInterrupt from the callback, MemoryError) leaves the estimator as it was: unfitted,
+    or with its previous model and every attribute that belongs to it (``n_features_in_``
+    included, which scikit-learn's validation sets before the core runs)."""
+
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        before = {k: v for k, v in self.__dict__.items() if _is_fitted_attribute(k)}
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            for name in [k for k in self.__dict__ if _is_fitted_attribute(k)]:
+                del self.__dict__[name]
+            self.__dict__.update(before)
+            raise
+
+    return wrapper
 
 
 class ModelEstimator(NeuncutEstimator):

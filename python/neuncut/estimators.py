@@ -14,7 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from . import _core
-from ._base import REPRODUCIBILITY_REASON, ModelEstimator, NeuncutEstimator, epoch_callback
+from ._base import ModelEstimator, NeuncutEstimator, epoch_callback, fits_atomically
 from ._params import core_params, make_init
 
 
@@ -74,16 +74,16 @@ class NeuNcut(ClusterMixin, ModelEstimator):
 
     def _more_tags(self):
         tags = NeuncutEstimator._more_tags(self)
-        tags["_xfail_checks"].update({
+        tags["_xfail_checks"] = {
             "check_estimators_nan_inf": "NaN and Inf are refused with ValueError, but the core's message says 'Inf' "
-                                        "and the check looks for lower-case 'inf' (see test_error_mapping)",
-            "check_fit_idempotent": REPRODUCIBILITY_REASON})
+                                        "and the check looks for lower-case 'inf' (see test_error_mapping)"}
         return tags
 
     @staticmethod
     def _core_class():
         return _core.NeuNcutModel
 
+    @fits_atomically
     def fit(self, X, y=None):
         """Trains on X (n_samples, n_features), or on images X (n_samples, height, width): these
         are flattened and, with ``features="auto"``, clustered by their scattering transform
@@ -102,7 +102,7 @@ class NeuNcut(ClusterMixin, ModelEstimator):
         self.n_iter_ = len(self.history_)
         self.labels_ = model.predict(X)
         if info["collapse"]:
-            warnings.warn(f"NeuNcut: collapse detected: {info['collapse']}", CollapseWarning, stacklevel=2)
+            warnings.warn(f"NeuNcut: collapse detected: {info['collapse']}", CollapseWarning, stacklevel=3)
         return self
 
     def predict(self, X):
@@ -143,15 +143,11 @@ class SpectralNet(TransformerMixin, ClusterMixin, ModelEstimator):
 
     _method = "spectralnet"
 
-    def _more_tags(self):
-        tags = NeuncutEstimator._more_tags(self)
-        tags["_xfail_checks"]["check_fit_idempotent"] = REPRODUCIBILITY_REASON
-        return tags
-
     @staticmethod
     def _core_class():
         return _core.SpectralNetModel
 
+    @fits_atomically
     def fit(self, X, y=None):
         """Trains the network on X, then k-means on its embedding. Returns self."""
         X = self._check_X(X, reset=True)
@@ -163,7 +159,7 @@ class SpectralNet(TransformerMixin, ClusterMixin, ModelEstimator):
         self.fit_info_ = info
         self.n_iter_ = len(self.history_)
         if info["message"]:
-            warnings.warn(f"SpectralNet: {info['message']}", ConvergenceWarning, stacklevel=2)
+            warnings.warn(f"SpectralNet: {info['message']}", ConvergenceWarning, stacklevel=3)
         return self
 
     def predict(self, X):
@@ -201,6 +197,7 @@ class KMeans(ClusterMixin, ModelEstimator):
     def _core_class():
         return _core.KMeansModel
 
+    @fits_atomically
     def fit(self, X, y=None):
         """Clusters X (k-means++ seeding, n_init Lloyd restarts). Returns self."""
         X = self._check_X(X, reset=True)
@@ -212,7 +209,7 @@ class KMeans(ClusterMixin, ModelEstimator):
         self.cluster_centers_ = np.array(model.centroids)
         self.fit_info_ = info
         if info["message"]:
-            warnings.warn(f"KMeans: {info['message']}", ConvergenceWarning, stacklevel=2)
+            warnings.warn(f"KMeans: {info['message']}", ConvergenceWarning, stacklevel=3)
         return self
 
     def predict(self, X):
@@ -252,6 +249,7 @@ class SpectralClustering(ClusterMixin, NeuncutEstimator):
 
     _method = "ncut"
 
+    @fits_atomically
     def fit(self, X, y=None):
         """Builds the kNN graph of X, its leading eigenvectors, then k-means. Returns self."""
         X = self._check_X(X, reset=True)
@@ -262,9 +260,9 @@ class SpectralClustering(ClusterMixin, NeuncutEstimator):
         self.fit_info_ = info
         if not info["converged"]:
             labels = np.full(X.shape[0], -1, dtype=np.int32)
-            warnings.warn(f"SpectralClustering: {info['message']}", ConvergenceWarning, stacklevel=2)
+            warnings.warn(f"SpectralClustering: {info['message']}", ConvergenceWarning, stacklevel=3)
         elif info["message"]:
-            warnings.warn(f"SpectralClustering: {info['message']}", UserWarning, stacklevel=2)
+            warnings.warn(f"SpectralClustering: {info['message']}", UserWarning, stacklevel=3)
         self.labels_ = labels
         return self
 

@@ -12,7 +12,8 @@
 //    raised there stops training and is re-raised unchanged once the C++ fit has unwound.
 //  - C++ exceptions: InvalidArgument, FormatError -> ValueError; Interrupted ->
 //    KeyboardInterrupt; IoError and any other neuncut::Error -> RuntimeError; same text as
-//    the CLI prints after "neuncut: error: ".
+//    the CLI prints after "neuncut: error: ". std::bad_alloc -> MemoryError with
+//    kOutOfMemoryMessage (pybind11's own mapping says only "std::bad_alloc").
 #include <pybind11/eigen.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -20,6 +21,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -124,6 +126,10 @@ py::dict stats_dict(const SpectralNetEpochStats& s) {
   return d;
 }
 
+constexpr const char* kOutOfMemoryMessage =
+    "neuncut: out of memory: a buffer could not be allocated (use fewer rows, a smaller batch_size or "
+    "narrower hidden layers)";
+
 // Shared by the C++ progress callback (running without the GIL) and the caller.
 struct CallbackState {
   py::object callback;         // None or callable(dict) -> None/bool
@@ -221,6 +227,8 @@ PYBIND11_MODULE(_core, m) {
       PyErr_SetString(PyExc_KeyboardInterrupt, e.what());
     } catch (const Error& e) {
       PyErr_SetString(PyExc_RuntimeError, e.what());
+    } catch (const std::bad_alloc&) {
+      PyErr_SetString(PyExc_MemoryError, kOutOfMemoryMessage);
     }
   });
 

@@ -63,7 +63,25 @@ def test_python_model_predicted_by_cli(cli, tmp_path, npy):
     np.testing.assert_array_equal(np.load(out), est.labels_)
 
 
-@pytest.mark.parametrize("flags, params", [(["--k", 1], dict(n_clusters=1)),
+@pytest.mark.parametrize("command", ["fit", "spectralnet", "kmeans", "ncut"])
+def test_one_cluster_in_the_cli_and_python(cli, tmp_path, npy, command):
+    """--k 1 is accepted by every method: every label 0; a saved model loads in Python and agrees."""
+    X, data = npy
+    X[5] = 0.0  # an all-zero row, kept at zero by the L2 normalization
+    np.save(data, X)
+    labels, model = tmp_path / "labels.npy", tmp_path / "k1.nnc"
+    flags = ["--epochs", 2] if command in ("fit", "spectralnet") else []
+    save = ["--model", model] if command != "ncut" else []
+    run_cli(cli, command, "--data", data, "--k", 1, "--threads", 1, *flags, *save, "--labels-out", labels, "-q")
+    np.testing.assert_array_equal(np.load(labels), np.zeros(len(X), np.int32))
+    if save:
+        est = neuncut.load(model)
+        np.testing.assert_array_equal(est.predict(X), np.zeros(len(X), np.int32))
+        if command == "fit":
+            np.testing.assert_array_equal(est.predict_proba(X), np.ones((len(X), 1), np.float32))
+
+
+@pytest.mark.parametrize("flags, params", [(["--k", 0], dict(n_clusters=0)),
                                            (["--k", 3, "--epochs", -1], dict(n_clusters=3, epochs=-1)),
                                            (["--k", 3, "--scaling", "bogus"], dict(n_clusters=3, scaling="bogus"))])
 def test_same_error_message_as_the_cli(cli, npy, flags, params):

@@ -196,8 +196,8 @@ def test_precision_bf16(tmp_path, data):
 
 def test_error_mapping(tmp_path, data):
     X, _ = data
-    with pytest.raises(ValueError, match=r"^k \(n_clusters\) must be >= 2, got 1$"):
-        NeuNcut(n_clusters=1).fit(X)
+    with pytest.raises(ValueError, match=r"^k \(n_clusters\) must be >= 1, got 0$"):
+        NeuNcut(n_clusters=0).fit(X)
     with pytest.raises(ValueError, match="scaling"):
         NeuNcut(scaling="bogus").fit(X)
     with pytest.raises(ValueError, match="hidden"):
@@ -224,6 +224,88 @@ def test_error_mapping(tmp_path, data):
         NeuNcut().predict(X)
     with pytest.raises(ValueError, match="features"):
         small_neuncut(epochs=2).fit(X).predict(np.ones((3, 5), np.float32))
+
+
+# ---- a failed fit leaves the estimator as it was ---------------------------------------------
+
+FAILING_FITS = {
+    "bad parameter": (dict(n_clusters=0), lambda X: X),
+    "NaN data": ({}, lambda X: np.where(np.arange(X.size).reshape(X.shape) == 7, np.nan, X).astype(np.float32)),
+}
+SMALL = {NeuNcut: dict(n_clusters=3, epochs=2, hidden=(8,), threads=1),
+         SpectralNet: dict(n_clusters=3, epochs=2, hidden=(8,), threads=1),
+         KMeans: dict(n_clusters=3, threads=1),
+         SpectralClustering: dict(n_clusters=3, threads=1)}
+
+
+def _fitted_state(est):
+    return {k: v for k, v in vars(est).items() if k == "_model" or (k.endswith("_") and not k.startswith("__"))}
+
+
+@pytest.mark.parametrize("failure", sorted(FAILING_FITS))
+@pytest.mark.parametrize("cls", list(SMALL), ids=lambda c: c.__name__)
+def test_failed_fit_leaves_an_unfitted_estimator_unfitted(data, cls, failure):
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    X, _ = data
+    params, corrupt = FAILING_FITS[failure]
+    est = cls(**{**SMALL[cls], **params})
+    with pytest.raises(ValueError):
+        est.fit(corrupt(X))
+    assert _fitted_state(est) == {}, "half-fitted"
+    with pytest.raises(NotFittedError):
+        check_is_fitted(est)
+
+
+@pytest.mark.parametrize("cls", list(SMALL), ids=lambda c: c.__name__)
+def test_failed_refit_keeps_the_previous_model_whole(data, cls):
+    X, _ = data
+    est = cls(**SMALL[cls]).fit(X)
+    before = _fitted_state(est)
+    labels = est.labels_.copy()
+    wider = np.hstack([X, X]).astype(np.float32)
+    wider[3, 2] = np.inf
+    with pytest.raises(ValueError):
+        est.fit(wider)  # 4 features and an Inf: fails after scikit-learn's validation set n_features_in_ = 4
+    assert est.n_features_in_ == 2
+    assert _fitted_state(est).keys() == before.keys()
+    assert all(_fitted_state(est)[k] is v for k, v in before.items())
+    np.testing.assert_array_equal(est.labels_, labels)
+    if hasattr(est, "predict"):
+        np.testing.assert_array_equal(est.predict(X), labels)
+
+
+@pytest.mark.parametrize("cls", [NeuNcut, SpectralNet], ids=lambda c: c.__name__)
+def test_interrupted_fit_and_refit_leave_the_estimator_as_it_was(data, cls):
+    from sklearn.utils.validation import check_is_fitted
+    from sklearn.exceptions import NotFittedError
+
+    X, _ = data
+
+    def interrupt(stats):
+        raise KeyboardInterrupt
+
+    est = cls(**SMALL[cls], callback=interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(est)
+    est.set_params(callback=None).fit(X)
+    before = _fitted_state(est)
+    with pytest.raises(KeyboardInterrupt):
+        est.set_params(callback=interrupt).fit(X[:, :1])
+    assert est.n_features_in_ == 2 and all(_fitted_state(est)[k] is v for k, v in before.items())
+
+
+def test_out_of_memory_is_a_memory_error_that_says_so(data):
+    """std::bad_alloc in the core arrives as MemoryError with a message a user can act on (pybind11's
+    own mapping said only 'std::bad_alloc'), and the estimator stays unfitted."""
+    X, _ = data
+    est = NeuNcut(n_clusters=3, hidden=(2 ** 30, 2 ** 30), epochs=1, threads=1)  # 2^60 weights
+    with pytest.raises(MemoryError, match="out of memory"):
+        est.fit(X)
+    assert _fitted_state(est) == {}
 
 
 # ---- callbacks, progress, interrupts -------------------------------------------------------
