@@ -84,7 +84,7 @@ void validate_data(const Eigen::Ref<const MatrixF>& data, const std::string& wha
     for (Index i = 0; i < data.rows(); ++i)
       for (Index j = 0; j < data.cols(); ++j)
         NEUNCUT_REQUIRE(std::isfinite(data(i, j)), InvalidArgument, what, " contains ",
-                        std::isnan(data(i, j)) ? "NaN" : "Inf", " at row ", i, ", column ", j);
+                        std::isnan(data(i, j)) ? "NaN" : "infinity (Inf)", " at row ", i, ", column ", j);
   }
 }
 

@@ -72,13 +72,6 @@ class NeuNcut(ClusterMixin, ModelEstimator):
 
     _method = "neuncut"
 
-    def _more_tags(self):
-        tags = NeuncutEstimator._more_tags(self)
-        tags["_xfail_checks"] = {
-            "check_estimators_nan_inf": "NaN and Inf are refused with ValueError, but the core's message says 'Inf' "
-                                        "and the check looks for lower-case 'inf' (see test_error_mapping)"}
-        return tags
-
     @staticmethod
     def _core_class():
         return _core.NeuNcutModel
