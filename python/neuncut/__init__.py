@@ -15,8 +15,9 @@ from . import _core
 from .estimators import CollapseWarning, KMeans, NeuNcut, SpectralClustering, SpectralNet
 from .io import load
 
+FileError = _core.FileError  # a file that cannot be read or written: an OSError and a RuntimeError
 __version__ = "0.1.0"
-__all__ = ["NeuNcut", "SpectralNet", "KMeans", "SpectralClustering", "CollapseWarning", "load",
+__all__ = ["NeuNcut", "SpectralNet", "KMeans", "SpectralClustering", "CollapseWarning", "FileError", "load",
            "load_dataset", "scores", "param_table", "bf16_unavailable_reason",
            "fp32_gemm_library", "scattering"]
 

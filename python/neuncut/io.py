@@ -13,7 +13,7 @@ def load(path):
     """Loads a model file (``neuncut fit --model m.nnc`` or ``est.save``) and returns a fitted
     estimator of the kind its method tag names: NeuNcut, SpectralNet or KMeans.
 
-    Raises RuntimeError when the file cannot be read and ValueError when it is not a valid
+    Raises neuncut.FileError (an OSError and a RuntimeError) when the file cannot be read and ValueError when it is not a valid
     neuncut model, with the CLI's messages."""
     from .estimators import KMeans, NeuNcut, SpectralNet
 

@@ -11,7 +11,9 @@
 //    Ctrl-C stops a fit after the current epoch) and call the Python callback; a Python error
 //    raised there stops training and is re-raised unchanged once the C++ fit has unwound.
 //  - C++ exceptions: InvalidArgument, FormatError -> ValueError; Interrupted ->
-//    KeyboardInterrupt; IoError and any other neuncut::Error -> RuntimeError; same text as
+//    KeyboardInterrupt; IoError -> neuncut.FileError (both an OSError, what Python code expects
+//    of a file that cannot be read or written, and a RuntimeError, what earlier versions raised);
+//    any other neuncut::Error -> RuntimeError; same text as
 //    the CLI prints after "neuncut: error: ". std::bad_alloc -> MemoryError with
 //    kOutOfMemoryMessage (pybind11's own mapping says only "std::bad_alloc").
 #include <pybind11/eigen.h>
@@ -216,6 +218,11 @@ py::dict fit_result_dict(const SpectralNetFitResult& r) {
 PYBIND11_MODULE(_core, m) {
   m.doc() = "PRIVATE compiled core of the neuncut package; use neuncut.NeuNcut & co. instead.";
 
+  // Created once per interpreter and kept for the process's life, as the translator needs it.
+  static PyObject* file_error = PyErr_NewException(
+      "neuncut.FileError", py::make_tuple(py::handle(PyExc_OSError), py::handle(PyExc_RuntimeError)).ptr(), nullptr);
+  if (file_error == nullptr) throw py::error_already_set();
+  m.attr("FileError") = py::handle(file_error);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
@@ -225,6 +232,8 @@ PYBIND11_MODULE(_core, m) {
       PyErr_SetString(PyExc_ValueError, e.what());
     } catch (const Interrupted& e) {
       PyErr_SetString(PyExc_KeyboardInterrupt, e.what());
+    } catch (const IoError& e) {
+      PyErr_SetString(file_error, e.what());
     } catch (const Error& e) {
       PyErr_SetString(PyExc_RuntimeError, e.what());
     } catch (const std::bad_alloc&) {
