@@ -12,11 +12,11 @@ Plots: neuncut.plot (matplotlib). Data: neuncut.load_dataset("fashion-mnist").
 import numpy as np
 
 from . import _core
-from .estimators import CollapseWarning, KMeans, NeuNcut, SpectralClustering, SpectralNet
+from .estimators import CollapseWarning, KMeans, NeuNcut, QualityWarning, SpectralClustering, SpectralNet
 from .io import load
 
 __version__ = "0.1.0"
-__all__ = ["NeuNcut", "SpectralNet", "KMeans", "SpectralClustering", "CollapseWarning", "load",
+__all__ = ["NeuNcut", "SpectralNet", "KMeans", "SpectralClustering", "CollapseWarning", "QualityWarning", "load",
            "load_dataset", "scores", "param_table", "bf16_unavailable_reason",
            "fp32_gemm_library", "scattering"]
 
