@@ -76,9 +76,11 @@ def prepare(data_dir, qdata):
     return sets
 
 
-def run_cli(args, cache, key):
+def run_cli(args, cache, key, cached_only=False):
     if key in cache:
         return cache[key]
+    if cached_only:
+        return {"error": "not run"}
     proc = subprocess.run(args, capture_output=True, text=True, timeout=3600)
     if proc.returncode != 0:
         out = {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"rc {proc.returncode}"}
@@ -102,6 +104,7 @@ def main():
     ap.add_argument("--cache", default="/tmp/neuq_data/cache.jsonl",
                     help="JSON-lines cache; comma-separated: write the first, read all")
     ap.add_argument("--no-reference", action="store_true", help="skip Ncut and k-means")
+    ap.add_argument("--cached-only", action="store_true", help="run nothing: print what the cache holds")
     ap.add_argument("--cli", default=os.path.join(ROOT, "build", "neuncut"))
     ap.add_argument("--tag", default="", help="cache tag instead of the binary hash (e.g. before)")
     a = ap.parse_args()
@@ -126,10 +129,11 @@ def main():
             for k, v in cache.items():
                 f.write(json.dumps({"key": k, "out": v}) + "\n")
 
-    configs = []
+    configs = []  # (column name, cache tag, flags); "TAG@CONFIG" reads another binary's runs
     for c in a.configs.split(","):
-        flags = c[4:].split() if c.startswith("raw:") else CONFIGS[c]
-        configs.append((c, flags + a.extra.split()))
+        tag, _, spec = c.rpartition("@")
+        flags = spec[4:].split() if spec.startswith("raw:") else CONFIGS[spec]
+        configs.append((c, tag or binary, flags + a.extra.split()))
 
     def data_args(name, z=False):
         if name == "fashion-mnist":
@@ -147,18 +151,19 @@ def main():
         return (float(np.mean([r["acc"] for r in ok])), float(np.mean([r["nmi"] for r in ok])),
                 sum(1 for r in ok if r.get("collapse")), len(rows) - len(ok))
 
-    header = ["set", "n", "k"] + [c for c, _ in configs] + ([] if a.no_reference else ["ncut", "kmeans", "best ref"])
+    header = ["set", "n", "k"] + [c for c, _, _ in configs] + ([] if a.no_reference else ["ncut", "kmeans", "best ref"])
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for name in names:
         k = sets[name][0]
         cells = []
-        for cname, flags in configs:
+        n = "?"
+        for cname, tag, flags in configs:
             rows = []
             for s in seeds:
                 cmd = [a.cli, "fit", *data_args(name), "--k", str(k), "--seed", str(s), "--threads", a.threads,
                        "--json", "-q", *flags]
-                rows.append(run_cli(cmd, cache, f"{binary}|{name}|fit|{' '.join(flags)}|{s}"))
+                rows.append(run_cli(cmd, cache, f"{tag}|{name}|fit|{' '.join(flags)}|{s}", a.cached_only))
                 save()
             m = mean_of(rows)
             extra = ""
@@ -167,7 +172,7 @@ def main():
             if m and m[3]:
                 extra += f" ({m[3]} failed)"
             cells.append("failed: " + rows[0].get("error", "")[:60] if m is None else f"{m[0]:.3f} / {m[1]:.3f}{extra}")
-            n = next((r["n"] for r in rows if "n" in r), "?")
+            n = next((r["n"] for r in rows if "n" in r), n)
         if not a.no_reference and name == "fashion-mnist":
             cells += ["0.600 / 0.687 (scattering, issue 13)", "-", "0.600 / 0.687"]
         elif not a.no_reference:
@@ -179,7 +184,7 @@ def main():
                     for s in seeds:
                         cmd = [a.cli, method, *data_args(name, z=name != "fashion-mnist"), "--k", str(k), "--seed",
                                str(s), "--threads", a.threads, "--json", "-q", "--normalize", norm]
-                        rows.append(run_cli(cmd, cache, f"ref|{name}|{method}|{norm}|{s}"))
+                        rows.append(run_cli(cmd, cache, f"ref|{name}|{method}|{norm}|{s}", a.cached_only))
                         save()
                     m = mean_of(rows)
                     if m:

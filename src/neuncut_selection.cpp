@@ -61,7 +61,8 @@ NeuNcutParams resolve_recipe(const NeuNcutParams& params) {
   if (params.recipe == "default") return params;
   // He et al.'s reference code: full Gaussian kernel with sigma 3 on L2-normalized rows, the
   // network trained from its random initialization (zero biases) by Adam at 5e-3 for 300
-  // epochs of batches of 1000 with gamma 80; nothing rolled back.
+  // epochs with gamma 80; nothing rolled back. Its batches of 1000 are the default batch size
+  // already (min(1000, training points), so that small data still fits one batch).
   const NeuNcutParams defaults;
   NeuNcutParams p = params;
   auto paper = [](auto& field, const auto& default_value, const auto& paper_value) {
@@ -76,7 +77,6 @@ NeuNcutParams resolve_recipe(const NeuNcutParams& params) {
   paper(p.learning_rate, defaults.learning_rate, 5e-3);
   paper(p.epochs, defaults.epochs, 300);
   paper(p.gamma, defaults.gamma, 80.0);
-  paper(p.batch_size, defaults.batch_size, 1000);
   paper(p.collapse_rollbacks, defaults.collapse_rollbacks, 0);
   return p;
 }

@@ -150,7 +150,7 @@ TEST(Recipe, PaperSetsParametersLeftAtDefaultsOnly) {
   EXPECT_EQ(r.scaling, "none");
   EXPECT_EQ(r.sigma, 3.0);
   EXPECT_EQ(r.epochs, 300);
-  EXPECT_EQ(r.batch_size, 1000);
+  EXPECT_EQ(r.batch_size, 0);  // min(1000, n): the paper's 1000 wherever the data allows
   EXPECT_EQ(r.gamma, 80.0);
   EXPECT_EQ(r.collapse_rollbacks, 0);
   EXPECT_EQ(r.learning_rate, 2e-3);

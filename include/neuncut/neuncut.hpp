@@ -1,7 +1,8 @@
 // NeuNcut: Neural Normalized Cut (He et al., Pattern Recognition 2025).
 //
 // An MLP f maps a point to k logits; P = softmax(f(x)) is its soft cluster membership. f is
-// trained by mini-batch Adam on the relaxed Ncut loss of each batch's own Gaussian affinity
+// trained by mini-batch Adam on the relaxed Ncut loss of each batch's own affinity (by default a kNN
+// graph of the batch; the paper's Gaussian kernel on request)
 // (see ncut_loss.hpp), on a random training subset. Labels are argmax f(x), so a model
 // trained on 20,000 points labels any number of points, seen or not.
 //
@@ -97,7 +98,7 @@
   X(int, threads, "threads", 0, "threads for training and inference (0: all cores)")                               \
   X(std::string, recipe, "recipe", std::string("default"),                                                         \
     "default (neuncut's tuned settings) or paper (the reference recipe of He et al.: Gaussian affinity on "         \
-    "L2-normalized rows, sigma 3, random init, zero biases, lr 5e-3, 300 epochs, gamma 80, batch 1000, no "          \
+    "L2-normalized rows, sigma 3, random init, zero biases, lr 5e-3, 300 epochs, gamma 80, no "          \
     "collapse recovery); the recipe sets every parameter left at its default value, so any "     \
     "other value given wins (docs/defaults.md)")                                                                    \
   X(std::string, select, "select", std::string("none"),                                                             \
