@@ -144,8 +144,9 @@ void register_fit(CLI::App& app) {
     summary.add("threads", fit.threads);
     summary.add("load_seconds", load_s);
     summary.add("features_seconds", fit.features_seconds);
-    summary.add("init", params.init).add("init_seconds", fit.init_seconds);
-    if (params.init == "spectral") summary.add("init_agreement", fit.init_agreement);
+    // The model's parameters: the recipe resolved (params is what the flags said).
+    summary.add("init", model.params().init).add("init_seconds", fit.init_seconds);
+    if (model.params().init == "spectral") summary.add("init_agreement", fit.init_agreement);
     summary.add("train_seconds", fit.train_seconds);
     summary.add("seconds_per_epoch", fit.train_seconds / double(fit.history.size()));
     summary.add("seconds_per_epoch_median", median_epoch_seconds(fit.history));

@@ -63,7 +63,7 @@ TEST(PartitionQuality, TruePartitionIsGoodRandomIsChance) {
   const PartitionQuality good = g.assess(truth, 4, 2, 1);
   EXPECT_EQ(good.verdict, QualityVerdict::Good);
   EXPECT_EQ(good.sample_points, 600);
-  EXPECT_LE(good.ncut, good.kmeans_ncut + 1e-9);  // k-means cannot beat the separated blobs
+  EXPECT_LT(good.relative, 0.2);  // about k-means' level: both find the blobs
   EXPECT_LT(good.ncut, good.chance_ncut);
   EXPECT_TRUE(good.advice.empty());
 
