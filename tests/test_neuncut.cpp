@@ -258,8 +258,11 @@ TEST(NeuNcut, RejectsBadInputBeforeWork) {
   EXPECT_THROW(fit_with(inf, p), InvalidArgument);
   MatrixF zero_row = MatrixF::Random(50, 20);
   zero_row.row(7).setZero();  // 20 features: rows are L2-normalized by default
+  // Unscaled: standardization (the default for tables) would move the row off the origin.
+  NeuNcutParams unscaled = p;
+  unscaled.scaling = "none";
   try {
-    fit_with(zero_row, p);
+    fit_with(zero_row, unscaled);
     ADD_FAILURE() << "expected InvalidArgument";
   } catch (const InvalidArgument& e) {
     EXPECT_NE(std::string(e.what()).find("row 7"), std::string::npos) << e.what();
