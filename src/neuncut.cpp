@@ -247,8 +247,9 @@ FitResult NeuNcut::fit_single(const Eigen::Ref<const MatrixF>& data, const Progr
   Adam adam(mlp.num_parameters(), adam_params);
 
   const bool knn_affinity_kind = params_.affinity == "knn";
-  NEUNCUT_REQUIRE(!knn_affinity_kind || params_.affinity_neighbors < m, InvalidArgument, "affinity_neighbors (",
-                  params_.affinity_neighbors, ") must be below the batch size (", m, ")");
+  // A batch of m points has m - 1 neighbours to offer: tiny data (scikit-learn's 10-point
+  // checks) runs with the knn default instead of being refused.
+  const int affinity_neighbors = std::min<int>(params_.affinity_neighbors, int(m) - 1);
   AffinityParams affinity_params;  // self-tuning weights, average symmetrization
   // Everything the step touches is allocated once, here.
   const Index steps_per_epoch = n / m;  // the remainder is dropped; it is drawn in other epochs
@@ -310,7 +311,7 @@ FitResult NeuNcut::fit_single(const Eigen::Ref<const MatrixF>& data, const Progr
         for (Index i = lo; i < hi; ++i) batch.row(i) = train.row(order[s * m + i]);
       });
       if (knn_affinity_kind) {
-        W = knn_batch_affinity(batch, params_.affinity_neighbors, affinity_params);
+        W = knn_batch_affinity(batch, affinity_neighbors, affinity_params);
         degree = W.rowwise().sum();
       } else {
         gaussian_batch_affinity(batch, float(sigma), W, degree, threads, result.affinity_precision);
