@@ -22,6 +22,16 @@ Dataset blobs(Index n, int clusters, std::uint64_t seed) {
   return neuncut::testing::synthetic(SyntheticKind::Blobs, n, clusters, 0.5, seed);
 }
 
+// A small network for quick fits of three clusters.
+NeuNcutParams small_params(int epochs) {
+  NeuNcutParams p;
+  p.n_clusters = 3;
+  p.hidden = {32, 32};
+  p.epochs = epochs;
+  p.threads = 1;
+  return p;
+}
+
 Labels random_labels(Index n, int k, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   Labels l(static_cast<std::size_t>(n));
@@ -85,11 +95,7 @@ TEST(PartitionQuality, VerdictThresholdsAreOrdered) {
 
 TEST(PartitionQuality, GoodFitIsReportedGood) {
   const Dataset ds = blobs(600, 3, 1);
-  NeuNcutParams p;
-  p.n_clusters = 3;
-  p.hidden = {32, 32};
-  p.epochs = 20;
-  p.threads = 1;
+  NeuNcutParams p = small_params(20);
   NeuNcut model(p);
   const FitResult r = model.fit(ds.features);
   EXPECT_GE(neuncut::clustering_accuracy(ds.labels, model.predict(ds.features)), 0.95);
@@ -117,11 +123,7 @@ TEST(PartitionQuality, FitForcedOntoNoiseIsFlagged) {
     x(i, informative) = 1e4f * unit(rng);
     truth.push_back(c);
   }
-  NeuNcutParams p;
-  p.n_clusters = 3;
-  p.hidden = {32, 32};
-  p.epochs = 20;
-  p.threads = 1;
+  NeuNcutParams p = small_params(20);
   p.scaling = "none";
   p.normalize = "none";
   NeuNcut model(p);
@@ -166,11 +168,7 @@ TEST(Recipe, PaperSetsParametersLeftAtDefaultsOnly) {
 
 TEST(Select, AutoKeepsTheCandidateWithTheLowestCheckNcut) {
   const Dataset ds = blobs(600, 3, 2);
-  NeuNcutParams p;
-  p.n_clusters = 3;
-  p.hidden = {32, 32};
-  p.epochs = 10;
-  p.threads = 1;
+  NeuNcutParams p = small_params(10);
   p.select = "auto";
   p.select_candidates = 3;
   NeuNcut model(p);
