@@ -25,6 +25,29 @@ double median_epoch_seconds(const std::vector<EpochStats>& history) {
   return t[t.size() / 2];
 }
 
+// The label-free quality check (partition_quality.hpp) as a JSON object.
+JsonObject quality_json(const PartitionQuality& q) {
+  JsonObject o;
+  o.add("verdict", to_string(q.verdict));
+  if (q.verdict == QualityVerdict::NotChecked) return o;
+  o.add("ncut", q.ncut).add("kmeans_ncut", q.kmeans_ncut).add("chance_ncut", q.chance_ncut);
+  o.add("relative", q.relative).add("sample_points", long(q.sample_points));
+  if (q.advice.empty()) o.null("what_to_try");
+  else o.add("what_to_try", q.advice);
+  return o;
+}
+
+void report_quality(const FitResult& fit) {
+  const PartitionQuality& q = fit.quality;
+  if (q.verdict == QualityVerdict::NotChecked) return;
+  std::fprintf(stderr, "neuncut fit: quality check (kNN graph of %ld points): Ncut %.3f, k-means %.3f, chance %.3f: %s\n",
+               long(q.sample_points), q.ncut, q.kmeans_ncut, q.chance_ncut, to_string(q.verdict).c_str());
+  if (q.verdict == QualityVerdict::Chance)
+    std::fprintf(stderr, "neuncut fit: WARNING: the partition is no better than chance; %s\n", q.advice.c_str());
+  else if (q.verdict == QualityVerdict::Weak)
+    std::fprintf(stderr, "neuncut fit: WARNING: the partition is clearly worse than k-means'; %s\n", q.advice.c_str());
+}
+
 struct FitOptions {
   DataOptions data;
   OutputOptions output;
@@ -93,6 +116,10 @@ void register_fit(CLI::App& app) {
       std::fprintf(stderr, "neuncut fit: training ended collapsed; the model is the network of epoch %d, the healthy "
                            "epoch with the lowest loss\n", fit.restored_epoch);
 
+    if (!opts->output.quiet || (fit.quality.verdict != QualityVerdict::Good &&
+                                fit.quality.verdict != QualityVerdict::NotChecked))
+      report_quality(fit);
+
     JsonObject summary;
     summary.add("method", "neuncut").add("data", ds.name);
     summary.add("n", long(ds.features.rows())).add("d", long(ds.features.cols())).add("k", params.n_clusters);
@@ -109,12 +136,24 @@ void register_fit(CLI::App& app) {
     if (collapse.empty()) summary.null("collapse");
     else summary.add("collapse", collapse);
     summary.add("collapse_rollbacks", fit.rollbacks).add("restored_epoch", fit.restored_epoch);
+    summary.raw("quality", quality_json(fit.quality).str());
+    summary.add("recipe", params.recipe).add("select", params.select);
+    if (fit.selected_candidate >= 0) {
+      std::string ncuts;
+      for (double v : fit.candidate_ncuts) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.6g", v);
+        ncuts += (ncuts.empty() ? "" : ", ") + std::string(buf);
+      }
+      summary.add("selected_candidate", fit.selected_candidate).raw("candidate_ncuts", "[" + ncuts + "]");
+    }
     if (!ds.labels.empty()) add_scores(summary, ds.labels, labels);
     summary.add("threads", fit.threads);
     summary.add("load_seconds", load_s);
     summary.add("features_seconds", fit.features_seconds);
-    summary.add("init", params.init).add("init_seconds", fit.init_seconds);
-    if (params.init == "spectral") summary.add("init_agreement", fit.init_agreement);
+    // The model's parameters: the recipe resolved (params is what the flags said).
+    summary.add("init", model.params().init).add("init_seconds", fit.init_seconds);
+    if (model.params().init == "spectral") summary.add("init_agreement", fit.init_agreement);
     summary.add("train_seconds", fit.train_seconds);
     summary.add("seconds_per_epoch", fit.train_seconds / double(fit.history.size()));
     summary.add("seconds_per_epoch_median", median_epoch_seconds(fit.history));

@@ -72,6 +72,14 @@ void validate(const NeuNcutParams& p) {
   NEUNCUT_REQUIRE(p.init_steps >= 1, InvalidArgument, "init_steps must be >= 1, got ", p.init_steps);
   NEUNCUT_REQUIRE(p.collapse_rollbacks >= 0, InvalidArgument, "collapse_rollbacks must be >= 0, got ",
                   p.collapse_rollbacks);
+  NEUNCUT_REQUIRE(p.recipe == "default" || p.recipe == "paper", InvalidArgument, "unknown recipe '", p.recipe,
+                  "' (expected default or paper)");
+  NEUNCUT_REQUIRE(p.select == "none" || p.select == "auto", InvalidArgument, "unknown select '", p.select,
+                  "' (expected none or auto)");
+  NEUNCUT_REQUIRE(p.select_candidates >= 2, InvalidArgument, "select_candidates must be >= 2, got ",
+                  p.select_candidates);
+  NEUNCUT_REQUIRE(p.quality_points >= 0, InvalidArgument, "quality_points must be >= 0 (0: no check), got ",
+                  p.quality_points);
   parse_weight_decay_mode(p.optimizer);
   if (p.scaling != "auto") parse_feature_scaling(p.scaling);
   require_precision_available(parse_precision(p.precision), "precision bf16");
@@ -123,6 +131,17 @@ bool resolve_normalize(const std::string& normalize, Index dim) {
   return dim > 10;
 }
 
+FeatureScaling resolve_scaling(const std::string& scaling, bool images, bool l2) {
+  if (scaling != "auto") return parse_feature_scaling(scaling);
+  // Columns of a table come in their own units: unscaled, the largest few decide every
+  // distance (a 19-feature table gave chance-level partitions; docs/defaults.md). Pixels
+  // share one unit and standardizing them weighs the near-empty border as much as the
+  // centre, so images are only standardized when they are not projected onto the sphere (a
+  // ReLU net then sees features centred on the origin with unit spread).
+  if (!images) return FeatureScaling::Standardize;
+  return l2 ? FeatureScaling::None : FeatureScaling::Standardize;
+}
+
 int resolve_epochs(int epochs, Index steps_per_epoch) {
   if (epochs > 0) return epochs;
   constexpr Index kMinEpochs = 50, kMinSteps = 500;
@@ -160,6 +179,14 @@ void tally(const MatrixF& P, std::vector<Index>& counts, double& max_prob_sum) {
   }
 }
 
+// The warm start's partition under the loss's own affinity kind.
+Labels warm_start_partition(const MatrixF& sample, const NeuNcutParams& p, float sigma, std::uint64_t seed,
+                            int threads) {
+  if (p.affinity != "knn") return spectral_batch_partition(sample, sigma, p.n_clusters, seed, threads);
+  const MatrixF w = knn_batch_affinity(sample, std::min<int>(p.affinity_neighbors, int(sample.rows()) - 1));
+  return njw_partition(w, w.rowwise().sum(), p.n_clusters, seed, threads);
+}
+
 }  // namespace
 
 namespace {
@@ -188,7 +215,7 @@ void require_fit_memory(const NeuNcutParams& p, Index n, Index dim, Index m, int
 
 NeuNcut::NeuNcut(NeuNcutParams params) : params_(std::move(params)) {}
 
-FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCallback& progress) {
+FitResult NeuNcut::fit_single(const Eigen::Ref<const MatrixF>& data, const ProgressCallback& progress) {
   using Clock = std::chrono::steady_clock;
   validate(params_);
   validate_data(data, "training data");
@@ -224,10 +251,7 @@ FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCall
   const bool scattering = !features.empty();
   const Index dim = scattering ? features.output_dim() : data.cols();  // what the network sees
   const bool l2 = resolve_normalize(params_.normalize, dim);
-  // auto scaling: rows that are not projected onto the sphere are standardized, so that a
-  // ReLU net sees features centred on the origin with unit spread whatever their units.
-  const FeatureScaling scaling = params_.scaling == "auto" ? (l2 ? FeatureScaling::None : FeatureScaling::Standardize)
-                                                           : parse_feature_scaling(params_.scaling);
+  const FeatureScaling scaling = resolve_scaling(params_.scaling, !params_.image_shape.empty(), l2);
   Preprocessor pre(scaling, l2, std::move(features));
   const auto features_start = Clock::now();
   pre.fit_transform_in_place(train, threads);
@@ -260,7 +284,8 @@ FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCall
   result.precision = parse_precision(params_.precision);
   mlp.set_precision(result.precision);
   // The Gram matrix in bf16 only where its rounding is small against the kernel's scale.
-  if (result.precision == Precision::Bf16 && pre.l2_normalize() && sigma >= kBf16AffinityMinSigma)
+  if (result.precision == Precision::Bf16 && params_.affinity == "gaussian" && pre.l2_normalize() &&
+      sigma >= kBf16AffinityMinSigma)
     result.affinity_precision = Precision::Bf16;
   const bool uniform_bias = params_.bias_init == "uniform" || (params_.bias_init == "auto" && dim <= 10);
   mlp.initialize(rng.split(), uniform_bias);
@@ -270,8 +295,9 @@ FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCall
   Adam adam(mlp.num_parameters(), adam_params);
 
   const bool knn_affinity_kind = params_.affinity == "knn";
-  NEUNCUT_REQUIRE(!knn_affinity_kind || params_.affinity_neighbors < m, InvalidArgument, "affinity_neighbors (",
-                  params_.affinity_neighbors, ") must be below the batch size (", m, ")");
+  // A batch of m points has m - 1 neighbours to offer: tiny data (scikit-learn's 10-point
+  // checks) runs with the knn default instead of being refused.
+  const int affinity_neighbors = std::min<int>(params_.affinity_neighbors, int(m) - 1);
   AffinityParams affinity_params;  // self-tuning weights, average symmetrization
   // Everything the step touches is allocated once, here.
   const Index steps_per_epoch = n / m;  // the remainder is dropped; it is drawn in other epochs
@@ -296,7 +322,7 @@ FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCall
     const auto rows = init_rng.sample_without_replacement(n, s);
     MatrixF sample(s, train.cols());
     for (Index i = 0; i < s; ++i) sample.row(i) = train.row(rows[i]);
-    const Labels spectral = spectral_batch_partition(sample, float(sigma), int(k), init_rng.split(), threads);
+    const Labels spectral = warm_start_partition(sample, params_, float(sigma), init_rng.split(), threads);
     result.init_agreement = fit_network_to_labels(mlp, sample, spectral, params_.init_steps, params_.learning_rate,
                                                   adam_params, threads);
     result.init_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -333,7 +359,7 @@ FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCall
         for (Index i = lo; i < hi; ++i) batch.row(i) = train.row(order[s * m + i]);
       });
       if (knn_affinity_kind) {
-        W = knn_batch_affinity(batch, params_.affinity_neighbors, affinity_params);
+        W = knn_batch_affinity(batch, affinity_neighbors, affinity_params);
         degree = W.rowwise().sum();
       } else {
         gaussian_batch_affinity(batch, float(sigma), W, degree, threads, result.affinity_precision);

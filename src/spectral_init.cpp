@@ -20,9 +20,18 @@ Labels spectral_batch_partition(const Eigen::Ref<const MatrixF>& batch, float si
   MatrixF w;
   VectorF degree;
   gaussian_batch_affinity(batch, sigma, w, degree, threads);
+  return njw_partition(w, degree, k, seed, threads);
+}
+
+Labels njw_partition(const MatrixF& w, const VectorF& degree, int k, std::uint64_t seed, int threads) {
+  const Index m = w.rows();
+  NEUNCUT_REQUIRE(k >= 2 && m >= k && w.cols() == m && degree.size() == m, InvalidArgument,
+                  "spectral partition needs a square affinity with 2 <= k <= rows, got k ", k, " and ", m, " x ",
+                  w.cols());
+  NEUNCUT_REQUIRE(degree.minCoeff() > 0, InvalidArgument, "spectral partition: a point has degree 0");
   // Double precision: when clusters are nearly disconnected the top eigenvalues agree to
   // ~1e-11, far below float resolution, and the eigenvectors must still span the clusters.
-  const VectorD inv_sqrt_degree = degree.cast<double>().cwiseSqrt().cwiseInverse();  // degree >= 1 (W_ii = 1)
+  const VectorD inv_sqrt_degree = degree.cast<double>().cwiseSqrt().cwiseInverse();
   Eigen::MatrixXd a = inv_sqrt_degree.asDiagonal() * w.cast<double>() * inv_sqrt_degree.asDiagonal();
   // The dense solver, not Lanczos: a Krylov method finds one vector per distinct eigenvalue,
   // so it would miss clusters whose eigenvalues coincide (disconnected components).

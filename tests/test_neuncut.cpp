@@ -400,7 +400,8 @@ TEST(NeuNcut, Bf16RecoversBlobs) {
   EXPECT_GE(clustering_accuracy(ds.labels, model.predict(ds.features)), 0.99);
 }
 
-// 40-dimensional blobs are L2-normalized: with bf16 the affinity's Gram matrix is bf16 too.
+// 40-dimensional blobs are L2-normalized: with bf16 the Gaussian affinity's Gram matrix is
+// bf16 too (the kNN affinity has no bf16 path).
 TEST(NeuNcut, Bf16RecoversNormalizedBlobsWithBf16Affinity) {
   SKIP_WITHOUT_BF16();
   SyntheticParams sp;
@@ -410,7 +411,9 @@ TEST(NeuNcut, Bf16RecoversNormalizedBlobsWithBf16Affinity) {
   sp.noise = 2.0;
   sp.seed = 3;
   const Dataset ds = make_synthetic(sp);
-  NeuNcut model(bf16_params());
+  NeuNcutParams p = bf16_params();
+  p.affinity = "gaussian";
+  NeuNcut model(p);
   const FitResult r = model.fit(ds.features);
   EXPECT_TRUE(r.l2_normalized);
   ASSERT_GE(r.sigma, NeuNcut::kBf16AffinityMinSigma);

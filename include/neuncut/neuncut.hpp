@@ -1,7 +1,8 @@
 // NeuNcut: Neural Normalized Cut (He et al., Pattern Recognition 2025).
 //
 // An MLP f maps a point to k logits; P = softmax(f(x)) is its soft cluster membership. f is
-// trained by mini-batch Adam on the relaxed Ncut loss of each batch's own Gaussian affinity
+// trained by mini-batch Adam on the relaxed Ncut loss of each batch's own affinity (by default a kNN
+// graph of the batch; the paper's Gaussian kernel on request)
 // (see ncut_loss.hpp), on a random training subset. Labels are argmax f(x), so a model
 // trained on 20,000 points labels any number of points, seen or not.
 //
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "neuncut/mlp.hpp"
+#include "neuncut/partition_quality.hpp"
 #include "neuncut/param_table.hpp"
 #include "neuncut/precision.hpp"
 #include "neuncut/preprocessing.hpp"
@@ -71,8 +73,9 @@
     "scattering features: highest order kept, 1 (25 channels at J 3, L 8) or 2 (217 channels, 8.7x the features)") \
   X(int, scattering_scales, "scattering-scales", 3, "scattering features: wavelet scales J (outputs every 2^J pixels)") \
   X(int, scattering_angles, "scattering-angles", 8, "scattering features: wavelet orientations L")                  \
-  X(std::string, affinity, "affinity", std::string("gaussian"),                                                     \
-    "in-batch affinity: gaussian (full kernel with sigma, the paper's) or knn (self-tuning kNN graph of the batch)") \
+  X(std::string, affinity, "affinity", std::string("knn"),                                                          \
+    "in-batch affinity, also the warm start's: knn (self-tuning kNN graph of the batch; better than gaussian on "  \
+    "every set of the quality suite, docs/defaults.md) or gaussian (full kernel with sigma, the paper's)")       \
   X(int, affinity_neighbors, "affinity-neighbors", 10, "knn affinity: neighbours per point within a batch")         \
   X(double, eps, "eps", 1e-6, "added to each cluster volume before the inverse square root")                       \
   X(int, collapse_rollbacks, "collapse-rollbacks", 3,                                                               \
@@ -84,14 +87,29 @@
     "row L2 normalization after scaling: l2 (the paper's choice), none, or auto = l2 when the data has more than "  \
     "10 features (images, embeddings) and none otherwise (low-dimensional data keeps its geometry)")              \
   X(std::string, scaling, "scaling", std::string("auto"),                                                           \
-    "per-feature scaling fitted on the training subset: none, center, standardize, or auto = none when rows are "  \
-    "L2-normalized and standardize otherwise")                                                                      \
+    "per-feature scaling fitted on the training subset: none, center, standardize, or auto = standardize unless "  \
+    "rows are images (image-shape set), and for images standardize only when rows are not L2-normalized "         \
+    "(columns in different units otherwise reduce a table to its largest columns; docs/defaults.md)")             \
   X(std::uint64_t, seed, "seed", std::uint64_t{0}, "random seed (subset, initialization, batches)")                 \
   X(std::string, precision, "precision", std::string("fp32"),                                                       \
     "arithmetic of the network's matrix products in training and inference: fp32, or bf16 (operands rounded to "  \
     "bfloat16, fp32 sums and fp32 master weights, via oneDNN; also the batch affinity when rows are L2-normalized " \
     "and sigma >= 0.2; needs a CPU with AVX512_BF16; see docs/mixed-precision.md)")                               \
-  X(int, threads, "threads", 0, "threads for training and inference (0: all cores)")
+  X(int, threads, "threads", 0, "threads for training and inference (0: all cores)")                               \
+  X(std::string, recipe, "recipe", std::string("default"),                                                         \
+    "default (neuncut's tuned settings) or paper (the reference recipe of He et al.: Gaussian affinity on "         \
+    "L2-normalized rows, sigma 3, random init, zero biases, lr 5e-3, 300 epochs, gamma 80, no "          \
+    "collapse recovery); the recipe sets every parameter left at its default value, so any "     \
+    "other value given wins (docs/defaults.md)")                                                                    \
+  X(std::string, select, "select", std::string("none"),                                                             \
+    "label-free model selection: none, or auto = train select-candidates networks (seeds seed, seed+1, ...) and "  \
+    "keep the one whose labels have the lowest discrete Ncut on one fixed kNN graph of a sample (the quality "      \
+    "check's graph; see docs/defaults.md)")                                                                         \
+  X(int, select_candidates, "select-candidates", 3, "select auto: number of networks trained (>= 2)")             \
+  X(int, quality_points, "quality-points", 3000,                                                                    \
+    "label-free quality check after fit: points sampled for its kNN graph, on which the partition's discrete "     \
+    "Ncut is compared with a k-means partition's and a random one's (include/neuncut/partition_quality.hpp); "      \
+    "0: no check")
 
 namespace neuncut {
 
@@ -154,11 +172,15 @@ struct FitResult {
   double features_seconds = 0;      ///< Wall time of the training subset's preprocessing (feature map included).
   Precision precision = Precision::Fp32;           ///< Of the network's products (params.precision).
   Precision affinity_precision = Precision::Fp32;  ///< Of the batch affinity's Gram matrix: bf16 only with
-                                                   ///< precision bf16, L2-normalized rows and sigma >= NeuNcut::kBf16AffinityMinSigma.
+                                                   ///< the gaussian affinity, precision bf16, L2-normalized rows and sigma >= NeuNcut::kBf16AffinityMinSigma.
   std::string collapse;             ///< "" when healthy; otherwise a sentence saying what collapsed.
   int rollbacks = 0;                ///< Collapse recovery: how many times training went back to a healthy epoch.
   int restored_epoch = 0;           ///< Collapse recovery: the healthy epoch whose network was returned because
                                     ///< training ended collapsed; 0 when the network is the last epoch's.
+  PartitionQuality quality;         ///< Label-free quality check of the final labels (verdict NotChecked with
+                                    ///< quality_points 0); see partition_quality.hpp.
+  int selected_candidate = -1;      ///< select auto: which candidate (0-based; seed + index) was kept; -1 otherwise.
+  std::vector<double> candidate_ncuts;  ///< select auto: each candidate's discrete Ncut on the check graph.
 };
 
 /// Classifies memberships: "" when healthy; "near-uniform memberships ..." when the mean max
@@ -174,7 +196,9 @@ class NeuNcut {
   /// subset, fits the preprocessing, chooses sigma, and runs the epochs. Throws
   /// InvalidArgument for bad input (empty, NaN/Inf, k < 1,
   /// k > N, batch_size > training points) before any work, Interrupted when the callback
-  /// returns false.
+  /// returns false. The recipe is applied first (params() then holds the resolved values);
+  /// with select auto several networks are trained and the best kept; the result carries the
+  /// label-free quality check of the final labels unless quality_points is 0.
   FitResult fit(const Eigen::Ref<const MatrixF>& data, const ProgressCallback& progress = {});
 
   /// Rows per inference chunk unless the caller says otherwise: small enough that a chunk's
@@ -220,6 +244,11 @@ class NeuNcut {
   Index feature_dim() const { return preprocessor_.output_dim(); }
 
  private:
+  // One training run with params_ as they are (recipe resolved, no selection, no quality check).
+  FitResult fit_single(const Eigen::Ref<const MatrixF>& data, const ProgressCallback& progress);
+  // select auto: trains the candidates and keeps the best by the check graph's discrete Ncut.
+  FitResult fit_selected(const Eigen::Ref<const MatrixF>& data, const ProgressCallback& progress);
+
   NeuNcutParams params_;
   Preprocessor preprocessor_;
   Mlp mlp_;
@@ -231,6 +260,21 @@ class NeuNcut {
 /// InvalidArgument when scattering is asked for without an image shape or with one whose
 /// pixel count is not `dim`.
 ScatteringTransform resolve_features(const NeuNcutParams& params, Index dim);
+
+/// `params` with its recipe applied: for recipe "paper", every parameter the paper's recipe
+/// sets and that still holds its default value takes the paper's value (see the recipe
+/// parameter); recipe "default" returns `params` unchanged. InvalidArgument for another recipe.
+NeuNcutParams resolve_recipe(const NeuNcutParams& params);
+
+/// Label-free quality check of a fitted model on `data` (raw rows, as given to fit): samples
+/// up to `points` rows (seeded), builds the check graph on the model's preprocessing of them
+/// and compares the model's labels with k-means and chance there (partition_quality.hpp).
+PartitionQuality check_quality(const NeuNcut& model, const Eigen::Ref<const MatrixF>& data, Index points,
+                               std::uint64_t seed);
+
+/// Resolves the scaling parameter ("auto" or a FeatureScaling name) for rows that are images
+/// (image_shape set) or not, L2-normalized afterwards or not.
+FeatureScaling resolve_scaling(const std::string& scaling, bool images, bool l2);
 
 /// Resolves the normalize parameter ("auto", "l2", "none") for data with `dim` features.
 bool resolve_normalize(const std::string& normalize, Index dim);

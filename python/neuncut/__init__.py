@@ -12,12 +12,12 @@ Plots: neuncut.plot (matplotlib). Data: neuncut.load_dataset("fashion-mnist").
 import numpy as np
 
 from . import _core
-from .estimators import CollapseWarning, KMeans, NeuNcut, SpectralClustering, SpectralNet
+from .estimators import CollapseWarning, KMeans, NeuNcut, QualityWarning, SpectralClustering, SpectralNet
 from .io import load
 
 FileError = _core.FileError  # a file that cannot be read or written: an OSError and a RuntimeError
 __version__ = "0.1.0"
-__all__ = ["NeuNcut", "SpectralNet", "KMeans", "SpectralClustering", "CollapseWarning", "FileError", "load",
+__all__ = ["NeuNcut", "SpectralNet", "KMeans", "SpectralClustering", "CollapseWarning", "QualityWarning", "FileError", "load",
            "load_dataset", "scores", "param_table", "bf16_unavailable_reason",
            "fp32_gemm_library", "scattering"]
 

@@ -22,6 +22,11 @@ class CollapseWarning(UserWarning):
     """A fit ended with near-uniform memberships or empty clusters (see ``fit_info_['collapse']``)."""
 
 
+class QualityWarning(UserWarning):
+    """The label-free quality check found the partition no better than chance, or clearly worse
+    than k-means on the same data (see ``quality_`` and its ``what_to_try``)."""
+
+
 _CALLBACK_DOC = ("called after every epoch with a dict of that epoch's statistics (epoch, epochs, loss, "
                  "learning_rate, ...); returning False stops training (KeyboardInterrupt), an exception "
                  "raised in it stops training and propagates")
@@ -65,7 +70,15 @@ class NeuNcut(ClusterMixin, ModelEstimator):
         mean_max_probability, collapse ("" when healthy), collapse_rollbacks (times training
         went back to a healthy epoch after a collapse), restored_epoch (the healthy epoch whose
         network was kept because training ended collapsed; 0 if none), features, feature_dim,
-        features_seconds, precision, affinity_precision.
+        features_seconds, precision, affinity_precision, quality (as ``quality_``),
+        selected_candidate and candidate_ncuts (``select="auto"``: the candidate kept, 0-based,
+        and each candidate's discrete Ncut on the check graph; -1 and [] otherwise).
+    quality_ : dict
+        The label-free quality check of the labels: verdict ("good", "weak", "chance", or
+        "not_checked" with ``quality_points=0``), ncut, kmeans_ncut, chance_ncut (discrete Ncut
+        of the labels, of a k-means partition and of random ones on one kNN graph of a sample),
+        relative ((ncut - kmeans_ncut) / (chance_ncut - kmeans_ncut)), sample_points,
+        what_to_try (None when good). "weak" and "chance" also raise a ``QualityWarning``.
     n_features_in_ : int
     feature_names_in_ : ndarray of str (only when fitted on a DataFrame with string columns)
     """
@@ -94,8 +107,16 @@ class NeuNcut(ClusterMixin, ModelEstimator):
         self.sigma_ = info["sigma"]
         self.n_iter_ = len(self.history_)
         self.labels_ = model.predict(X)
+        self.quality_ = info["quality"]
         if info["collapse"]:
             warnings.warn(f"NeuNcut: collapse detected: {info['collapse']}", CollapseWarning, stacklevel=3)
+        verdict = self.quality_["verdict"]
+        if verdict in ("weak", "chance"):
+            what = "no better than chance" if verdict == "chance" else "clearly worse than k-means'"
+            warnings.warn(f"NeuNcut: the partition is {what} on the data's kNN graph (Ncut "
+                          f"{self.quality_['ncut']:.3f}, k-means {self.quality_['kmeans_ncut']:.3f}, chance "
+                          f"{self.quality_['chance_ncut']:.3f}); {self.quality_['what_to_try']}", QualityWarning,
+                          stacklevel=3)
         return self
 
     def predict(self, X):

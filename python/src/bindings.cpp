@@ -171,6 +171,20 @@ Result run_fit(py::object callback, Fit&& fit) {
   }
 }
 
+// The label-free quality check (partition_quality.hpp); the same keys as the CLI's "quality".
+py::dict quality_dict(const PartitionQuality& q) {
+  py::dict d;
+  d["verdict"] = to_string(q.verdict);
+  if (q.verdict == QualityVerdict::NotChecked) return d;
+  d["ncut"] = q.ncut;
+  d["kmeans_ncut"] = q.kmeans_ncut;
+  d["chance_ncut"] = q.chance_ncut;
+  d["relative"] = q.relative;
+  d["sample_points"] = q.sample_points;
+  d["what_to_try"] = q.advice.empty() ? py::object(py::none()) : py::object(py::str(q.advice));
+  return d;
+}
+
 py::dict fit_result_dict(const FitResult& r) {
   py::dict d;
   py::list history;
@@ -193,6 +207,9 @@ py::dict fit_result_dict(const FitResult& r) {
   d["features_seconds"] = r.features_seconds;
   d["precision"] = to_string(r.precision);
   d["affinity_precision"] = to_string(r.affinity_precision);
+  d["quality"] = quality_dict(r.quality);
+  d["selected_candidate"] = r.selected_candidate;
+  d["candidate_ncuts"] = r.candidate_ncuts;
   return d;
 }
 

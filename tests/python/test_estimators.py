@@ -438,3 +438,42 @@ def test_scattering_function_shapes_and_errors():
         neuncut.scattering(images, order=3)
     with pytest.raises(ValueError, match="image shape"):
         small_neuncut(image_shape="15x15").fit(images.reshape(5, -1))
+
+
+# ---- quality check, recipe, model selection ----------------------------------------------
+
+def test_quality_check_good_fit(data):
+    X, y = data
+    est = small_neuncut().fit(X)
+    q = est.quality_
+    assert q["verdict"] == "good" and q["what_to_try"] is None
+    assert q["ncut"] < q["chance_ncut"] and q["sample_points"] == len(X)
+    assert est.fit_info_["quality"] == q
+    assert small_neuncut(quality_points=0).fit(X).quality_ == {"verdict": "not_checked"}
+
+
+def test_quality_check_flags_a_fit_forced_onto_noise():
+    # Twenty informative columns and one pure-noise column 10,000 times larger; told not to
+    # scale or normalize, the model sees almost only the noise (issue 13's silent failure).
+    rng = np.random.RandomState(11)
+    y = np.arange(900) % 3
+    X = rng.randn(900, 21).astype(np.float32)
+    X[:, :20] += 6.0 * (np.arange(20)[None, :] % 3 == y[:, None])
+    X[:, 20] *= 1e4
+    with pytest.warns(neuncut.QualityWarning, match="kNN graph"):
+        est = small_neuncut(scaling="none", normalize="none").fit(X)
+    assert neuncut.scores(y, est.labels_)["acc"] < 0.6
+    assert est.quality_["verdict"] in ("weak", "chance") and est.quality_["what_to_try"]
+
+
+def test_recipe_paper_and_select_auto(data):
+    X, y = data
+    est = small_neuncut(recipe="paper", learning_rate=2e-3, epochs=5).fit(X)
+    params = est._model.params()
+    assert params["init"] == "random" and params["affinity"] == "gaussian" and params["sigma"] == "3"
+    assert params["learning_rate"] == "0.002" and params["epochs"] == "5"  # given: kept
+    with pytest.raises(ValueError, match="recipe"):
+        small_neuncut(recipe="papers").fit(X)
+    sel = small_neuncut(select="auto", select_candidates=2).fit(X)
+    assert sel.fit_info_["selected_candidate"] in (0, 1) and len(sel.fit_info_["candidate_ncuts"]) == 2
+    assert neuncut.scores(y, sel.labels_)["acc"] > 0.95
