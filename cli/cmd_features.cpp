@@ -37,7 +37,8 @@ void register_features(CLI::App& app) {
     NEUNCUT_REQUIRE(opts->threads >= 0, InvalidArgument, "threads must be >= 0 (0: all cores), got ", opts->threads);
     warn_thread_bound(opts->threads);
     OutputSet outputs;
-    outputs.add("--out", opts->out, OutputSet::Kind::Table).check();
+    outputs.input("--data", opts->data.data).input("--truth", opts->data.truth)
+        .add("--out", opts->out, OutputSet::Kind::Table).check();
     const Dataset ds = opts->data.load();
     const std::string shape = opts->image_shape.empty() ? ds.image_shape : opts->image_shape;
     NEUNCUT_REQUIRE(!shape.empty(), InvalidArgument, "'", ds.name,

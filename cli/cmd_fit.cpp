@@ -75,7 +75,8 @@ void register_fit(CLI::App& app) {
     warn_thread_bound(params.threads);
     // Check output destinations before hours of training.
     OutputSet outputs;
-    outputs.add("--model", opts->model_out, OutputSet::Kind::Model)
+    outputs.input("--data", opts->data.data).input("--truth", opts->data.truth)
+        .add("--model", opts->model_out, OutputSet::Kind::Model)
         .add("--labels-out", opts->labels_out, OutputSet::Kind::Table)
         .add("--proba-out", opts->proba_out, OutputSet::Kind::Table)
         .check();

@@ -32,7 +32,8 @@ void register_kmeans(CLI::App& app) {
     validate(params);
     warn_thread_bound(params.threads);
     OutputSet outputs;
-    outputs.add("--model", opts->model_out, OutputSet::Kind::Model)
+    outputs.input("--data", opts->data.data).input("--truth", opts->data.truth)
+        .add("--model", opts->model_out, OutputSet::Kind::Model)
         .add("--labels-out", opts->labels_out, OutputSet::Kind::Table)
         .check();
     const Dataset ds = opts->data.load();

@@ -33,7 +33,8 @@ void register_ncut(CLI::App& app) {
     validate(params);
     warn_thread_bound(params.threads);
     OutputSet outputs;
-    outputs.add("--labels-out", opts->labels_out, OutputSet::Kind::Table)
+    outputs.input("--data", opts->data.data).input("--truth", opts->data.truth)
+        .add("--labels-out", opts->labels_out, OutputSet::Kind::Table)
         .add("--embedding-out", opts->embedding_out, OutputSet::Kind::Table)
         .check();
     const Dataset ds = opts->data.load();

@@ -42,7 +42,8 @@ void register_predict(CLI::App& app) {
     // from the tag), then the data, then the dimensions.
     warn_thread_bound(opts->threads);
     OutputSet outputs;
-    outputs.add("--labels-out", opts->labels_out, OutputSet::Kind::Table)
+    outputs.input("--data", opts->data.data).input("--truth", opts->data.truth).input("--model", opts->model)
+        .add("--labels-out", opts->labels_out, OutputSet::Kind::Table)
         .add("--proba-out", opts->proba_out, OutputSet::Kind::Table)
         .check();
     const ModelMethod method = read_model_file(opts->model).method;

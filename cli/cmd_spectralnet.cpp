@@ -34,7 +34,8 @@ void register_spectralnet(CLI::App& app) {
     validate(params);
     warn_thread_bound(params.threads);
     OutputSet outputs;
-    outputs.add("--model", opts->model_out, OutputSet::Kind::Model)
+    outputs.input("--data", opts->data.data).input("--truth", opts->data.truth)
+        .add("--model", opts->model_out, OutputSet::Kind::Model)
         .add("--labels-out", opts->labels_out, OutputSet::Kind::Table)
         .add("--embedding-out", opts->embedding_out, OutputSet::Kind::Table)
         .check();

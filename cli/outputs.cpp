@@ -30,7 +30,14 @@ OutputSet& OutputSet::add(const std::string& flag, const std::string& path, Kind
   return *this;
 }
 
+OutputSet& OutputSet::input(const std::string& flag, const std::string& path) {
+  if (!path.empty()) inputs_.push_back({flag, path, Kind::Table});
+  return *this;
+}
+
 void OutputSet::check() const {
+  std::vector<std::string> input_identities;
+  for (const Output& in : inputs_) input_identities.push_back(identity(in.path));
   std::vector<std::string> identities;
   for (const Output& out : outputs_) {
     if (out.kind == Kind::Table) {
@@ -45,6 +52,10 @@ void OutputSet::check() const {
     for (std::size_t i = 0; i + 1 < identities.size(); ++i)
       NEUNCUT_REQUIRE(identities[i] != identities.back(), InvalidArgument, outputs_[i].flag, " '", outputs_[i].path,
                       "' and ", out.flag, " '", out.path, "' are the same file; give each output its own path");
+    for (std::size_t i = 0; i < inputs_.size(); ++i)
+      NEUNCUT_REQUIRE(input_identities[i] != identities.back(), InvalidArgument, out.flag, " '", out.path,
+                      "' is the same file as the input ", inputs_[i].flag, " '", inputs_[i].path,
+                      "'; writing it would destroy the input");
   }
 }
 

@@ -1,6 +1,7 @@
 // The files one command writes, handled as a set: every path is checked before any work
 // (supported extension, an existing directory this process can write to, a regular file or
-// nothing at the destination, no two outputs the same file), and the files are committed
+// nothing at the destination, no two outputs the same file, no output the same file as an
+// input the command reads), and the files are committed
 // together at the end: all of them or none, never a mix of new and old.
 #pragma once
 
@@ -19,9 +20,11 @@ class OutputSet {
   };
   /// Registers the output given with `flag`; an empty path (flag not given) is ignored.
   OutputSet& add(const std::string& flag, const std::string& path, Kind kind);
+  /// Registers a file the command reads, which no output may replace; empty paths are ignored.
+  OutputSet& input(const std::string& flag, const std::string& path);
 
-  /// Throws InvalidArgument (bad extension, two outputs that are the same file, by name,
-  /// symbolic link or hard link) or IoError (a destination that is not a regular file, a
+  /// Throws InvalidArgument (bad extension, two outputs that are the same file, or an output
+  /// that is the same file as an input, by name, symbolic link or hard link) or IoError (a destination that is not a regular file, a
   /// missing or unwritable directory). Call before any long work.
   void check() const;
 
@@ -36,6 +39,7 @@ class OutputSet {
     Kind kind;
   };
   std::vector<Output> outputs_;
+  std::vector<Output> inputs_;  // kind unused
 };
 
 }  // namespace neuncut::cli

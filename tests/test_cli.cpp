@@ -519,6 +519,29 @@ TEST_F(Cli, TwoOutputsToTheSameFileAreRefused) {
   }
 }
 
+// An output that is one of the command's inputs would destroy it (fit --data x.npy
+// --labels-out x.npy used to overwrite the data with its labels): refused, the input intact.
+TEST_F(Cli, AnOutputThatIsAnInputIsRefusedAndTheInputKept) {
+  const std::string x = dir.file("x.npy");
+  // The model under a table's name (models may have any name), so that predict could write over it.
+  ASSERT_EQ(run_cli("fit --data " + x + " --k 3 --epochs 1 --hidden 8 --quiet --model " + dir.file("m.npy"),
+                    dir.file("")).exit_code, 0);
+  fs::create_symlink(x, dir.file("xlink.npy"));
+  const std::string before = neuncut::testing::read_text(x);
+  const std::string model_before = neuncut::testing::read_text(dir.file("m.npy"));
+  for (const std::string command :
+       {"fit --data " + x + " --k 3 --epochs 1 --hidden 8 --labels-out " + x,
+        "fit --data " + x + " --k 3 --epochs 1 --hidden 8 --labels-out " + dir.file("xlink.npy"),
+        "kmeans --data " + x + " --k 3 --labels-out " + dir.file("") + "/./x.npy",
+        "predict --model " + dir.file("m.npy") + " --data " + x + " --labels-out " + dir.file("m.npy")}) {
+    const auto r = run_cli(command, dir.file(""));
+    EXPECT_EQ(r.exit_code, 2) << command << ": " << r.err;
+    EXPECT_NE(r.err.find("same file as the input"), std::string::npos) << command << ": " << r.err;
+    EXPECT_EQ(neuncut::testing::read_text(x), before) << command;
+    EXPECT_EQ(neuncut::testing::read_text(dir.file("m.npy")), model_before) << command;
+  }
+}
+
 // Item 8: a model file with a valid checksum but a non-finite weight, preprocessing value or
 // kernel width is refused at load, for every model kind.
 TEST_F(Cli, ModelsWithNonFiniteValuesAreRefused) {
