@@ -110,6 +110,10 @@ def snapshot(root):
 def limit_resources(as_nobody):
     def apply():
         os.setsid()  # own process group: a timeout ends the case's whole tree
+        # Signals at their default, whatever this script inherited: under nohup SIGHUP is ignored,
+        # and neuncut rightly keeps ignoring it then, which is not the condition these cases test.
+        for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_DFL)
         resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_LIMIT, ADDRESS_LIMIT))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if as_nobody:
