@@ -74,8 +74,9 @@
   X(int, scattering_scales, "scattering-scales", 3, "scattering features: wavelet scales J (outputs every 2^J pixels)") \
   X(int, scattering_angles, "scattering-angles", 8, "scattering features: wavelet orientations L")                  \
   X(std::string, affinity, "affinity", std::string("knn"),                                                          \
-    "in-batch affinity, also the warm start's: knn (self-tuning kNN graph of the batch; better than gaussian on "  \
-    "every set of the quality suite, docs/defaults.md) or gaussian (full kernel with sigma, the paper's)")       \
+    "in-batch affinity, also the warm start's: knn (self-tuning kNN graph of the batch; far better than "         \
+    "gaussian on the tables measured so far, mixed on iris and Fashion-MNIST: docs/defaults.md) or gaussian "     \
+    "(full kernel with sigma, the paper's)")                                                                      \
   X(int, affinity_neighbors, "affinity-neighbors", 10, "knn affinity: neighbours per point within a batch")         \
   X(double, eps, "eps", 1e-6, "added to each cluster volume before the inverse square root")                       \
   X(int, collapse_rollbacks, "collapse-rollbacks", 3,                                                               \
