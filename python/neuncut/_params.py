@@ -8,6 +8,7 @@ and a few Python-only arguments (``callback``, ``verbose``) are appended.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
@@ -83,7 +84,14 @@ def seed_of(random_state):
 
 
 def core_params(estimator, method):
-    """{C++ name: text} of an estimator's current parameters, for the _core constructors."""
+    """{C++ name: text} of an estimator's current parameters, for the _core constructors. A
+    thread count above the hardware threads runs on the hardware threads (the core bounds it);
+    this says so with a warning, as the CLI does."""
+    threads = getattr(estimator, "threads", None)
+    if isinstance(threads, (int, np.integer)) and not isinstance(threads, bool):
+        message = _core.thread_bound_warning(min(int(threads), 2**31 - 1))
+        if message:
+            warnings.warn(f"{type(estimator).__name__}: {message}", UserWarning, stacklevel=4)
     out = {}
     for row in table(method):
         out[row["cpp_name"]] = to_text(row["type"], row["name"], getattr(estimator, row["name"]))

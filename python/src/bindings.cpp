@@ -33,8 +33,9 @@
 #include "neuncut/metrics.hpp"
 #include "neuncut/model_file.hpp"
 #include "neuncut/neuncut.hpp"
-#include "neuncut/scattering.hpp"
 #include "neuncut/precision.hpp"
+#include "neuncut/resources.hpp"
+#include "neuncut/scattering.hpp"
 #include "neuncut/spectral_clustering.hpp"
 #include "neuncut/spectralnet.hpp"
 
@@ -267,6 +268,8 @@ PYBIND11_MODULE(_core, m) {
     throw InvalidArgument("unknown method '" + method + "' (expected neuncut, spectralnet, kmeans or ncut)");
   }, py::arg("method"), "The parameter table of an estimator: list of {name, flag, type, doc, default} (text).");
 
+  m.def("thread_bound_warning", [](int requested) { return thread_bound_warning(requested); }, py::arg("requested"),
+        "'' when `requested` threads are within the hardware threads, else the warning that they are bounded.");
   m.def("bf16_unavailable_reason", [] { return bf16_unavailable_reason(); },
         "'' when precision='bf16' can run here, else why not (build without oneDNN, CPU without AVX512_BF16).");
 

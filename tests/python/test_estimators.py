@@ -501,3 +501,12 @@ def test_recipe_paper_and_select_auto(data):
     sel = small_neuncut(select="auto", select_candidates=2).fit(X)
     assert sel.fit_info_["selected_candidate"] in (0, 1) and len(sel.fit_info_["candidate_ncuts"]) == 2
     assert neuncut.scores(y, sel.labels_)["acc"] > 0.95
+
+
+def test_threads_beyond_the_hardware_run_bounded_with_a_warning(data):
+    """threads=10000 used to start 10,000 OpenMP threads; the core bounds it to the hardware
+    threads and Python says so, as the CLI does."""
+    X, _ = data
+    with pytest.warns(UserWarning, match="hardware threads"):
+        est = NeuNcut(n_clusters=3, epochs=2, hidden=(16,), threads=10000).fit(X)
+    assert est.labels_.shape == (X.shape[0],)
