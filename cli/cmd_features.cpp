@@ -15,7 +15,7 @@ struct FeaturesOptions {
   DataOptions data;
   OutputOptions output;
   std::string out, image_shape;
-  int order = 1, scales = 3, angles = 8, threads = 0;
+  int order = 1, scales = 0, angles = 8, threads = 0;
 };
 }  // namespace
 
@@ -27,7 +27,10 @@ void register_features(CLI::App& app) {
   sub->add_option("--image-shape", opts->image_shape,
                   "HEIGHTxWIDTH of each row's image; default: from the data (IDX images, 3-D .npy, fashion-mnist)");
   sub->add_option("--scattering-order", opts->order, "highest order kept: 1 or 2")->default_val(1);
-  sub->add_option("--scattering-scales", opts->scales, "wavelet scales J")->default_val(3);
+  sub->add_option("--scattering-scales", opts->scales,
+                  "wavelet scales J; 0: auto = the largest J <= 3 with 2^J at most half the shorter image side "
+                  "(NeuNcut's default)")
+      ->default_val(0);
   sub->add_option("--scattering-angles", opts->angles, "wavelet orientations L")->default_val(8);
   sub->add_option("--threads", opts->threads, "threads (0: all cores)")->default_val(0);
   opts->output.add_to(sub);

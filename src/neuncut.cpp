@@ -52,8 +52,8 @@ void validate(const NeuNcutParams& p) {
                   "features 'scattering' needs the image shape (image_shape, e.g. 28x28)");
   NEUNCUT_REQUIRE(p.scattering_order == 1 || p.scattering_order == 2, InvalidArgument,
                   "scattering_order must be 1 or 2, got ", p.scattering_order);
-  NEUNCUT_REQUIRE(p.scattering_scales >= 1 && p.scattering_scales <= 8, InvalidArgument,
-                  "scattering_scales must be in [1, 8], got ", p.scattering_scales);
+  NEUNCUT_REQUIRE(p.scattering_scales >= 0 && p.scattering_scales <= 8, InvalidArgument,
+                  "scattering_scales must be in [1, 8], or 0 for auto, got ", p.scattering_scales);
   NEUNCUT_REQUIRE(p.scattering_angles >= 1 && p.scattering_angles <= 32, InvalidArgument,
                   "scattering_angles must be in [1, 32], got ", p.scattering_angles);
   NEUNCUT_REQUIRE(p.eps > 0, InvalidArgument, "eps must be > 0, got ", p.eps);

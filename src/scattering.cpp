@@ -122,12 +122,19 @@ std::string image_shape_string(Index height, Index width) {
   return std::to_string(height) + "x" + std::to_string(width);
 }
 
+int auto_scattering_scales(Index height, Index width) {
+  const Index side = std::min(height, width);
+  int scales = 1;
+  while (scales < 3 && (Index(1) << (scales + 1)) * 2 <= side) ++scales;
+  return scales;
+}
+
 ScatteringParams scattering_params(const std::string& image_shape, Index pixels, int scales, int angles, int order) {
   ScatteringParams p;
   std::tie(p.height, p.width) = parse_image_shape(image_shape);
   NEUNCUT_REQUIRE(p.height * p.width == pixels, InvalidArgument, "image shape ", image_shape, " has ",
                   p.height * p.width, " pixels, but the rows have ", pixels, " values");
-  p.scales = scales;
+  p.scales = scales == 0 ? auto_scattering_scales(p.height, p.width) : scales;
   p.angles = angles;
   p.order = order;
   return p;

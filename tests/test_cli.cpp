@@ -206,7 +206,8 @@ TEST_F(Cli, ImagesAreClusteredByTheirScatteringTransformAndTheModelKeepsIt) {
   ASSERT_EQ(fit.exit_code, 0) << fit.err;
   EXPECT_NE(fit.out.find("\"features\": \"scattering\""), std::string::npos) << fit.out;
   EXPECT_NE(fit.out.find("\"image_shape\": \"12x12\""), std::string::npos) << fit.out;
-  EXPECT_EQ(number(fit.out, "feature_dim"), 100);  // 12 + 2^2 -> a 16 x 16 grid: 2 x 2 cells x 25 channels
+  // 12 x 12 images: auto scales J = 2 (2^J <= 12 / 2); 12 + 2^2 -> a 16 x 16 grid: 4 x 4 cells x 17 channels.
+  EXPECT_EQ(number(fit.out, "feature_dim"), 272);
   // predict applies the stored feature map to the raw images.
   const auto predict = run_cli("predict --model " + dir.file("img.nnc") + " --data " + dir.file("img.npy") +
                                    " --labels-out " + dir.file("again.npy") + " --quiet",
@@ -222,10 +223,10 @@ TEST_F(Cli, ImagesAreClusteredByTheirScatteringTransformAndTheModelKeepsIt) {
   const auto features = run_cli("features --data " + dir.file("img.npy") + " --out " + dir.file("f.npy") + " --json",
                                 dir.file(""));
   ASSERT_EQ(features.exit_code, 0) << features.err;
-  EXPECT_EQ(number(features.out, "feature_dim"), 100);
+  EXPECT_EQ(number(features.out, "feature_dim"), 272);
   const neuncut::MatrixF f = neuncut::read_npy_matrix(dir.file("f.npy"));
   EXPECT_EQ(f.rows(), 90);
-  EXPECT_EQ(f.cols(), 100);
+  EXPECT_EQ(f.cols(), 272);
   const auto flat = run_cli("features --data " + dir.file("x.npy") + " --out " + dir.file("g.npy"), dir.file(""));
   EXPECT_EQ(flat.exit_code, 2);
   EXPECT_NE(flat.err.find("give --image-shape"), std::string::npos) << flat.err;

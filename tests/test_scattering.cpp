@@ -282,6 +282,25 @@ TEST(Scattering, ParamsFromAnImageShapeCheckThePixelCount) {
   EXPECT_THROW(scattering_params("12by10", 120, 2, 4, 2), InvalidArgument);
 }
 
+TEST(Scattering, AutoScalesKeepTheCoarsestWindowWithinHalfTheShorterSide) {
+  // 2^J <= min(h, w) / 2, J in [1, 3].
+  EXPECT_EQ(auto_scattering_scales(28, 28), 3);  // Fashion-MNIST: as before the rule
+  EXPECT_EQ(auto_scattering_scales(20, 20), 3);
+  EXPECT_EQ(auto_scattering_scales(16, 64), 3);
+  EXPECT_EQ(auto_scattering_scales(15, 15), 2);
+  EXPECT_EQ(auto_scattering_scales(8, 8), 2);
+  EXPECT_EQ(auto_scattering_scales(64, 7), 1);
+  EXPECT_EQ(auto_scattering_scales(2, 2), 1);
+  EXPECT_EQ(auto_scattering_scales(1000, 1000), 3);
+  for (Index side = 1; side <= 64; ++side) {
+    const int J = auto_scattering_scales(side, side);
+    EXPECT_TRUE(J == 1 || (Index(1) << J) * 2 <= side) << side;
+    EXPECT_TRUE(J == 3 || (Index(1) << (J + 1)) * 2 > side) << side;
+  }
+  EXPECT_EQ(scattering_params("8x8", 64, 0, 8, 1).scales, 2);   // 0: auto
+  EXPECT_EQ(scattering_params("8x8", 64, 3, 8, 1).scales, 3);   // given: kept
+}
+
 TEST(Scattering, RejectsBadParametersAndShapes) {
   ScatteringParams p;
   p.height = 28, p.width = 0;

@@ -71,7 +71,7 @@
     "IDX image files, 3-D .npy arrays and fashion-mnist, Python for 3-D arrays")                                   \
   X(int, scattering_order, "scattering-order", 1,                                                                   \
     "scattering features: highest order kept, 1 (25 channels at J 3, L 8) or 2 (217 channels, 8.7x the features)") \
-  X(int, scattering_scales, "scattering-scales", 3, "scattering features: wavelet scales J (outputs every 2^J pixels)") \
+  X(int, scattering_scales, "scattering-scales", 0, "scattering features: wavelet scales J (outputs every 2^J pixels); 0: auto = the largest J <= 3 with 2^J at most half the shorter image side (3 from 16 pixels on, 2 for 8 x 8 images)") \
   X(int, scattering_angles, "scattering-angles", 8, "scattering features: wavelet orientations L")                  \
   X(std::string, affinity, "affinity", std::string("knn"),                                                          \
     "in-batch affinity, also the warm start's: knn (self-tuning kNN graph of the batch; far better than "         \

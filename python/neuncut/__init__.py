@@ -49,11 +49,13 @@ def fp32_gemm_library():
     return _core.fp32_gemm_library()
 
 
-def scattering(images, order=1, scales=3, angles=8, threads=0):
+def scattering(images, order=1, scales=0, angles=8, threads=0):
     """The wavelet scattering transform NeuNcut uses as image features (``features="scattering"``):
     ``images`` is (n, height, width); returns float32 (n, channels * cells), channels
     1 + scales*angles (+ angles^2 * scales*(scales-1)/2 at order 2), cells (M / 2^scales)^2 with M
-    the padded grid (32 for 28 x 28 images at scales 3). See docs/defaults.md, "Image features"."""
+    the padded grid (32 for 28 x 28 images at scales 3). ``scales=0`` (default): chosen from the
+    image size as NeuNcut does (3 from 16 pixels on, 2 for 8 x 8 images; see
+    ``auto_scattering_scales`` in include/neuncut/scattering.hpp). See docs/defaults.md, "Image features"."""
     images = np.asarray(images)
     if images.ndim != 3:
         raise ValueError(f"images must be a 3-D array (n, height, width), got shape {images.shape}")

@@ -277,7 +277,7 @@ PYBIND11_MODULE(_core, m) {
         ScatteringParams p;
         p.height = height;
         p.width = width;
-        p.scales = scales;
+        p.scales = scales == 0 ? auto_scattering_scales(height, width) : scales;
         p.angles = angles;
         p.order = order;
         const ScatteringTransform transform(p);

@@ -456,6 +456,8 @@ def test_scattering_function_shapes_and_errors():
     assert second.shape == (5, 3472)
     np.testing.assert_array_equal(second[:, :400], first)
     assert neuncut.scattering(images, scales=2, angles=4).shape == (5, (1 + 8) * 64)  # grid 32, cells 8 x 8
+    small, _ = stripes(5, 8, 0)  # 8 x 8: auto scales 2 (grid 8 -> padded 16, cells 4 x 4)
+    np.testing.assert_array_equal(neuncut.scattering(small), neuncut.scattering(small, scales=2))
     with pytest.raises(ValueError, match="3-D"):
         neuncut.scattering(images.reshape(5, -1))
     with pytest.raises(ValueError, match="order"):
