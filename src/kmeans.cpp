@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "data_check.hpp"
 #include "neuncut/error.hpp"
 #include "neuncut/model_file.hpp"
 #include "pairwise_distance.hpp"
@@ -16,11 +17,13 @@ namespace {
 
 constexpr std::uint32_t kKMeansPayloadVersion = 1;
 
-void validate_data(const Eigen::Ref<const MatrixF>& data, int threads, const char* what) {
-  NEUNCUT_REQUIRE(data.rows() > 0 && data.cols() > 0, InvalidArgument, what, ": data is empty (", data.rows(),
-                  " x ", data.cols(), ")");
-  NEUNCUT_REQUIRE(detail::all_finite(data, threads), InvalidArgument, what,
-                  ": data contains NaN or Inf values");
+// The data check every estimator shares (data_check.hpp); k is checked against the rows when given.
+void validate_data(const Eigen::Ref<const MatrixF>& data, int threads, const char* who, Index k = 0) {
+  detail::DataCheck check;
+  check.who = who;
+  check.k = k;
+  check.threads = threads;
+  detail::check_data(data, check);
 }
 
 // Mean over features of the per-feature variance (two-pass, double), as scikit-learn scales tol.
@@ -277,9 +280,7 @@ KMeansModel KMeansModel::load(const std::string& path) {
 KMeansResult fit_kmeans(const Eigen::Ref<const MatrixF>& input, const KMeansParams& params) {
   const auto start = std::chrono::steady_clock::now();
   validate(params);
-  validate_data(input, params.threads, "kmeans");
-  NEUNCUT_REQUIRE(params.n_clusters <= input.rows(), InvalidArgument, "kmeans: k (", params.n_clusters,
-                  ") must not exceed the number of points (", input.rows(), ")");
+  validate_data(input, params.threads, "kmeans", params.n_clusters);
 
   Preprocessor preprocessor(FeatureScaling::None, params.normalize);
   MatrixF normalized;

@@ -6,6 +6,7 @@
 #include <limits>
 #include <numeric>
 
+#include "data_check.hpp"
 #include "neuncut/error.hpp"
 #include "pairwise_distance.hpp"
 #include "parallel.hpp"
@@ -55,14 +56,15 @@ struct TopLists {
 };
 
 void validate(const Eigen::Ref<const MatrixF>& data, int n_neighbors, int threads) {
-  NEUNCUT_REQUIRE(data.rows() > 0 && data.cols() > 0, InvalidArgument, "knn: data is empty (", data.rows(), " x ",
-                  data.cols(), ")");
+  detail::DataCheck check;
+  check.who = "knn";
+  check.threads = threads;
+  detail::check_data(data, check);
   NEUNCUT_REQUIRE(data.rows() <= Index(std::numeric_limits<std::int32_t>::max()), InvalidArgument,
                   "knn: too many points (", data.rows(), "); at most 2^31 - 1");
   NEUNCUT_REQUIRE(n_neighbors >= 1, InvalidArgument, "knn: n_neighbors must be >= 1, got ", n_neighbors);
   NEUNCUT_REQUIRE(Index(n_neighbors) < data.rows(), InvalidArgument, "knn: n_neighbors (", n_neighbors,
                   ") must be smaller than the number of points (", data.rows(), ")");
-  NEUNCUT_REQUIRE(detail::all_finite(data, threads), InvalidArgument, "knn: data contains NaN or Inf values");
 }
 
 // Exact distances for the chosen neighbours, then sorted by (distance, index).

@@ -1,22 +1,15 @@
 #include "neuncut/neuncut.hpp"
 
 #include <algorithm>
-#include <bit>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <optional>
 
+#include "data_check.hpp"
 #include "float_env.hpp"
-#include "neuncut/affinity_graph.hpp"
-#include "neuncut/batch_affinity.hpp"
+#include "neuncut_steps.hpp"
 #include "neuncut/error.hpp"
 #include "neuncut/model_file.hpp"
 #include "neuncut/ncut_loss.hpp"
-#include "neuncut/optimizer.hpp"
-#include "neuncut/resources.hpp"
-#include "neuncut/spectral_init.hpp"
-#include "pairwise_distance.hpp"
 #include "parallel.hpp"
 #include "random.hpp"
 
@@ -86,34 +79,10 @@ void validate(const NeuNcutParams& p) {
 }
 
 void validate_data(const Eigen::Ref<const MatrixF>& data, const std::string& what) {
-  NEUNCUT_REQUIRE(data.rows() > 0 && data.cols() > 0, InvalidArgument, what, " is empty (", data.rows(), " x ",
-                  data.cols(), ")");
-  if (!detail::all_finite(data, 1)) {  // serial: callers hold no thread count here
-    for (Index i = 0; i < data.rows(); ++i)
-      for (Index j = 0; j < data.cols(); ++j)
-        NEUNCUT_REQUIRE(std::isfinite(data(i, j)), InvalidArgument, what, " contains ",
-                        std::isnan(data(i, j)) ? "NaN" : "infinity (Inf)", " at row ", i, ", column ", j);
-  }
+  detail::DataCheck check;  // serial: callers hold no thread count here
+  check.what = what;
+  detail::check_data(data, check);
 }
-
-namespace {
-// Training flushes subnormal floats to zero (float_env.hpp), and squares of values below
-// about 1e-19 underflow anyway: data whose every nonzero value is subnormal would train as one
-// point repeated, and be reported as duplicates. The scan stops at the first normal value.
-void require_normal_values(const Eigen::Ref<const MatrixF>& data, const std::string& what) {
-  std::uint32_t largest = 0;  // magnitude bit pattern: exponent bits zero means subnormal
-  for (Index j = 0; j < data.cols(); ++j)
-    for (Index i = 0; i < data.rows(); ++i) {
-      const std::uint32_t bits = std::bit_cast<std::uint32_t>(data(i, j)) & 0x7fffffffu;
-      if (bits >= 0x00800000u) return;
-      largest = std::max(largest, bits);
-    }
-  // Printed from the bits (mantissa x 2^-149): arithmetic on subnormals is what is unreliable.
-  NEUNCUT_REQUIRE(largest == 0, InvalidArgument, what, ": every nonzero value is subnormal in float32 (largest magnitude ",
-                  std::ldexp(double(largest), -149), ", below the smallest normal 1.18e-38); neuncut computes such "
-                  "values as 0, so all points would be the same: rescale the data");
-}
-}  // namespace
 
 ScatteringTransform resolve_features(const NeuNcutParams& params, Index dim) {
   if (params.features == "raw" || (params.features == "auto" && params.image_shape.empty())) return {};
@@ -158,283 +127,34 @@ std::string collapse_status(int k, int clusters_used, double mean_max_probabilit
   return "";
 }
 
-namespace {
-
-double learning_rate_at(const NeuNcutParams& p, int epoch, int epochs) {
-  if (p.lr_schedule == "constant") return p.learning_rate;
-  return p.learning_rate * 0.5 * (1.0 + std::cos(M_PI * double(epoch) / double(epochs)));
-}
-
-double gamma_at(const NeuNcutParams& p, int epoch) {
-  if (p.gamma_step <= 0) return p.gamma;
-  return std::min(p.gamma_max, p.gamma * std::pow(p.gamma_factor, double(epoch / p.gamma_step)));
-}
-
-// Counts per-cluster argmax wins and sums max probabilities of rows of P.
-void tally(const MatrixF& P, std::vector<Index>& counts, double& max_prob_sum) {
-  for (Index i = 0; i < P.rows(); ++i) {
-    Index j;
-    max_prob_sum += P.row(i).maxCoeff(&j);
-    ++counts[j];
-  }
-}
-
-// The warm start's partition under the loss's own affinity kind.
-Labels warm_start_partition(const MatrixF& sample, const NeuNcutParams& p, float sigma, std::uint64_t seed,
-                            int threads) {
-  if (p.affinity != "knn") return spectral_batch_partition(sample, sigma, p.n_clusters, seed, threads);
-  const MatrixF w = knn_batch_affinity(sample, std::min<int>(p.affinity_neighbors, int(sample.rows()) - 1));
-  return njw_partition(w, w.rowwise().sum(), p.n_clusters, seed, threads);
-}
-
-}  // namespace
-
-namespace {
-// Refuses, before anything is allocated, a configuration that cannot fit in memory. The
-// estimate counts what the fit allocates in proportion to the user's sizes: the training
-// copy, the network with its gradient, Adam's two moments and the collapse snapshot of all
-// three, a batch's activations (forward values and their gradients), the batch affinity with
-// the Gram matrix it is built from, and inference's per-thread blocks. Scattering features are
-// counted at the input width (their width is only known once the transform is built).
-void require_fit_memory(const NeuNcutParams& p, Index n, Index dim, Index m, int threads) {
-  std::vector<Index> widths = {dim};
-  for (int w : p.hidden) widths.push_back(w);
-  widths.push_back(p.n_clusters);
-  double units = 0;
-  for (Index w : widths) units += double(w);
-  const double network = network_parameter_bytes(widths);
-  require_memory("NeuNcut fit",
-                 {{"training copy of the data", 4.0 * double(n) * double(dim)},
-                  {"network weights, gradient, Adam state and snapshot", 7.0 * network},
-                  {"activations of a batch of " + std::to_string(m) + " rows", 3.0 * 4.0 * double(m) * units},
-                  {"batch affinity", 2.0 * 4.0 * double(m) * double(m)},
-                  {"inference blocks", 2.0 * 4.0 * double(threads) * double(NeuNcut::kInferenceBlockRows) * units}},
-                 "use narrower hidden layers (hidden), a smaller batch_size or train_size");
-}
-}  // namespace
-
 NeuNcut::NeuNcut(NeuNcutParams params) : params_(std::move(params)) {}
 
 FitResult NeuNcut::fit_single(const Eigen::Ref<const MatrixF>& data, const ProgressCallback& progress) {
-  using Clock = std::chrono::steady_clock;
-  validate(params_);
-  validate_data(data, "training data");
-  require_normal_values(data, "training data");
-  const Index n_all = data.rows(), k = params_.n_clusters;
-  NEUNCUT_REQUIRE(k <= n_all, InvalidArgument, "k (", k, ") exceeds the number of points (", n_all, ")");
-  const Index n = params_.train_size > 0 ? std::min<Index>(params_.train_size, n_all) : n_all;
-  NEUNCUT_REQUIRE(n >= 2, InvalidArgument, "training needs at least 2 points (pairs to cut), got 1 sample");
-  NEUNCUT_REQUIRE(k <= n, InvalidArgument, "k (", k, ") exceeds the training subset (", n, " points)");
-  NEUNCUT_REQUIRE(params_.batch_size <= n, InvalidArgument, "batch size (", params_.batch_size,
-                  ") exceeds the number of training points (", n, ")");
-  const Index m = params_.batch_size > 0 ? params_.batch_size : std::min<Index>(1000, n);
-  NEUNCUT_REQUIRE(m >= k, InvalidArgument, "batch size (", m, ") must be >= k (", k, ")");
-  const int threads = detail::resolve_threads(params_.threads);
-  require_fit_memory(params_, n, data.cols(), m, threads);
+  const detail::FitShape shape = detail::check_fit_inputs(params_, data);
   // Every Eigen product in the step (affinity, MLP, loss) runs on exactly `threads` threads:
   // GEMM blocking depends on the thread count, so this is what makes runs reproducible.
-  detail::ThreadCountScope thread_scope(threads);
-  detail::FlushDenormalsScope flush(threads);
-  detail::Rng rng(params_.seed);
-
-  // Training subset, preprocessing fitted on it (the rows are validated by transform).
-  MatrixF train;
-  if (n < n_all) {
-    const auto rows = rng.sample_without_replacement(n_all, n);
-    train.resize(n, data.cols());
-    for (Index i = 0; i < n; ++i) train.row(i) = data.row(rows[i]);
-  } else {
-    rng.split();  // keep the stream aligned whether or not a subset was drawn
-    train = data;
-  }
-  ScatteringTransform features = resolve_features(params_, data.cols());
-  const bool scattering = !features.empty();
-  const Index dim = scattering ? features.output_dim() : data.cols();  // what the network sees
-  const bool l2 = resolve_normalize(params_.normalize, dim);
-  const FeatureScaling scaling = resolve_scaling(params_.scaling, !params_.image_shape.empty(), l2);
-  Preprocessor pre(scaling, l2, std::move(features));
-  const auto features_start = Clock::now();
-  pre.fit_transform_in_place(train, threads);
-
+  detail::ThreadCountScope thread_scope(shape.threads);
+  detail::FlushDenormalsScope flush(shape.threads);
+  detail::Rng rng(params_.seed);  // its draws, in order: neuncut_steps.hpp
   FitResult result;
-  result.features = scattering ? "scattering" : "raw";
-  result.feature_dim = dim;
-  result.features_seconds = std::chrono::duration<double>(Clock::now() - features_start).count();
-  result.train_points = n;
-  result.threads = threads;
-  result.l2_normalized = pre.l2_normalize();
-  result.batch_size = m;
-  result.sigma_estimated = params_.sigma <= 0;
-  SigmaRule rule;
-  rule.sample_size = m;
-  // The median rule (a wide kernel) where the neighbour rule's local scale is far too narrow:
-  // on scattering features of Fashion-MNIST it gives 0.16 where sigma 1.0-3.0 works
-  // (docs/defaults.md, "Image features").
-  rule.pairwise_median = params_.sigma_rule == "median" || (params_.sigma_rule == "auto" && scattering);
-  rule.neighbor = std::min<int>(params_.sigma_neighbors, int(m) - 1);
-  rule.scale = params_.sigma_scale;
-  rule.seed = rng.split();
-  const double sigma = result.sigma_estimated ? estimate_sigma(train, rule, threads) : params_.sigma;
-  result.sigma = sigma;
+  result.train_points = shape.n;
+  result.batch_size = shape.m;
+  result.threads = shape.threads;
 
-  std::vector<Index> widths = {dim};
-  for (int w : params_.hidden) widths.push_back(w);
-  widths.push_back(k);
-  Mlp mlp(widths);
-  result.precision = parse_precision(params_.precision);
-  mlp.set_precision(result.precision);
-  // The Gram matrix in bf16 only where its rounding is small against the kernel's scale.
-  if (result.precision == Precision::Bf16 && params_.affinity == "gaussian" && pre.l2_normalize() &&
-      sigma >= kBf16AffinityMinSigma)
-    result.affinity_precision = Precision::Bf16;
-  const bool uniform_bias = params_.bias_init == "uniform" || (params_.bias_init == "auto" && dim <= 10);
-  mlp.initialize(rng.split(), uniform_bias);
-  AdamParams adam_params;
-  adam_params.weight_decay = params_.weight_decay;
-  adam_params.mode = parse_weight_decay_mode(params_.optimizer);
-  Adam adam(mlp.num_parameters(), adam_params);
-
-  const bool knn_affinity_kind = params_.affinity == "knn";
-  // A batch of m points has m - 1 neighbours to offer: tiny data (scikit-learn's 10-point
-  // checks) runs with the knn default instead of being refused.
-  const int affinity_neighbors = std::min<int>(params_.affinity_neighbors, int(m) - 1);
-  AffinityParams affinity_params;  // self-tuning weights, average symmetrization
-  // Everything the step touches is allocated once, here.
-  const Index steps_per_epoch = n / m;  // the remainder is dropped; it is drawn in other epochs
-  const int epochs = resolve_epochs(params_.epochs, steps_per_epoch);
-  MatrixF batch(m, dim), W, P, grad_p;
-  VectorF degree;
-  MlpWorkspace ws;
-  AlignedFloats gradient(static_cast<std::size_t>(mlp.num_parameters()));
-  std::vector<Index> counts(static_cast<std::size_t>(k));
-  std::vector<Index> order(static_cast<std::size_t>(n));
-
+  MatrixF train = detail::draw_training_set(data, shape.n, rng);
+  Preprocessor pre = detail::fit_features(params_, train, shape.threads, result);
+  const double sigma = detail::choose_sigma(params_, train, pre, shape.m, rng, shape.threads, result);
+  detail::Network net = detail::build_network(params_, pre, sigma, rng, result);
   // The warm start draws from its own stream, split off whichever init is chosen, so that
   // the training batches are the same for both.
   const std::uint64_t init_seed = rng.split();
-  if (params_.init == "spectral" && k > 1) {  // one cluster: nothing to warm-start
-    const auto t0 = Clock::now();
-    detail::Rng init_rng(init_seed);
-    // At most kMaxInitSample points: the dense eigen-decomposition costs O(s^3) (about 2 s
-    // at 1000 points, 8x that at 2000), and one default-sized batch is what the loss sees.
-    constexpr Index kMaxInitSample = 1000;
-    const Index s = std::max<Index>(k, std::min<Index>(m, kMaxInitSample));
-    const auto rows = init_rng.sample_without_replacement(n, s);
-    MatrixF sample(s, train.cols());
-    for (Index i = 0; i < s; ++i) sample.row(i) = train.row(rows[i]);
-    const Labels spectral = warm_start_partition(sample, params_, float(sigma), init_rng.split(), threads);
-    result.init_agreement = fit_network_to_labels(mlp, sample, spectral, params_.init_steps, params_.learning_rate,
-                                                  adam_params, threads);
-    result.init_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  }
-
-  // Collapse recovery. Training can fall off a cliff late: on Fashion-MNIST two of seeds 0-7
-  // ran many healthy epochs with a falling loss (seed 1: 27, down to 9.01), then within two
-  // epochs the loss jumped (11.37) and a cluster emptied for good (ACC 0.37). The healthy
-  // epoch with the lowest loss is kept; a collapsed epoch goes back to it with half the
-  // learning rate (docs/defaults.md).
-  struct Snapshot {
-    AlignedFloats parameters;
-    Adam adam;
-    double loss = 0;
-    int epoch = 0;
-  };
-  std::optional<Snapshot> best;
-  double lr_scale = 1.0;
-
-  const auto start = Clock::now();
-  for (int epoch = 0; epoch < epochs; ++epoch) {
-    EpochStats st;
-    st.epoch = epoch + 1;
-    st.epochs = epochs;
-    st.gamma = gamma_at(params_, epoch);
-    st.learning_rate = learning_rate_at(params_, epoch, epochs) * lr_scale;
-    std::fill(counts.begin(), counts.end(), 0);
-    double max_prob_sum = 0;
-    order = rng.permutation(n);
-    for (Index s = 0; s < steps_per_epoch; ++s) {
-      // The gather copies m rows from all over the training set: on 2 threads 0.39 ms against
-      // 0.65 ms on one (of a 14-17 ms bf16 step).
-      detail::parallel_blocks(m, threads, [&](Index lo, Index hi) {
-        for (Index i = lo; i < hi; ++i) batch.row(i) = train.row(order[s * m + i]);
-      });
-      if (knn_affinity_kind) {
-        W = knn_batch_affinity(batch, affinity_neighbors, affinity_params);
-        degree = W.rowwise().sum();
-      } else {
-        gaussian_batch_affinity(batch, float(sigma), W, degree, threads, result.affinity_precision);
-      }
-      mlp.forward(batch, ws);
-      P = ws.activations.back();
-      softmax_rows(P);
-      const NcutLossTerms terms = ncut_loss(W, degree, P, st.gamma, params_.eps, &grad_p);
-      tally(P, counts, max_prob_sum);
-      softmax_backward(P, grad_p);
-      mlp.backward(batch, ws, grad_p, gradient);
-      adam.step(mlp.parameters(), gradient, st.learning_rate, threads);
-      st.loss += terms.loss;
-      st.trace += terms.trace;
-      st.penalty += terms.penalty;
-      st.orthogonality += terms.orthogonality;
-    }
-    const double steps = double(steps_per_epoch);
-    st.loss /= steps;
-    st.trace /= steps;
-    st.penalty /= steps;
-    st.orthogonality /= steps;
-    st.clusters_used = int(std::count_if(counts.begin(), counts.end(), [](Index c) { return c > 0; }));
-    st.mean_max_probability = max_prob_sum / (steps * double(m));
-    st.largest_cluster_fraction = double(*std::max_element(counts.begin(), counts.end())) / (steps * double(m));
-    st.collapse = collapse_status(int(k), st.clusters_used, st.mean_max_probability);
-    if (params_.collapse_rollbacks > 0) {
-      if (st.collapse.empty()) {
-        if (!best || st.loss < best->loss) {
-          if (!best) best.emplace();
-          best->parameters.assign(mlp.parameters().begin(), mlp.parameters().end());
-          best->adam = adam;
-          best->loss = st.loss;
-          best->epoch = st.epoch;
-        }
-      } else if (best && result.rollbacks < params_.collapse_rollbacks) {
-        mlp.set_parameters(best->parameters);
-        adam = best->adam;
-        lr_scale *= 0.5;
-        ++result.rollbacks;
-        st.rolled_back_to = best->epoch;
-      }
-    }
-    st.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    st.eta_seconds = st.elapsed_seconds / double(epoch + 1) * double(epochs - epoch - 1);
-    NEUNCUT_REQUIRE(std::isfinite(st.loss), Error, "training diverged at epoch ", epoch + 1,
-                    " (non-finite loss); lower the learning rate or check sigma");
-    result.history.push_back(st);
-    if (progress && !progress(st)) throw Interrupted(detail::concat("training stopped by the caller at epoch ", epoch + 1));
-  }
-  // Still collapsed at the end (and not just rolled back): return the best healthy network.
-  if (best && !result.history.back().collapse.empty() && result.history.back().rolled_back_to == 0) {
-    mlp.set_parameters(best->parameters);
-    result.restored_epoch = best->epoch;
-  }
-  result.train_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  detail::warm_start(params_, train, shape.m, sigma, init_seed, net, shape.threads, result);
+  detail::train_network(params_, train, shape.m, sigma, rng, net, shape.threads, progress, result);
 
   preprocessor_ = std::move(pre);
-  mlp_ = std::move(mlp);
+  mlp_ = std::move(net.mlp);
   sigma_ = sigma;
-
-  // Final health check on the whole training subset with the trained model.
-  {
-    std::fill(counts.begin(), counts.end(), 0);
-    double max_prob_sum = 0;
-    for (Index lo = 0; lo < n; lo += 8192) {
-      const Index rows = std::min<Index>(8192, n - lo);
-      MatrixF Pc = mlp_.predict_logits(train.middleRows(lo, rows));
-      softmax_rows(Pc);
-      tally(Pc, counts, max_prob_sum);
-    }
-    result.clusters_used = int(std::count_if(counts.begin(), counts.end(), [](Index c) { return c > 0; }));
-    result.mean_max_probability = max_prob_sum / double(n);
-    result.collapse = collapse_status(int(k), result.clusters_used, result.mean_max_probability);
-  }
+  detail::check_health(mlp_, train, params_.n_clusters, result);
   return result;
 }
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "data_check.hpp"
 #include "neuncut/error.hpp"
 #include "neuncut/kmeans.hpp"
 #include "neuncut/preprocessing.hpp"
@@ -34,7 +35,8 @@ class NormalizedAffinityOp {
  public:
   using Scalar = double;
 
-  NormalizedAffinityOp(const SparseMatrixF& w, int threads) : n_(w.rows()), threads_(threads) {
+  // `comp`: the connected components of w (connected_components), found once by the caller.
+  NormalizedAffinityOp(const SparseMatrixF& w, const Labels& comp, int threads) : n_(w.rows()), threads_(threads) {
     VectorD degree = VectorD::Zero(n_);
     for (Index i = 0; i < n_; ++i)
       for (SparseMatrixF::InnerIterator it(w, i); it; ++it) degree[i] += it.value();
@@ -52,8 +54,6 @@ class NormalizedAffinityOp {
       row_start_[std::size_t(i) + 1] = Index(col_.size());
     }
     // Components with positive volume, renumbered 0..c-1 in order of their smallest node.
-    Labels comp;
-    connected_components(w, &comp);
     std::vector<int> renumber;
     std::vector<double> volume;
     component_.assign(std::size_t(n_), -1);
@@ -130,40 +130,45 @@ int resolved_ncv(const SpectralClusteringParams& p, Index n) {
   return int(std::min<Index>(n, std::max(2 * p.n_clusters + 1, 20)));
 }
 
+// After the data check (which holds k < N): the Lanczos basis against N.
 void validate_solver_params(const SpectralClusteringParams& p, Index n) {
-  validate(p);
-  NEUNCUT_REQUIRE(Index(p.n_clusters) < n, InvalidArgument, "ncut: k (", p.n_clusters, ") must be smaller than the number of points (",
-                  n, ")");
   const int ncv = resolved_ncv(p, n);
   NEUNCUT_REQUIRE(ncv > p.n_clusters && Index(ncv) <= n, InvalidArgument, "ncut: ncv (", ncv, ") must be in (k = ", p.n_clusters,
                   ", N = ", n, "]");
 }
 
-void validate_affinity(const SparseMatrixF& w) {
-  NEUNCUT_REQUIRE(w.rows() == w.cols() && w.rows() > 0, InvalidArgument,
-                  "ncut: the affinity must be square and non-empty, got ", w.rows(), " x ", w.cols());
-  for (Index i = 0; i < w.outerSize(); ++i)
-    for (SparseMatrixF::InnerIterator it(w, i); it; ++it)
-      NEUNCUT_REQUIRE(std::isfinite(it.value()) && it.value() >= 0, InvalidArgument,
-                      "ncut: affinity entry (", i, ", ", it.col(), ") = ", it.value(), " is negative or not finite");
-  const SparseMatrixF wt = w.transpose();
-  const SparseMatrixF diff = w - wt;
-  const float asym = diff.nonZeros() ? diff.coeffs().cwiseAbs().maxCoeff() : 0.0f;
-  const float scale = w.nonZeros() ? w.coeffs().cwiseAbs().maxCoeff() : 1.0f;
-  NEUNCUT_REQUIRE(asym <= 1e-5f * scale, InvalidArgument, "ncut: the affinity is not symmetric (max |W - W^T| = ",
-                  asym, ")");
+// The check of a precomputed affinity, with k against its rows when k is given.
+detail::DataCheck affinity_check(const SpectralClusteringParams& p) {
+  detail::DataCheck check;
+  check.who = "ncut";
+  check.what = "affinity";
+  check.k = p.n_clusters;
+  check.k_below_points = true;  // the eigensolver needs ncv > k and ncv <= N
+  return check;
 }
+
+// Parameters, then the affinity, then the solver against its size: each once.
+void validate_affinity_input(const SparseMatrixF& w, const SpectralClusteringParams& p) {
+  validate(p);
+  detail::check_affinity(w, affinity_check(p));
+  validate_solver_params(p, w.rows());
+}
+
+SpectralEigenResult eigenvectors_of_checked(const SparseMatrixF& affinity, const SpectralClusteringParams& params,
+                                            const Labels& components);
 
 void append(std::string& message, const std::string& part) {
   if (!message.empty()) message += "; ";
   message += part;
 }
 
-SpectralClusteringResult cluster_affinity(const SparseMatrixF& w, const SpectralClusteringParams& p) {
+// `components`: the connected components of w, `n_components` of them.
+SpectralClusteringResult cluster_affinity(const SparseMatrixF& w, const SpectralClusteringParams& p,
+                                          const Labels& components, int n_components) {
   SpectralClusteringResult r;
   r.n_edges = w.nonZeros();
-  r.n_components = connected_components(w);
-  const SpectralEigenResult eig = normalized_affinity_eigenvectors(w, p);
+  r.n_components = n_components;
+  const SpectralEigenResult eig = eigenvectors_of_checked(w, p, components);
   r.eigenvalues = eig.eigenvalues;
   r.converged = eig.converged;
   r.solver_status = eig.solver_status;
@@ -230,6 +235,8 @@ SpectralClusteringResult cluster_affinity(const SparseMatrixF& w, const Spectral
 // in NormalizedAffinityOp handles them exactly.
 struct ConnectedKnnAffinity {
   SparseMatrixF w;
+  Labels components;         // connected components of w
+  int n_components = 0;
   int n_neighbors = 0;       // neighbours of the graph returned
   int first_components = 0;  // components of the graph with the first neighbour count tried
   KnnMethod knn_method = KnnMethod::Exact;
@@ -260,9 +267,9 @@ ConnectedKnnAffinity knn_affinity_with_at_most_k_components(const Eigen::Ref<con
     out.knn_seconds += graph.seconds;
     out.knn_method = graph.method;
     out.n_neighbors = m;
-    const int components = connected_components(out.w);
-    if (m == n_neighbors) out.first_components = components;
-    if (components <= params.n_clusters || m >= most) return out;
+    out.n_components = connected_components(out.w, &out.components);
+    if (m == n_neighbors) out.first_components = out.n_components;
+    if (out.n_components <= params.n_clusters || m >= most) return out;
   }
 }
 
@@ -297,8 +304,13 @@ std::string to_string(EmbeddingNormalization mode) {
 }
 
 SparseMatrixF normalized_affinity(const SparseMatrixF& affinity) {
-  validate_affinity(affinity);
-  const NormalizedAffinityOp op(affinity, 1);
+  detail::DataCheck check;
+  check.who = "ncut";
+  check.what = "affinity";
+  detail::check_affinity(affinity, check);
+  Labels components;
+  connected_components(affinity, &components);
+  const NormalizedAffinityOp op(affinity, components, 1);
   SparseMatrixF a = affinity;
   for (Index i = 0; i < a.outerSize(); ++i)
     for (SparseMatrixF::InnerIterator it(a, i); it; ++it)
@@ -308,12 +320,19 @@ SparseMatrixF normalized_affinity(const SparseMatrixF& affinity) {
 
 SpectralEigenResult normalized_affinity_eigenvectors(const SparseMatrixF& affinity,
                                                      const SpectralClusteringParams& params) {
+  validate_affinity_input(affinity, params);
+  Labels components;
+  connected_components(affinity, &components);
+  return eigenvectors_of_checked(affinity, params, components);
+}
+
+namespace {
+SpectralEigenResult eigenvectors_of_checked(const SparseMatrixF& affinity, const SpectralClusteringParams& params,
+                                            const Labels& components) {
   const auto start = Clock::now();
-  validate_affinity(affinity);
-  validate_solver_params(params, affinity.rows());
   detail::ThreadCountScope scope(params.threads);
   const Index n = affinity.rows();
-  NormalizedAffinityOp op(affinity, params.threads);
+  NormalizedAffinityOp op(affinity, components, params.threads);
   SpectralEigenResult r;
   r.ncv = resolved_ncv(params, n);
   r.isolated_points = op.isolated();
@@ -364,13 +383,15 @@ SpectralEigenResult normalized_affinity_eigenvectors(const SparseMatrixF& affini
   r.seconds = seconds_since(start);
   return r;
 }
+}  // namespace
 
 SpectralClusteringResult fit_spectral_clustering(const SparseMatrixF& affinity,
                                                  const SpectralClusteringParams& params) {
   const auto start = Clock::now();
-  validate_affinity(affinity);
-  validate_solver_params(params, affinity.rows());
-  SpectralClusteringResult r = cluster_affinity(affinity, params);
+  validate_affinity_input(affinity, params);
+  Labels components;
+  const int n_components = connected_components(affinity, &components);
+  SpectralClusteringResult r = cluster_affinity(affinity, params, components, n_components);
   r.total_seconds = seconds_since(start);
   return r;
 }
@@ -378,12 +399,13 @@ SpectralClusteringResult fit_spectral_clustering(const SparseMatrixF& affinity,
 SpectralClusteringResult fit_spectral_clustering(const Eigen::Ref<const MatrixF>& input,
                                                  const SpectralClusteringParams& params) {
   const auto start = Clock::now();
-  NEUNCUT_REQUIRE(input.rows() > 0 && input.cols() > 0, InvalidArgument, "ncut: data is empty (", input.rows(),
-                  " x ", input.cols(), ")");
-  // Before the checks of parameters against the data's size, so that NaN or Inf is named as
-  // the problem whatever else is wrong.
-  NEUNCUT_REQUIRE(detail::all_finite(input, params.threads), InvalidArgument, "ncut: data contains NaN or Inf values");
-  NEUNCUT_REQUIRE(input.rows() >= 2, InvalidArgument, "ncut: a graph needs at least 2 points, got 1 sample");
+  detail::DataCheck check = affinity_check(params);
+  check.what = "data";
+  check.min_points = 2;
+  check.min_points_reason = "a graph";
+  check.threads = params.threads;
+  detail::check_data(input, check);  // NaN or Inf is named first, whatever else is wrong
+  validate(params);
   validate_solver_params(params, input.rows());
   NEUNCUT_REQUIRE(params.n_neighbors >= 1, InvalidArgument, "ncut: n_neighbors must be >= 1, got ", params.n_neighbors);
   // A point has at most N - 1 neighbours: with fewer points than the default degree the graph
@@ -401,7 +423,12 @@ SpectralClusteringResult fit_spectral_clustering(const Eigen::Ref<const MatrixF>
   const Eigen::Ref<const MatrixF> data = params.normalize ? Eigen::Ref<const MatrixF>(normalized) : input;
 
   const ConnectedKnnAffinity g = knn_affinity_with_at_most_k_components(data, int(n_neighbors), params);
-  SpectralClusteringResult r = cluster_affinity(g.w, params);
+  // The graph built here is checked as a given one is (weights that underflow or overflow).
+  detail::DataCheck graph_check;
+  graph_check.who = "ncut";
+  graph_check.what = "affinity";
+  detail::check_affinity(g.w, graph_check);
+  SpectralClusteringResult r = cluster_affinity(g.w, params, g.components, g.n_components);
   r.knn_method = g.knn_method;
   r.knn_seconds = g.knn_seconds;
   r.affinity_seconds = g.affinity_seconds;

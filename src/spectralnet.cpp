@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cmath>
 
+#include "data_check.hpp"
+#include "epoch_trainer.hpp"
 #include "gemm.hpp"
 #include "neuncut/error.hpp"
 #include "neuncut/kmeans.hpp"
@@ -126,16 +128,72 @@ void require_fit_memory(const SpectralNetParams& p, Index train_points, Index di
 }
 }  // namespace
 
+namespace {
+// SpectralNet's part of the epoch loop (epoch_trainer.hpp): the cosine learning rate down to
+// lr_final_fraction, and the step on one batch under the orthonormalized spectral loss.
+class SpectralNetEpochs {
+ public:
+  using Stats = SpectralNetEpochStats;
+
+  SpectralNetEpochs(const SpectralNetParams& p, Mlp& mlp, Adam& adam, Index batches, SpectralNetFitResult& result)
+      : p_(p), mlp_(mlp), adam_(adam), batches_(batches), result_(result),
+        gradient_(std::size_t(mlp.num_parameters())) {
+    ap_.kind = p.affinity;
+    ap_.scale_neighbor = p.scale_neighbor;
+  }
+
+  Stats begin_epoch(int epoch) {
+    const double progress_fraction = p_.epochs > 1 ? double(epoch) / double(p_.epochs - 1) : 1.0;
+    Stats st;
+    st.learning_rate = p_.learning_rate * (p_.lr_final_fraction + (1 - p_.lr_final_fraction) * 0.5 *
+                                                                      (1 + std::cos(M_PI * progress_fraction)));
+    return st;
+  }
+
+  void step(const MatrixF& xb, Stats& st) {
+    const MatrixF w = knn_batch_affinity(xb, p_.n_neighbors, ap_);
+    mlp_.forward(xb, ws_);
+    const MatrixF& out = ws_.activations.back();
+    bool fallback = false;
+    const MatrixF ortho = detail::orthonormalizer(out, p_.ridge, &fallback).cast<float>();
+    st.cholesky_fallbacks += fallback ? 1 : 0;
+    y_.noalias() = out * ortho;
+    st.loss += detail::spectralnet_loss(y_, w, &grad_y_);
+    const MatrixF grad_out = grad_y_ * ortho.transpose();
+    mlp_.backward(xb, ws_, grad_out, gradient_);
+    adam_.step(mlp_.parameters(), gradient_, st.learning_rate);
+  }
+
+  void end_epoch(Stats& st) {
+    st.loss /= double(batches_);
+    result_.cholesky_fallbacks += st.cholesky_fallbacks;
+    NEUNCUT_REQUIRE(std::isfinite(st.loss), Error, "spectralnet: the loss became ", st.loss, " at epoch ", st.epoch,
+                    "; lower the learning rate");
+  }
+
+ private:
+  const SpectralNetParams& p_;
+  Mlp& mlp_;
+  Adam& adam_;
+  Index batches_;
+  SpectralNetFitResult& result_;
+  AffinityParams ap_;
+  MlpWorkspace ws_;
+  AlignedFloats gradient_;
+  MatrixF y_, grad_y_;
+};
+}  // namespace
+
 SpectralNetFitResult SpectralNet::fit(const Eigen::Ref<const MatrixF>& data, const SpectralNetProgress& progress) {
   const auto start = Clock::now();
   validate(params_);
   const SpectralNetParams& p = params_;
-  NEUNCUT_REQUIRE(data.rows() > 0 && data.cols() > 0, InvalidArgument, "spectralnet: data is empty (", data.rows(),
-                  " x ", data.cols(), ")");
-  NEUNCUT_REQUIRE(detail::all_finite(data, p.threads), InvalidArgument, "spectralnet: data contains NaN or Inf values");
+  detail::DataCheck check;
+  check.who = "spectralnet";
+  check.k = p.n_clusters;
+  check.threads = p.threads;
+  detail::check_data(data, check);
   const Index n = data.rows();
-  NEUNCUT_REQUIRE(Index(p.n_clusters) <= n, InvalidArgument, "spectralnet: k (", p.n_clusters,
-                  ") must not exceed the number of points (", n, ")");
   const Index train_points = p.train_size > 0 ? std::min<Index>(p.train_size, n) : n;
   NEUNCUT_REQUIRE(train_points >= 2, InvalidArgument,
                   "spectralnet: training needs at least 2 points (an affinity between them), got 1 sample");
@@ -164,52 +222,17 @@ SpectralNetFitResult SpectralNet::fit(const Eigen::Ref<const MatrixF>& data, con
   mlp_ = Mlp(widths);
   mlp_.initialize(rng.split());
   Adam adam(mlp_.num_parameters(), AdamParams{});
-  AlignedFloats gradient(std::size_t(mlp_.num_parameters()));
-  MlpWorkspace ws;
-  AffinityParams ap;
-  ap.kind = p.affinity;
-  ap.scale_neighbor = p.scale_neighbor;
 
   SpectralNetFitResult result;
   result.train_points = train_points;
   result.batch_size = batch;
-  const Index batches = std::max<Index>(1, train_points / batch);  // the incomplete last batch is dropped
-  MatrixF xb(batch, data.cols()), y, grad_y;
-  const auto train_start = Clock::now();
-  for (int epoch = 0; epoch < p.epochs; ++epoch) {
-    const double progress_fraction = p.epochs > 1 ? double(epoch) / double(p.epochs - 1) : 1.0;
-    const double lr = p.learning_rate * (p.lr_final_fraction + (1 - p.lr_final_fraction) * 0.5 *
-                                                                    (1 + std::cos(M_PI * progress_fraction)));
-    const std::vector<Index> order = rng.permutation(train_points);
-    SpectralNetEpochStats st;
-    st.epoch = epoch + 1;
-    st.epochs = p.epochs;
-    st.learning_rate = lr;
-    for (Index b = 0; b < batches; ++b) {
-      for (Index r = 0; r < batch; ++r) xb.row(r) = train.row(order[std::size_t(b * batch + r)]);
-      const MatrixF w = knn_batch_affinity(xb, p.n_neighbors, ap);
-      mlp_.forward(xb, ws);
-      const MatrixF& out = ws.activations.back();
-      bool fallback = false;
-      const MatrixF ortho = detail::orthonormalizer(out, p.ridge, &fallback).cast<float>();
-      st.cholesky_fallbacks += fallback ? 1 : 0;
-      y.noalias() = out * ortho;
-      st.loss += detail::spectralnet_loss(y, w, &grad_y);
-      const MatrixF grad_out = grad_y * ortho.transpose();
-      mlp_.backward(xb, ws, grad_out, gradient);
-      adam.step(mlp_.parameters(), gradient, lr);
-    }
-    st.loss /= double(batches);
-    st.elapsed_seconds = seconds_since(train_start);
-    st.eta_seconds = st.elapsed_seconds / (epoch + 1) * (p.epochs - epoch - 1);
-    result.cholesky_fallbacks += st.cholesky_fallbacks;
-    result.history.push_back(st);
-    NEUNCUT_REQUIRE(std::isfinite(st.loss), Error, "spectralnet: the loss became ", st.loss, " at epoch ", epoch + 1,
-                    "; lower the learning rate");
-    if (progress && !progress(st))
-      throw Interrupted(detail::concat("training stopped by the caller at epoch ", epoch + 1));
-  }
-  result.train_seconds = seconds_since(train_start);
+  detail::EpochPlan plan;
+  plan.batch_rows = batch;
+  plan.batches = std::max<Index>(1, train_points / batch);  // the incomplete last batch is dropped
+  plan.epochs = p.epochs;
+  plan.threads = p.threads;
+  SpectralNetEpochs method(p, mlp_, adam, plan.batches, result);
+  result.train_seconds = detail::run_epochs(method, train, plan, rng, result.history, progress);
 
   // Final orthonormalization on the whole training subset, then k-means on its embedding.
   const MatrixF outputs = mlp_.predict_logits(train);
@@ -241,8 +264,11 @@ MatrixF SpectralNet::embed(const Eigen::Ref<const MatrixF>& data, Index chunk_ro
   NEUNCUT_REQUIRE(data.cols() == preprocessor_.dim(), InvalidArgument, "spectralnet: data has ", data.cols(),
                   " features, the model expects ", preprocessor_.dim());
   NEUNCUT_REQUIRE(chunk_rows >= 1, InvalidArgument, "spectralnet: chunk_rows must be >= 1, got ", chunk_rows);
-  NEUNCUT_REQUIRE(detail::all_finite(data, params_.threads), InvalidArgument,
-                  "spectralnet: data contains NaN or Inf values");
+  detail::DataCheck check;
+  check.who = "spectralnet";
+  check.min_points = 0;  // no rows, no embedding
+  check.threads = params_.threads;
+  detail::check_data(data, check);
   detail::ThreadCountScope scope(params_.threads);
   MatrixF y(data.rows(), ortho_.cols());
   for (Index lo = 0; lo < data.rows(); lo += chunk_rows) {
