@@ -1,10 +1,10 @@
 // neuncut evaluate: score predicted labels against ground truth, and optionally the Ncut
 // value of the partition on the data's Gaussian affinity.
 #include "common.hpp"
-#include "neuncut/batch_affinity.hpp"
-#include "neuncut/error.hpp"
-#include "neuncut/neuncut.hpp"
-#include "neuncut/preprocessing.hpp"
+#include "neuncut/graph/batch_affinity.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/methods/neuncut/neuncut.hpp"
+#include "neuncut/features/preprocessing.hpp"
 
 namespace neuncut::cli {
 

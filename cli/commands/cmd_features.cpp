@@ -5,8 +5,8 @@
 
 #include "common.hpp"
 #include "outputs.hpp"
-#include "neuncut/error.hpp"
-#include "neuncut/scattering.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/features/scattering.hpp"
 
 namespace neuncut::cli {
 
@@ -37,7 +37,7 @@ void register_features(CLI::App& app) {
     NEUNCUT_REQUIRE(opts->threads >= 0, InvalidArgument, "threads must be >= 0 (0: all cores), got ", opts->threads);
     warn_thread_bound(opts->threads);
     OutputSet outputs;
-    outputs.input("--data", opts->data.data).input("--truth", opts->data.truth)
+    outputs.reads(opts->data)
         .add("--out", opts->out, OutputSet::Kind::Table).check();
     const Dataset ds = opts->data.load();
     const std::string shape = opts->image_shape.empty() ? ds.image_shape : opts->image_shape;

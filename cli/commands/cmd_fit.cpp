@@ -5,8 +5,8 @@
 
 #include "common.hpp"
 #include "outputs.hpp"
-#include "neuncut/error.hpp"
-#include "neuncut/neuncut.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/methods/neuncut/neuncut.hpp"
 #include "progress.hpp"
 
 namespace neuncut::cli {
@@ -75,7 +75,7 @@ void register_fit(CLI::App& app) {
     warn_thread_bound(params.threads);
     // Check output destinations before hours of training.
     OutputSet outputs;
-    outputs.input("--data", opts->data.data).input("--truth", opts->data.truth)
+    outputs.reads(opts->data)
         .add("--model", opts->model_out, OutputSet::Kind::Model)
         .add("--labels-out", opts->labels_out, OutputSet::Kind::Table)
         .add("--proba-out", opts->proba_out, OutputSet::Kind::Table)

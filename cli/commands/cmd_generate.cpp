@@ -1,7 +1,7 @@
 // neuncut generate: write a seeded synthetic data set (features and labels) as .npy/.csv.
 #include "common.hpp"
 #include "outputs.hpp"
-#include "neuncut/synthetic.hpp"
+#include "neuncut/data/synthetic.hpp"
 
 namespace neuncut::cli {
 

@@ -1,8 +1,8 @@
 // neuncut kmeans: k-means++ / Lloyd baseline; labels every row, optionally saves the model.
 #include "common.hpp"
 #include "outputs.hpp"
-#include "neuncut/error.hpp"
-#include "neuncut/kmeans.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/methods/kmeans/kmeans.hpp"
 
 namespace neuncut::cli {
 
@@ -32,7 +32,7 @@ void register_kmeans(CLI::App& app) {
     validate(params);
     warn_thread_bound(params.threads);
     OutputSet outputs;
-    outputs.input("--data", opts->data.data).input("--truth", opts->data.truth)
+    outputs.reads(opts->data)
         .add("--model", opts->model_out, OutputSet::Kind::Model)
         .add("--labels-out", opts->labels_out, OutputSet::Kind::Table)
         .check();

@@ -2,8 +2,8 @@
 // Exits with status 1 and no labels when the eigensolver did not converge.
 #include "common.hpp"
 #include "outputs.hpp"
-#include "neuncut/error.hpp"
-#include "neuncut/spectral_clustering.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/methods/ncut/spectral_clustering.hpp"
 
 namespace neuncut::cli {
 
@@ -33,7 +33,7 @@ void register_ncut(CLI::App& app) {
     validate(params);
     warn_thread_bound(params.threads);
     OutputSet outputs;
-    outputs.input("--data", opts->data.data).input("--truth", opts->data.truth)
+    outputs.reads(opts->data)
         .add("--labels-out", opts->labels_out, OutputSet::Kind::Table)
         .add("--embedding-out", opts->embedding_out, OutputSet::Kind::Table)
         .check();

@@ -2,10 +2,10 @@
 #include <iostream>
 
 #include "common.hpp"
-#include "neuncut/kmeans.hpp"
-#include "neuncut/neuncut.hpp"
-#include "neuncut/spectral_clustering.hpp"
-#include "neuncut/spectralnet.hpp"
+#include "neuncut/methods/kmeans/kmeans.hpp"
+#include "neuncut/methods/neuncut/neuncut.hpp"
+#include "neuncut/methods/ncut/spectral_clustering.hpp"
+#include "neuncut/methods/spectralnet/spectralnet.hpp"
 
 namespace neuncut::cli {
 

@@ -4,11 +4,11 @@
 
 #include "common.hpp"
 #include "outputs.hpp"
-#include "neuncut/error.hpp"
-#include "neuncut/kmeans.hpp"
-#include "neuncut/model_file.hpp"
-#include "neuncut/neuncut.hpp"
-#include "neuncut/spectralnet.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/methods/kmeans/kmeans.hpp"
+#include "neuncut/io/model_file.hpp"
+#include "neuncut/methods/neuncut/neuncut.hpp"
+#include "neuncut/methods/spectralnet/spectralnet.hpp"
 
 namespace neuncut::cli {
 
@@ -42,7 +42,7 @@ void register_predict(CLI::App& app) {
     // from the tag), then the data, then the dimensions.
     warn_thread_bound(opts->threads);
     OutputSet outputs;
-    outputs.input("--data", opts->data.data).input("--truth", opts->data.truth).input("--model", opts->model)
+    outputs.reads(opts->data).input("--model", opts->model)
         .add("--labels-out", opts->labels_out, OutputSet::Kind::Table)
         .add("--proba-out", opts->proba_out, OutputSet::Kind::Table)
         .check();

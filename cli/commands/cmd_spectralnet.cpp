@@ -2,8 +2,8 @@
 // labels every row, optionally saves the model (`neuncut predict` labels new rows with it).
 #include "common.hpp"
 #include "outputs.hpp"
-#include "neuncut/error.hpp"
-#include "neuncut/spectralnet.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/methods/spectralnet/spectralnet.hpp"
 
 namespace neuncut::cli {
 
@@ -34,7 +34,7 @@ void register_spectralnet(CLI::App& app) {
     validate(params);
     warn_thread_bound(params.threads);
     OutputSet outputs;
-    outputs.input("--data", opts->data.data).input("--truth", opts->data.truth)
+    outputs.reads(opts->data)
         .add("--model", opts->model_out, OutputSet::Kind::Model)
         .add("--labels-out", opts->labels_out, OutputSet::Kind::Table)
         .add("--embedding-out", opts->embedding_out, OutputSet::Kind::Table)

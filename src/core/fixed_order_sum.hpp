@@ -1,14 +1,14 @@
 // PRIVATE header: a sum of floats whose rounding is fixed by the source, yet vectorizes.
 //
-// A plain running sum (s += x[j]) is one dependent addition per element, 4 cycles each: the
-// degrees of a 1000 x 1000 batch affinity took 0.65 ms that way, a sixth of the whole
-// affinity. Letting the compiler reassociate (-ffast-math, Eigen's sum()) would make the
+// A plain running sum (s += x[j]) is one dependent addition per element, 4 cycles each: a
+// sizeable share of the batch affinity went into its degrees that way (docs/measurements.md).
+// Letting the compiler reassociate (-ffast-math, Eigen's sum()) would make the
 // result depend on the vector width and the data's alignment. Here the order is written out:
 // 16 running sums over the indices j = l (mod 16), then a fixed pairwise tree over the 16, so
 // the result is the same on every machine and every build, vectorized or not.
 #pragma once
 
-#include "neuncut/types.hpp"
+#include "neuncut/core/types.hpp"
 
 namespace neuncut::detail {
 

@@ -1,14 +1,14 @@
 // PRIVATE header: flush-to-zero / denormals-are-zero for the hot loops.
 //
 // Once the softmax saturates, memberships and gradients underflow into subnormal floats, on
-// which x86 arithmetic is many times slower (seen as a 6x slowdown of training). Subnormals
+// which x86 arithmetic is many times slower (docs/measurements.md). Subnormals
 // carry no information for clustering, so training and inference set FTZ/DAZ on every thread
 // that runs them and restore the previous mode afterwards.
 #pragma once
 
 #include <vector>
 
-#include "parallel.hpp"
+#include "core/parallel.hpp"
 
 #if defined(__SSE__) || defined(__x86_64__)
 #include <xmmintrin.h>

@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <mutex>
 
-#include "neuncut/types.hpp"
+#include "neuncut/core/types.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>

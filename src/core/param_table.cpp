@@ -1,10 +1,10 @@
-#include "neuncut/param_table.hpp"
+#include "neuncut/core/param_table.hpp"
 
 #include <charconv>
 #include <cmath>
 #include <sstream>
 
-#include "neuncut/error.hpp"
+#include "neuncut/core/error.hpp"
 
 namespace neuncut::param_text {
 

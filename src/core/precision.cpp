@@ -1,7 +1,9 @@
-#include "neuncut/precision.hpp"
+// Precision names and the check estimators run before a bf16 fit. What the machine can run
+// (bf16_unavailable_reason, fp32_gemm_library, onednn_cpu_isa) is answered by the products'
+// backend itself, in src/kernels/gemm.cpp, so that core does not depend on kernels.
+#include "neuncut/core/precision.hpp"
 
-#include "gemm.hpp"
-#include "neuncut/error.hpp"
+#include "neuncut/core/error.hpp"
 
 namespace neuncut {
 
@@ -12,17 +14,6 @@ Precision parse_precision(const std::string& text) {
 }
 
 std::string to_string(Precision precision) { return precision == Precision::Bf16 ? "bf16" : "fp32"; }
-
-const std::string& bf16_unavailable_reason() {
-  static const std::string reason = detail::bf16_backend_unavailable_reason();
-  return reason;
-}
-
-std::string fp32_gemm_library() {
-  return detail::fp32_gemm_backend() == detail::Fp32GemmBackend::OneDnn ? "oneDNN" : "Eigen";
-}
-
-std::string onednn_cpu_isa() { return detail::onednn_cpu_isa(); }
 
 void require_precision_available(Precision precision, const std::string& what) {
   NEUNCUT_REQUIRE(precision != Precision::Bf16 || bf16_available(), InvalidArgument, what,

@@ -12,7 +12,7 @@
 #include <random>
 #include <vector>
 
-#include "neuncut/types.hpp"
+#include "neuncut/core/types.hpp"
 
 namespace neuncut::detail {
 

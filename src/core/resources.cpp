@@ -1,4 +1,4 @@
-#include "neuncut/resources.hpp"
+#include "neuncut/core/resources.hpp"
 
 #include <unistd.h>
 
@@ -6,8 +6,9 @@
 #include <cstdio>
 #include <fstream>
 
-#include "neuncut/error.hpp"
-#include "parallel.hpp"
+#include "neuncut/core/error.hpp"
+#include "core/parallel.hpp"
+#include "core/resources_internal.hpp"
 
 namespace neuncut {
 

@@ -1,15 +1,15 @@
 // Seeded synthetic data sets. Moons and circles follow scikit-learn's make_moons and
 // make_circles (the points, not the random streams); every draw comes from detail::Rng so a
 // seed gives the same data on every platform.
-#include "neuncut/synthetic.hpp"
+#include "neuncut/data/synthetic.hpp"
 
 #include <cmath>
 #include <limits>
 #include <numeric>
 #include <vector>
 
-#include "neuncut/error.hpp"
-#include "random.hpp"
+#include "neuncut/core/error.hpp"
+#include "core/random.hpp"
 
 namespace neuncut {
 

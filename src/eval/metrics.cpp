@@ -1,7 +1,7 @@
 // External clustering metrics (ACC, NMI, ARI) and the discrete Ncut value. NMI and ARI
 // follow scikit-learn's normalized_mutual_info_score and adjusted_rand_score, including
 // their conventions for degenerate partitions.
-#include "neuncut/metrics.hpp"
+#include "neuncut/eval/metrics.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "neuncut/error.hpp"
+#include "neuncut/core/error.hpp"
 
 namespace neuncut {
 

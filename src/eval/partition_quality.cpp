@@ -1,12 +1,12 @@
-#include "neuncut/partition_quality.hpp"
+#include "neuncut/eval/partition_quality.hpp"
 
 #include <algorithm>
 
-#include "neuncut/affinity_graph.hpp"
-#include "neuncut/error.hpp"
-#include "neuncut/kmeans.hpp"
-#include "neuncut/knn.hpp"
-#include "random.hpp"
+#include "neuncut/graph/affinity_graph.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/methods/kmeans/kmeans.hpp"
+#include "neuncut/graph/knn.hpp"
+#include "core/random.hpp"
 
 namespace neuncut {
 

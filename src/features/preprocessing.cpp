@@ -1,9 +1,10 @@
-#include "neuncut/preprocessing.hpp"
+#include "neuncut/features/preprocessing.hpp"
 
 #include <cmath>
 
-#include "fixed_order_sum.hpp"
-#include "neuncut/error.hpp"
+#include "core/fixed_order_sum.hpp"
+#include "neuncut/io/model_file.hpp"
+#include "neuncut/core/error.hpp"
 
 namespace neuncut {
 

@@ -1,4 +1,4 @@
-#include "neuncut/scattering.hpp"
+#include "neuncut/features/scattering.hpp"
 
 #include <fftw3.h>
 
@@ -9,8 +9,8 @@
 #include <tuple>
 #include <vector>
 
-#include "neuncut/error.hpp"
-#include "parallel.hpp"
+#include "neuncut/core/error.hpp"
+#include "core/parallel.hpp"
 
 namespace neuncut {
 
@@ -116,10 +116,6 @@ std::pair<Index, Index> parse_image_shape(const std::string& text) {
   NEUNCUT_REQUIRE(h >= 1 && w >= 1, InvalidArgument, "image shape must be HEIGHTxWIDTH with positive integers (e.g. 28x28), got '",
                   text, "'");
   return {h, w};
-}
-
-std::string image_shape_string(Index height, Index width) {
-  return std::to_string(height) + "x" + std::to_string(width);
 }
 
 ScatteringParams scattering_params(const std::string& image_shape, Index pixels, int scales, int angles, int order) {

@@ -1,14 +1,14 @@
-#include "neuncut/affinity_graph.hpp"
+#include "neuncut/graph/affinity_graph.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
 
-#include "neuncut/error.hpp"
-#include "neuncut/knn.hpp"
-#include "pairwise_distance.hpp"
-#include "parallel.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/graph/knn.hpp"
+#include "kernels/pairwise_distance.hpp"
+#include "core/parallel.hpp"
 
 namespace neuncut {
 namespace {

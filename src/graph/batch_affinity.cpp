@@ -1,15 +1,15 @@
-#include "neuncut/batch_affinity.hpp"
+#include "neuncut/graph/batch_affinity.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <utility>
 #include <vector>
 
-#include "fixed_order_sum.hpp"
-#include "gemm.hpp"
-#include "neuncut/error.hpp"
-#include "parallel.hpp"
-#include "random.hpp"
+#include "core/fixed_order_sum.hpp"
+#include "kernels/gemm.hpp"
+#include "neuncut/core/error.hpp"
+#include "core/parallel.hpp"
+#include "core/random.hpp"
 
 namespace neuncut {
 
@@ -23,8 +23,8 @@ void gaussian_batch_affinity(const Eigen::Ref<const MatrixF>& batch, float sigma
   // independent single-threaded products of kBlock x kBlock tiles spread over the threads.
   // That halves the step's largest product (2 m^2 d -> about m^2 d FLOPs) and, because each
   // tile is one product on one thread whatever the thread count, the result is the same at
-  // any thread count. In bf16 the tiles ran the lower triangle in 2.6 ms at 2 threads, where
-  // panels of rows each run on all threads took as long as the full product (3.9 ms).
+  // any thread count. Panels of rows each run on all threads instead took as long as the full
+  // product (docs/measurements.md).
   constexpr Index kBlock = 256;
   const Index blocks = (m + kBlock - 1) / kBlock;
   std::vector<std::pair<Index, Index>> tiles;  // (row block, column block), column <= row

@@ -1,4 +1,4 @@
-#include "neuncut/knn.hpp"
+#include "neuncut/graph/knn.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -6,10 +6,10 @@
 #include <limits>
 #include <numeric>
 
-#include "neuncut/error.hpp"
-#include "pairwise_distance.hpp"
-#include "parallel.hpp"
-#include "random.hpp"
+#include "neuncut/core/error.hpp"
+#include "kernels/pairwise_distance.hpp"
+#include "core/parallel.hpp"
+#include "core/random.hpp"
 #include <Eigen/Eigenvalues>
 
 #ifdef NEUNCUT_HAVE_HNSWLIB

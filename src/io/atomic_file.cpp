@@ -1,4 +1,4 @@
-#include "neuncut/atomic_file.hpp"
+#include "neuncut/io/atomic_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,7 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "neuncut/error.hpp"
+#include "neuncut/core/error.hpp"
 
 namespace neuncut {
 

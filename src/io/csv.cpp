@@ -8,10 +8,10 @@
 #include <string_view>
 #include <vector>
 
-#include "io_util.hpp"
-#include "neuncut/atomic_file.hpp"
-#include "neuncut/dataset.hpp"
-#include "neuncut/error.hpp"
+#include "io/io_util.hpp"
+#include "neuncut/io/atomic_file.hpp"
+#include "neuncut/io/dataset.hpp"
+#include "neuncut/core/error.hpp"
 
 namespace neuncut {
 

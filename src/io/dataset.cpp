@@ -1,12 +1,13 @@
 // Loading data sets by spec, and writing results by extension.
-#include "neuncut/dataset.hpp"
+#include "neuncut/io/dataset.hpp"
 
 #include <filesystem>
 #include <string>
 
-#include "idx.hpp"
-#include "io_util.hpp"
-#include "neuncut/error.hpp"
+#include "io/idx.hpp"
+#include "io/io_util.hpp"
+#include "neuncut/core/error.hpp"
+#include "io/fashion_mnist.hpp"
 
 namespace neuncut {
 
@@ -55,6 +56,10 @@ Dataset load_fashion_mnist() {
 bool is_csv_extension(const std::string& ext) { return ext == ".csv" || ext == ".txt"; }
 
 }  // namespace
+
+std::string image_shape_string(Index height, Index width) {
+  return std::to_string(height) + "x" + std::to_string(width);
+}
 
 Dataset load_dataset(const std::string& spec, const CsvOptions& csv) {
   if (spec == "fashion-mnist") return load_fashion_mnist();

@@ -1,6 +1,6 @@
 // MNIST IDX files: magic 0x00 0x00 <type> <ndims>, ndims big-endian uint32 sizes, then the
 // big-endian payload. Gzip-compressed files (magic 1f 8b) are read through zlib.
-#include "idx.hpp"
+#include "io/idx.hpp"
 
 #include <zlib.h>
 
@@ -9,10 +9,9 @@
 #include <cstring>
 #include <type_traits>
 
-#include "io_util.hpp"
-#include "neuncut/dataset.hpp"
-#include "neuncut/scattering.hpp"
-#include "neuncut/error.hpp"
+#include "io/io_util.hpp"
+#include "neuncut/io/dataset.hpp"
+#include "neuncut/core/error.hpp"
 
 namespace neuncut {
 

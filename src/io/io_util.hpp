@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "neuncut/error.hpp"
+#include "neuncut/core/error.hpp"
 
 namespace neuncut::detail {
 

@@ -1,4 +1,4 @@
-#include "neuncut/model_file.hpp"
+#include "neuncut/io/model_file.hpp"
 
 #include <zlib.h>
 
@@ -6,8 +6,8 @@
 #include <fstream>
 #include <iterator>
 
-#include "io_util.hpp"
-#include "neuncut/atomic_file.hpp"
+#include "io/io_util.hpp"
+#include "neuncut/io/atomic_file.hpp"
 
 namespace neuncut {
 

@@ -1,4 +1,4 @@
-#include "gemm.hpp"
+#include "kernels/gemm.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -7,9 +7,9 @@
 #include <cstring>
 #include <vector>
 
-#include "neuncut/error.hpp"
-#include "neuncut/precision.hpp"
-#include "parallel.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/core/precision.hpp"
+#include "core/parallel.hpp"
 
 #ifdef NEUNCUT_HAVE_ONEDNN
 #include <oneapi/dnnl/dnnl.hpp>
@@ -23,9 +23,6 @@
 #include <unordered_map>
 #include <vector>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 #endif
 
 namespace neuncut::detail {
@@ -164,15 +161,6 @@ dnnl::engine& cpu_engine() {
   return engine;
 }
 
-// The threads oneDNN will use for a call from here (its own rule for the OpenMP runtime).
-int current_threads() {
-#ifdef _OPENMP
-  return omp_in_parallel() ? 1 : omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
-
 // f32 layout of an operand used as rows x cols: row-major, or the transpose of a row-major
 // cols x rows matrix (strides swapped).
 memory::desc f32_desc(const GemmOperand& op) {
@@ -271,7 +259,7 @@ std::map<PlanKey, std::shared_ptr<const Plan>>& plans() {
 std::shared_ptr<const Plan> plan_for(const GemmOperand& a, const GemmOperand& b, Index ldc, bool bias, bool relu,
                                      bool bf16) {
   const PlanKey key = {a.rows, a.cols, b.cols, a.ld, Index(a.transposed), b.ld, Index(b.transposed),
-                       ldc, Index(bias) | (Index(relu) << 1), Index(current_threads()), Index(bf16),
+                       ldc, Index(bias) | (Index(relu) << 1), Index(ambient_threads()), Index(bf16),
                        Index(a.bf16 != nullptr) | (Index(b.bf16 != nullptr) << 1)};
   std::lock_guard<std::mutex> lock(plans_mutex);
   auto& cache = plans();
@@ -395,3 +383,19 @@ void gemm_rowwise(const GemmOperand& a, const GemmOperand& b, float* c, Index ld
 }
 
 }  // namespace neuncut::detail
+
+namespace neuncut {
+
+// The public queries of include/neuncut/core/precision.hpp that the backend answers.
+const std::string& bf16_unavailable_reason() {
+  static const std::string reason = detail::bf16_backend_unavailable_reason();
+  return reason;
+}
+
+std::string fp32_gemm_library() {
+  return detail::fp32_gemm_backend() == detail::Fp32GemmBackend::OneDnn ? "oneDNN" : "Eigen";
+}
+
+std::string onednn_cpu_isa() { return detail::onednn_cpu_isa(); }
+
+}  // namespace neuncut

@@ -3,11 +3,10 @@
 // C (f32) = A B (+ bias) (then ReLU), A and B given in f32, in one of two precisions:
 //
 // - fp32: oneDNN's f32 matmul (JIT AVX-512 / AVX2 kernels) when neuncut is built with oneDNN,
-//   else Eigen's GEMM. On the 2-core Zen 4 of docs/benchmarks.md oneDNN ran the step's shapes
-//   (1000 x 784 x 512 and the like) at 200-230 GFLOP/s on 2 threads and ~115 on one, Eigen at
-//   140-155 and ~85: a third less time for the same products. The backend can be switched at
-//   run time (set_fp32_gemm_backend, or NEUNCUT_FP32_GEMM=eigen|onednn in the environment),
-//   which the tests use to compare the two and the benchmarks to measure the difference.
+//   else Eigen's GEMM, because oneDNN's JIT kernels ran the training step's shapes markedly
+//   faster (numbers in docs/measurements.md). The backend can be switched at run time
+//   (set_fp32_gemm_backend, or NEUNCUT_FP32_GEMM=eigen|onednn in the environment), which the
+//   tests use to compare the two and the benchmarks to measure the difference.
 // - bf16: operands rounded to bf16 by oneDNN reorders (round to nearest even) right before
 //   the product, or handed over already rounded (Bf16Matrix: the affinity and the network
 //   round an operand once when several products read it); fp32 accumulation; oneDNN only.
@@ -31,8 +30,8 @@
 #include <string>
 #include <vector>
 
-#include "neuncut/precision.hpp"
-#include "neuncut/types.hpp"
+#include "neuncut/core/precision.hpp"
+#include "neuncut/core/types.hpp"
 
 namespace neuncut::detail {
 
@@ -57,8 +56,8 @@ struct GemmOperand {
 
 /// A row-major matrix rounded to bf16 once, for bf16 products that read it several times.
 /// A bf16 product otherwise converts its f32 operands on every call: the affinity's Gram
-/// tiles each converted both of their row blocks (0.45 ms of its 3.2 ms at 2 threads), where
-/// one conversion of the batch takes 0.07 ms.
+/// tiles would each convert both of their row blocks, many times the cost of converting the
+/// batch once (docs/measurements.md).
 class Bf16Matrix {
  public:
   /// Rounds `m` to nearest even, subnormals to zero, the way oneDNN's f32 -> bf16 conversion
@@ -110,7 +109,7 @@ inline constexpr Index kRowTileRows = 1024;
 /// gave results a few units in the last place apart in different batches. Here the rows run
 /// in tiles of exactly kRowTileRows (the last one padded with zero rows), each a
 /// single-threaded product with the same shape and dense strides; within such a product both
-/// backends treat every row alike (tests/test_gemm.cpp checks it for many shapes). The tiles
+/// backends treat every row alike (tests/kernels/test_gemm.cpp checks it for many shapes). The tiles
 /// are spread over the calling thread's thread count (ThreadCountScope; one inside a parallel
 /// region). The padding costs at most kRowTileRows - 1 rows per call; the tile size and its
 /// cost are measured in docs/row-invariance.md. B may be given in bf16 (bf16 products, not

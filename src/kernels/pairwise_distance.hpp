@@ -12,10 +12,10 @@
 #include <cstring>
 #include <limits>
 
-#include "fixed_order_sum.hpp"
-#include "gemm.hpp"
-#include "neuncut/types.hpp"
-#include "parallel.hpp"
+#include "core/fixed_order_sum.hpp"
+#include "kernels/gemm.hpp"
+#include "neuncut/core/types.hpp"
+#include "core/parallel.hpp"
 
 namespace neuncut::detail {
 
@@ -34,8 +34,7 @@ inline VectorF squared_row_norms(const Eigen::Ref<const MatrixF>& x, int threads
 
 /// True when every entry of rows [lo, hi) is finite, read from the exponent bits (all ones:
 /// Inf or NaN). The compiler vectorizes this loop; Eigen's allFinite() is not vectorized and
-/// took 280 ms on Fashion-MNIST's 55 million values (27% of `neuncut predict` at 2 threads),
-/// this 11 ms.
+/// was a large share of `neuncut predict` on Fashion-MNIST (docs/measurements.md).
 inline bool rows_finite(const Eigen::Ref<const MatrixF>& x, Index lo, Index hi) {
   std::uint32_t bad = 0;
   for (Index i = lo; i < hi; ++i) {

@@ -1,11 +1,11 @@
-#include "neuncut/mlp.hpp"
+#include "neuncut/nn/mlp.hpp"
 
 #include <cmath>
 
-#include "gemm.hpp"
-#include "neuncut/error.hpp"
-#include "parallel.hpp"
-#include "random.hpp"
+#include "kernels/gemm.hpp"
+#include "neuncut/core/error.hpp"
+#include "core/parallel.hpp"
+#include "core/random.hpp"
 
 namespace neuncut {
 

@@ -1,9 +1,9 @@
-#include "neuncut/optimizer.hpp"
+#include "neuncut/nn/optimizer.hpp"
 
 #include <cmath>
 
-#include "neuncut/error.hpp"
-#include "parallel.hpp"
+#include "neuncut/core/error.hpp"
+#include "core/parallel.hpp"
 
 namespace neuncut {
 

@@ -16,12 +16,13 @@
 #include <fstream>
 #include <limits>
 
-#include "neuncut/dataset.hpp"
-#include "neuncut/metrics.hpp"
-#include "neuncut/model_file.hpp"
-#include "neuncut/precision.hpp"
-#include "neuncut/resources.hpp"
+#include "neuncut/io/dataset.hpp"
+#include "neuncut/eval/metrics.hpp"
+#include "neuncut/io/model_file.hpp"
+#include "neuncut/core/precision.hpp"
+#include "neuncut/core/resources.hpp"
 #include "test_util.hpp"
+#include "io/fashion_mnist.hpp"
 
 using neuncut::testing::run_cli;
 using neuncut::testing::TempDir;
@@ -550,7 +551,7 @@ TEST_F(Cli, ModelsWithNonFiniteValuesAreRefused) {
   ASSERT_EQ(run_cli("spectralnet" + data + dir.file("s.nnc"), dir.file("")).exit_code, 0);
   ASSERT_EQ(run_cli("kmeans --data " + dir.file("x.npy") + " --k 3 --quiet --model " + dir.file("k.nnc"), dir.file(""))
                 .exit_code, 0);
-  // Payload offsets, counted from the end (model formats in include/neuncut/model_file.hpp and
+  // Payload offsets, counted from the end (model formats in include/neuncut/io/model_file.hpp and
   // each model's save()): widths 2, 8, 3 hold 51 parameters; k = 3, d = 2.
   const std::size_t weights = 51 * 4, widths = 8 + 3 * 8, matrix = 8 + 8 + 8 + 9 * 4;
   struct Case {

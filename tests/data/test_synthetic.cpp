@@ -1,4 +1,4 @@
-// Tests for src/synthetic.cpp.
+// Tests for src/data/synthetic.cpp.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -6,8 +6,8 @@
 #include <limits>
 #include <vector>
 
-#include "neuncut/error.hpp"
-#include "neuncut/synthetic.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/data/synthetic.hpp"
 
 namespace neuncut {
 namespace {

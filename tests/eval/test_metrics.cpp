@@ -1,4 +1,4 @@
-// Tests for src/metrics.cpp.
+// Tests for src/eval/metrics.cpp.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,8 +7,8 @@
 #include <numeric>
 #include <random>
 
-#include "neuncut/error.hpp"
-#include "neuncut/metrics.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/eval/metrics.hpp"
 
 namespace neuncut {
 namespace {

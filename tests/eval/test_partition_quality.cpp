@@ -7,13 +7,14 @@
 #include <cmath>
 #include <random>
 
-#include "neuncut/error.hpp"
-#include "neuncut/metrics.hpp"
-#include "neuncut/neuncut.hpp"
-#include "neuncut/partition_quality.hpp"
-#include "neuncut/synthetic.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/eval/metrics.hpp"
+#include "neuncut/methods/neuncut/neuncut.hpp"
+#include "neuncut/eval/partition_quality.hpp"
+#include "neuncut/data/synthetic.hpp"
 #include "test_data.hpp"
 #include "test_util.hpp"
+#include "methods/neuncut/neuncut_internal.hpp"
 
 using namespace neuncut;
 

@@ -8,9 +8,9 @@
 #include <random>
 #include <vector>
 
-#include "neuncut/error.hpp"
-#include "neuncut/preprocessing.hpp"
-#include "neuncut/scattering.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/features/preprocessing.hpp"
+#include "neuncut/features/scattering.hpp"
 
 namespace neuncut {
 namespace {

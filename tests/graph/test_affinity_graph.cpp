@@ -1,13 +1,13 @@
-#include "neuncut/affinity_graph.hpp"
+#include "neuncut/graph/affinity_graph.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 
-#include "neuncut/error.hpp"
-#include "neuncut/knn.hpp"
-#include "random.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/graph/knn.hpp"
+#include "core/random.hpp"
 
 namespace neuncut {
 namespace {

@@ -1,4 +1,4 @@
-#include "neuncut/knn.hpp"
+#include "neuncut/graph/knn.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,8 +6,8 @@
 #include <cmath>
 #include <limits>
 
-#include "neuncut/error.hpp"
-#include "random.hpp"
+#include "neuncut/core/error.hpp"
+#include "core/random.hpp"
 #include "test_data.hpp"
 
 namespace neuncut {

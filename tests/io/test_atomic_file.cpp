@@ -6,8 +6,8 @@
 
 #include <filesystem>
 
-#include "neuncut/atomic_file.hpp"
-#include "neuncut/error.hpp"
+#include "neuncut/io/atomic_file.hpp"
+#include "neuncut/core/error.hpp"
 #include "test_util.hpp"
 
 using namespace neuncut;

@@ -1,4 +1,4 @@
-// Tests for src/npy.cpp, src/idx.cpp, src/csv.cpp and src/dataset.cpp.
+// Tests for src/io/npy.cpp, src/io/idx.cpp, src/io/csv.cpp and src/io/dataset.cpp.
 #include <gtest/gtest.h>
 
 #include <numeric>
@@ -10,9 +10,10 @@
 #include <filesystem>
 #include <map>
 
-#include "neuncut/dataset.hpp"
-#include "neuncut/error.hpp"
+#include "neuncut/io/dataset.hpp"
+#include "neuncut/core/error.hpp"
 #include "test_util.hpp"
+#include "io/fashion_mnist.hpp"
 
 namespace neuncut {
 namespace {

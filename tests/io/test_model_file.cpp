@@ -6,13 +6,13 @@
 #include <fstream>
 #include <limits>
 
-#include "neuncut/dataset.hpp"
-#include "neuncut/error.hpp"
-#include "neuncut/model_file.hpp"
-#include "neuncut/neuncut.hpp"
-#include "neuncut/preprocessing.hpp"
-#include "neuncut/spectralnet.hpp"
-#include "neuncut/synthetic.hpp"
+#include "neuncut/io/dataset.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/io/model_file.hpp"
+#include "neuncut/methods/neuncut/neuncut.hpp"
+#include "neuncut/features/preprocessing.hpp"
+#include "neuncut/methods/spectralnet/spectralnet.hpp"
+#include "neuncut/data/synthetic.hpp"
 #include "test_util.hpp"
 
 using namespace neuncut;

@@ -25,11 +25,11 @@
 #include <string>
 #include <vector>
 
-#include "gemm.hpp"
-#include "neuncut/error.hpp"
-#include "neuncut/precision.hpp"
-#include "parallel.hpp"
-#include "random.hpp"
+#include "kernels/gemm.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/core/precision.hpp"
+#include "core/parallel.hpp"
+#include "core/random.hpp"
 #include "row_invariance.hpp"
 #include "test_data.hpp"
 

@@ -4,12 +4,12 @@
 #include <cmath>
 #include <cstring>
 
-#include "neuncut/error.hpp"
-#include "neuncut/mlp.hpp"
-#include "neuncut/precision.hpp"
-#include "gemm.hpp"
-#include "parallel.hpp"
-#include "random.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/nn/mlp.hpp"
+#include "neuncut/core/precision.hpp"
+#include "kernels/gemm.hpp"
+#include "core/parallel.hpp"
+#include "core/random.hpp"
 #include "row_invariance.hpp"
 #include "test_data.hpp"
 

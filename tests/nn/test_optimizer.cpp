@@ -4,8 +4,8 @@
 #include <cmath>
 #include <vector>
 
-#include "neuncut/error.hpp"
-#include "neuncut/optimizer.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/nn/optimizer.hpp"
 
 using namespace neuncut;
 

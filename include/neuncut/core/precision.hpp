@@ -35,7 +35,7 @@ const std::string& bf16_unavailable_reason();
 inline bool bf16_available() { return bf16_unavailable_reason().empty(); }
 
 /// The library that runs fp32 products in this process: "oneDNN" in builds with oneDNN (JIT
-/// kernels, about a third faster than Eigen's GEMM on the products of a training step), or
+/// kernels, faster than Eigen's GEMM on the products of a training step: docs/measurements.md), or
 /// "Eigen"; the environment variable NEUNCUT_FP32_GEMM=eigen, read at start-up, chooses Eigen.
 std::string fp32_gemm_library();
 

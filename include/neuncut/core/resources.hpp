@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "neuncut/types.hpp"
+#include "neuncut/core/types.hpp"
 
 namespace neuncut {
 
@@ -27,22 +27,5 @@ std::string thread_bound_warning(int requested);
 /// Physical memory in bytes: the smaller of the machine's RAM and the process's cgroup limit
 /// (memory.max, cgroup v2) when one is set.
 std::uint64_t physical_memory_bytes();
-
-/// One part of a memory estimate, for the message when it is refused.
-struct MemoryItem {
-  std::string what;  ///< e.g. "network weights, gradient and Adam state"
-  double bytes = 0;
-};
-
-/// Throws InvalidArgument when the items add up to more than physical_memory_bytes(): the
-/// message gives the total, the largest items and the memory available, and names `fix`.
-void require_memory(const std::string& task, const std::vector<MemoryItem>& items, const std::string& fix);
-
-/// Bytes of float32 parameters of a fully connected network with these layer widths
-/// (weights and biases), in double so that absurd widths do not overflow.
-double network_parameter_bytes(const std::vector<Index>& widths);
-
-/// "1.5 GiB", "12.0 MiB", "512 bytes".
-std::string format_bytes(double bytes);
 
 }  // namespace neuncut

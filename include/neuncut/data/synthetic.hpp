@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "neuncut/dataset.hpp"
+#include "neuncut/io/dataset.hpp"
 
 namespace neuncut {
 

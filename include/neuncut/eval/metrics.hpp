@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <span>
 
-#include "neuncut/types.hpp"
+#include "neuncut/core/types.hpp"
 
 namespace neuncut {
 

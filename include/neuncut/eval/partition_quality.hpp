@@ -27,7 +27,7 @@
 #include <cstdint>
 #include <string>
 
-#include "neuncut/types.hpp"
+#include "neuncut/core/types.hpp"
 
 namespace neuncut {
 

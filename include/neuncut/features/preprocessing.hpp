@@ -8,13 +8,18 @@
 // on its own, so its result does not depend on the other rows or its position.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
-#include "neuncut/model_file.hpp"
-#include "neuncut/scattering.hpp"
-#include "neuncut/types.hpp"
+#include "neuncut/core/types.hpp"
+#include "neuncut/features/scattering.hpp"
 
 namespace neuncut {
+
+// The model file's field codec (include/neuncut/io/model_file.hpp); save() and load() are
+// called by the estimators' own save() and load(), so this header need not pull it in.
+class ByteReader;
+class ByteWriter;
 
 /// Per-feature scaling applied before L2 normalization.
 enum class FeatureScaling {

@@ -22,7 +22,7 @@
 #include <memory>
 #include <string>
 
-#include "neuncut/types.hpp"
+#include "neuncut/core/types.hpp"
 
 namespace neuncut {
 
@@ -37,8 +37,6 @@ struct ScatteringParams {
 
 /// Parses "HxW" (e.g. "28x28") into (height, width); throws InvalidArgument otherwise.
 std::pair<Index, Index> parse_image_shape(const std::string& text);
-/// "HxW".
-std::string image_shape_string(Index height, Index width);
 /// Scattering parameters for rows of `pixels` values holding images of `image_shape` ("HxW"),
 /// with J `scales`, L `angles` and `order`. Throws InvalidArgument when the shape does not
 /// parse or its pixel count is not `pixels` (the other values are checked by the transform).

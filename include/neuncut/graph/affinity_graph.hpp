@@ -19,7 +19,7 @@
 
 #include <string>
 
-#include "neuncut/types.hpp"
+#include "neuncut/core/types.hpp"
 
 namespace neuncut {
 

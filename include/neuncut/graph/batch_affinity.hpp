@@ -4,8 +4,8 @@
 
 #include <cstdint>
 
-#include "neuncut/precision.hpp"
-#include "neuncut/types.hpp"
+#include "neuncut/core/precision.hpp"
+#include "neuncut/core/types.hpp"
 
 namespace neuncut {
 

@@ -9,8 +9,8 @@
 // O(threads * (tile^2 + N m)), never N^2. The m survivors of each point then get their
 // distances recomputed directly (sqrt of sum of squared differences), which removes the
 // cancellation error of the GEMM expansion, and are sorted by (distance, index). The result
-// does not depend on the thread count. Cost: N^2 d flops (about 40 s for Fashion-MNIST,
-// 70,000 x 784, on two AVX2 cores).
+// does not depend on the thread count. Cost: N^2 d flops (a Fashion-MNIST timing is in
+// docs/measurements.md).
 //
 // Approximate: HNSW (Malkov and Yashunin) through hnswlib. Chosen over FAISS because it is
 // header-only and packaged in Debian (no extra shared library or BLAS to link), builds its
@@ -26,7 +26,7 @@
 #include <cstdint>
 #include <string>
 
-#include "neuncut/types.hpp"
+#include "neuncut/core/types.hpp"
 
 namespace neuncut {
 

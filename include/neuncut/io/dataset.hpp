@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "neuncut/types.hpp"
+#include "neuncut/core/types.hpp"
 
 namespace neuncut {
 
@@ -27,9 +27,6 @@ struct CsvOptions {
   int label_column = -1;  ///< Column holding integer labels (removed from the features); -1: none.
 };
 
-/// Directory holding the Debian package dataset-fashion-mnist's files.
-inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
-
 /// Loads a data set from a spec:
 ///  - "fashion-mnist": the 70,000 Fashion-MNIST images (train then test) as 784 floats in
 ///    [0, 1] (pixel / 255) with their labels; needs the Debian package dataset-fashion-mnist.
@@ -41,6 +38,9 @@ inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mni
 /// Throws IoError when the file cannot be read and FormatError when it is malformed.
 /// Empty arrays (0 rows or 0 columns) are returned as they are; the estimators reject them.
 Dataset load_dataset(const std::string& spec, const CsvOptions& csv = {});
+
+/// "HxW", the form of Dataset::image_shape.
+std::string image_shape_string(Index height, Index width);
 
 /// Loads integer labels from .npy (any integer dtype, or float with integral values), CSV
 /// (one column) or IDX (1-D, plain or .gz).

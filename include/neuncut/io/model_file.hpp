@@ -25,8 +25,8 @@
 #include <string>
 #include <vector>
 
-#include "neuncut/error.hpp"
-#include "neuncut/types.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/core/types.hpp"
 
 namespace neuncut {
 

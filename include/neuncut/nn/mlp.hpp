@@ -19,13 +19,13 @@
 #include <span>
 #include <vector>
 
-#include "neuncut/precision.hpp"
-#include "neuncut/types.hpp"
+#include "neuncut/core/precision.hpp"
+#include "neuncut/core/types.hpp"
 
 namespace neuncut {
 
 namespace detail {
-struct MlpBf16Operands;  // bf16 copies of the products' operands (src/mlp.cpp)
+struct MlpBf16Operands;  // bf16 copies of the products' operands (src/nn/mlp.cpp)
 }
 
 /// Activations kept from a forward pass for the backward pass; reused across steps so the
@@ -82,7 +82,7 @@ class Mlp {
 
   /// Logits for many rows at once, for inference: each row's logits are a function of that
   /// row alone, bit for bit, whatever the batch, the row's place in it or the thread count
-  /// (the products run in fixed-size row tiles, src/gemm.hpp gemm_rowwise). They may differ
+  /// (the products run in fixed-size row tiles, src/kernels/gemm.hpp gemm_rowwise). They may differ
   /// from forward()'s in the last bits (forward multiplies the batch as one product).
   MatrixF predict_logits(const Eigen::Ref<const MatrixF>& input) const;
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "neuncut/types.hpp"
+#include "neuncut/core/types.hpp"
 
 namespace neuncut {
 

@@ -1,15 +1,16 @@
-#include "neuncut/kmeans.hpp"
+#include "neuncut/methods/kmeans/kmeans.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <numeric>
 
-#include "neuncut/error.hpp"
-#include "neuncut/model_file.hpp"
-#include "pairwise_distance.hpp"
-#include "parallel.hpp"
-#include "random.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/io/model_file.hpp"
+#include "kernels/pairwise_distance.hpp"
+#include "core/parallel.hpp"
+#include "core/random.hpp"
+#include "methods/kmeans/kmeans_internal.hpp"
 
 namespace neuncut {
 namespace {

@@ -1,4 +1,4 @@
-#include "neuncut/spectral_clustering.hpp"
+#include "neuncut/methods/ncut/spectral_clustering.hpp"
 
 #include <Spectra/SymEigsSolver.h>
 
@@ -6,18 +6,19 @@
 #include <chrono>
 #include <cmath>
 
-#include "neuncut/error.hpp"
-#include "neuncut/kmeans.hpp"
-#include "neuncut/preprocessing.hpp"
-#include "pairwise_distance.hpp"
-#include "parallel.hpp"
-#include "random.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/methods/kmeans/kmeans.hpp"
+#include "neuncut/features/preprocessing.hpp"
+#include "kernels/pairwise_distance.hpp"
+#include "core/parallel.hpp"
+#include "core/random.hpp"
+#include "core/timing.hpp"
 
 namespace neuncut {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+using detail::Clock;
+using detail::seconds_since;
 
 // y = D^-1/2 W D^-1/2 x in double, one parallel pass over a CSR copy whose values are
 // already scaled: Lanczos needs the extra precision (the top eigenvalues sit close to 1), and

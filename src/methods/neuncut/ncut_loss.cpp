@@ -1,4 +1,4 @@
-#include "neuncut/ncut_loss.hpp"
+#include "neuncut/methods/neuncut/ncut_loss.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "neuncut/neuncut.hpp"
+#include "neuncut/methods/neuncut/neuncut.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -7,18 +7,20 @@
 #include <cstdint>
 #include <optional>
 
-#include "float_env.hpp"
-#include "neuncut/affinity_graph.hpp"
-#include "neuncut/batch_affinity.hpp"
-#include "neuncut/error.hpp"
-#include "neuncut/model_file.hpp"
-#include "neuncut/ncut_loss.hpp"
-#include "neuncut/optimizer.hpp"
-#include "neuncut/resources.hpp"
-#include "neuncut/spectral_init.hpp"
-#include "pairwise_distance.hpp"
-#include "parallel.hpp"
-#include "random.hpp"
+#include "core/float_env.hpp"
+#include "neuncut/graph/affinity_graph.hpp"
+#include "neuncut/graph/batch_affinity.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/io/model_file.hpp"
+#include "neuncut/methods/neuncut/ncut_loss.hpp"
+#include "neuncut/nn/optimizer.hpp"
+#include "neuncut/core/resources.hpp"
+#include "neuncut/methods/neuncut/spectral_init.hpp"
+#include "kernels/pairwise_distance.hpp"
+#include "core/parallel.hpp"
+#include "core/random.hpp"
+#include "core/resources_internal.hpp"
+#include "methods/neuncut/neuncut_internal.hpp"
 
 namespace neuncut {
 
@@ -315,8 +317,8 @@ FitResult NeuNcut::fit_single(const Eigen::Ref<const MatrixF>& data, const Progr
   if (params_.init == "spectral" && k > 1) {  // one cluster: nothing to warm-start
     const auto t0 = Clock::now();
     detail::Rng init_rng(init_seed);
-    // At most kMaxInitSample points: the dense eigen-decomposition costs O(s^3) (about 2 s
-    // at 1000 points, 8x that at 2000), and one default-sized batch is what the loss sees.
+    // At most kMaxInitSample points: the dense eigen-decomposition costs O(s^3) (timings in
+    // docs/measurements.md), and one default-sized batch is what the loss sees.
     constexpr Index kMaxInitSample = 1000;
     const Index s = std::max<Index>(k, std::min<Index>(m, kMaxInitSample));
     const auto rows = init_rng.sample_without_replacement(n, s);
@@ -328,11 +330,10 @@ FitResult NeuNcut::fit_single(const Eigen::Ref<const MatrixF>& data, const Progr
     result.init_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   }
 
-  // Collapse recovery. Training can fall off a cliff late: on Fashion-MNIST two of seeds 0-7
-  // ran many healthy epochs with a falling loss (seed 1: 27, down to 9.01), then within two
-  // epochs the loss jumped (11.37) and a cluster emptied for good (ACC 0.37). The healthy
-  // epoch with the lowest loss is kept; a collapsed epoch goes back to it with half the
-  // learning rate (docs/defaults.md).
+  // Collapse recovery. Training can fall off a cliff late: after many healthy epochs with a
+  // falling loss, within two epochs the loss jumps and a cluster empties for good (seen on
+  // Fashion-MNIST; docs/measurements.md). The healthy epoch with the lowest loss is kept; a
+  // collapsed epoch goes back to it with half the learning rate (docs/defaults.md).
   struct Snapshot {
     AlignedFloats parameters;
     Adam adam;
@@ -353,8 +354,8 @@ FitResult NeuNcut::fit_single(const Eigen::Ref<const MatrixF>& data, const Progr
     double max_prob_sum = 0;
     order = rng.permutation(n);
     for (Index s = 0; s < steps_per_epoch; ++s) {
-      // The gather copies m rows from all over the training set: on 2 threads 0.39 ms against
-      // 0.65 ms on one (of a 14-17 ms bf16 step).
+      // The gather copies m rows from all over the training set, memory-bound enough that
+      // splitting it over the threads pays (docs/measurements.md).
       detail::parallel_blocks(m, threads, [&](Index lo, Index hi) {
         for (Index i = lo; i < hi; ++i) batch.row(i) = train.row(order[s * m + i]);
       });

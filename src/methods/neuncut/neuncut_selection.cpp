@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <limits>
 
-#include "neuncut/error.hpp"
-#include "neuncut/neuncut.hpp"
-#include "neuncut/scattering.hpp"
-#include "parallel.hpp"
-#include "random.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/methods/neuncut/neuncut.hpp"
+#include "neuncut/features/scattering.hpp"
+#include "core/parallel.hpp"
+#include "core/random.hpp"
+#include "methods/neuncut/neuncut_internal.hpp"
 
 namespace neuncut {
 

@@ -1,13 +1,14 @@
-#include "neuncut/spectral_init.hpp"
+#include "neuncut/methods/neuncut/spectral_init.hpp"
 
 #include <Eigen/Eigenvalues>
 #include <cmath>
 
-#include "neuncut/batch_affinity.hpp"
-#include "neuncut/error.hpp"
-#include "neuncut/kmeans.hpp"
-#include "neuncut/ncut_loss.hpp"
-#include "parallel.hpp"
+#include "neuncut/graph/batch_affinity.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/methods/kmeans/kmeans.hpp"
+#include "neuncut/methods/neuncut/ncut_loss.hpp"
+#include "core/parallel.hpp"
+#include "methods/neuncut/neuncut_internal.hpp"
 
 namespace neuncut {
 

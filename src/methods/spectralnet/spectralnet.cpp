@@ -1,4 +1,4 @@
-#include "neuncut/spectralnet.hpp"
+#include "neuncut/methods/spectralnet/spectralnet.hpp"
 
 #include <Eigen/Cholesky>
 
@@ -6,21 +6,24 @@
 #include <chrono>
 #include <cmath>
 
-#include "gemm.hpp"
-#include "neuncut/error.hpp"
-#include "neuncut/kmeans.hpp"
-#include "neuncut/model_file.hpp"
-#include "neuncut/optimizer.hpp"
-#include "neuncut/resources.hpp"
-#include "pairwise_distance.hpp"
-#include "parallel.hpp"
-#include "random.hpp"
+#include "kernels/gemm.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/methods/kmeans/kmeans.hpp"
+#include "neuncut/io/model_file.hpp"
+#include "neuncut/nn/optimizer.hpp"
+#include "neuncut/core/resources.hpp"
+#include "kernels/pairwise_distance.hpp"
+#include "core/parallel.hpp"
+#include "core/random.hpp"
+#include "core/resources_internal.hpp"
+#include "methods/spectralnet/spectralnet_internal.hpp"
+#include "core/timing.hpp"
 
 namespace neuncut {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+using detail::Clock;
+using detail::seconds_since;
 
 constexpr std::uint32_t kSpectralNetPayloadVersion = 1;
 

@@ -1,4 +1,4 @@
-#include "neuncut/kmeans.hpp"
+#include "neuncut/methods/kmeans/kmeans.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,12 +7,13 @@
 #include <map>
 #include <set>
 
-#include "neuncut/error.hpp"
-#include "neuncut/model_file.hpp"
-#include "pairwise_distance.hpp"
-#include "random.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/io/model_file.hpp"
+#include "kernels/pairwise_distance.hpp"
+#include "core/random.hpp"
 #include "row_invariance.hpp"
 #include "test_util.hpp"
+#include "methods/kmeans/kmeans_internal.hpp"
 
 namespace neuncut {
 namespace {

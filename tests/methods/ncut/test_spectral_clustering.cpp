@@ -1,14 +1,14 @@
-#include "neuncut/spectral_clustering.hpp"
+#include "neuncut/methods/ncut/spectral_clustering.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 
-#include "neuncut/error.hpp"
-#include "neuncut/metrics.hpp"
-#include "neuncut/synthetic.hpp"
-#include "random.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/eval/metrics.hpp"
+#include "neuncut/data/synthetic.hpp"
+#include "core/random.hpp"
 #include "test_data.hpp"
 
 namespace neuncut {

@@ -7,14 +7,15 @@
 #include <numeric>
 #include <random>
 
-#include "neuncut/error.hpp"
-#include "neuncut/metrics.hpp"
-#include "neuncut/neuncut.hpp"
-#include "neuncut/precision.hpp"
-#include "neuncut/synthetic.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/eval/metrics.hpp"
+#include "neuncut/methods/neuncut/neuncut.hpp"
+#include "neuncut/core/precision.hpp"
+#include "neuncut/data/synthetic.hpp"
 #include "row_invariance.hpp"
 #include "test_data.hpp"
 #include "test_util.hpp"
+#include "methods/neuncut/neuncut_internal.hpp"
 
 using namespace neuncut;
 

@@ -1,17 +1,18 @@
-#include "neuncut/spectralnet.hpp"
+#include "neuncut/methods/spectralnet/spectralnet.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 
-#include "neuncut/error.hpp"
-#include "neuncut/metrics.hpp"
-#include "neuncut/model_file.hpp"
-#include "neuncut/synthetic.hpp"
-#include "random.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/eval/metrics.hpp"
+#include "neuncut/io/model_file.hpp"
+#include "neuncut/data/synthetic.hpp"
+#include "core/random.hpp"
 #include "row_invariance.hpp"
 #include "test_util.hpp"
+#include "methods/spectralnet/spectralnet_internal.hpp"
 
 namespace neuncut {
 namespace {

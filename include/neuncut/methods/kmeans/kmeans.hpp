@@ -26,9 +26,9 @@
 #include <string>
 #include <vector>
 
-#include "neuncut/param_table.hpp"
-#include "neuncut/preprocessing.hpp"
-#include "neuncut/types.hpp"
+#include "neuncut/core/param_table.hpp"
+#include "neuncut/features/preprocessing.hpp"
+#include "neuncut/core/types.hpp"
 
 // The one table of k-means' parameters: X(type, name, CLI flag, default, doc). Defaults follow
 // scikit-learn's KMeans, except `normalize`: on by default so that every method of this tool
@@ -108,10 +108,5 @@ void validate(const KMeansParams& params);
 /// params.normalize. Throws InvalidArgument naming the value for empty data, k < 1, k > N,
 /// NaN/Inf, n_init < 1, max_iter < 1 or tol < 0.
 KMeansResult fit_kmeans(const Eigen::Ref<const MatrixF>& data, const KMeansParams& params);
-
-namespace detail {
-/// Greedy k-means++ seeding (exposed for tests): k distinct row indices of `data`.
-std::vector<Index> kmeans_plus_plus(const Eigen::Ref<const MatrixF>& data, int k, std::uint64_t seed, int threads);
-}  // namespace detail
 
 }  // namespace neuncut

@@ -32,10 +32,10 @@
 #include <cstdint>
 #include <string>
 
-#include "neuncut/affinity_graph.hpp"
-#include "neuncut/knn.hpp"
-#include "neuncut/param_table.hpp"
-#include "neuncut/types.hpp"
+#include "neuncut/graph/affinity_graph.hpp"
+#include "neuncut/graph/knn.hpp"
+#include "neuncut/core/param_table.hpp"
+#include "neuncut/core/types.hpp"
 
 namespace neuncut {
 

@@ -15,7 +15,7 @@
 // trace = its Ncut value. gamma trades the two.
 #pragma once
 
-#include "neuncut/types.hpp"
+#include "neuncut/core/types.hpp"
 
 namespace neuncut {
 

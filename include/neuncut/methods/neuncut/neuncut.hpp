@@ -18,12 +18,12 @@
 #include <string>
 #include <vector>
 
-#include "neuncut/mlp.hpp"
-#include "neuncut/partition_quality.hpp"
-#include "neuncut/param_table.hpp"
-#include "neuncut/precision.hpp"
-#include "neuncut/preprocessing.hpp"
-#include "neuncut/types.hpp"
+#include "neuncut/nn/mlp.hpp"
+#include "neuncut/eval/partition_quality.hpp"
+#include "neuncut/core/param_table.hpp"
+#include "neuncut/core/precision.hpp"
+#include "neuncut/features/preprocessing.hpp"
+#include "neuncut/core/types.hpp"
 
 // The one table of NeuNcut's parameters: X(type, name, CLI flag, default, doc).
 // Defaults differ from the paper's reference recipe where that recipe collapses; see
@@ -109,7 +109,7 @@
   X(int, select_candidates, "select-candidates", 3, "select auto: number of networks trained (>= 2)")             \
   X(int, quality_points, "quality-points", 3000,                                                                    \
     "label-free quality check after fit: points sampled for its kNN graph, on which the partition's discrete "     \
-    "Ncut is compared with a k-means partition's and a random one's (include/neuncut/partition_quality.hpp); "      \
+    "Ncut is compared with a k-means partition's and a random one's (include/neuncut/eval/partition_quality.hpp); "      \
     "0: no check")
 
 namespace neuncut {
@@ -124,13 +124,6 @@ const std::vector<ParamInfo<NeuNcutParams>>& neuncut_param_table();
 
 /// Throws InvalidArgument naming the first invalid field (ranges, choices).
 void validate(const NeuNcutParams& params);
-
-/// The epochs a fit runs: `epochs` when given, else the automatic count for
-/// `steps_per_epoch` mini-batches per epoch. 50 epochs are 1000 steps on a 20,000-point
-/// subset, but only 50 on data that fits one batch: too few for Adam at lr 1e-3 to leave the
-/// initial, near-uniform memberships (sklearn's 50-point blobs split wrongly at 30 steps,
-/// correctly from 500 on, for all ten seeds tried).
-int resolve_epochs(int epochs, Index steps_per_epoch);
 
 /// What one epoch did (averages over its mini-batches).
 struct EpochStats {
@@ -147,7 +140,7 @@ struct EpochStats {
   int clusters_used = 0;         ///< Clusters that won the argmax of at least one training point this epoch.
   double mean_max_probability = 0; ///< Mean of max_j P_ij: 1/k for the uniform P, 1 for hard memberships.
   double largest_cluster_fraction = 0; ///< Share of the epoch's points in the biggest cluster.
-  std::string collapse;          ///< "" when healthy, else what collapsed (see collapse_status()).
+  std::string collapse;          ///< "" when healthy; "near-uniform memberships ..." when the mean max probability is within 10% of uniform; "N of k clusters empty" when clusters won no point.
   int rolled_back_to = 0;        ///< Collapse recovery: the epoch whose network and optimizer were restored after this one; 0 if none.
 };
 
@@ -183,11 +176,6 @@ struct FitResult {
   int selected_candidate = -1;      ///< select auto: which candidate (0-based; seed + index) was kept; -1 otherwise.
   std::vector<double> candidate_ncuts;  ///< select auto: each candidate's discrete Ncut on the check graph.
 };
-
-/// Classifies memberships: "" when healthy; "near-uniform memberships ..." when the mean max
-/// probability is within 10% of uniform (the trivial solution); "N of k clusters empty" when
-/// clusters won no point.
-std::string collapse_status(int k, int clusters_used, double mean_max_probability);
 
 class NeuNcut {
  public:
@@ -256,31 +244,7 @@ class NeuNcut {
   double sigma_ = 0;
 };
 
-/// The feature map `params` asks for on rows of `dim` values: an empty transform for raw
-/// features, else the scattering transform of images of params.image_shape. Throws
-/// InvalidArgument when scattering is asked for without an image shape or with one whose
-/// pixel count is not `dim`.
-ScatteringTransform resolve_features(const NeuNcutParams& params, Index dim);
-
-/// `params` with its recipe applied: for recipe "paper", every parameter the paper's recipe
-/// sets and that still holds its default value takes the paper's value (see the recipe
-/// parameter); recipe "default" returns `params` unchanged. InvalidArgument for another recipe.
-NeuNcutParams resolve_recipe(const NeuNcutParams& params);
-
-/// Label-free quality check of a fitted model on `data` (raw rows, as given to fit): samples
-/// up to `points` rows (seeded), builds the check graph on the model's preprocessing of them
-/// and compares the model's labels with k-means and chance there (partition_quality.hpp).
-PartitionQuality check_quality(const NeuNcut& model, const Eigen::Ref<const MatrixF>& data, Index points,
-                               std::uint64_t seed);
-
-/// Resolves the scaling parameter ("auto" or a FeatureScaling name) for rows that are images
-/// (image_shape set) or not, L2-normalized afterwards or not.
-FeatureScaling resolve_scaling(const std::string& scaling, bool images, bool l2);
-
 /// Resolves the normalize parameter ("auto", "l2", "none") for data with `dim` features.
 bool resolve_normalize(const std::string& normalize, Index dim);
-
-/// Checks a data matrix: at least one row and column, all values finite. `what` names it in messages.
-void validate_data(const Eigen::Ref<const MatrixF>& data, const std::string& what);
 
 }  // namespace neuncut

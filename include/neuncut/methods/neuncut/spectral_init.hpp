@@ -17,9 +17,9 @@
 #pragma once
 #include <cstdint>
 
-#include "neuncut/mlp.hpp"
-#include "neuncut/optimizer.hpp"
-#include "neuncut/types.hpp"
+#include "neuncut/nn/mlp.hpp"
+#include "neuncut/nn/optimizer.hpp"
+#include "neuncut/core/types.hpp"
 
 namespace neuncut {
 
@@ -30,11 +30,6 @@ namespace neuncut {
 /// Deterministic for a given input, seed and thread count.
 Labels spectral_batch_partition(const Eigen::Ref<const MatrixF>& batch, float sigma, int k, std::uint64_t seed,
                                 int threads);
-
-/// The NJW partition of any dense affinity `w` (m x m, symmetric, non-negative) with degrees
-/// `degree` (all > 0): the step of spectral_batch_partition after the affinity, used for the
-/// knn in-batch affinity. InvalidArgument for a shape mismatch, k outside [2, m] or a zero degree.
-Labels njw_partition(const MatrixF& w, const VectorF& degree, int k, std::uint64_t seed, int threads);
 
 /// Fits `network` (output width k) to `labels` on `batch` by `steps` full-batch Adam steps of
 /// the mean softmax cross-entropy at learning rate `lr` (a fresh Adam state). Returns the

@@ -32,11 +32,11 @@
 #include <string>
 #include <vector>
 
-#include "neuncut/affinity_graph.hpp"
-#include "neuncut/mlp.hpp"
-#include "neuncut/param_table.hpp"
-#include "neuncut/preprocessing.hpp"
-#include "neuncut/types.hpp"
+#include "neuncut/graph/affinity_graph.hpp"
+#include "neuncut/nn/mlp.hpp"
+#include "neuncut/core/param_table.hpp"
+#include "neuncut/features/preprocessing.hpp"
+#include "neuncut/core/types.hpp"
 
 // The one table of SpectralNet's parameters: X(type, name, CLI flag, default, doc).
 #define NEUNCUT_SPECTRALNET_PARAMS(X)                                                                              \
@@ -139,15 +139,5 @@ class SpectralNet {
   MatrixF ortho_;
   MatrixF centroids_;
 };
-
-namespace detail {
-/// The orthonormalization matrix M = L^-T of outputs (m x k): (outputs M)^T (outputs M) / m = I.
-/// Falls back to a growing ridge when the Cholesky factorization fails; *fallback (if given)
-/// is set to whether it did. Exposed for tests.
-MatrixD orthonormalizer(const Eigen::Ref<const MatrixF>& outputs, double ridge, bool* fallback);
-/// The SpectralNet loss of a batch embedding Y (m x k) under affinity W (m x m), and
-/// dLoss/dY into *grad when non-null. Exposed for tests.
-double spectralnet_loss(const MatrixF& y, const MatrixF& affinity, MatrixF* grad);
-}  // namespace detail
 
 }  // namespace neuncut
