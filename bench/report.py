@@ -416,7 +416,9 @@ def plot_quality(sec, img):
         if not ok:
             continue
         ax.bar(x[ok] + (i - (len(names) - 1) / 2) * width, [mean[j] for j in ok], width,
-               yerr=[[mean[j] - lo[j] for j in ok], [hi[j] - mean[j] for j in ok]], capsize=1.5, label=labels[m])
+               # max(0, ...): a mean of equal values can round a last bit above the min or below the max
+               yerr=[[max(0.0, mean[j] - lo[j]) for j in ok], [max(0.0, hi[j] - mean[j]) for j in ok]],
+               capsize=1.5, label=labels[m])
     ax.set_xticks(x)
     ax.set_xticklabels(sets, rotation=35, ha="right")
     ax.set_ylabel("ACC (mean over seeds; bars: min–max)")

@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <iostream>
 
-#include "neuncut/error.hpp"
-#include "neuncut/resources.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/core/resources.hpp"
 
 namespace neuncut::cli {
 
@@ -41,10 +41,6 @@ void OutputOptions::add_to(CLI::App* app) {
 void warn_thread_bound(int threads) {
   const std::string warning = thread_bound_warning(threads);
   if (!warning.empty()) std::fprintf(stderr, "neuncut: WARNING: %s\n", warning.c_str());
-}
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 std::string format_duration(double s) {

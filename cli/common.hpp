@@ -9,9 +9,10 @@
 #include <string>
 
 #include "json.hpp"
-#include "neuncut/dataset.hpp"
-#include "neuncut/metrics.hpp"
-#include "neuncut/param_table.hpp"
+#include "neuncut/io/dataset.hpp"
+#include "neuncut/eval/metrics.hpp"
+#include "neuncut/core/param_table.hpp"
+#include "core/timing.hpp"
 
 namespace neuncut::cli {
 
@@ -60,8 +61,8 @@ class ParamFlags {
   std::vector<CLI::Option*> options_;
 };
 
-/// Seconds since `start`.
-double seconds_since(std::chrono::steady_clock::time_point start);
+/// Seconds since `start` (the library's one clock helper, core/timing.hpp).
+using detail::seconds_since;
 /// Prints neuncut::thread_bound_warning(threads) on stderr when there is one (more threads
 /// asked for than the hardware has; the library runs on the hardware threads).
 void warn_thread_bound(int threads);

@@ -8,8 +8,8 @@
 #include <new>
 
 #include "common.hpp"
-#include "neuncut/error.hpp"
-#include "neuncut/precision.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/core/precision.hpp"
 #include "signals.hpp"
 
 int main(int argc, char** argv) {

@@ -5,8 +5,9 @@
 #include <cctype>
 #include <filesystem>
 
-#include "neuncut/atomic_file.hpp"
-#include "neuncut/error.hpp"
+#include "common.hpp"
+#include "neuncut/io/atomic_file.hpp"
+#include "neuncut/core/error.hpp"
 #include "signals.hpp"
 
 namespace neuncut::cli {
@@ -34,6 +35,8 @@ OutputSet& OutputSet::input(const std::string& flag, const std::string& path) {
   if (!path.empty()) inputs_.push_back({flag, path, Kind::Table});
   return *this;
 }
+
+OutputSet& OutputSet::reads(const DataOptions& data) { return input("--data", data.data).input("--truth", data.truth); }
 
 void OutputSet::check() const {
   std::vector<std::string> input_identities;

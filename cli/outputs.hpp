@@ -11,6 +11,8 @@
 
 namespace neuncut::cli {
 
+struct DataOptions;
+
 class OutputSet {
  public:
   /// What an output holds, which decides the extensions accepted.
@@ -22,6 +24,8 @@ class OutputSet {
   OutputSet& add(const std::string& flag, const std::string& path, Kind kind);
   /// Registers a file the command reads, which no output may replace; empty paths are ignored.
   OutputSet& input(const std::string& flag, const std::string& path);
+  /// Registers the files every data-reading command reads: --data and --truth.
+  OutputSet& reads(const DataOptions& data);
 
   /// Throws InvalidArgument (bad extension, two outputs that are the same file, or an output
   /// that is the same file as an input, by name, symbolic link or hard link) or IoError (a destination that is not a regular file, a

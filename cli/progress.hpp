@@ -5,7 +5,7 @@
 #include <string>
 
 #include "common.hpp"
-#include "neuncut/neuncut.hpp"
+#include "neuncut/methods/neuncut/neuncut.hpp"
 
 namespace neuncut::cli {
 

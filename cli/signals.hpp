@@ -6,7 +6,7 @@
 // exits with the signal's status and a message saying the outputs were committed.
 #pragma once
 
-#include "neuncut/atomic_file.hpp"
+#include "neuncut/io/atomic_file.hpp"
 
 namespace neuncut::cli {
 

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "gemm.hpp"
-#include "neuncut/types.hpp"
-#include "random.hpp"
+#include "kernels/gemm.hpp"
+#include "neuncut/core/types.hpp"
+#include "core/random.hpp"
 
 namespace neuncut::testing {
 

@@ -3,9 +3,9 @@
 
 #include <cstdint>
 
-#include "neuncut/synthetic.hpp"
-#include "neuncut/types.hpp"
-#include "random.hpp"
+#include "neuncut/data/synthetic.hpp"
+#include "neuncut/core/types.hpp"
+#include "core/random.hpp"
 
 namespace neuncut::testing {
 

@@ -4,9 +4,9 @@
 // oneDNN (the default where built with it) and bf16 through oneDNN.
 #include <array>
 
-#include "gemm.hpp"
+#include "kernels/gemm.hpp"
 #include "common.hpp"
-#include "neuncut/precision.hpp"
+#include "neuncut/core/precision.hpp"
 
 namespace neuncut::bench {
 namespace {

@@ -4,13 +4,13 @@
 #include <cmath>
 
 #include "common.hpp"
-#include "neuncut/batch_affinity.hpp"
-#include "neuncut/kmeans.hpp"
-#include "neuncut/knn.hpp"
-#include "neuncut/mlp.hpp"
-#include "neuncut/ncut_loss.hpp"
-#include "neuncut/optimizer.hpp"
-#include "pairwise_distance.hpp"
+#include "neuncut/graph/batch_affinity.hpp"
+#include "neuncut/methods/kmeans/kmeans.hpp"
+#include "neuncut/graph/knn.hpp"
+#include "neuncut/nn/mlp.hpp"
+#include "neuncut/methods/neuncut/ncut_loss.hpp"
+#include "neuncut/nn/optimizer.hpp"
+#include "kernels/pairwise_distance.hpp"
 
 namespace neuncut::bench {
 namespace {
@@ -178,7 +178,7 @@ void BM_KnnExact(benchmark::State& state) {
     KnnGraph g = knn_exact(data, kKnnNeighbors, threads);
     benchmark::DoNotOptimize(g.indices.data());
   }
-  constexpr Index kTile = 1024;  // kKnnTileRows in src/knn.cpp
+  constexpr Index kTile = 1024;  // kKnnTileRows in src/graph/knn.cpp
   double flops = 3.0 * double(kKnnPoints) * kKnnNeighbors * double(kDim);
   for (Index a0 = 0; a0 < kKnnPoints; a0 += kTile)
     for (Index b0 = a0; b0 < kKnnPoints; b0 += kTile)

@@ -1,5 +1,5 @@
 // One full NeuNcut training step, composed exactly as the body of NeuNcut::fit's batch loop
-// (src/neuncut.cpp): gather the batch, Gaussian affinity, MLP forward, softmax, loss with
+// (src/methods/neuncut/neuncut.cpp): gather the batch, Gaussian affinity, MLP forward, softmax, loss with
 // gradient, tally, softmax backward, MLP backward, Adam. Each phase is timed separately, so
 // the counters give the per-phase breakdown of a step (ms per step and share of the step).
 // BM_NeuNcutStepBf16 is the same step with precision bf16 as NeuNcut::fit runs it on these
@@ -8,13 +8,13 @@
 #include <chrono>
 
 #include "common.hpp"
-#include "neuncut/batch_affinity.hpp"
-#include "neuncut/mlp.hpp"
-#include "neuncut/ncut_loss.hpp"
-#include "neuncut/optimizer.hpp"
-#include "neuncut/precision.hpp"
-#include "parallel.hpp"
-#include "random.hpp"
+#include "neuncut/graph/batch_affinity.hpp"
+#include "neuncut/nn/mlp.hpp"
+#include "neuncut/methods/neuncut/ncut_loss.hpp"
+#include "neuncut/nn/optimizer.hpp"
+#include "neuncut/core/precision.hpp"
+#include "core/parallel.hpp"
+#include "core/random.hpp"
 
 namespace neuncut::bench {
 namespace {

@@ -12,11 +12,11 @@
 #include <cstdint>
 #include <vector>
 
-#include "float_env.hpp"
-#include "neuncut/preprocessing.hpp"
-#include "neuncut/synthetic.hpp"
-#include "neuncut/types.hpp"
-#include "parallel.hpp"
+#include "core/float_env.hpp"
+#include "neuncut/features/preprocessing.hpp"
+#include "neuncut/data/synthetic.hpp"
+#include "neuncut/core/types.hpp"
+#include "core/parallel.hpp"
 
 namespace neuncut::bench {
 
@@ -112,7 +112,7 @@ inline double mlp_backward_flops(const std::vector<Index>& widths, Index m) {
   return f;
 }
 
-/// FLOPs of gaussian_batch_affinity on m x d as src/batch_affinity.cpp computes it: the Gram
+/// FLOPs of gaussian_batch_affinity on m x d as src/graph/batch_affinity.cpp computes it: the Gram
 /// matrix's lower block triangle as single-threaded GEMMs of 256 x 256 tiles (its kBlock;
 /// diagonal tiles are computed whole), sum over tiles I >= J of 2 |I| |J| d, about m^2 d;
 /// 6 per lower-triangle entry (distance from the Gram entry: 2 adds, 1 multiply, 1 max;

@@ -3,9 +3,9 @@
 #include <cstdio>
 #include <filesystem>
 
-#include <neuncut/metrics.hpp>
-#include <neuncut/neuncut.hpp>
-#include <neuncut/synthetic.hpp>
+#include <neuncut/data/synthetic.hpp>  // one header by its layer path...
+#include <neuncut/eval/metrics.hpp>
+#include <neuncut/neuncut.hpp>  // ...and the umbrella header with the whole public API
 
 int main() {
   neuncut::SyntheticParams data_params;

@@ -27,17 +27,17 @@
 #include <string>
 #include <vector>
 
-#include "neuncut/dataset.hpp"
-#include "neuncut/error.hpp"
-#include "neuncut/kmeans.hpp"
-#include "neuncut/metrics.hpp"
-#include "neuncut/model_file.hpp"
-#include "neuncut/neuncut.hpp"
-#include "neuncut/precision.hpp"
-#include "neuncut/resources.hpp"
-#include "neuncut/scattering.hpp"
-#include "neuncut/spectral_clustering.hpp"
-#include "neuncut/spectralnet.hpp"
+#include "neuncut/io/dataset.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/methods/kmeans/kmeans.hpp"
+#include "neuncut/eval/metrics.hpp"
+#include "neuncut/io/model_file.hpp"
+#include "neuncut/methods/neuncut/neuncut.hpp"
+#include "neuncut/core/precision.hpp"
+#include "neuncut/core/resources.hpp"
+#include "neuncut/features/scattering.hpp"
+#include "neuncut/methods/ncut/spectral_clustering.hpp"
+#include "neuncut/methods/spectralnet/spectralnet.hpp"
 
 namespace py = pybind11;
 using namespace neuncut;

@@ -21,11 +21,11 @@
 #include <string>
 #include <vector>
 
-#include "neuncut/dataset.hpp"
-#include "neuncut/error.hpp"
-#include "neuncut/kmeans.hpp"
-#include "neuncut/neuncut.hpp"
-#include "neuncut/spectralnet.hpp"
+#include "neuncut/io/dataset.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/methods/kmeans/kmeans.hpp"
+#include "neuncut/methods/neuncut/neuncut.hpp"
+#include "neuncut/methods/spectralnet/spectralnet.hpp"
 
 namespace neuncut::fuzz {
 

@@ -1,0 +1,69 @@
+// neuncut evaluate: score predicted labels against ground truth, and optionally the Ncut
+// value of the partition on the data's Gaussian affinity.
+#include "common.hpp"
+#include "neuncut/graph/batch_affinity.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/methods/neuncut/neuncut.hpp"
+#include "neuncut/features/preprocessing.hpp"
+
+namespace neuncut::cli {
+
+namespace {
+struct EvaluateOptions {
+  std::string labels, truth;
+  DataOptions data;
+  double sigma = 0;
+  std::string normalize = "auto";
+  bool json = false;
+};
+constexpr Index kMaxDenseNcut = 20000;  // a dense N x N affinity beyond this needs > 1.6 GB
+}  // namespace
+
+void register_evaluate(CLI::App& app) {
+  auto* sub = app.add_subcommand("evaluate", "score predicted labels: ACC, NMI, ARI, and optionally the Ncut value");
+  auto opts = std::make_shared<EvaluateOptions>();
+  sub->add_option("--labels", opts->labels, "predicted labels (.npy, .csv or IDX)")->required();
+  opts->data.add_to(sub, false);
+  sub->add_option("--sigma", opts->sigma,
+                  "with --data: also report the Ncut value of the partition on the dense Gaussian affinity "
+                  "of the rows (after --normalize) with this sigma (N <= 20000)")
+      ->default_val(0);
+  sub->add_option("--normalize", opts->normalize, "row L2 normalization before the affinity: auto, l2 or none "
+                                                   "(as fit's --normalize)")
+      ->default_val("auto");
+  sub->add_flag("--json", opts->json, "print a one-line JSON summary (keys acc, nmi, nmi_arithmetic, ari, ncut)");
+
+  sub->callback([opts] {
+    const Labels predicted = load_labels(opts->labels);
+    Dataset ds;
+    if (!opts->data.data.empty()) ds = opts->data.load();
+    else if (!opts->data.truth.empty()) ds.labels = load_labels(opts->data.truth);
+    NEUNCUT_REQUIRE(!ds.labels.empty() || opts->sigma > 0, InvalidArgument,
+                    "nothing to evaluate: give --truth (or --data with labels), and/or --data with --sigma");
+    JsonObject summary;
+    summary.add("n", long(predicted.size())).add("clusters", count_clusters(predicted));
+    if (!ds.labels.empty()) {
+      NEUNCUT_REQUIRE(ds.labels.size() == predicted.size(), InvalidArgument, "labels have ", predicted.size(),
+                      " entries but the ground truth has ", ds.labels.size());
+      summary.add("true_clusters", count_clusters(ds.labels));
+      add_scores(summary, ds.labels, predicted);
+    }
+    if (opts->sigma > 0) {
+      NEUNCUT_REQUIRE(ds.features.rows() > 0, InvalidArgument, "--sigma needs --data");
+      NEUNCUT_REQUIRE(Index(predicted.size()) == ds.features.rows(), InvalidArgument, "labels have ",
+                      predicted.size(), " entries but the data has ", ds.features.rows(), " rows");
+      NEUNCUT_REQUIRE(ds.features.rows() <= kMaxDenseNcut, InvalidArgument, "the dense Ncut needs N <= ",
+                      kMaxDenseNcut, " (got ", ds.features.rows(), "); evaluate a subsample");
+      Preprocessor pre(FeatureScaling::None, resolve_normalize(opts->normalize, ds.features.cols()));
+      pre.fit(ds.features);
+      const MatrixF x = pre.transform(ds.features);
+      MatrixF W;
+      VectorF degree;
+      gaussian_batch_affinity(x, float(opts->sigma), W, degree, 0);
+      summary.add("ncut", ncut_value(W, predicted)).add("sigma", opts->sigma);
+    }
+    print_summary(summary, opts->json);
+  });
+}
+
+}  // namespace neuncut::cli

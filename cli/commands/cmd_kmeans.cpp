@@ -1,0 +1,69 @@
+// neuncut kmeans: k-means++ / Lloyd baseline; labels every row, optionally saves the model.
+#include "common.hpp"
+#include "outputs.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/methods/kmeans/kmeans.hpp"
+
+namespace neuncut::cli {
+
+void register_kmeans(CLI::App& app);
+
+namespace {
+struct KMeansOptions {
+  DataOptions data;
+  OutputOptions output;
+  std::string model_out, labels_out;
+};
+}  // namespace
+
+void register_kmeans(CLI::App& app) {
+  auto* sub = app.add_subcommand("kmeans", "baseline: k-means (k-means++ seeding, n_init restarts) on the data");
+  auto opts = std::make_shared<KMeansOptions>();
+  opts->data.add_to(sub);
+  sub->add_option("--model", opts->model_out, "where to save the centroids (.nnc); none: not saved");
+  sub->add_option("--labels-out", opts->labels_out, "write the labels of all rows (.npy int32 or .csv)");
+  opts->output.add_to(sub);
+  auto flags = std::make_shared<ParamFlags<KMeansParams>>(sub, kmeans_param_table(), "k-means parameters");
+
+  sub->callback([opts, flags] {
+    const auto start = std::chrono::steady_clock::now();
+    KMeansParams params;
+    flags->apply(params);
+    validate(params);
+    warn_thread_bound(params.threads);
+    OutputSet outputs;
+    outputs.reads(opts->data)
+        .add("--model", opts->model_out, OutputSet::Kind::Model)
+        .add("--labels-out", opts->labels_out, OutputSet::Kind::Table)
+        .check();
+    const Dataset ds = opts->data.load();
+    if (!opts->output.quiet)
+      std::fprintf(stderr, "neuncut kmeans: %ld x %ld from %s, k %d, n_init %d, loaded in %.1fs\n",
+                   long(ds.features.rows()), long(ds.features.cols()), ds.name.c_str(), params.n_clusters,
+                   params.n_init, seconds_since(start));
+    const KMeansResult r = fit_kmeans(ds.features, params);
+    if (!r.message.empty()) std::fprintf(stderr, "neuncut kmeans: WARNING: %s\n", r.message.c_str());
+    outputs.write([&] {
+      if (!opts->model_out.empty()) r.model.save(opts->model_out);
+      if (!opts->labels_out.empty()) write_labels(opts->labels_out, r.labels);
+    });
+
+    JsonObject summary;
+    summary.add("method", "kmeans").add("data", ds.name);
+    summary.add("n", long(ds.features.rows())).add("d", long(ds.features.cols())).add("k", params.n_clusters);
+    summary.add("n_init", params.n_init).add("seed", (unsigned long)params.seed);
+    summary.add("inertia", r.inertia).add("iterations", r.iterations).add("converged", r.converged);
+    summary.add("best_init", r.best_init).add("empty_cluster_reseeds", r.empty_cluster_reseeds);
+    summary.add("clusters_used", count_clusters(r.labels));
+    if (r.message.empty()) summary.null("warning");
+    else summary.add("warning", r.message);
+    if (!ds.labels.empty()) add_scores(summary, ds.labels, r.labels);
+    summary.add("fit_seconds", r.seconds);
+    summary.add("total_seconds", seconds_since(start));
+    if (!opts->model_out.empty()) summary.add("model", opts->model_out);
+    if (!opts->labels_out.empty()) summary.add("labels_out", opts->labels_out);
+    print_summary(summary, opts->output.json);
+  });
+}
+
+}  // namespace neuncut::cli

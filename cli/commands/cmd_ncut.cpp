@@ -1,0 +1,88 @@
+// neuncut ncut: classic normalized-cut spectral clustering (kNN graph, Lanczos, k-means).
+// Exits with status 1 and no labels when the eigensolver did not converge.
+#include "common.hpp"
+#include "outputs.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/methods/ncut/spectral_clustering.hpp"
+
+namespace neuncut::cli {
+
+void register_ncut(CLI::App& app);
+
+namespace {
+struct NcutOptions {
+  DataOptions data;
+  OutputOptions output;
+  std::string labels_out, embedding_out;
+};
+}  // namespace
+
+void register_ncut(CLI::App& app) {
+  auto* sub = app.add_subcommand("ncut", "baseline: classic Ncut spectral clustering (Ng-Jordan-Weiss, Lanczos)");
+  auto opts = std::make_shared<NcutOptions>();
+  opts->data.add_to(sub);
+  sub->add_option("--labels-out", opts->labels_out, "write the labels of all rows (.npy int32 or .csv)");
+  sub->add_option("--embedding-out", opts->embedding_out, "write the N x k spectral embedding (.npy or .csv)");
+  opts->output.add_to(sub);
+  auto flags = std::make_shared<ParamFlags<SpectralClusteringParams>>(sub, ncut_param_table(), "Ncut parameters");
+
+  sub->callback([opts, flags] {
+    const auto start = std::chrono::steady_clock::now();
+    SpectralClusteringParams params;
+    flags->apply(params);
+    validate(params);
+    warn_thread_bound(params.threads);
+    OutputSet outputs;
+    outputs.reads(opts->data)
+        .add("--labels-out", opts->labels_out, OutputSet::Kind::Table)
+        .add("--embedding-out", opts->embedding_out, OutputSet::Kind::Table)
+        .check();
+    const Dataset ds = opts->data.load();
+    const bool quiet = opts->output.quiet;
+    if (!quiet)
+      std::fprintf(stderr, "neuncut ncut: %ld x %ld from %s, k %d, kNN %d (%s), %s affinity, loaded in %.1fs\n",
+                   long(ds.features.rows()), long(ds.features.cols()), ds.name.c_str(), params.n_clusters,
+                   params.n_neighbors, to_string(params.knn_method).c_str(), to_string(params.affinity).c_str(),
+                   seconds_since(start));
+    const SpectralClusteringResult r = fit_spectral_clustering(ds.features, params);
+    if (!quiet) {
+      std::fprintf(stderr, "kNN graph (%s) %.1fs, affinity %.1fs (%ld edges, %d components), Lanczos %.1fs "
+                   "(%s, %d restarts, %d products), k-means %.1fs\n",
+                   to_string(r.knn_method).c_str(), r.knn_seconds, r.affinity_seconds, long(r.n_edges),
+                   r.n_components, r.eigen_seconds, r.solver_status.c_str(), r.restarts, r.matvecs, r.kmeans_seconds);
+    }
+    if (!r.message.empty()) std::fprintf(stderr, "neuncut ncut: WARNING: %s\n", r.message.c_str());
+    NEUNCUT_REQUIRE(r.converged, Error, "ncut: the eigensolver did not converge (", r.solver_status,
+                    "); no labels written");
+    outputs.write([&] {
+      if (!opts->labels_out.empty()) write_labels(opts->labels_out, r.labels);
+      if (!opts->embedding_out.empty()) write_matrix(opts->embedding_out, r.embedding);
+    });
+
+    JsonObject summary;
+    summary.add("method", "ncut").add("data", ds.name);
+    summary.add("n", long(ds.features.rows())).add("d", long(ds.features.cols())).add("k", params.n_clusters);
+    summary.add("n_neighbors", params.n_neighbors).add("n_neighbors_used", r.n_neighbors_used);
+  summary.add("affinity", to_string(params.affinity));
+    summary.add("knn_method", to_string(r.knn_method)).add("seed", (unsigned long)params.seed);
+    summary.add("converged", r.converged).add("solver_status", r.solver_status);
+    summary.add("lanczos_restarts", r.restarts).add("matvecs", r.matvecs);
+    summary.add("n_components", r.n_components).add("isolated_points", r.isolated_points);
+    summary.add("n_edges", long(r.n_edges));
+    std::string eig;
+    for (Index i = 0; i < r.eigenvalues.size(); ++i) eig += (i ? "," : "") + std::to_string(r.eigenvalues[i]);
+    summary.raw("eigenvalues", "[" + eig + "]");
+    summary.add("kmeans_converged", r.kmeans_converged);
+    summary.add("clusters_used", count_clusters(r.labels));
+    if (r.message.empty()) summary.null("warning");
+    else summary.add("warning", r.message);
+    if (!ds.labels.empty()) add_scores(summary, ds.labels, r.labels);
+    summary.add("knn_seconds", r.knn_seconds).add("eigen_seconds", r.eigen_seconds);
+    summary.add("kmeans_seconds", r.kmeans_seconds).add("fit_seconds", r.total_seconds);
+    summary.add("total_seconds", seconds_since(start));
+    if (!opts->labels_out.empty()) summary.add("labels_out", opts->labels_out);
+    print_summary(summary, opts->output.json);
+  });
+}
+
+}  // namespace neuncut::cli

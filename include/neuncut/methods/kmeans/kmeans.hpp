@@ -1,0 +1,112 @@
+// k-means clustering (Lloyd's algorithm with greedy k-means++ seeding and restarts): a
+// baseline on its own, and the last step of classic Ncut and SpectralNet.
+//
+// Algorithm, per restart:
+//   1. Greedy k-means++ seeding (Arthur and Vassilvitskii 2007; the "greedy" variant of
+//      scikit-learn): the first centre is a uniformly random point; each further centre is the
+//      best, by resulting potential, of 2 + floor(ln k) candidates drawn with probability
+//      proportional to the squared distance to the nearest centre chosen so far.
+//   2. Lloyd iterations: assign every point to its nearest centroid (squared Euclidean
+//      distances ||x||^2 - 2 x.c + ||c||^2 through a blocked GEMM, parallel over point blocks),
+//      then move each centroid to the mean of its points (summed in double, in point order,
+//      parallel over clusters, so the result does not depend on the thread count).
+//   3. A cluster that loses all its points is re-seeded with the point farthest from its own
+//      centroid (among clusters with more than one point), which is moved out of its cluster.
+//   4. Stops when no label changes, or when the total squared centroid shift is at most
+//      tol * mean per-feature variance of the data (scikit-learn's relative tolerance), or
+//      after max_iter iterations (then `converged` is false).
+// The restart with the lowest inertia wins. A final assignment step makes the labels
+// consistent with the returned centroids.
+//
+// Determinism: the same data, parameters and seed give the same centroids and labels for any
+// thread count (restart seeds are drawn from `seed` with detail::Rng).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "neuncut/core/param_table.hpp"
+#include "neuncut/features/preprocessing.hpp"
+#include "neuncut/core/types.hpp"
+
+// The one table of k-means' parameters: X(type, name, CLI flag, default, doc). Defaults follow
+// scikit-learn's KMeans, except `normalize`: on by default so that every method of this tool
+// sees the same (L2-normalized) data; code that clusters an embedding turns it off.
+#define NEUNCUT_KMEANS_PARAMS(X)                                                                                   \
+  X(int, n_clusters, "k", 10, "number of clusters k (1 <= k <= N)")                                                 \
+  X(int, n_init, "n-init", 10, "independent k-means++ restarts; the lowest inertia wins (>= 1)")                   \
+  X(int, max_iter, "max-iter", 300, "Lloyd iterations per restart (>= 1)")                                          \
+  X(double, tol, "tol", 1e-4, "stop when the total squared centroid shift is <= tol * mean feature variance")       \
+  X(bool, normalize, "normalize", true, "L2-normalize every row first (stored in the model, applied by predict)")  \
+  X(std::uint64_t, seed, "seed", std::uint64_t{0}, "random seed (seeding and restarts)")                            \
+  X(int, threads, "threads", 0, "worker threads (0: all cores)")
+
+namespace neuncut {
+
+/// Parameters of fit_kmeans (see NEUNCUT_KMEANS_PARAMS for each field's meaning and default).
+struct KMeansParams {
+  NEUNCUT_KMEANS_PARAMS(NEUNCUT_PARAM_MEMBER)
+};
+
+/// The parameter table as data, for the CLI, Python bindings and docs.
+const std::vector<ParamInfo<KMeansParams>>& kmeans_param_table();
+
+/// A fitted k-means model: the centroids, and nearest-centroid prediction for new points.
+class KMeansModel {
+ public:
+  KMeansModel() = default;
+  /// Wraps given centroids (k x d, k >= 1, d >= 1, finite; InvalidArgument otherwise) and the
+  /// preprocessing applied to rows before they are compared with them (default: none).
+  explicit KMeansModel(MatrixF centroids, Preprocessor preprocessor = Preprocessor(FeatureScaling::None, false));
+
+  /// The preprocessing predict() applies first (fitted on the training data).
+  const Preprocessor& preprocessor() const { return preprocessor_; }
+  /// k x d centroids in the preprocessed space, row c is cluster c.
+  const MatrixF& centroids() const { return centroids_; }
+  Index k() const { return centroids_.rows(); }
+  Index dim() const { return centroids_.cols(); }
+  bool empty() const { return centroids_.size() == 0; }
+
+  /// Index of the nearest centroid (squared Euclidean; ties go to the lower index) for each
+  /// preprocessed row of `data` (N x dim(), finite). InvalidArgument on a dimension mismatch,
+  /// or an empty model (an all-zero row stays at zero when the model normalizes rows).
+  Labels predict(const Eigen::Ref<const MatrixF>& data, int threads = 0) const;
+  /// Sum over preprocessed rows of the squared distance to the nearest centroid.
+  double inertia(const Eigen::Ref<const MatrixF>& data, int threads = 0) const;
+
+  /// Writes a model file (model_file.hpp container, ModelMethod::KMeans). Payload:
+  /// u32 payload version (1), Preprocessor, matrix centroids.
+  void save(const std::string& path) const;
+  /// Reads a file written by save(); FormatError if it holds another method or is malformed.
+  static KMeansModel load(const std::string& path);
+
+ private:
+  MatrixF centroids_;
+  Preprocessor preprocessor_{FeatureScaling::None, false};
+};
+
+/// Outcome of fit_kmeans.
+struct KMeansResult {
+  KMeansModel model;                   ///< The winning restart's centroids.
+  Labels labels;                       ///< Nearest-centroid label of every training point.
+  double tol_absolute = 0;             ///< The tolerance actually used: tol * mean feature variance.
+  double inertia = 0;                  ///< Sum of squared distances to the assigned centroids.
+  int iterations = 0;                  ///< Lloyd iterations of the winning restart.
+  bool converged = false;              ///< The winning restart met the tolerance before max_iter.
+  int best_init = 0;                   ///< Which restart won (0-based).
+  int empty_cluster_reseeds = 0;       ///< Empty clusters re-seeded, summed over all restarts.
+  std::vector<double> inertia_trace;   ///< Winning restart: inertia of the assignment at each iteration (non-increasing).
+  std::string message;                 ///< Empty, or a warning (not converged; fewer distinct points than k).
+  double seconds = 0;                  ///< Wall time of the fit.
+};
+
+/// Throws InvalidArgument naming the first invalid field.
+void validate(const KMeansParams& params);
+
+/// Clusters the rows of `data` (N x d, finite, N >= k), L2-normalized first when
+/// params.normalize. Throws InvalidArgument naming the value for empty data, k < 1, k > N,
+/// NaN/Inf, n_init < 1, max_iter < 1 or tol < 0.
+KMeansResult fit_kmeans(const Eigen::Ref<const MatrixF>& data, const KMeansParams& params);
+
+}  // namespace neuncut

@@ -1,0 +1,143 @@
+// SpectralNet (Shaham, Stanton, Li, Nadler, Basri and Kluger, ICLR 2018): a network that
+// learns the spectral embedding, then k-means on it. A baseline NeuNcut is compared with.
+//
+// Network: an MLP trunk f (neuncut::Mlp, ReLU hidden layers, linear output of k units)
+// followed by an orthonormalization layer Y = f(X) M, with M (k x k) chosen so that
+// Y^T Y / m = I on the batch: M = L^-T where L L^T = f(X)^T f(X) / m (Cholesky).
+//
+// Training, per mini-batch of m points (the paper's alternating scheme, both steps on the
+// same batch here):
+//   1. orthogonalization step: forward the batch, compute M from its outputs;
+//   2. gradient step with M held fixed: loss = sum_ij W_ij ||y_i - y_j||^2 / m
+//      (= 2 tr(Y^T (D - W) Y) / m), with W the in-batch kNN affinity (knn_batch_affinity:
+//      n_neighbors per point, self-tuning or Gaussian weights); dLoss/dY = 4 (D - W) Y / m,
+//      back-propagated through M and the MLP; one Adam step.
+// Rank-deficient batches (dead units, collapsed outputs: the original's "Cholesky
+// decomposition was not successful") fall back to Cholesky of f^T f / m + eps I, with eps
+// starting at ridge * (trace / k) and growing tenfold until the factorization succeeds; each
+// fallback is counted in the epoch statistics and the fit result.
+//
+// After training: M is recomputed once on the whole training subset (so inference does not
+// depend on the last batch), every training point is embedded, and k-means (n_init restarts)
+// is fitted on the embeddings. The model stores the preprocessing, the MLP, M and the
+// k-means centroids: predict() is nearest-centroid on f(x) M, so labels are the same on every
+// call and after save/load (the maintained PyTorch implementation re-runs k-means at every
+// predict call and its labels permute).
+//
+// Determinism: the same data, parameters, seed and thread count give the same model.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "neuncut/graph/affinity_graph.hpp"
+#include "neuncut/nn/mlp.hpp"
+#include "neuncut/core/param_table.hpp"
+#include "neuncut/features/preprocessing.hpp"
+#include "neuncut/core/types.hpp"
+
+// The one table of SpectralNet's parameters: X(type, name, CLI flag, default, doc).
+#define NEUNCUT_SPECTRALNET_PARAMS(X)                                                                              \
+  X(int, n_clusters, "k", 10, "number of clusters k (>= 1); also the embedding dimension")                          \
+  X(::neuncut::LayerWidths, hidden, "hidden", (::neuncut::LayerWidths{512, 512}),                                  \
+    "hidden layer widths of the MLP trunk, e.g. 1024,1024,512 (the paper's)")                                      \
+  X(int, epochs, "epochs", 30, "training epochs (passes over the training subset)")                                 \
+  X(int, batch_size, "batch-size", 0, "mini-batch size m (0: min(1024, training points)); affinity and orthonormalization are per batch") \
+  X(std::int64_t, train_size, "train-size", 0, "points sampled (without replacement) to train on; 0: all")          \
+  X(double, learning_rate, "lr", 1e-3, "Adam learning rate")                                                        \
+  X(double, lr_final_fraction, "lr-final-fraction", 0.1, "cosine decay of the learning rate to this fraction of lr by the last epoch (1: constant)") \
+  X(int, n_neighbors, "n-neighbors", 5, "in-batch kNN affinity: neighbours per point (< batch size)")               \
+  X(::neuncut::AffinityKind, affinity, "affinity", ::neuncut::AffinityKind::SelfTuning,                             \
+    "in-batch edge weights: self-tuning, gaussian or connectivity")                                                 \
+  X(int, scale_neighbor, "scale-neighbor", 3, "neighbour whose distance sets the (local or median global) scale")   \
+  X(double, ridge, "ridge", 1e-6, "relative ridge of the Cholesky fallback on rank-deficient batches")              \
+  X(bool, normalize, "normalize", true, "L2-normalize every row before training and prediction")                   \
+  X(int, kmeans_n_init, "kmeans-n-init", 10, "k-means restarts on the final embedding")                             \
+  X(std::uint64_t, seed, "seed", std::uint64_t{0}, "random seed (subset, initialization, batches, k-means)")         \
+  X(int, threads, "threads", 0, "threads for training and inference (0: all cores)")
+
+namespace neuncut {
+
+/// Parameters of SpectralNet (see NEUNCUT_SPECTRALNET_PARAMS for each field's meaning and default).
+struct SpectralNetParams {
+  NEUNCUT_SPECTRALNET_PARAMS(NEUNCUT_PARAM_MEMBER)
+};
+
+/// The parameter table as data, for the CLI, Python bindings and docs.
+const std::vector<ParamInfo<SpectralNetParams>>& spectralnet_param_table();
+
+/// Throws InvalidArgument naming the first invalid field.
+void validate(const SpectralNetParams& params);
+
+/// What one epoch did (averages over its mini-batches).
+struct SpectralNetEpochStats {
+  int epoch = 0;                ///< 1-based.
+  int epochs = 0;               ///< Total planned.
+  double loss = 0;              ///< Mean batch loss sum_ij W_ij ||y_i - y_j||^2 / m.
+  double learning_rate = 0;     ///< Learning rate used in this epoch.
+  int cholesky_fallbacks = 0;   ///< Batches that needed the ridge fallback in this epoch.
+  double elapsed_seconds = 0;   ///< Since the start of training.
+  double eta_seconds = 0;       ///< Estimated time to the last epoch.
+};
+
+/// Called after every epoch; return false to stop training (fit then throws Interrupted).
+using SpectralNetProgress = std::function<bool(const SpectralNetEpochStats&)>;
+
+/// Outcome of SpectralNet::fit.
+struct SpectralNetFitResult {
+  std::vector<SpectralNetEpochStats> history;  ///< One entry per epoch.
+  Labels labels;                     ///< predict() of every row passed to fit.
+  Index train_points = 0;            ///< Size of the training subset.
+  Index batch_size = 0;              ///< Mini-batch size used.
+  int cholesky_fallbacks = 0;        ///< Ridge fallbacks over all of training (and the final M).
+  double kmeans_inertia = 0;         ///< Inertia of k-means on the training embeddings.
+  bool kmeans_converged = false;     ///< The k-means run converged.
+  std::string message;               ///< Empty, or warnings (fallbacks, k-means not converged).
+  double train_seconds = 0;          ///< Wall time of the epochs.
+  double total_seconds = 0;          ///< Wall time of fit().
+};
+
+class SpectralNet {
+ public:
+  explicit SpectralNet(SpectralNetParams params = {});
+
+  /// Trains on `data` (N x d) and labels it. Throws InvalidArgument for bad input (empty,
+  /// NaN/Inf, k < 1, k > N, n_neighbors >= batch size) before any
+  /// work, Interrupted when the callback returns false.
+  SpectralNetFitResult fit(const Eigen::Ref<const MatrixF>& data, const SpectralNetProgress& progress = {});
+
+  /// Orthonormalized embedding Y = f(x) M (N x k), in chunks of chunk_rows.
+  MatrixF embed(const Eigen::Ref<const MatrixF>& data, Index chunk_rows = 8192) const;
+  /// Nearest stored centroid of each row's embedding (stable across calls and save/load).
+  Labels predict(const Eigen::Ref<const MatrixF>& data, Index chunk_rows = 8192) const;
+
+  /// Saves the model atomically (model_file.hpp container, ModelMethod::SpectralNet).
+  /// Payload: u32 payload version (1); u64 count + (name, value) strings of the parameter
+  /// table; Preprocessor; u64 layer count + i64 widths; MLP parameters (floats); matrix M
+  /// (k x k); matrix centroids (k x k).
+  void save(const std::string& path) const;
+  /// Loads a model saved by save() (FormatError if the file holds another method or is malformed).
+  static SpectralNet load(const std::string& path);
+
+  bool fitted() const { return mlp_.num_parameters() > 0; }
+  const SpectralNetParams& params() const { return params_; }
+  /// Threads for embed/predict (0: all cores).
+  void set_threads(int threads) { params_.threads = threads; }
+  const Mlp& network() const { return mlp_; }
+  const Preprocessor& preprocessor() const { return preprocessor_; }
+  /// The orthonormalization matrix M (k x k) applied to the network output.
+  const MatrixF& ortho_matrix() const { return ortho_; }
+  /// k-means centroids in the embedding (k x k).
+  const MatrixF& centroids() const { return centroids_; }
+
+ private:
+  SpectralNetParams params_;
+  Preprocessor preprocessor_;
+  Mlp mlp_;
+  MatrixF ortho_;
+  MatrixF centroids_;
+};
+
+}  // namespace neuncut

@@ -1,0 +1,281 @@
+#include "neuncut/methods/neuncut/neuncut.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "core/float_env.hpp"
+#include "neuncut/graph/affinity_graph.hpp"
+#include "neuncut/graph/batch_affinity.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/io/model_file.hpp"
+#include "neuncut/methods/neuncut/ncut_loss.hpp"
+#include "neuncut/nn/optimizer.hpp"
+#include "neuncut/core/resources.hpp"
+#include "neuncut/methods/neuncut/spectral_init.hpp"
+#include "kernels/pairwise_distance.hpp"
+#include "core/parallel.hpp"
+#include "core/random.hpp"
+#include "core/resources_internal.hpp"
+#include "methods/neuncut/neuncut_internal.hpp"
+#include "core/data_check.hpp"
+#include "methods/neuncut/neuncut_steps.hpp"
+
+namespace neuncut {
+
+const std::vector<ParamInfo<NeuNcutParams>>& neuncut_param_table() {
+  using ParamsType = NeuNcutParams;
+  static const std::vector<ParamInfo<NeuNcutParams>> table = {NEUNCUT_NEUNCUT_PARAMS(NEUNCUT_PARAM_INFO)};
+  return table;
+}
+
+void validate(const NeuNcutParams& p) {
+  NEUNCUT_REQUIRE(p.n_clusters >= 1, InvalidArgument, "k (n_clusters) must be >= 1, got ", p.n_clusters);
+  NEUNCUT_REQUIRE(p.epochs >= 0, InvalidArgument, "epochs must be >= 1, or 0 for automatic; got ", p.epochs);
+  NEUNCUT_REQUIRE(p.batch_size >= 0, InvalidArgument, "batch_size must be >= 0 (0: automatic), got ", p.batch_size);
+  NEUNCUT_REQUIRE(p.batch_size != 1, InvalidArgument, "batch_size 1 has no pairs to cut; use >= 2");
+  NEUNCUT_REQUIRE(p.train_size >= 0, InvalidArgument, "train_size must be >= 0 (0: all points), got ", p.train_size);
+  NEUNCUT_REQUIRE(p.learning_rate > 0, InvalidArgument, "learning rate must be > 0, got ", p.learning_rate);
+  NEUNCUT_REQUIRE(p.weight_decay >= 0, InvalidArgument, "weight decay must be >= 0, got ", p.weight_decay);
+  NEUNCUT_REQUIRE(p.gamma >= 0, InvalidArgument, "gamma must be >= 0, got ", p.gamma);
+  NEUNCUT_REQUIRE(p.gamma_factor > 0, InvalidArgument, "gamma_factor must be > 0, got ", p.gamma_factor);
+  NEUNCUT_REQUIRE(p.gamma_step >= 0, InvalidArgument, "gamma_step must be >= 0, got ", p.gamma_step);
+  NEUNCUT_REQUIRE(p.gamma_max >= p.gamma, InvalidArgument, "gamma_max (", p.gamma_max, ") must be >= gamma (", p.gamma, ")");
+  NEUNCUT_REQUIRE(p.sigma >= 0, InvalidArgument, "sigma must be > 0, or 0 to choose it from the data; got ", p.sigma);
+  NEUNCUT_REQUIRE(p.sigma_neighbors >= 1, InvalidArgument, "sigma_neighbors must be >= 1, got ", p.sigma_neighbors);
+  NEUNCUT_REQUIRE(p.sigma_scale > 0, InvalidArgument, "sigma_scale must be > 0, got ", p.sigma_scale);
+  NEUNCUT_REQUIRE(p.sigma_rule == "auto" || p.sigma_rule == "neighbor" || p.sigma_rule == "median", InvalidArgument,
+                  "unknown sigma_rule '", p.sigma_rule, "' (expected auto, neighbor or median)");
+  NEUNCUT_REQUIRE(p.features == "auto" || p.features == "raw" || p.features == "scattering", InvalidArgument,
+                  "unknown features '", p.features, "' (expected auto, raw or scattering)");
+  if (!p.image_shape.empty()) parse_image_shape(p.image_shape);
+  NEUNCUT_REQUIRE(p.features != "scattering" || !p.image_shape.empty(), InvalidArgument,
+                  "features 'scattering' needs the image shape (image_shape, e.g. 28x28)");
+  NEUNCUT_REQUIRE(p.scattering_order == 1 || p.scattering_order == 2, InvalidArgument,
+                  "scattering_order must be 1 or 2, got ", p.scattering_order);
+  NEUNCUT_REQUIRE(p.scattering_scales >= 0 && p.scattering_scales <= 8, InvalidArgument,
+                  "scattering_scales must be in [1, 8], or 0 for auto, got ", p.scattering_scales);
+  NEUNCUT_REQUIRE(p.scattering_angles >= 1 && p.scattering_angles <= 32, InvalidArgument,
+                  "scattering_angles must be in [1, 32], got ", p.scattering_angles);
+  NEUNCUT_REQUIRE(p.eps > 0, InvalidArgument, "eps must be > 0, got ", p.eps);
+  NEUNCUT_REQUIRE(p.threads >= 0, InvalidArgument, "threads must be >= 0 (0: all cores), got ", p.threads);
+  NEUNCUT_REQUIRE(p.lr_schedule == "cosine" || p.lr_schedule == "constant", InvalidArgument,
+                  "unknown lr schedule '", p.lr_schedule, "' (expected cosine or constant)");
+  resolve_normalize(p.normalize, 1);
+  NEUNCUT_REQUIRE(p.affinity == "gaussian" || p.affinity == "knn", InvalidArgument, "unknown affinity '",
+                  p.affinity, "' (expected gaussian or knn)");
+  NEUNCUT_REQUIRE(p.affinity_neighbors >= 1, InvalidArgument, "affinity_neighbors must be >= 1, got ",
+                  p.affinity_neighbors);
+  NEUNCUT_REQUIRE(p.bias_init == "auto" || p.bias_init == "zero" || p.bias_init == "uniform", InvalidArgument,
+                  "unknown bias_init '", p.bias_init, "' (expected auto, zero or uniform)");
+  NEUNCUT_REQUIRE(p.init == "spectral" || p.init == "random", InvalidArgument, "unknown init '", p.init,
+                  "' (expected spectral or random)");
+  NEUNCUT_REQUIRE(p.init_steps >= 1, InvalidArgument, "init_steps must be >= 1, got ", p.init_steps);
+  NEUNCUT_REQUIRE(p.collapse_rollbacks >= 0, InvalidArgument, "collapse_rollbacks must be >= 0, got ",
+                  p.collapse_rollbacks);
+  NEUNCUT_REQUIRE(p.recipe == "default" || p.recipe == "paper", InvalidArgument, "unknown recipe '", p.recipe,
+                  "' (expected default or paper)");
+  NEUNCUT_REQUIRE(p.select == "none" || p.select == "auto", InvalidArgument, "unknown select '", p.select,
+                  "' (expected none or auto)");
+  NEUNCUT_REQUIRE(p.select_candidates >= 2, InvalidArgument, "select_candidates must be >= 2, got ",
+                  p.select_candidates);
+  NEUNCUT_REQUIRE(p.quality_points >= 0, InvalidArgument, "quality_points must be >= 0 (0: no check), got ",
+                  p.quality_points);
+  parse_weight_decay_mode(p.optimizer);
+  if (p.scaling != "auto") parse_feature_scaling(p.scaling);
+  require_precision_available(parse_precision(p.precision), "precision bf16");
+}
+
+void validate_data(const Eigen::Ref<const MatrixF>& data, const std::string& what) {
+  detail::DataCheck check;  // serial: callers hold no thread count here
+  check.what = what;
+  detail::check_data(data, check);
+}
+
+ScatteringTransform resolve_features(const NeuNcutParams& params, Index dim) {
+  if (params.features == "raw" || (params.features == "auto" && params.image_shape.empty())) return {};
+  return ScatteringTransform(scattering_params(params.image_shape, dim, params.scattering_scales,
+                                                params.scattering_angles, params.scattering_order));
+}
+
+bool resolve_normalize(const std::string& normalize, Index dim) {
+  if (normalize == "l2") return true;
+  if (normalize == "none") return false;
+  NEUNCUT_REQUIRE(normalize == "auto", InvalidArgument, "unknown normalize '", normalize,
+                  "' (expected auto, l2 or none)");
+  // Projecting onto the unit sphere removes one of d degrees of freedom: harmless for images
+  // and embeddings (direction is content), destructive for 2-D shapes such as two moons.
+  return dim > 10;
+}
+
+FeatureScaling resolve_scaling(const std::string& scaling, bool images, bool l2) {
+  if (scaling != "auto") return parse_feature_scaling(scaling);
+  // Columns of a table come in their own units: unscaled, the largest few decide every
+  // distance (a 19-feature table gave chance-level partitions; docs/defaults.md). Pixels
+  // share one unit and standardizing them weighs the near-empty border as much as the
+  // centre, so images are only standardized when they are not projected onto the sphere (a
+  // ReLU net then sees features centred on the origin with unit spread).
+  if (!images) return FeatureScaling::Standardize;
+  return l2 ? FeatureScaling::None : FeatureScaling::Standardize;
+}
+
+int resolve_epochs(int epochs, Index steps_per_epoch) {
+  if (epochs > 0) return epochs;
+  constexpr Index kMinEpochs = 50, kMinSteps = 500;
+  const Index steps = std::max<Index>(1, steps_per_epoch);
+  return int(std::max(kMinEpochs, (kMinSteps + steps - 1) / steps));
+}
+
+std::string collapse_status(int k, int clusters_used, double mean_max_probability) {
+  const double uniform = 1.0 / k;
+  if (mean_max_probability < uniform + 0.1 * (1.0 - uniform))
+    return detail::concat("near-uniform memberships (mean max probability ", mean_max_probability, ", uniform is ",
+                          uniform, "): the trivial solution");
+  if (clusters_used < k) return detail::concat(k - clusters_used, " of ", k, " clusters empty");
+  return "";
+}
+
+NeuNcut::NeuNcut(NeuNcutParams params) : params_(std::move(params)) {}
+
+FitResult NeuNcut::fit_single(const Eigen::Ref<const MatrixF>& data, const ProgressCallback& progress) {
+  const detail::FitShape shape = detail::check_fit_inputs(params_, data);
+  // Every Eigen product in the step (affinity, MLP, loss) runs on exactly `threads` threads:
+  // GEMM blocking depends on the thread count, so this is what makes runs reproducible.
+  detail::ThreadCountScope thread_scope(shape.threads);
+  detail::FlushDenormalsScope flush(shape.threads);
+  detail::Rng rng(params_.seed);  // its draws, in order: neuncut_steps.hpp
+  FitResult result;
+  result.train_points = shape.n;
+  result.batch_size = shape.m;
+  result.threads = shape.threads;
+
+  MatrixF train = detail::draw_training_set(data, shape.n, rng);
+  Preprocessor pre = detail::fit_features(params_, train, shape.threads, result);
+  const double sigma = detail::choose_sigma(params_, train, pre, shape.m, rng, shape.threads, result);
+  detail::Network net = detail::build_network(params_, pre, sigma, rng, result);
+  // The warm start draws from its own stream, split off whichever init is chosen, so that
+  // the training batches are the same for both.
+  const std::uint64_t init_seed = rng.split();
+  detail::warm_start(params_, train, shape.m, sigma, init_seed, net, shape.threads, result);
+  detail::train_network(params_, train, shape.m, sigma, rng, net, shape.threads, progress, result);
+
+  preprocessor_ = std::move(pre);
+  mlp_ = std::move(net.mlp);
+  sigma_ = sigma;
+  detail::check_health(mlp_, train, params_.n_clusters, result);
+  return result;
+}
+
+MatrixF NeuNcut::predict_proba(const Eigen::Ref<const MatrixF>& data, Index chunk_rows) const {
+  NEUNCUT_REQUIRE(fitted(), InvalidArgument, "the model is not fitted; call fit() or load a model first");
+  NEUNCUT_REQUIRE(chunk_rows >= 1, InvalidArgument, "chunk_rows must be >= 1, got ", chunk_rows);
+  NEUNCUT_REQUIRE(data.cols() == input_dim(), InvalidArgument, "data has ", data.cols(),
+                  " features, the model was trained on ", input_dim());
+  validate_data(data, "input data");
+  require_precision_available(mlp_.precision(), "this model's precision bf16 (predict --precision fp32, or "
+                                                "set_precision(\"fp32\"), switches it)");
+  const int threads = detail::resolve_threads(params_.threads);
+  detail::FlushDenormalsScope flush(threads);
+  // Blocks of rows are spread over the threads, each computed by one thread with
+  // single-threaded GEMMs: no synchronization inside a block, so throughput scales with the
+  // threads (a threaded GEMM per block reached about 60% of 2x on 2 cores), every row's result
+  // is the same at any thread count, and memory stays at threads x block rows. A block is
+  // chunk_rows rows, or kInferenceBlockRows when that is smaller: large chunks split unevenly
+  // over the threads (7 chunks of 10,000 rows on 2 threads: 4 against 3) and their activations
+  // fall out of cache.
+  detail::ThreadCountScope single(1);
+  MatrixF out(data.rows(), mlp_.output_dim());
+  const Index block = std::min(chunk_rows, kInferenceBlockRows);
+  const Index blocks = (data.rows() + block - 1) / block;
+  detail::parallel_for(0, blocks, threads, [&](Index c) {
+    const Index lo = c * block, rows = std::min(block, data.rows() - lo);
+    MatrixF chunk = data.middleRows(lo, rows);
+    preprocessor_.transform_in_place(chunk, lo);
+    MatrixF P = mlp_.predict_logits(chunk);
+    softmax_rows(P);
+    out.middleRows(lo, rows) = P;
+  });
+  return out;
+}
+
+void NeuNcut::set_precision(const std::string& precision) {
+  const Precision p = parse_precision(precision);
+  require_precision_available(p, "precision bf16");
+  params_.precision = precision;
+  mlp_.set_precision(p);
+}
+
+Labels NeuNcut::predict(const Eigen::Ref<const MatrixF>& data, Index chunk_rows) const {
+  const MatrixF P = predict_proba(data, chunk_rows);  // N x k: small next to the data itself
+  Labels labels(static_cast<std::size_t>(data.rows()));
+  for (Index i = 0; i < P.rows(); ++i) {
+    Index j;
+    P.row(i).maxCoeff(&j);
+    labels[i] = static_cast<std::int32_t>(j);
+  }
+  return labels;
+}
+
+void NeuNcut::save(const std::string& path) const {
+  NEUNCUT_REQUIRE(fitted(), InvalidArgument, "cannot save a model that is not fitted");
+  ByteWriter out;
+  const auto& table = neuncut_param_table();
+  out.u64(table.size());
+  for (const auto& info : table) {
+    out.str(info.name);
+    out.str(info.get(params_));
+  }
+  preprocessor_.save(out);
+  out.f64(sigma_);
+  out.u64(mlp_.widths().size());
+  for (Index w : mlp_.widths()) out.i64(w);
+  out.floats(mlp_.parameters().data(), mlp_.parameters().size());
+  write_model_file(path, ModelMethod::NeuNcut, out.bytes());
+}
+
+NeuNcut NeuNcut::load(const std::string& path) {
+  const ModelFileContents file = read_model_file(path);
+  NEUNCUT_REQUIRE(file.method == ModelMethod::NeuNcut, FormatError, "'", path, "' holds a ", to_string(file.method),
+                  " model, not a NeuNcut model");
+  ByteReader in(file.payload, "model file '" + path + "'");
+  NeuNcutParams params;
+  const auto& table = neuncut_param_table();
+  const std::uint64_t count = in.u64();
+  NEUNCUT_REQUIRE(count <= 1000, FormatError, "model file '", path, "': corrupted parameter count");
+  for (std::uint64_t i = 0; i < count; ++i) {
+    const std::string name = in.str(), value = in.str();
+    // Unknown names come from a newer minor version; they cannot change inference, so skip them.
+    for (const auto& info : table)
+      if (info.name == name) info.set(params, value);
+  }
+  NeuNcut model(params);
+  model.preprocessor_ = Preprocessor::load(in, file.version);
+  model.sigma_ = in.f64();
+  NEUNCUT_REQUIRE(std::isfinite(model.sigma_) && model.sigma_ > 0, FormatError, "model file '", path,
+                  "': invalid kernel width sigma ", model.sigma_);
+  const std::uint64_t layers = in.u64();
+  NEUNCUT_REQUIRE(layers >= 2 && layers <= 64, FormatError, "model file '", path, "': corrupted layer count");
+  std::vector<Index> widths;
+  for (std::uint64_t i = 0; i < layers; ++i) {
+    widths.push_back(in.i64());
+    NEUNCUT_REQUIRE(widths.back() >= 1 && widths.back() <= (Index(1) << 24), FormatError, "model file '", path,
+                    "': corrupted layer width");
+  }
+  NEUNCUT_REQUIRE(widths.front() == model.preprocessor_.output_dim() && widths.back() == params.n_clusters, FormatError,
+                  "model file '", path, "': network shape does not match its preprocessing or k");
+  const std::vector<float> weights = in.floats("network weights");
+  in.expect_end();
+  // Before building the network: corrupted widths must not allocate what they claim.
+  NEUNCUT_REQUIRE(Index(weights.size()) == Mlp::parameter_count(widths), FormatError, "model file '", path,
+                  "': weight count does not match the network shape");
+  model.mlp_ = Mlp(widths);
+  model.mlp_.set_parameters(weights);
+  // The stored precision (checked when predicting, so that a bf16 model still loads where
+  // bf16 is unavailable and can be switched to fp32). Files older than the parameter: fp32.
+  NEUNCUT_REQUIRE(params.precision == "fp32" || params.precision == "bf16", FormatError, "model file '", path,
+                  "': unknown precision '", params.precision, "'");
+  model.mlp_.set_precision(parse_precision(params.precision));
+  return model;
+}
+
+}  // namespace neuncut

@@ -1,0 +1,150 @@
+// NeuNcut::fit around one training run: the recipe, label-free model selection among
+// restarts (select auto) and the label-free quality check of the result.
+#include <algorithm>
+#include <limits>
+
+#include "neuncut/core/error.hpp"
+#include "neuncut/methods/neuncut/neuncut.hpp"
+#include "neuncut/features/scattering.hpp"
+#include "core/parallel.hpp"
+#include "core/random.hpp"
+#include "methods/neuncut/neuncut_internal.hpp"
+
+namespace neuncut {
+
+namespace {
+// The check graph's sample is drawn from its own seed, derived from the fit's seed, so that the
+// graph is the same for every candidate of a selection and for a plain fit with that seed.
+std::uint64_t quality_seed(std::uint64_t seed) { return detail::Rng(seed ^ 0x5155414c49545955ull).split(); }
+
+// The check's sample of raw rows, and the graph on a model's preprocessing of them.
+struct CheckSample {
+  MatrixF raw;
+  std::uint64_t assess_seed = 0;
+};
+
+CheckSample check_sample(const Eigen::Ref<const MatrixF>& data, Index points, std::uint64_t seed) {
+  detail::Rng rng(seed);
+  std::vector<Index> rows = rng.sample_without_replacement(data.rows(), std::min<Index>(points, data.rows()));
+  std::sort(rows.begin(), rows.end());
+  CheckSample out;
+  out.raw.resize(Index(rows.size()), data.cols());
+  for (Index i = 0; i < Index(rows.size()); ++i) out.raw.row(i) = data.row(rows[i]);
+  out.assess_seed = rng.split();
+  return out;
+}
+
+// The check sees the data through the model's feature map (scattering for images), each
+// feature then z-scored on the sample (constant ones stay 0), whatever scaling and
+// normalization the model trained with: the check must judge the partition on the data, not
+// on the view the model chose. A model that standardized nothing sees a 19-feature table of
+// mixed units through its few largest columns, and its partition can look fine there while
+// it is at chance on the data (issue 13's Segment set).
+QualityGraph check_graph(const NeuNcut& model, const CheckSample& sample, int threads) {
+  constexpr int kNeighbors = 10;  // classic Ncut's default graph (neuncut ncut)
+  const ScatteringTransform& features = model.preprocessor().features();
+  MatrixF view = features.empty() ? sample.raw : features.transform(sample.raw, threads);
+  const Eigen::RowVectorXd mean = view.cast<double>().colwise().mean();
+  const Eigen::RowVectorXd sd =
+      ((view.cast<double>().rowwise() - mean).array().square().colwise().mean()).sqrt().matrix();
+  for (Index j = 0; j < view.cols(); ++j) {
+    const double inv = sd[j] > 0 ? 1.0 / sd[j] : 0.0;
+    view.col(j) = ((view.col(j).cast<double>().array() - mean[j]) * inv).cast<float>().matrix();
+  }
+  // max_points = all: the graph keeps every sampled row, in order.
+  return QualityGraph(view, view.rows(), kNeighbors, 0, threads);
+}
+}  // namespace
+
+NeuNcutParams resolve_recipe(const NeuNcutParams& params) {
+  NEUNCUT_REQUIRE(params.recipe == "default" || params.recipe == "paper", InvalidArgument, "unknown recipe '",
+                  params.recipe, "' (expected default or paper)");
+  if (params.recipe == "default") return params;
+  // He et al.'s reference code: full Gaussian kernel with sigma 3 on L2-normalized rows, the
+  // network trained from its random initialization (zero biases) by Adam at 5e-3 for 300
+  // epochs with gamma 80; nothing rolled back. Its batches of 1000 are the default batch size
+  // already (min(1000, training points), so that small data still fits one batch).
+  const NeuNcutParams defaults;
+  NeuNcutParams p = params;
+  auto paper = [](auto& field, const auto& default_value, const auto& paper_value) {
+    if (field == default_value) field = paper_value;
+  };
+  paper(p.affinity, defaults.affinity, std::string("gaussian"));
+  paper(p.sigma, defaults.sigma, 3.0);
+  paper(p.normalize, defaults.normalize, std::string("l2"));
+  paper(p.scaling, defaults.scaling, std::string("none"));
+  paper(p.bias_init, defaults.bias_init, std::string("zero"));
+  paper(p.init, defaults.init, std::string("random"));
+  paper(p.learning_rate, defaults.learning_rate, 5e-3);
+  paper(p.epochs, defaults.epochs, 300);
+  paper(p.gamma, defaults.gamma, 80.0);
+  paper(p.collapse_rollbacks, defaults.collapse_rollbacks, 0);
+  return p;
+}
+
+PartitionQuality check_quality(const NeuNcut& model, const Eigen::Ref<const MatrixF>& data, Index points,
+                               std::uint64_t seed) {
+  NEUNCUT_REQUIRE(model.fitted(), InvalidArgument, "quality check: the model is not fitted");
+  NEUNCUT_REQUIRE(points >= 3, InvalidArgument, "quality check: points must be >= 3, got ", points);
+  if (data.rows() < 3) return {};
+  const int threads = detail::resolve_threads(model.params().threads);
+  const CheckSample sample = check_sample(data, points, seed);
+  return check_graph(model, sample, threads).assess(model.predict(sample.raw), model.params().n_clusters,
+                                                     sample.assess_seed, threads);
+}
+
+FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCallback& progress) {
+  validate(params_);
+  params_ = resolve_recipe(params_);
+  if (params_.select == "auto") return fit_selected(data, progress);
+  FitResult result = fit_single(data, progress);
+  if (params_.quality_points > 0)
+    result.quality = check_quality(*this, data, params_.quality_points, quality_seed(params_.seed));
+  return result;
+}
+
+FitResult NeuNcut::fit_selected(const Eigen::Ref<const MatrixF>& data, const ProgressCallback& progress) {
+  const int k = params_.n_clusters;
+  const int threads = detail::resolve_threads(params_.threads);
+  const Index points = params_.quality_points > 0 ? params_.quality_points : 3000;
+  std::vector<NeuNcut> candidates;
+  std::vector<FitResult> results;
+  for (int c = 0; c < params_.select_candidates; ++c) {
+    NeuNcutParams p = params_;
+    p.select = "none";
+    p.seed = params_.seed + std::uint64_t(c);  // candidate 0 is the plain fit with this seed
+    candidates.emplace_back(p);
+    results.push_back(candidates.back().fit_single(data, progress));
+  }
+  if (data.rows() < 3) {  // no graph to compare on: the first candidate
+    FitResult result = std::move(results[0]);
+    result.selected_candidate = 0;
+    const NeuNcutParams asked = params_;
+    *this = std::move(candidates[0]);
+    params_ = asked;
+    return result;
+  }
+  // One graph for all candidates (their feature map is the same).
+  const CheckSample sample = check_sample(data, points, quality_seed(params_.seed));
+  const QualityGraph graph = check_graph(candidates[0], sample, threads);
+  std::vector<double> ncuts;
+  std::vector<Labels> labels;
+  int best = 0;
+  for (int c = 0; c < int(candidates.size()); ++c) {
+    labels.push_back(candidates[c].predict(sample.raw));
+    ncuts.push_back(graph.ncut(labels.back(), k));
+    // A collapsed candidate wins only when all are collapsed.
+    const bool healthy = results[c].collapse.empty(), best_healthy = results[best].collapse.empty();
+    if ((healthy && !best_healthy) || (healthy == best_healthy && ncuts[c] < ncuts[best])) best = c;
+  }
+  FitResult result = std::move(results[best]);
+  result.selected_candidate = best;
+  result.candidate_ncuts = ncuts;
+  if (params_.quality_points > 0) result.quality = graph.assess(labels[best], k, sample.assess_seed, threads);
+  const NeuNcutParams asked = params_;
+  *this = std::move(candidates[best]);
+  params_ = asked;  // the model records what was asked for (seed, select auto); result says which won
+  return result;
+}
+
+}  // namespace neuncut

@@ -1,0 +1,369 @@
+#include "methods/neuncut/neuncut_steps.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <optional>
+
+#include "core/data_check.hpp"
+#include "nn/epoch_trainer.hpp"
+#include "neuncut/graph/affinity_graph.hpp"
+#include "neuncut/graph/batch_affinity.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/methods/neuncut/ncut_loss.hpp"
+#include "neuncut/core/resources.hpp"
+#include "neuncut/methods/neuncut/spectral_init.hpp"
+#include "core/parallel.hpp"
+#include "core/resources_internal.hpp"
+#include "core/timing.hpp"
+#include "methods/neuncut/neuncut_internal.hpp"
+
+namespace neuncut::detail {
+namespace {
+
+
+// Training flushes subnormal floats to zero (float_env.hpp), and squares of values below
+// about 1e-19 underflow anyway: data whose every nonzero value is subnormal would train as one
+// point repeated, and be reported as duplicates. The scan stops at the first normal value.
+void require_normal_values(const Eigen::Ref<const MatrixF>& data, const std::string& what) {
+  std::uint32_t largest = 0;  // magnitude bit pattern: exponent bits zero means subnormal
+  for (Index j = 0; j < data.cols(); ++j)
+    for (Index i = 0; i < data.rows(); ++i) {
+      const std::uint32_t bits = std::bit_cast<std::uint32_t>(data(i, j)) & 0x7fffffffu;
+      if (bits >= 0x00800000u) return;
+      largest = std::max(largest, bits);
+    }
+  // Printed from the bits (mantissa x 2^-149): arithmetic on subnormals is what is unreliable.
+  NEUNCUT_REQUIRE(largest == 0, InvalidArgument, what, ": every nonzero value is subnormal in float32 (largest magnitude ",
+                  std::ldexp(double(largest), -149), ", below the smallest normal 1.18e-38); neuncut computes such "
+                  "values as 0, so all points would be the same: rescale the data");
+}
+
+// Refuses, before anything is allocated, a configuration that cannot fit in memory. The
+// estimate counts what the fit allocates in proportion to the user's sizes: the training
+// copy, the network with its gradient, Adam's two moments and the collapse snapshot of all
+// three, a batch's activations (forward values and their gradients), the batch affinity with
+// the Gram matrix it is built from, and inference's per-thread blocks. Scattering features are
+// counted at the input width (their width is only known once the transform is built).
+void require_fit_memory(const NeuNcutParams& p, Index n, Index dim, Index m, int threads) {
+  std::vector<Index> widths = {dim};
+  for (int w : p.hidden) widths.push_back(w);
+  widths.push_back(p.n_clusters);
+  double units = 0;
+  for (Index w : widths) units += double(w);
+  const double network = network_parameter_bytes(widths);
+  require_memory("NeuNcut fit",
+                 {{"training copy of the data", 4.0 * double(n) * double(dim)},
+                  {"network weights, gradient, Adam state and snapshot", 7.0 * network},
+                  {"activations of a batch of " + std::to_string(m) + " rows", 3.0 * 4.0 * double(m) * units},
+                  {"batch affinity", 2.0 * 4.0 * double(m) * double(m)},
+                  {"inference blocks", 2.0 * 4.0 * double(threads) * double(NeuNcut::kInferenceBlockRows) * units}},
+                 "use narrower hidden layers (hidden), a smaller batch_size or train_size");
+}
+
+double learning_rate_at(const NeuNcutParams& p, int epoch, int epochs) {
+  if (p.lr_schedule == "constant") return p.learning_rate;
+  return p.learning_rate * 0.5 * (1.0 + std::cos(M_PI * double(epoch) / double(epochs)));
+}
+
+double gamma_at(const NeuNcutParams& p, int epoch) {
+  if (p.gamma_step <= 0) return p.gamma;
+  return std::min(p.gamma_max, p.gamma * std::pow(p.gamma_factor, double(epoch / p.gamma_step)));
+}
+
+// Counts per-cluster argmax wins and sums max probabilities of rows of P.
+void tally(const MatrixF& P, std::vector<Index>& counts, double& max_prob_sum) {
+  for (Index i = 0; i < P.rows(); ++i) {
+    Index j;
+    max_prob_sum += P.row(i).maxCoeff(&j);
+    ++counts[j];
+  }
+}
+
+int clusters_won(const std::vector<Index>& counts) {
+  return int(std::count_if(counts.begin(), counts.end(), [](Index c) { return c > 0; }));
+}
+
+// The warm start's partition under the loss's own affinity kind.
+Labels warm_start_partition(const MatrixF& sample, const NeuNcutParams& p, float sigma, std::uint64_t seed,
+                            int threads) {
+  if (p.affinity != "knn") return spectral_batch_partition(sample, sigma, p.n_clusters, seed, threads);
+  const MatrixF w = knn_batch_affinity(sample, std::min<int>(p.affinity_neighbors, int(sample.rows()) - 1));
+  return njw_partition(w, w.rowwise().sum(), p.n_clusters, seed, threads);
+}
+
+// Collapse recovery. Training can fall off a cliff late: after many healthy epochs with a
+// falling loss, within two epochs the loss jumps and a cluster empties for good (seen on
+// Fashion-MNIST; docs/measurements.md). The healthy epoch with the lowest loss is kept; a
+// collapsed epoch goes back to it with half the learning rate (docs/defaults.md).
+class CollapseGuard {
+ public:
+  explicit CollapseGuard(int max_rollbacks) : max_rollbacks_(max_rollbacks) {}
+
+  // After an epoch's statistics: remembers a healthy epoch with a new lowest loss, or rolls a
+  // collapsed one back to the best (network and optimizer), halving lr_scale.
+  void after_epoch(EpochStats& st, Network& net, double& lr_scale, int& rollbacks) {
+    if (max_rollbacks_ <= 0) return;
+    if (st.collapse.empty()) {
+      if (!best_ || st.loss < best_->loss) {
+        if (!best_) best_.emplace();
+        best_->parameters.assign(net.mlp.parameters().begin(), net.mlp.parameters().end());
+        best_->adam = net.adam;
+        best_->loss = st.loss;
+        best_->epoch = st.epoch;
+      }
+    } else if (best_ && rollbacks < max_rollbacks_) {
+      net.mlp.set_parameters(best_->parameters);
+      net.adam = best_->adam;
+      lr_scale *= 0.5;
+      ++rollbacks;
+      st.rolled_back_to = best_->epoch;
+    }
+  }
+
+  // Still collapsed at the end (and not just rolled back): the best healthy network. Returns
+  // the epoch restored, 0 if none.
+  int restore_if_collapsed(const EpochStats& last, Mlp& mlp) const {
+    if (!best_ || last.collapse.empty() || last.rolled_back_to != 0) return 0;
+    mlp.set_parameters(best_->parameters);
+    return best_->epoch;
+  }
+
+ private:
+  struct Snapshot {
+    AlignedFloats parameters;
+    Adam adam;
+    double loss = 0;
+    int epoch = 0;
+  };
+  int max_rollbacks_;
+  std::optional<Snapshot> best_;
+};
+
+// NeuNcut's part of the epoch loop (epoch_trainer.hpp): the schedules, the step on one batch
+// under the Ncut loss, and the epoch's statistics with the collapse guard. Everything the step
+// touches is allocated once and reused.
+class NcutEpochs {
+ public:
+  using Stats = EpochStats;
+
+  NcutEpochs(const NeuNcutParams& p, Index m, double sigma, int epochs, Network& net, int threads, FitResult& result)
+      : p_(p),
+        m_(m),
+        sigma_(float(sigma)),
+        epochs_(epochs),
+        net_(net),
+        threads_(threads),
+        result_(result),
+        knn_(p.affinity == "knn"),
+        // A batch of m points has m - 1 neighbours to offer: tiny data (scikit-learn's 10-point
+        // checks) runs with the knn default instead of being refused.
+        affinity_neighbors_(std::min<int>(p.affinity_neighbors, int(m) - 1)),
+        gradient_(static_cast<std::size_t>(net.mlp.num_parameters())),
+        counts_(static_cast<std::size_t>(p.n_clusters)),
+        guard_(p.collapse_rollbacks) {}
+
+  EpochStats begin_epoch(int epoch) {
+    EpochStats st;
+    st.gamma = gamma_at(p_, epoch);
+    st.learning_rate = learning_rate_at(p_, epoch, epochs_) * lr_scale_;
+    std::fill(counts_.begin(), counts_.end(), 0);
+    max_prob_sum_ = 0;
+    steps_ = 0;
+    return st;
+  }
+
+  void step(const MatrixF& batch, EpochStats& st) {
+    if (knn_) {
+      W_ = knn_batch_affinity(batch, affinity_neighbors_, affinity_params_);
+      degree_ = W_.rowwise().sum();
+    } else {
+      gaussian_batch_affinity(batch, sigma_, W_, degree_, threads_, result_.affinity_precision);
+    }
+    net_.mlp.forward(batch, ws_);
+    P_ = ws_.activations.back();
+    softmax_rows(P_);
+    const NcutLossTerms terms = ncut_loss(W_, degree_, P_, st.gamma, p_.eps, &grad_p_);
+    tally(P_, counts_, max_prob_sum_);
+    softmax_backward(P_, grad_p_);
+    net_.mlp.backward(batch, ws_, grad_p_, gradient_);
+    net_.adam.step(net_.mlp.parameters(), gradient_, st.learning_rate, threads_);
+    st.loss += terms.loss;
+    st.trace += terms.trace;
+    st.penalty += terms.penalty;
+    st.orthogonality += terms.orthogonality;
+    ++steps_;
+  }
+
+  void end_epoch(EpochStats& st) {
+    const double steps = double(steps_);
+    st.loss /= steps;
+    st.trace /= steps;
+    st.penalty /= steps;
+    st.orthogonality /= steps;
+    st.clusters_used = clusters_won(counts_);
+    st.mean_max_probability = max_prob_sum_ / (steps * double(m_));
+    st.largest_cluster_fraction = double(*std::max_element(counts_.begin(), counts_.end())) / (steps * double(m_));
+    st.collapse = collapse_status(p_.n_clusters, st.clusters_used, st.mean_max_probability);
+    guard_.after_epoch(st, net_, lr_scale_, result_.rollbacks);
+    NEUNCUT_REQUIRE(std::isfinite(st.loss), Error, "training diverged at epoch ", st.epoch,
+                    " (non-finite loss); lower the learning rate or check sigma");
+  }
+
+  const CollapseGuard& guard() const { return guard_; }
+
+ private:
+  const NeuNcutParams& p_;
+  Index m_;
+  float sigma_;
+  int epochs_;
+  Network& net_;
+  int threads_;
+  FitResult& result_;
+  bool knn_;
+  int affinity_neighbors_;
+  AffinityParams affinity_params_;  // self-tuning weights, average symmetrization
+  MatrixF W_, P_, grad_p_;
+  VectorF degree_;
+  MlpWorkspace ws_;
+  AlignedFloats gradient_;
+  std::vector<Index> counts_;
+  double max_prob_sum_ = 0;
+  Index steps_ = 0;
+  double lr_scale_ = 1.0;
+  CollapseGuard guard_;
+};
+
+}  // namespace
+
+FitShape check_fit_inputs(const NeuNcutParams& p, const Eigen::Ref<const MatrixF>& data) {
+  validate(p);
+  FitShape s;
+  s.k = p.n_clusters;
+  s.threads = resolve_threads(p.threads);
+  DataCheck check;
+  check.what = "training data";
+  check.k = s.k;
+  check.threads = s.threads;
+  check_data(data, check);
+  require_normal_values(data, "training data");
+  s.n = p.train_size > 0 ? std::min<Index>(p.train_size, data.rows()) : data.rows();
+  NEUNCUT_REQUIRE(s.n >= 2, InvalidArgument, "training needs at least 2 points (pairs to cut), got 1 sample");
+  NEUNCUT_REQUIRE(s.k <= s.n, InvalidArgument, "k (", s.k, ") exceeds the training subset (", s.n, " points)");
+  NEUNCUT_REQUIRE(p.batch_size <= s.n, InvalidArgument, "batch size (", p.batch_size,
+                  ") exceeds the number of training points (", s.n, ")");
+  s.m = p.batch_size > 0 ? p.batch_size : std::min<Index>(1000, s.n);
+  NEUNCUT_REQUIRE(s.m >= s.k, InvalidArgument, "batch size (", s.m, ") must be >= k (", s.k, ")");
+  require_fit_memory(p, s.n, data.cols(), s.m, s.threads);
+  return s;
+}
+
+MatrixF draw_training_set(const Eigen::Ref<const MatrixF>& data, Index n, Rng& rng) {
+  if (n == data.rows()) {
+    rng.split();  // keep the stream aligned whether or not a subset was drawn
+    return data;
+  }
+  const auto rows = rng.sample_without_replacement(data.rows(), n);
+  MatrixF train(n, data.cols());
+  for (Index i = 0; i < n; ++i) train.row(i) = data.row(rows[i]);
+  return train;
+}
+
+Preprocessor fit_features(const NeuNcutParams& p, MatrixF& train, int threads, FitResult& result) {
+  ScatteringTransform features = resolve_features(p, train.cols());
+  const bool scattering = !features.empty();
+  const Index dim = scattering ? features.output_dim() : train.cols();  // what the network sees
+  const bool l2 = resolve_normalize(p.normalize, dim);
+  const FeatureScaling scaling = resolve_scaling(p.scaling, !p.image_shape.empty(), l2);
+  Preprocessor pre(scaling, l2, std::move(features));
+  const auto start = Clock::now();
+  pre.fit_transform_in_place(train, threads);  // validates the rows
+  result.features = scattering ? "scattering" : "raw";
+  result.feature_dim = dim;
+  result.features_seconds = seconds_since(start);
+  result.l2_normalized = pre.l2_normalize();
+  return pre;
+}
+
+double choose_sigma(const NeuNcutParams& p, const MatrixF& train, const Preprocessor& pre, Index m, Rng& rng,
+                    int threads, FitResult& result) {
+  result.sigma_estimated = p.sigma <= 0;
+  SigmaRule rule;
+  rule.sample_size = m;
+  // The median rule (a wide kernel) where the neighbour rule's local scale is far too narrow:
+  // scattering features of one class lie much closer together than pixels do
+  // (docs/defaults.md, "Image features").
+  rule.pairwise_median = p.sigma_rule == "median" || (p.sigma_rule == "auto" && !pre.features().empty());
+  rule.neighbor = std::min<int>(p.sigma_neighbors, int(m) - 1);
+  rule.scale = p.sigma_scale;
+  rule.seed = rng.split();  // drawn whether or not sigma is estimated
+  result.sigma = result.sigma_estimated ? estimate_sigma(train, rule, threads) : p.sigma;
+  return result.sigma;
+}
+
+Network build_network(const NeuNcutParams& p, const Preprocessor& pre, double sigma, Rng& rng, FitResult& result) {
+  const Index dim = pre.output_dim();
+  std::vector<Index> widths = {dim};
+  for (int w : p.hidden) widths.push_back(w);
+  widths.push_back(p.n_clusters);
+  Network net{Mlp(widths), AdamParams{}, Adam{}};
+  result.precision = parse_precision(p.precision);
+  net.mlp.set_precision(result.precision);
+  // The Gram matrix in bf16 only where its rounding is small against the kernel's scale.
+  if (result.precision == Precision::Bf16 && p.affinity == "gaussian" && pre.l2_normalize() &&
+      sigma >= NeuNcut::kBf16AffinityMinSigma)
+    result.affinity_precision = Precision::Bf16;
+  const bool uniform_bias = p.bias_init == "uniform" || (p.bias_init == "auto" && dim <= 10);
+  net.mlp.initialize(rng.split(), uniform_bias);
+  net.adam_params.weight_decay = p.weight_decay;
+  net.adam_params.mode = parse_weight_decay_mode(p.optimizer);
+  net.adam = Adam(net.mlp.num_parameters(), net.adam_params);
+  return net;
+}
+
+void warm_start(const NeuNcutParams& p, const MatrixF& train, Index m, double sigma, std::uint64_t init_seed,
+                Network& net, int threads, FitResult& result) {
+  if (p.init != "spectral" || p.n_clusters <= 1) return;  // one cluster: nothing to warm-start
+  const auto start = Clock::now();
+  Rng init_rng(init_seed);
+  // At most kMaxInitSample points: the dense eigen-decomposition costs O(s^3) (timings in
+  // docs/measurements.md), and one default-sized batch is what the loss sees.
+  constexpr Index kMaxInitSample = 1000;
+  const Index s = std::max<Index>(p.n_clusters, std::min<Index>(m, kMaxInitSample));
+  const auto rows = init_rng.sample_without_replacement(train.rows(), s);
+  MatrixF sample(s, train.cols());
+  for (Index i = 0; i < s; ++i) sample.row(i) = train.row(rows[i]);
+  const Labels spectral = warm_start_partition(sample, p, float(sigma), init_rng.split(), threads);
+  result.init_agreement =
+      fit_network_to_labels(net.mlp, sample, spectral, p.init_steps, p.learning_rate, net.adam_params, threads);
+  result.init_seconds = seconds_since(start);
+}
+
+void train_network(const NeuNcutParams& p, const MatrixF& train, Index m, double sigma, Rng& rng, Network& net,
+                   int threads, const ProgressCallback& progress, FitResult& result) {
+  EpochPlan plan;
+  plan.batch_rows = m;
+  plan.batches = train.rows() / m;  // the remainder is dropped; it is drawn in other epochs
+  plan.epochs = resolve_epochs(p.epochs, plan.batches);
+  plan.threads = threads;
+  NcutEpochs method(p, m, sigma, plan.epochs, net, threads, result);
+  result.train_seconds = run_epochs(method, train, plan, rng, result.history, progress);
+  result.restored_epoch = method.guard().restore_if_collapsed(result.history.back(), net.mlp);
+}
+
+void check_health(const Mlp& mlp, const MatrixF& train, int k, FitResult& result) {
+  std::vector<Index> counts(static_cast<std::size_t>(k));
+  double max_prob_sum = 0;
+  const Index n = train.rows();
+  for (Index lo = 0; lo < n; lo += 8192) {
+    const Index rows = std::min<Index>(8192, n - lo);
+    MatrixF P = mlp.predict_logits(train.middleRows(lo, rows));
+    softmax_rows(P);
+    tally(P, counts, max_prob_sum);
+  }
+  result.clusters_used = clusters_won(counts);
+  result.mean_max_probability = max_prob_sum / double(n);
+  result.collapse = collapse_status(k, result.clusters_used, result.mean_max_probability);
+}
+
+}  // namespace neuncut::detail

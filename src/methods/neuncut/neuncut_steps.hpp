@@ -1,0 +1,62 @@
+// PRIVATE header: the steps of one NeuNcut training run (NeuNcut::fit_single reads as their
+// list). Each step records what it resolved in the FitResult it is given.
+//
+// The steps draw from the fit's one seeded generator in a fixed order: the training subset
+// (or one split when all rows train), sigma's sample seed, the network's initialization, the
+// warm start's seed, then one permutation per epoch. Reordering them changes every model.
+#pragma once
+
+#include <cstdint>
+
+#include "neuncut/methods/neuncut/neuncut.hpp"
+#include "neuncut/nn/optimizer.hpp"
+#include "core/random.hpp"
+
+namespace neuncut::detail {
+
+/// The sizes of one training run, resolved from the parameters and the data.
+struct FitShape {
+  Index n = 0;      ///< training rows (train_size, or all)
+  Index k = 0;      ///< clusters
+  Index m = 0;      ///< rows of a mini-batch
+  int threads = 1;  ///< resolved thread count
+};
+
+/// Checks the parameters and the data against each other, and that the fit fits in memory,
+/// before anything is allocated.
+FitShape check_fit_inputs(const NeuNcutParams& p, const Eigen::Ref<const MatrixF>& data);
+
+/// The training rows: a seeded subset of n rows, or a copy of all of them.
+MatrixF draw_training_set(const Eigen::Ref<const MatrixF>& data, Index n, Rng& rng);
+
+/// Builds the preprocessing (feature map, scaling, L2 normalization), fits it on `train` and
+/// applies it there in place.
+Preprocessor fit_features(const NeuNcutParams& p, MatrixF& train, int threads, FitResult& result);
+
+/// The kernel width: the given one, or estimated from the preprocessed training rows.
+double choose_sigma(const NeuNcutParams& p, const MatrixF& train, const Preprocessor& pre, Index m, Rng& rng,
+                    int threads, FitResult& result);
+
+/// The network and its optimizer.
+struct Network {
+  Mlp mlp;
+  AdamParams adam_params;
+  Adam adam;
+};
+
+/// The network for the preprocessed features, initialized from rng, with its precision.
+Network build_network(const NeuNcutParams& p, const Preprocessor& pre, double sigma, Rng& rng, FitResult& result);
+
+/// Spectral warm start (init = spectral, k > 1): fits the network to the NJW partition of a
+/// sample of the training rows, drawn from init_seed.
+void warm_start(const NeuNcutParams& p, const MatrixF& train, Index m, double sigma, std::uint64_t init_seed,
+                Network& net, int threads, FitResult& result);
+
+/// The epochs of mini-batch training under the Ncut loss, with the collapse guard.
+void train_network(const NeuNcutParams& p, const MatrixF& train, Index m, double sigma, Rng& rng, Network& net,
+                   int threads, const ProgressCallback& progress, FitResult& result);
+
+/// Final health check of the trained network on the whole training subset.
+void check_health(const Mlp& mlp, const MatrixF& train, int k, FitResult& result);
+
+}  // namespace neuncut::detail
