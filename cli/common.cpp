@@ -9,12 +9,14 @@
 namespace neuncut::cli {
 
 void DataOptions::add_to(CLI::App* app, bool required) {
-  auto* d = app->add_option("--data", data,
-                            "input data: 'fashion-mnist' (Debian package dataset-fashion-mnist, 70,000 x 784, "
-                            "labels included) or a file: .npy (2-D, or 3-D: images), .csv/.txt (numeric) or MNIST IDX (plain or .gz)");
+  auto* d = app->add_option(
+      "--data", data,
+      "input data: 'fashion-mnist' (Debian package dataset-fashion-mnist, 70,000 x 784, "
+      "labels included) or a file: .npy (2-D, or 3-D: images), .csv/.txt (numeric) or MNIST IDX (plain or .gz)");
   if (required) d->required();
-  app->add_option("--truth", truth, "ground-truth labels (.npy, .csv or IDX) for ACC/NMI/ARI; "
-                                    "fashion-mnist and CSV files with --label-column bring their own");
+  app->add_option("--truth", truth,
+                  "ground-truth labels (.npy, .csv or IDX) for ACC/NMI/ARI; "
+                  "fashion-mnist and CSV files with --label-column bring their own");
   app->add_option("--label-column", csv.label_column, "CSV only: column index holding labels (-1: none)")
       ->default_val(-1);
   app->add_option("--delimiter", csv.delimiter, "CSV only: field separator")->default_str(",");

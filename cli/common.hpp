@@ -8,18 +8,18 @@
 #include <optional>
 #include <string>
 
-#include "json.hpp"
-#include "neuncut/io/dataset.hpp"
-#include "neuncut/eval/metrics.hpp"
-#include "neuncut/core/param_table.hpp"
 #include "core/timing.hpp"
+#include "json.hpp"
+#include "neuncut/core/param_table.hpp"
+#include "neuncut/eval/metrics.hpp"
+#include "neuncut/io/dataset.hpp"
 
 namespace neuncut::cli {
 
 /// --data and the options that say how to read it and where its ground truth is.
 struct DataOptions {
-  std::string data;        ///< "fashion-mnist" or a path.
-  std::string truth;       ///< Optional path of ground-truth labels.
+  std::string data;   ///< "fashion-mnist" or a path.
+  std::string truth;  ///< Optional path of ground-truth labels.
   CsvOptions csv;
   std::string csv_header = "auto";
   void add_to(CLI::App* app, bool required = true);
@@ -45,8 +45,11 @@ class ParamFlags {
     for (std::size_t i = 0; i < table.size(); ++i) {
       auto* opt = app->add_option("--" + table[i].flag, values_[i], table[i].doc);
       opt->default_str(table[i].default_text)->group(group);
-      opt->type_name(table[i].type == "widths" ? "W1,W2,..." : table[i].type == "str" ? "TEXT" :
-                     table[i].type == "float" ? "FLOAT" : table[i].type == "bool" ? "BOOL" : "INT");
+      opt->type_name(table[i].type == "widths"  ? "W1,W2,..."
+                     : table[i].type == "str"   ? "TEXT"
+                     : table[i].type == "float" ? "FLOAT"
+                     : table[i].type == "bool"  ? "BOOL"
+                                                : "INT");
       options_.push_back(opt);
     }
   }

@@ -6,8 +6,8 @@
 #include <filesystem>
 
 #include "common.hpp"
-#include "neuncut/io/atomic_file.hpp"
 #include "neuncut/core/error.hpp"
+#include "neuncut/io/atomic_file.hpp"
 #include "signals.hpp"
 
 namespace neuncut::cli {

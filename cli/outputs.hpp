@@ -28,8 +28,8 @@ class OutputSet {
   OutputSet& reads(const DataOptions& data);
 
   /// Throws InvalidArgument (bad extension, two outputs that are the same file, or an output
-  /// that is the same file as an input, by name, symbolic link or hard link) or IoError (a destination that is not a regular file, a
-  /// missing or unwritable directory). Call before any long work.
+  /// that is the same file as an input, by name, symbolic link or hard link) or IoError (a destination that is not a
+  /// regular file, a missing or unwritable directory). Call before any long work.
   void check() const;
 
   /// Runs `write_all`, which writes the outputs with the library's writers; the files it

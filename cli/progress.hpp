@@ -19,8 +19,9 @@ inline bool report_epoch(const EpochStats& s, bool quiet) {
                  s.epoch, s.epochs, s.loss, s.trace, s.penalty, s.gamma, s.learning_rate, s.clusters_used,
                  format_duration(s.elapsed_seconds).c_str(), format_duration(s.eta_seconds).c_str(),
                  s.collapse.empty() ? "" : "  COLLAPSE: ", s.collapse.c_str(),
-                 s.rolled_back_to ? detail::concat(" -> back to epoch ", s.rolled_back_to, ", learning rate halved").c_str()
-                                  : "");
+                 s.rolled_back_to
+                     ? detail::concat(" -> back to epoch ", s.rolled_back_to, ", learning rate halved").c_str()
+                     : "");
   }
   return true;
 }

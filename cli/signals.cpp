@@ -46,8 +46,7 @@ void on_signal(int sig) {
   // Committing: leave it to finish, then end (re-checked: the commit may just have ended).
   deferred_signal.store(sig);
   expected = kRunning;
-  if (state.load() != kCommitting && state.compare_exchange_strong(expected, kExiting))
-    exit_for_signal(sig);
+  if (state.load() != kCommitting && state.compare_exchange_strong(expected, kExiting)) exit_for_signal(sig);
 }
 
 void end_commit() {

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "core/random.hpp"
 #include "kernels/gemm.hpp"
 #include "neuncut/core/types.hpp"
-#include "core/random.hpp"
 
 namespace neuncut::testing {
 

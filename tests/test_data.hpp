@@ -3,9 +3,9 @@
 
 #include <cstdint>
 
-#include "neuncut/data/synthetic.hpp"
-#include "neuncut/core/types.hpp"
 #include "core/random.hpp"
+#include "neuncut/core/types.hpp"
+#include "neuncut/data/synthetic.hpp"
 
 namespace neuncut::testing {
 

@@ -61,7 +61,8 @@ inline std::string cli_path() {
 
 /// Runs `args` with the neuncut CLI (shell-quoted by the caller where needed). `shell_prefix`
 /// runs first in the same shell (e.g. "ulimit -f 8;" or "timeout 30"): limits apply to the CLI.
-inline CommandResult run_cli(const std::string& args, const std::string& workdir, const std::string& shell_prefix = "") {
+inline CommandResult run_cli(const std::string& args, const std::string& workdir,
+                             const std::string& shell_prefix = "") {
   const std::string out = workdir + "/.stdout", err = workdir + "/.stderr";
   const std::string cmd = shell_prefix + " " + cli_path() + " " + args + " >" + out + " 2>" + err + " </dev/null";
   const int status = std::system(cmd.c_str());

@@ -1,10 +1,10 @@
 // neuncut evaluate: score predicted labels against ground truth, and optionally the Ncut
 // value of the partition on the data's Gaussian affinity.
 #include "common.hpp"
-#include "neuncut/graph/batch_affinity.hpp"
 #include "neuncut/core/error.hpp"
-#include "neuncut/methods/neuncut/neuncut.hpp"
 #include "neuncut/features/preprocessing.hpp"
+#include "neuncut/graph/batch_affinity.hpp"
+#include "neuncut/methods/neuncut/neuncut.hpp"
 
 namespace neuncut::cli {
 
@@ -28,8 +28,9 @@ void register_evaluate(CLI::App& app) {
                   "with --data: also report the Ncut value of the partition on the dense Gaussian affinity "
                   "of the rows (after --normalize) with this sigma (N <= 20000)")
       ->default_val(0);
-  sub->add_option("--normalize", opts->normalize, "row L2 normalization before the affinity: auto, l2 or none "
-                                                   "(as fit's --normalize)")
+  sub->add_option("--normalize", opts->normalize,
+                  "row L2 normalization before the affinity: auto, l2 or none "
+                  "(as fit's --normalize)")
       ->default_val("auto");
   sub->add_flag("--json", opts->json, "print a one-line JSON summary (keys acc, nmi, nmi_arithmetic, ari, ncut)");
 
@@ -50,10 +51,10 @@ void register_evaluate(CLI::App& app) {
     }
     if (opts->sigma > 0) {
       NEUNCUT_REQUIRE(ds.features.rows() > 0, InvalidArgument, "--sigma needs --data");
-      NEUNCUT_REQUIRE(Index(predicted.size()) == ds.features.rows(), InvalidArgument, "labels have ",
-                      predicted.size(), " entries but the data has ", ds.features.rows(), " rows");
-      NEUNCUT_REQUIRE(ds.features.rows() <= kMaxDenseNcut, InvalidArgument, "the dense Ncut needs N <= ",
-                      kMaxDenseNcut, " (got ", ds.features.rows(), "); evaluate a subsample");
+      NEUNCUT_REQUIRE(Index(predicted.size()) == ds.features.rows(), InvalidArgument, "labels have ", predicted.size(),
+                      " entries but the data has ", ds.features.rows(), " rows");
+      NEUNCUT_REQUIRE(ds.features.rows() <= kMaxDenseNcut, InvalidArgument, "the dense Ncut needs N <= ", kMaxDenseNcut,
+                      " (got ", ds.features.rows(), "); evaluate a subsample");
       Preprocessor pre(FeatureScaling::None, resolve_normalize(opts->normalize, ds.features.cols()));
       pre.fit(ds.features);
       const MatrixF x = pre.transform(ds.features);

@@ -4,9 +4,9 @@
 #include <iostream>
 
 #include "common.hpp"
-#include "outputs.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/features/scattering.hpp"
+#include "outputs.hpp"
 
 namespace neuncut::cli {
 
@@ -40,8 +40,7 @@ void register_features(CLI::App& app) {
     NEUNCUT_REQUIRE(opts->threads >= 0, InvalidArgument, "threads must be >= 0 (0: all cores), got ", opts->threads);
     warn_thread_bound(opts->threads);
     OutputSet outputs;
-    outputs.reads(opts->data)
-        .add("--out", opts->out, OutputSet::Kind::Table).check();
+    outputs.reads(opts->data).add("--out", opts->out, OutputSet::Kind::Table).check();
     const Dataset ds = opts->data.load();
     const std::string shape = opts->image_shape.empty() ? ds.image_shape : opts->image_shape;
     NEUNCUT_REQUIRE(!shape.empty(), InvalidArgument, "'", ds.name,

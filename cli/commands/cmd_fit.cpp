@@ -4,9 +4,9 @@
 #include <vector>
 
 #include "common.hpp"
-#include "outputs.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/methods/neuncut/neuncut.hpp"
+#include "outputs.hpp"
 #include "progress.hpp"
 
 namespace neuncut::cli {
@@ -40,7 +40,8 @@ JsonObject quality_json(const PartitionQuality& q) {
 void report_quality(const FitResult& fit) {
   const PartitionQuality& q = fit.quality;
   if (q.verdict == QualityVerdict::NotChecked) return;
-  std::fprintf(stderr, "neuncut fit: quality check (kNN graph of %ld points): Ncut %.3f, k-means %.3f, chance %.3f: %s\n",
+  std::fprintf(stderr,
+               "neuncut fit: quality check (kNN graph of %ld points): Ncut %.3f, k-means %.3f, chance %.3f: %s\n",
                long(q.sample_points), q.ncut, q.kmeans_ncut, q.chance_ncut, to_string(q.verdict).c_str());
   if (q.verdict == QualityVerdict::Chance)
     std::fprintf(stderr, "neuncut fit: WARNING: the partition is no better than chance; %s\n", q.advice.c_str());
@@ -63,7 +64,8 @@ void register_fit(CLI::App& app) {
   sub->add_option("--model", opts->model_out, "where to save the trained model (.nnc); none: not saved");
   sub->add_option("--labels-out", opts->labels_out, "write the labels of all rows (.npy int32 or .csv)");
   sub->add_option("--proba-out", opts->proba_out, "write the soft memberships N x k (.npy float32 or .csv)");
-  sub->add_option("--chunk-rows", opts->chunk_rows, "rows per inference chunk (bounds memory)")->default_val(NeuNcut::kDefaultChunkRows);
+  sub->add_option("--chunk-rows", opts->chunk_rows, "rows per inference chunk (bounds memory)")
+      ->default_val(NeuNcut::kDefaultChunkRows);
   opts->output.add_to(sub);
   auto flags = std::make_shared<ParamFlags<NeuNcutParams>>(sub, neuncut_param_table(), "NeuNcut parameters");
 
@@ -107,18 +109,20 @@ void register_fit(CLI::App& app) {
     });
 
     const int used = count_clusters(labels);
-    const std::string collapse = !fit.collapse.empty() ? fit.collapse
-                                 : used < params.n_clusters
-                                     ? detail::concat(params.n_clusters - used, " of ", params.n_clusters,
-                                                      " clusters empty on the full data")
-                                     : std::string();
+    const std::string collapse =
+        !fit.collapse.empty() ? fit.collapse
+        : used < params.n_clusters
+            ? detail::concat(params.n_clusters - used, " of ", params.n_clusters, " clusters empty on the full data")
+            : std::string();
     if (!collapse.empty()) std::fprintf(stderr, "neuncut fit: WARNING: collapse detected: %s\n", collapse.c_str());
     if (fit.restored_epoch > 0 && !opts->output.quiet)
-      std::fprintf(stderr, "neuncut fit: training ended collapsed; the model is the network of epoch %d, the healthy "
-                           "epoch with the lowest loss\n", fit.restored_epoch);
+      std::fprintf(stderr,
+                   "neuncut fit: training ended collapsed; the model is the network of epoch %d, the healthy "
+                   "epoch with the lowest loss\n",
+                   fit.restored_epoch);
 
-    if (!opts->output.quiet || (fit.quality.verdict != QualityVerdict::Good &&
-                                fit.quality.verdict != QualityVerdict::NotChecked))
+    if (!opts->output.quiet ||
+        (fit.quality.verdict != QualityVerdict::Good && fit.quality.verdict != QualityVerdict::NotChecked))
       report_quality(fit);
 
     JsonObject summary;

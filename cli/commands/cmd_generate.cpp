@@ -1,7 +1,7 @@
 // neuncut generate: write a seeded synthetic data set (features and labels) as .npy/.csv.
 #include "common.hpp"
-#include "outputs.hpp"
 #include "neuncut/data/synthetic.hpp"
+#include "outputs.hpp"
 
 namespace neuncut::cli {
 
@@ -21,11 +21,13 @@ void register_generate(CLI::App& app) {
       ->default_val("blobs")
       ->check(CLI::IsMember({"moons", "circles", "blobs", "imbalanced-blobs"}));
   sub->add_option("-n,--n-samples", p.n_samples, "number of points")->default_val(p.n_samples);
-  sub->add_option("--clusters", p.n_clusters, "clusters (blob kinds; moons and circles have 2)")->default_val(p.n_clusters);
+  sub->add_option("--clusters", p.n_clusters, "clusters (blob kinds; moons and circles have 2)")
+      ->default_val(p.n_clusters);
   sub->add_option("--dim", p.dim, "dimension (blob kinds; moons and circles are 2-D)")->default_val(p.dim);
   sub->add_option("--noise", p.noise, "noise std (moons, circles) or cluster std (blobs)")->default_val(p.noise);
   sub->add_option("--factor", p.factor, "circles: inner / outer radius")->default_val(p.factor);
-  sub->add_option("--imbalance", p.imbalance, "imbalanced-blobs: largest / smallest cluster size")->default_val(p.imbalance);
+  sub->add_option("--imbalance", p.imbalance, "imbalanced-blobs: largest / smallest cluster size")
+      ->default_val(p.imbalance);
   sub->add_option("--center-box", p.center_box, "blobs: centres uniform in [-box, box]^dim")->default_val(p.center_box);
   sub->add_option("--seed", p.seed, "random seed")->default_val(p.seed);
   sub->add_option("--out", opts->out, "features output (.npy or .csv)")->required();

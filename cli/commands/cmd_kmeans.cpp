@@ -1,8 +1,8 @@
 // neuncut kmeans: k-means++ / Lloyd baseline; labels every row, optionally saves the model.
 #include "common.hpp"
-#include "outputs.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/methods/kmeans/kmeans.hpp"
+#include "outputs.hpp"
 
 namespace neuncut::cli {
 

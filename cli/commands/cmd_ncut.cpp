@@ -1,9 +1,9 @@
 // neuncut ncut: classic normalized-cut spectral clustering (kNN graph, Lanczos, k-means).
 // Exits with status 1 and no labels when the eigensolver did not converge.
 #include "common.hpp"
-#include "outputs.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/methods/ncut/spectral_clustering.hpp"
+#include "outputs.hpp"
 
 namespace neuncut::cli {
 
@@ -46,10 +46,11 @@ void register_ncut(CLI::App& app) {
                    seconds_since(start));
     const SpectralClusteringResult r = fit_spectral_clustering(ds.features, params);
     if (!quiet) {
-      std::fprintf(stderr, "kNN graph (%s) %.1fs, affinity %.1fs (%ld edges, %d components), Lanczos %.1fs "
+      std::fprintf(stderr,
+                   "kNN graph (%s) %.1fs, affinity %.1fs (%ld edges, %d components), Lanczos %.1fs "
                    "(%s, %d restarts, %d products), k-means %.1fs\n",
-                   to_string(r.knn_method).c_str(), r.knn_seconds, r.affinity_seconds, long(r.n_edges),
-                   r.n_components, r.eigen_seconds, r.solver_status.c_str(), r.restarts, r.matvecs, r.kmeans_seconds);
+                   to_string(r.knn_method).c_str(), r.knn_seconds, r.affinity_seconds, long(r.n_edges), r.n_components,
+                   r.eigen_seconds, r.solver_status.c_str(), r.restarts, r.matvecs, r.kmeans_seconds);
     }
     if (!r.message.empty()) std::fprintf(stderr, "neuncut ncut: WARNING: %s\n", r.message.c_str());
     NEUNCUT_REQUIRE(r.converged, Error, "ncut: the eigensolver did not converge (", r.solver_status,
@@ -63,7 +64,7 @@ void register_ncut(CLI::App& app) {
     summary.add("method", "ncut").add("data", ds.name);
     summary.add("n", long(ds.features.rows())).add("d", long(ds.features.cols())).add("k", params.n_clusters);
     summary.add("n_neighbors", params.n_neighbors).add("n_neighbors_used", r.n_neighbors_used);
-  summary.add("affinity", to_string(params.affinity));
+    summary.add("affinity", to_string(params.affinity));
     summary.add("knn_method", to_string(r.knn_method)).add("seed", (unsigned long)params.seed);
     summary.add("converged", r.converged).add("solver_status", r.solver_status);
     summary.add("lanczos_restarts", r.restarts).add("matvecs", r.matvecs);

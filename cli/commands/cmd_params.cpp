@@ -3,15 +3,16 @@
 
 #include "common.hpp"
 #include "neuncut/methods/kmeans/kmeans.hpp"
-#include "neuncut/methods/neuncut/neuncut.hpp"
 #include "neuncut/methods/ncut/spectral_clustering.hpp"
+#include "neuncut/methods/neuncut/neuncut.hpp"
 #include "neuncut/methods/spectralnet/spectralnet.hpp"
 
 namespace neuncut::cli {
 
 template <class Params>
 void print_table(const std::string& title, const std::vector<ParamInfo<Params>>& table) {
-  std::cout << "## " << title << "\n\n| CLI flag | Python / C++ name | type | default | meaning |\n|---|---|---|---|---|\n";
+  std::cout << "## " << title
+            << "\n\n| CLI flag | Python / C++ name | type | default | meaning |\n|---|---|---|---|---|\n";
   for (const auto& p : table)
     std::cout << "| `--" << p.flag << "` | `" << p.name << "` | " << p.type << " | `" << p.default_text << "` | "
               << p.doc << " |\n";

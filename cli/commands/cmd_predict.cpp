@@ -3,12 +3,12 @@
 #include <functional>
 
 #include "common.hpp"
-#include "outputs.hpp"
 #include "neuncut/core/error.hpp"
-#include "neuncut/methods/kmeans/kmeans.hpp"
 #include "neuncut/io/model_file.hpp"
+#include "neuncut/methods/kmeans/kmeans.hpp"
 #include "neuncut/methods/neuncut/neuncut.hpp"
 #include "neuncut/methods/spectralnet/spectralnet.hpp"
+#include "outputs.hpp"
 
 namespace neuncut::cli {
 
@@ -29,8 +29,10 @@ void register_predict(CLI::App& app) {
   sub->add_option("--model", opts->model, "model file written by fit, spectralnet or kmeans")->required();
   opts->data.add_to(sub);
   sub->add_option("--labels-out", opts->labels_out, "write labels (.npy int32 or .csv)");
-  sub->add_option("--proba-out", opts->proba_out, "write soft memberships N x k (.npy float32 or .csv; NeuNcut models)");
-  sub->add_option("--chunk-rows", opts->chunk_rows, "rows per inference chunk (bounds memory)")->default_val(NeuNcut::kDefaultChunkRows);
+  sub->add_option("--proba-out", opts->proba_out,
+                  "write soft memberships N x k (.npy float32 or .csv; NeuNcut models)");
+  sub->add_option("--chunk-rows", opts->chunk_rows, "rows per inference chunk (bounds memory)")
+      ->default_val(NeuNcut::kDefaultChunkRows);
   sub->add_option("--threads", opts->threads, "threads (0: all cores)")->default_val(0);
   sub->add_option("--precision", opts->precision,
                   "NeuNcut models: fp32 or bf16 (default: the precision the model was trained with)");
@@ -42,7 +44,8 @@ void register_predict(CLI::App& app) {
     // from the tag), then the data, then the dimensions.
     warn_thread_bound(opts->threads);
     OutputSet outputs;
-    outputs.reads(opts->data).input("--model", opts->model)
+    outputs.reads(opts->data)
+        .input("--model", opts->model)
         .add("--labels-out", opts->labels_out, OutputSet::Kind::Table)
         .add("--proba-out", opts->proba_out, OutputSet::Kind::Table)
         .check();

@@ -1,9 +1,9 @@
 // neuncut spectralnet: SpectralNet baseline (MLP + orthonormalization layer + k-means);
 // labels every row, optionally saves the model (`neuncut predict` labels new rows with it).
 #include "common.hpp"
-#include "outputs.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/methods/spectralnet/spectralnet.hpp"
+#include "outputs.hpp"
 
 namespace neuncut::cli {
 
@@ -25,7 +25,8 @@ void register_spectralnet(CLI::App& app) {
   sub->add_option("--labels-out", opts->labels_out, "write the labels of all rows (.npy int32 or .csv)");
   sub->add_option("--embedding-out", opts->embedding_out, "write the N x k embedding (.npy or .csv)");
   opts->output.add_to(sub);
-  auto flags = std::make_shared<ParamFlags<SpectralNetParams>>(sub, spectralnet_param_table(), "SpectralNet parameters");
+  auto flags =
+      std::make_shared<ParamFlags<SpectralNetParams>>(sub, spectralnet_param_table(), "SpectralNet parameters");
 
   sub->callback([opts, flags] {
     const auto start = std::chrono::steady_clock::now();
@@ -48,8 +49,8 @@ void register_spectralnet(CLI::App& app) {
     const SpectralNetFitResult fit = model.fit(ds.features, [quiet](const SpectralNetEpochStats& s) {
       if (!quiet)
         std::fprintf(stderr, "epoch %d/%d  loss %.5f  lr %.3g  cholesky-fallbacks %d  elapsed %s  eta %s\n", s.epoch,
-                     s.epochs, s.loss, s.learning_rate, s.cholesky_fallbacks, format_duration(s.elapsed_seconds).c_str(),
-                     format_duration(s.eta_seconds).c_str());
+                     s.epochs, s.loss, s.learning_rate, s.cholesky_fallbacks,
+                     format_duration(s.elapsed_seconds).c_str(), format_duration(s.eta_seconds).c_str());
       return true;  // a signal ends the process from its handler (signals.hpp)
     });
     if (!fit.message.empty()) std::fprintf(stderr, "neuncut spectralnet: WARNING: %s\n", fit.message.c_str());

@@ -27,16 +27,16 @@
 #include <string>
 #include <vector>
 
-#include "neuncut/io/dataset.hpp"
 #include "neuncut/core/error.hpp"
-#include "neuncut/methods/kmeans/kmeans.hpp"
-#include "neuncut/eval/metrics.hpp"
-#include "neuncut/io/model_file.hpp"
-#include "neuncut/methods/neuncut/neuncut.hpp"
 #include "neuncut/core/precision.hpp"
 #include "neuncut/core/resources.hpp"
+#include "neuncut/eval/metrics.hpp"
 #include "neuncut/features/scattering.hpp"
+#include "neuncut/io/dataset.hpp"
+#include "neuncut/io/model_file.hpp"
+#include "neuncut/methods/kmeans/kmeans.hpp"
 #include "neuncut/methods/ncut/spectral_clustering.hpp"
+#include "neuncut/methods/neuncut/neuncut.hpp"
 #include "neuncut/methods/spectralnet/spectralnet.hpp"
 
 namespace py = pybind11;
@@ -135,8 +135,8 @@ constexpr const char* kOutOfMemoryMessage =
 
 // Shared by the C++ progress callback (running without the GIL) and the caller.
 struct CallbackState {
-  py::object callback;         // None or callable(dict) -> None/bool
-  std::exception_ptr error;    // a Python exception raised while the GIL was held in a callback
+  py::object callback;       // None or callable(dict) -> None/bool
+  std::exception_ptr error;  // a Python exception raised while the GIL was held in a callback
 };
 
 template <class Stats>
@@ -260,20 +260,27 @@ PYBIND11_MODULE(_core, m) {
   });
 
   // -- tables and helpers --
-  m.def("param_table", [](const std::string& method) -> py::list {
-    if (method == "neuncut") return table_to_list(neuncut_param_table());
-    if (method == "spectralnet") return table_to_list(spectralnet_param_table());
-    if (method == "kmeans") return table_to_list(kmeans_param_table());
-    if (method == "ncut") return table_to_list(ncut_param_table());
-    throw InvalidArgument("unknown method '" + method + "' (expected neuncut, spectralnet, kmeans or ncut)");
-  }, py::arg("method"), "The parameter table of an estimator: list of {name, flag, type, doc, default} (text).");
+  m.def(
+      "param_table",
+      [](const std::string& method) -> py::list {
+        if (method == "neuncut") return table_to_list(neuncut_param_table());
+        if (method == "spectralnet") return table_to_list(spectralnet_param_table());
+        if (method == "kmeans") return table_to_list(kmeans_param_table());
+        if (method == "ncut") return table_to_list(ncut_param_table());
+        throw InvalidArgument("unknown method '" + method + "' (expected neuncut, spectralnet, kmeans or ncut)");
+      },
+      py::arg("method"), "The parameter table of an estimator: list of {name, flag, type, doc, default} (text).");
 
-  m.def("thread_bound_warning", [](int requested) { return thread_bound_warning(requested); }, py::arg("requested"),
-        "'' when `requested` threads are within the hardware threads, else the warning that they are bounded.");
-  m.def("bf16_unavailable_reason", [] { return bf16_unavailable_reason(); },
-        "'' when precision='bf16' can run here, else why not (build without oneDNN, CPU without AVX512_BF16).");
+  m.def(
+      "thread_bound_warning", [](int requested) { return thread_bound_warning(requested); }, py::arg("requested"),
+      "'' when `requested` threads are within the hardware threads, else the warning that they are bounded.");
+  m.def(
+      "bf16_unavailable_reason", [] { return bf16_unavailable_reason(); },
+      "'' when precision='bf16' can run here, else why not (build without oneDNN, CPU without AVX512_BF16).");
 
-  m.def("scattering", [](const DataRef& X, Index height, Index width, int scales, int angles, int order, int threads) {
+  m.def(
+      "scattering",
+      [](const DataRef& X, Index height, Index width, int scales, int angles, int order, int threads) {
         ScatteringParams p;
         p.height = height;
         p.width = width;
@@ -283,43 +290,55 @@ PYBIND11_MODULE(_core, m) {
         const ScatteringTransform transform(p);
         py::gil_scoped_release release;
         return transform.transform(X, threads);
-      }, py::arg("X").noconvert(), py::arg("height"), py::arg("width"), py::arg("scales"), py::arg("angles"),
+      },
+      py::arg("X").noconvert(), py::arg("height"), py::arg("width"), py::arg("scales"), py::arg("angles"),
       py::arg("order"), py::arg("threads"), "Scattering features of rows of X (images of height x width).");
-  m.def("fp32_gemm_library", [] { return fp32_gemm_library(); },
-        "The library that runs fp32 products here: 'oneDNN' (builds with oneDNN) or 'Eigen' "
-        "(NEUNCUT_FP32_GEMM=eigen at start-up chooses it).");
+  m.def(
+      "fp32_gemm_library", [] { return fp32_gemm_library(); },
+      "The library that runs fp32 products here: 'oneDNN' (builds with oneDNN) or 'Eigen' "
+      "(NEUNCUT_FP32_GEMM=eigen at start-up chooses it).");
 
-  m.def("data_address", [](const DataRef& X) { return reinterpret_cast<std::uintptr_t>(X.data()); },
-        py::arg("X").noconvert(),
-        "Address of the first element as C++ sees it (tests the zero-copy path).");
+  m.def(
+      "data_address", [](const DataRef& X) { return reinterpret_cast<std::uintptr_t>(X.data()); },
+      py::arg("X").noconvert(), "Address of the first element as C++ sees it (tests the zero-copy path).");
 
-  m.def("model_method", [](const std::string& path) {
-    ModelFileContents file;
-    {
-      py::gil_scoped_release release;
-      file = read_model_file(path);
-    }
-    return to_string(file.method);
-  }, py::arg("path"), "Method tag of a model file: 'neuncut', 'spectralnet' or 'kmeans'.");
+  m.def(
+      "model_method",
+      [](const std::string& path) {
+        ModelFileContents file;
+        {
+          py::gil_scoped_release release;
+          file = read_model_file(path);
+        }
+        return to_string(file.method);
+      },
+      py::arg("path"), "Method tag of a model file: 'neuncut', 'spectralnet' or 'kmeans'.");
 
-  m.def("load_dataset", [](const std::string& spec) {
-    Dataset ds;
-    {
-      py::gil_scoped_release release;
-      ds = load_dataset(spec);
-    }
-    py::object labels = ds.labels.empty() ? py::object(py::none()) : py::object(to_numpy(ds.labels));
-    return py::make_tuple(py::cast(std::move(ds.features)), labels);
-  }, py::arg("spec"), "Loads 'fashion-mnist' or a .npy/.csv/IDX file as the CLI's --data does: (X float32, labels or None).");
+  m.def(
+      "load_dataset",
+      [](const std::string& spec) {
+        Dataset ds;
+        {
+          py::gil_scoped_release release;
+          ds = load_dataset(spec);
+        }
+        py::object labels = ds.labels.empty() ? py::object(py::none()) : py::object(to_numpy(ds.labels));
+        return py::make_tuple(py::cast(std::move(ds.features)), labels);
+      },
+      py::arg("spec"),
+      "Loads 'fashion-mnist' or a .npy/.csv/IDX file as the CLI's --data does: (X float32, labels or None).");
 
-  m.def("scores", [](const std::vector<std::int32_t>& truth, const std::vector<std::int32_t>& predicted) {
-    const ClusteringScores s = score_clustering(truth, predicted);
-    py::dict d;
-    d["acc"] = s.acc;
-    d["nmi"] = s.nmi;
-    d["ari"] = s.ari;
-    return d;
-  }, py::arg("truth"), py::arg("predicted"), "ACC (Hungarian), NMI and ARI as the CLI reports them.");
+  m.def(
+      "scores",
+      [](const std::vector<std::int32_t>& truth, const std::vector<std::int32_t>& predicted) {
+        const ClusteringScores s = score_clustering(truth, predicted);
+        py::dict d;
+        d["acc"] = s.acc;
+        d["nmi"] = s.nmi;
+        d["ari"] = s.ari;
+        return d;
+      },
+      py::arg("truth"), py::arg("predicted"), "ACC (Hungarian), NMI and ARI as the CLI reports them.");
 
   // -- NeuNcut --
   py::class_<NeuNcut>(m, "NeuNcutModel")
@@ -327,25 +346,35 @@ PYBIND11_MODULE(_core, m) {
              NeuNcutParams p = params_from_dict(neuncut_param_table(), params);
              validate(p);
              return NeuNcut(p);
-           }), py::arg("params"))
-      .def("fit", [](NeuNcut& self, const DataRef& X, py::object callback) {
-             const FitResult r = run_fit<FitResult>(std::move(callback), [&](CallbackState& st) {
-               return self.fit(X, [&st](const EpochStats& s) { return on_epoch(st, s); });
-             });
-             return fit_result_dict(r);
-           }, py::arg("X").noconvert(), py::arg("callback") = py::none())
-      .def("predict", [](const NeuNcut& self, const DataRef& X, Index chunk_rows) {
-             Labels labels;
-             {
-               py::gil_scoped_release release;
-               labels = self.predict(X, chunk_rows);
-             }
-             return to_numpy(labels);
-           }, py::arg("X").noconvert(), py::arg("chunk_rows") = NeuNcut::kDefaultChunkRows)
-      .def("predict_proba", [](const NeuNcut& self, const DataRef& X, Index chunk_rows) {
-             py::gil_scoped_release release;
-             return self.predict_proba(X, chunk_rows);
-           }, py::arg("X").noconvert(), py::arg("chunk_rows") = NeuNcut::kDefaultChunkRows)
+           }),
+           py::arg("params"))
+      .def(
+          "fit",
+          [](NeuNcut& self, const DataRef& X, py::object callback) {
+            const FitResult r = run_fit<FitResult>(std::move(callback), [&](CallbackState& st) {
+              return self.fit(X, [&st](const EpochStats& s) { return on_epoch(st, s); });
+            });
+            return fit_result_dict(r);
+          },
+          py::arg("X").noconvert(), py::arg("callback") = py::none())
+      .def(
+          "predict",
+          [](const NeuNcut& self, const DataRef& X, Index chunk_rows) {
+            Labels labels;
+            {
+              py::gil_scoped_release release;
+              labels = self.predict(X, chunk_rows);
+            }
+            return to_numpy(labels);
+          },
+          py::arg("X").noconvert(), py::arg("chunk_rows") = NeuNcut::kDefaultChunkRows)
+      .def(
+          "predict_proba",
+          [](const NeuNcut& self, const DataRef& X, Index chunk_rows) {
+            py::gil_scoped_release release;
+            return self.predict_proba(X, chunk_rows);
+          },
+          py::arg("X").noconvert(), py::arg("chunk_rows") = NeuNcut::kDefaultChunkRows)
       .def("save", &NeuNcut::save, py::arg("path"), py::call_guard<py::gil_scoped_release>())
       .def_static("load", &NeuNcut::load, py::arg("path"), py::call_guard<py::gil_scoped_release>())
       .def("params", [](const NeuNcut& self) { return params_to_dict(neuncut_param_table(), self.params()); })
@@ -361,25 +390,35 @@ PYBIND11_MODULE(_core, m) {
              SpectralNetParams p = params_from_dict(spectralnet_param_table(), params);
              validate(p);
              return SpectralNet(p);
-           }), py::arg("params"))
-      .def("fit", [](SpectralNet& self, const DataRef& X, py::object callback) {
-             const SpectralNetFitResult r = run_fit<SpectralNetFitResult>(std::move(callback), [&](CallbackState& st) {
-               return self.fit(X, [&st](const SpectralNetEpochStats& s) { return on_epoch(st, s); });
-             });
-             return fit_result_dict(r);
-           }, py::arg("X").noconvert(), py::arg("callback") = py::none())
-      .def("predict", [](const SpectralNet& self, const DataRef& X, Index chunk_rows) {
-             Labels labels;
-             {
-               py::gil_scoped_release release;
-               labels = self.predict(X, chunk_rows);
-             }
-             return to_numpy(labels);
-           }, py::arg("X").noconvert(), py::arg("chunk_rows") = 8192)
-      .def("embed", [](const SpectralNet& self, const DataRef& X, Index chunk_rows) {
-             py::gil_scoped_release release;
-             return self.embed(X, chunk_rows);
-           }, py::arg("X").noconvert(), py::arg("chunk_rows") = 8192)
+           }),
+           py::arg("params"))
+      .def(
+          "fit",
+          [](SpectralNet& self, const DataRef& X, py::object callback) {
+            const SpectralNetFitResult r = run_fit<SpectralNetFitResult>(std::move(callback), [&](CallbackState& st) {
+              return self.fit(X, [&st](const SpectralNetEpochStats& s) { return on_epoch(st, s); });
+            });
+            return fit_result_dict(r);
+          },
+          py::arg("X").noconvert(), py::arg("callback") = py::none())
+      .def(
+          "predict",
+          [](const SpectralNet& self, const DataRef& X, Index chunk_rows) {
+            Labels labels;
+            {
+              py::gil_scoped_release release;
+              labels = self.predict(X, chunk_rows);
+            }
+            return to_numpy(labels);
+          },
+          py::arg("X").noconvert(), py::arg("chunk_rows") = 8192)
+      .def(
+          "embed",
+          [](const SpectralNet& self, const DataRef& X, Index chunk_rows) {
+            py::gil_scoped_release release;
+            return self.embed(X, chunk_rows);
+          },
+          py::arg("X").noconvert(), py::arg("chunk_rows") = 8192)
       .def("save", &SpectralNet::save, py::arg("path"), py::call_guard<py::gil_scoped_release>())
       .def_static("load", &SpectralNet::load, py::arg("path"), py::call_guard<py::gil_scoped_release>())
       .def("params", [](const SpectralNet& self) { return params_to_dict(spectralnet_param_table(), self.params()); })
@@ -389,14 +428,17 @@ PYBIND11_MODULE(_core, m) {
 
   // -- k-means --
   py::class_<KMeansModel>(m, "KMeansModel")
-      .def("predict", [](const KMeansModel& self, const DataRef& X, int threads) {
-             Labels labels;
-             {
-               py::gil_scoped_release release;
-               labels = self.predict(X, threads);
-             }
-             return to_numpy(labels);
-           }, py::arg("X").noconvert(), py::arg("threads") = 0)
+      .def(
+          "predict",
+          [](const KMeansModel& self, const DataRef& X, int threads) {
+            Labels labels;
+            {
+              py::gil_scoped_release release;
+              labels = self.predict(X, threads);
+            }
+            return to_numpy(labels);
+          },
+          py::arg("X").noconvert(), py::arg("threads") = 0)
       .def("inertia", &KMeansModel::inertia, py::arg("X").noconvert(), py::arg("threads") = 0,
            py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("centroids", &KMeansModel::centroids)
@@ -406,53 +448,59 @@ PYBIND11_MODULE(_core, m) {
       .def("save", &KMeansModel::save, py::arg("path"), py::call_guard<py::gil_scoped_release>())
       .def_static("load", &KMeansModel::load, py::arg("path"), py::call_guard<py::gil_scoped_release>());
 
-  m.def("fit_kmeans", [](const DataRef& X, const py::dict& params) {
-    const KMeansParams p = params_from_dict(kmeans_param_table(), params);
-    validate(p);
-    KMeansResult r;
-    {
-      py::gil_scoped_release release;
-      r = fit_kmeans(X, p);
-    }
-    py::dict d;
-    d["labels"] = to_numpy(r.labels);
-    d["inertia"] = r.inertia;
-    d["iterations"] = r.iterations;
-    d["converged"] = r.converged;
-    d["best_init"] = r.best_init;
-    d["empty_cluster_reseeds"] = r.empty_cluster_reseeds;
-    d["inertia_trace"] = r.inertia_trace;
-    d["message"] = r.message;
-    d["seconds"] = r.seconds;
-    return py::make_tuple(py::cast(std::move(r.model)), d);
-  }, py::arg("X").noconvert(), py::arg("params"));
+  m.def(
+      "fit_kmeans",
+      [](const DataRef& X, const py::dict& params) {
+        const KMeansParams p = params_from_dict(kmeans_param_table(), params);
+        validate(p);
+        KMeansResult r;
+        {
+          py::gil_scoped_release release;
+          r = fit_kmeans(X, p);
+        }
+        py::dict d;
+        d["labels"] = to_numpy(r.labels);
+        d["inertia"] = r.inertia;
+        d["iterations"] = r.iterations;
+        d["converged"] = r.converged;
+        d["best_init"] = r.best_init;
+        d["empty_cluster_reseeds"] = r.empty_cluster_reseeds;
+        d["inertia_trace"] = r.inertia_trace;
+        d["message"] = r.message;
+        d["seconds"] = r.seconds;
+        return py::make_tuple(py::cast(std::move(r.model)), d);
+      },
+      py::arg("X").noconvert(), py::arg("params"));
 
   // -- classic Ncut (transductive: labels of the data it was fitted on only) --
-  m.def("fit_spectral_clustering", [](const DataRef& X, const py::dict& params) {
-    const SpectralClusteringParams p = params_from_dict(ncut_param_table(), params);
-    validate(p);
-    SpectralClusteringResult r;
-    {
-      py::gil_scoped_release release;
-      r = fit_spectral_clustering(X, p);
-    }
-    py::dict d;
-    d["labels"] = to_numpy(r.labels);
-    d["eigenvalues"] = r.eigenvalues;
-    d["embedding"] = std::move(r.embedding);
-    d["converged"] = r.converged;
-    d["solver_status"] = r.solver_status;
-    d["restarts"] = r.restarts;
-    d["matvecs"] = r.matvecs;
-    d["n_components"] = r.n_components;
-    d["n_neighbors_used"] = r.n_neighbors_used;
-    d["isolated_points"] = r.isolated_points;
-    d["n_edges"] = r.n_edges;
-    d["knn_method"] = to_string(r.knn_method);
-    d["kmeans_inertia"] = r.kmeans_inertia;
-    d["kmeans_converged"] = r.kmeans_converged;
-    d["message"] = r.message;
-    d["total_seconds"] = r.total_seconds;
-    return d;
-  }, py::arg("X").noconvert(), py::arg("params"));
+  m.def(
+      "fit_spectral_clustering",
+      [](const DataRef& X, const py::dict& params) {
+        const SpectralClusteringParams p = params_from_dict(ncut_param_table(), params);
+        validate(p);
+        SpectralClusteringResult r;
+        {
+          py::gil_scoped_release release;
+          r = fit_spectral_clustering(X, p);
+        }
+        py::dict d;
+        d["labels"] = to_numpy(r.labels);
+        d["eigenvalues"] = r.eigenvalues;
+        d["embedding"] = std::move(r.embedding);
+        d["converged"] = r.converged;
+        d["solver_status"] = r.solver_status;
+        d["restarts"] = r.restarts;
+        d["matvecs"] = r.matvecs;
+        d["n_components"] = r.n_components;
+        d["n_neighbors_used"] = r.n_neighbors_used;
+        d["isolated_points"] = r.isolated_points;
+        d["n_edges"] = r.n_edges;
+        d["knn_method"] = to_string(r.knn_method);
+        d["kmeans_inertia"] = r.kmeans_inertia;
+        d["kmeans_converged"] = r.kmeans_converged;
+        d["message"] = r.message;
+        d["total_seconds"] = r.total_seconds;
+        return d;
+      },
+      py::arg("X").noconvert(), py::arg("params"));
 }

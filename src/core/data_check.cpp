@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "neuncut/core/error.hpp"
 #include "core/finite.hpp"
+#include "neuncut/core/error.hpp"
 
 namespace neuncut::detail {
 namespace {
@@ -37,8 +37,8 @@ void require_min_points(Index n, const DataCheck& c) {
 }  // namespace
 
 void check_data(const Eigen::Ref<const MatrixF>& data, const DataCheck& c) {
-  NEUNCUT_REQUIRE((data.rows() > 0 || c.min_points == 0) && data.cols() > 0, InvalidArgument, prefix(c), c.what, " is empty (", data.rows(),
-                  " x ", data.cols(), ")");
+  NEUNCUT_REQUIRE((data.rows() > 0 || c.min_points == 0) && data.cols() > 0, InvalidArgument, prefix(c), c.what,
+                  " is empty (", data.rows(), " x ", data.cols(), ")");
   require_finite(data, c);
   require_min_points(data.rows(), c);
   require_k_fits(data.rows(), c);

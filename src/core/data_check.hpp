@@ -16,13 +16,13 @@ namespace neuncut::detail {
 /// What a data check requires. Messages read "<who>: <what> ..." ("kmeans: data is empty
 /// (0 x 2)"); with who empty, "<what> ..." (NeuNcut's messages carry no prefix).
 struct DataCheck {
-  std::string who;               ///< the estimator, prefixed to every message; "" for none
-  std::string what = "data";     ///< the matrix, as the caller knows it ("training data")
-  Index k = 0;                   ///< clusters asked for, checked against the points; 0: not checked
-  bool k_below_points = false;   ///< k < N rather than k <= N (the eigensolver needs ncv > k)
-  Index min_points = 1;          ///< fewest rows accepted; 0 accepts no rows (nothing to predict)
-  std::string min_points_reason; ///< why min_points (named when the data has fewer)
-  int threads = 1;               ///< threads for the scan of the values
+  std::string who;                ///< the estimator, prefixed to every message; "" for none
+  std::string what = "data";      ///< the matrix, as the caller knows it ("training data")
+  Index k = 0;                    ///< clusters asked for, checked against the points; 0: not checked
+  bool k_below_points = false;    ///< k < N rather than k <= N (the eigensolver needs ncv > k)
+  Index min_points = 1;           ///< fewest rows accepted; 0 accepts no rows (nothing to predict)
+  std::string min_points_reason;  ///< why min_points (named when the data has fewer)
+  int threads = 1;                ///< threads for the scan of the values
 };
 
 /// Throws InvalidArgument unless `data` has at least one row and column (and min_points rows),

@@ -6,8 +6,8 @@
 // Without OpenMP it runs serially.
 #pragma once
 
-#include <exception>
 #include <algorithm>
+#include <exception>
 #include <mutex>
 
 #include "neuncut/core/types.hpp"

@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <fstream>
 
-#include "neuncut/core/error.hpp"
 #include "core/parallel.hpp"
 #include "core/resources_internal.hpp"
+#include "neuncut/core/error.hpp"
 
 namespace neuncut {
 
@@ -19,8 +19,8 @@ int bounded_threads(int requested) { return detail::resolve_threads(requested); 
 std::string thread_bound_warning(int requested) {
   const int hardware = hardware_threads();
   if (requested <= hardware) return "";
-  return detail::concat("threads ", requested, " exceeds the ", hardware, " hardware thread",
-                        hardware == 1 ? "" : "s", " available; using ", hardware);
+  return detail::concat("threads ", requested, " exceeds the ", hardware, " hardware thread", hardware == 1 ? "" : "s",
+                        " available; using ", hardware);
 }
 
 std::uint64_t physical_memory_bytes() {
@@ -50,14 +50,16 @@ void require_memory(const std::string& task, const std::vector<MemoryItem>& item
   std::sort(sorted.begin(), sorted.end(), [](const MemoryItem& a, const MemoryItem& b) { return a.bytes > b.bytes; });
   std::string parts;
   for (std::size_t i = 0; i < sorted.size() && i < 3; ++i)
-    if (sorted[i].bytes > 0) parts += (parts.empty() ? "" : ", ") + sorted[i].what + " " + format_bytes(sorted[i].bytes);
-  throw InvalidArgument(task + " needs about " + format_bytes(total) + " of memory (" + parts + ") but this machine has " +
-                        format_bytes(double(available)) + " of physical memory; " + fix);
+    if (sorted[i].bytes > 0)
+      parts += (parts.empty() ? "" : ", ") + sorted[i].what + " " + format_bytes(sorted[i].bytes);
+  throw InvalidArgument(task + " needs about " + format_bytes(total) + " of memory (" + parts +
+                        ") but this machine has " + format_bytes(double(available)) + " of physical memory; " + fix);
 }
 
 double network_parameter_bytes(const std::vector<Index>& widths) {
   double count = 0;
-  for (std::size_t l = 0; l + 1 < widths.size(); ++l) count += double(widths[l]) * double(widths[l + 1]) + double(widths[l + 1]);
+  for (std::size_t l = 0; l + 1 < widths.size(); ++l)
+    count += double(widths[l]) * double(widths[l + 1]) + double(widths[l + 1]);
   return 4.0 * count;
 }
 

@@ -8,8 +8,8 @@
 #include <numeric>
 #include <vector>
 
-#include "neuncut/core/error.hpp"
 #include "core/random.hpp"
+#include "neuncut/core/error.hpp"
 
 namespace neuncut {
 
@@ -69,9 +69,8 @@ std::vector<Index> geometric_sizes(Index n, int k, double ratio) {
   // off the largest clusters, which keeps the sizes non-increasing.
   std::vector<int> order(static_cast<std::size_t>(k));
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-    return ideal[a] - std::floor(ideal[a]) > ideal[b] - std::floor(ideal[b]);
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int a, int b) { return ideal[a] - std::floor(ideal[a]) > ideal[b] - std::floor(ideal[b]); });
   for (std::size_t i = 0; assigned < n; i = (i + 1) % order.size()) {
     ++sizes[order[i]];
     ++assigned;
@@ -110,11 +109,11 @@ void validate(const SyntheticParams& p) {
     return;
   }
   NEUNCUT_REQUIRE(p.n_clusters >= 1, InvalidArgument, "n_clusters must be >= 1, got ", p.n_clusters);
-  NEUNCUT_REQUIRE(p.n_samples >= p.n_clusters, InvalidArgument, "n_samples (", p.n_samples,
-                  ") must be >= n_clusters (", p.n_clusters, ")");
+  NEUNCUT_REQUIRE(p.n_samples >= p.n_clusters, InvalidArgument, "n_samples (", p.n_samples, ") must be >= n_clusters (",
+                  p.n_clusters, ")");
   NEUNCUT_REQUIRE(p.dim >= 1, InvalidArgument, "dim must be >= 1, got ", p.dim);
-  NEUNCUT_REQUIRE(p.n_samples <= std::numeric_limits<Index>::max() / p.dim, InvalidArgument, "n_samples (",
-                  p.n_samples, ") x dim (", p.dim, ") overflows");
+  NEUNCUT_REQUIRE(p.n_samples <= std::numeric_limits<Index>::max() / p.dim, InvalidArgument, "n_samples (", p.n_samples,
+                  ") x dim (", p.dim, ") overflows");
   NEUNCUT_REQUIRE(std::isfinite(p.center_box) && p.center_box >= 0, InvalidArgument,
                   "center_box must be finite and >= 0, got ", p.center_box);
   if (p.kind == SyntheticKind::ImbalancedBlobs)
@@ -125,8 +124,8 @@ void validate(const SyntheticParams& p) {
 }  // namespace
 
 SyntheticKind parse_synthetic_kind(const std::string& name) {
-  for (SyntheticKind k : {SyntheticKind::Moons, SyntheticKind::Circles, SyntheticKind::Blobs,
-                          SyntheticKind::ImbalancedBlobs})
+  for (SyntheticKind k :
+       {SyntheticKind::Moons, SyntheticKind::Circles, SyntheticKind::Blobs, SyntheticKind::ImbalancedBlobs})
     if (name == to_string(k)) return k;
   throw InvalidArgument("unknown synthetic data set '" + name +
                         "' (expected moons, circles, blobs or imbalanced-blobs)");
@@ -134,10 +133,14 @@ SyntheticKind parse_synthetic_kind(const std::string& name) {
 
 std::string to_string(SyntheticKind kind) {
   switch (kind) {
-    case SyntheticKind::Moons: return "moons";
-    case SyntheticKind::Circles: return "circles";
-    case SyntheticKind::Blobs: return "blobs";
-    case SyntheticKind::ImbalancedBlobs: return "imbalanced-blobs";
+    case SyntheticKind::Moons:
+      return "moons";
+    case SyntheticKind::Circles:
+      return "circles";
+    case SyntheticKind::Blobs:
+      return "blobs";
+    case SyntheticKind::ImbalancedBlobs:
+      return "imbalanced-blobs";
   }
   return "unknown";
 }

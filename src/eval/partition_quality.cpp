@@ -2,20 +2,24 @@
 
 #include <algorithm>
 
-#include "neuncut/graph/affinity_graph.hpp"
-#include "neuncut/core/error.hpp"
-#include "neuncut/methods/kmeans/kmeans.hpp"
-#include "neuncut/graph/knn.hpp"
 #include "core/random.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/graph/affinity_graph.hpp"
+#include "neuncut/graph/knn.hpp"
+#include "neuncut/methods/kmeans/kmeans.hpp"
 
 namespace neuncut {
 
 std::string to_string(QualityVerdict verdict) {
   switch (verdict) {
-    case QualityVerdict::NotChecked: return "not_checked";
-    case QualityVerdict::Good: return "good";
-    case QualityVerdict::Weak: return "weak";
-    case QualityVerdict::Chance: return "chance";
+    case QualityVerdict::NotChecked:
+      return "not_checked";
+    case QualityVerdict::Good:
+      return "good";
+    case QualityVerdict::Weak:
+      return "weak";
+    case QualityVerdict::Chance:
+      return "chance";
   }
   return "not_checked";
 }
@@ -29,8 +33,8 @@ QualityVerdict quality_verdict(double relative) {
   return QualityVerdict::Good;
 }
 
-QualityGraph::QualityGraph(const Eigen::Ref<const MatrixF>& data, Index max_points, int n_neighbors,
-                           std::uint64_t seed, int threads) {
+QualityGraph::QualityGraph(const Eigen::Ref<const MatrixF>& data, Index max_points, int n_neighbors, std::uint64_t seed,
+                           int threads) {
   NEUNCUT_REQUIRE(data.rows() >= 3, InvalidArgument, "quality check needs at least 3 points, got ", data.rows());
   const Index s = std::min<Index>(max_points, data.rows());
   detail::Rng rng(seed);
@@ -46,8 +50,8 @@ QualityGraph::QualityGraph(const Eigen::Ref<const MatrixF>& data, Index max_poin
 }
 
 double QualityGraph::ncut(const Labels& labels, int k) const {
-  NEUNCUT_REQUIRE(Index(labels.size()) == size(), InvalidArgument, "quality check: ", labels.size(),
-                  " labels for ", size(), " points");
+  NEUNCUT_REQUIRE(Index(labels.size()) == size(), InvalidArgument, "quality check: ", labels.size(), " labels for ",
+                  size(), " points");
   std::vector<double> volume(static_cast<std::size_t>(k), 0.0), within(static_cast<std::size_t>(k), 0.0);
   for (Index i = 0; i < size(); ++i) {
     const std::int32_t a = labels[i];
@@ -87,12 +91,14 @@ PartitionQuality QualityGraph::assess(const Labels& labels, int k, std::uint64_t
   q.relative = (q.ncut - q.kmeans_ncut) / span;
   q.verdict = quality_verdict(q.relative);
   if (q.verdict == QualityVerdict::Chance)
-    q.advice = "the partition cuts the data's kNN graph no better than a random one: check the features' units "
-               "(--scaling standardize when columns differ), leave affinity and scaling at their defaults, try more "
-               "epochs, and compare with `neuncut kmeans` and `neuncut ncut`";
+    q.advice =
+        "the partition cuts the data's kNN graph no better than a random one: check the features' units "
+        "(--scaling standardize when columns differ), leave affinity and scaling at their defaults, try more "
+        "epochs, and compare with `neuncut kmeans` and `neuncut ncut`";
   else if (q.verdict == QualityVerdict::Weak)
-    q.advice = "the partition cuts the data's kNN graph clearly worse than k-means does: try --select auto "
-               "(trains restarts and keeps the best by this check), more epochs, or compare with `neuncut kmeans`";
+    q.advice =
+        "the partition cuts the data's kNN graph clearly worse than k-means does: try --select auto "
+        "(trains restarts and keeps the best by this check), more epochs, or compare with `neuncut kmeans`";
   return q;
 }
 

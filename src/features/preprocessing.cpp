@@ -3,8 +3,8 @@
 #include <cmath>
 
 #include "core/fixed_order_sum.hpp"
-#include "neuncut/io/model_file.hpp"
 #include "neuncut/core/error.hpp"
+#include "neuncut/io/model_file.hpp"
 
 namespace neuncut {
 
@@ -17,9 +17,12 @@ FeatureScaling parse_feature_scaling(const std::string& name) {
 
 std::string to_string(FeatureScaling scaling) {
   switch (scaling) {
-    case FeatureScaling::None: return "none";
-    case FeatureScaling::Center: return "center";
-    case FeatureScaling::Standardize: return "standardize";
+    case FeatureScaling::None:
+      return "none";
+    case FeatureScaling::Center:
+      return "center";
+    case FeatureScaling::Standardize:
+      return "standardize";
   }
   return "none";
 }
@@ -47,7 +50,8 @@ void Preprocessor::fit_statistics(const Eigen::Ref<const MatrixF>& data) {
   mean_ = mean.cast<float>();
   if (scaling_ == FeatureScaling::Standardize) {
     VectorD var = VectorD::Zero(data.cols());
-    for (Index i = 0; i < data.rows(); ++i) var += (data.row(i).cast<double>().transpose() - mean).array().square().matrix();
+    for (Index i = 0; i < data.rows(); ++i)
+      var += (data.row(i).cast<double>().transpose() - mean).array().square().matrix();
     var /= n;
     inv_scale_ = var.unaryExpr([](double v) { return v > 0 ? 1.0 / std::sqrt(v) : 1.0; }).cast<float>();
   }
@@ -118,9 +122,9 @@ Preprocessor Preprocessor::load(ByteReader& in, std::uint32_t version) {
       sp.scales = int(in.u32());
       sp.angles = int(in.u32());
       sp.order = int(in.u32());
-      NEUNCUT_REQUIRE(sp.height >= 1 && sp.width >= 1 && sp.height <= 1024 && sp.width <= 1024 &&
-                          sp.height * sp.width == p.dim_,
-                      FormatError, "model file: scattering image shape does not match the input dimension");
+      NEUNCUT_REQUIRE(
+          sp.height >= 1 && sp.width >= 1 && sp.height <= 1024 && sp.width <= 1024 && sp.height * sp.width == p.dim_,
+          FormatError, "model file: scattering image shape does not match the input dimension");
       try {
         p.features_ = ScatteringTransform(sp);
       } catch (const InvalidArgument& e) {

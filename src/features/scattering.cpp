@@ -9,8 +9,8 @@
 #include <tuple>
 #include <vector>
 
-#include "neuncut/core/error.hpp"
 #include "core/parallel.hpp"
+#include "neuncut/core/error.hpp"
 
 namespace neuncut {
 
@@ -94,9 +94,9 @@ std::vector<float> crop(const std::vector<double>& filter, Index n, int r) {
 struct ScatteringTransform::FilterBank {
   int scales = 0, angles = 0;
   Index grid = 0;
-  std::vector<std::vector<float>> phi;                // phi[r]: low-pass at resolution r = 0..J-1
-  std::vector<std::vector<std::vector<float>>> psi;   // psi[j * L + t][r]: wavelet at resolution r = 0..j
-  std::vector<fftwf_plan> forward, backward;          // in-place plans for (M >> r)^2, r = 0..J
+  std::vector<std::vector<float>> phi;               // phi[r]: low-pass at resolution r = 0..J-1
+  std::vector<std::vector<std::vector<float>>> psi;  // psi[j * L + t][r]: wavelet at resolution r = 0..j
+  std::vector<fftwf_plan> forward, backward;         // in-place plans for (M >> r)^2, r = 0..J
 
   ~FilterBank() {
     std::lock_guard<std::mutex> lock(planner_mutex());
@@ -113,8 +113,8 @@ std::pair<Index, Index> parse_image_shape(const std::string& text) {
   };
   const Index h = x == std::string::npos ? 0 : parse(text.substr(0, x));
   const Index w = x == std::string::npos ? 0 : parse(text.substr(x + 1));
-  NEUNCUT_REQUIRE(h >= 1 && w >= 1, InvalidArgument, "image shape must be HEIGHTxWIDTH with positive integers (e.g. 28x28), got '",
-                  text, "'");
+  NEUNCUT_REQUIRE(h >= 1 && w >= 1, InvalidArgument,
+                  "image shape must be HEIGHTxWIDTH with positive integers (e.g. 28x28), got '", text, "'");
   return {h, w};
 }
 
@@ -137,10 +137,10 @@ ScatteringParams scattering_params(const std::string& image_shape, Index pixels,
 }
 
 ScatteringTransform::ScatteringTransform(const ScatteringParams& params) : params_(params) {
-  NEUNCUT_REQUIRE(params.height >= 1 && params.width >= 1, InvalidArgument, "scattering: image shape must be positive, got ",
-                  params.height, "x", params.width);
-  NEUNCUT_REQUIRE(params.scales >= 1 && params.scales <= 8, InvalidArgument, "scattering: scales J must be in [1, 8], got ",
-                  params.scales);
+  NEUNCUT_REQUIRE(params.height >= 1 && params.width >= 1, InvalidArgument,
+                  "scattering: image shape must be positive, got ", params.height, "x", params.width);
+  NEUNCUT_REQUIRE(params.scales >= 1 && params.scales <= 8, InvalidArgument,
+                  "scattering: scales J must be in [1, 8], got ", params.scales);
   NEUNCUT_REQUIRE(params.angles >= 1 && params.angles <= 32, InvalidArgument,
                   "scattering: angles L must be in [1, 32], got ", params.angles);
   NEUNCUT_REQUIRE(params.order == 1 || params.order == 2, InvalidArgument, "scattering: order must be 1 or 2, got ",
@@ -162,8 +162,8 @@ ScatteringTransform::ScatteringTransform(const ScatteringParams& params) : param
   for (int j = 0; j < J; ++j)
     for (int t = 0; t < L; ++t) {
       const double theta = double(int(L - L / 2 - 1) - t) * M_PI / double(L);
-      const std::vector<double> psi =
-          real_dft(morlet(grid_, 0.8 * std::pow(2.0, j), theta, 0.75 * M_PI / std::pow(2.0, j), 4.0 / double(L)), grid_);
+      const std::vector<double> psi = real_dft(
+          morlet(grid_, 0.8 * std::pow(2.0, j), theta, 0.75 * M_PI / std::pow(2.0, j), 4.0 / double(L)), grid_);
       std::vector<std::vector<float>> levels;
       for (int r = 0; r <= j; ++r) levels.push_back(crop(psi, grid_, r));
       bank->psi.push_back(std::move(levels));
@@ -177,8 +177,8 @@ ScatteringTransform::ScatteringTransform(const ScatteringParams& params) : param
       bank->forward.push_back(fftwf_plan_dft_2d(n, n, buffer, buffer, FFTW_FORWARD, FFTW_ESTIMATE));
       bank->backward.push_back(fftwf_plan_dft_2d(n, n, buffer, buffer, FFTW_BACKWARD, FFTW_ESTIMATE));
       fftwf_free(buffer);
-      NEUNCUT_REQUIRE(bank->forward.back() && bank->backward.back(), Error, "scattering: FFTW could not plan a ", n, "x",
-                      n, " transform");
+      NEUNCUT_REQUIRE(bank->forward.back() && bank->backward.back(), Error, "scattering: FFTW could not plan a ", n,
+                      "x", n, " transform");
     }
   }
   bank_ = std::move(bank);

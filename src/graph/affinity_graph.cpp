@@ -5,10 +5,10 @@
 #include <limits>
 #include <numeric>
 
+#include "core/parallel.hpp"
+#include "kernels/pairwise_distance.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/graph/knn.hpp"
-#include "kernels/pairwise_distance.hpp"
-#include "core/parallel.hpp"
 
 namespace neuncut {
 namespace {
@@ -40,9 +40,12 @@ AffinityKind parse_affinity_kind(const std::string& name) {
 
 std::string to_string(AffinityKind kind) {
   switch (kind) {
-    case AffinityKind::Connectivity: return "connectivity";
-    case AffinityKind::Gaussian: return "gaussian";
-    case AffinityKind::SelfTuning: return "self-tuning";
+    case AffinityKind::Connectivity:
+      return "connectivity";
+    case AffinityKind::Gaussian:
+      return "gaussian";
+    case AffinityKind::SelfTuning:
+      return "self-tuning";
   }
   return "unknown";
 }
@@ -53,9 +56,7 @@ Symmetrization parse_symmetrization(const std::string& name) {
   throw InvalidArgument("unknown symmetrization '" + name + "'; expected average or max");
 }
 
-std::string to_string(Symmetrization mode) {
-  return mode == Symmetrization::Average ? "average" : "max";
-}
+std::string to_string(Symmetrization mode) { return mode == Symmetrization::Average ? "average" : "max"; }
 
 double gaussian_sigma(const KnnGraph& graph, const AffinityParams& params) {
   validate(graph, params);
@@ -148,8 +149,8 @@ int connected_components(const SparseMatrixF& affinity, Labels* component) {
 
 MatrixF knn_batch_affinity(const Eigen::Ref<const MatrixF>& batch, int n_neighbors, const AffinityParams& params) {
   const Index m = batch.rows();
-  NEUNCUT_REQUIRE(m >= 2 && batch.cols() > 0, InvalidArgument, "knn_batch_affinity: the batch needs at least 2 rows and 1 column, got ",
-                  m, " x ", batch.cols());
+  NEUNCUT_REQUIRE(m >= 2 && batch.cols() > 0, InvalidArgument,
+                  "knn_batch_affinity: the batch needs at least 2 rows and 1 column, got ", m, " x ", batch.cols());
   NEUNCUT_REQUIRE(n_neighbors >= 1 && Index(n_neighbors) < m, InvalidArgument,
                   "knn_batch_affinity: n_neighbors must be in [1, batch size - 1 = ", m - 1, "], got ", n_neighbors);
   NEUNCUT_REQUIRE(batch.allFinite(), InvalidArgument, "knn_batch_affinity: the batch contains NaN or Inf values");

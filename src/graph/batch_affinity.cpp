@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "core/fixed_order_sum.hpp"
-#include "kernels/gemm.hpp"
-#include "neuncut/core/error.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
+#include "kernels/gemm.hpp"
+#include "neuncut/core/error.hpp"
 
 namespace neuncut {
 
@@ -71,8 +71,8 @@ double estimate_sigma(const Eigen::Ref<const MatrixF>& data, const SigmaRule& ru
   NEUNCUT_REQUIRE(rule.neighbor >= 1, InvalidArgument, "sigma neighbour rank must be >= 1, got ", rule.neighbor);
   NEUNCUT_REQUIRE(rule.scale > 0, InvalidArgument, "sigma scale must be > 0, got ", rule.scale);
   const Index m = std::min(data.rows(), rule.sample_size);
-  NEUNCUT_REQUIRE(m > (rule.pairwise_median ? 1 : rule.neighbor), InvalidArgument, "cannot estimate sigma from ", m, " points with neighbour rank ",
-                  rule.neighbor, "; give sigma explicitly");
+  NEUNCUT_REQUIRE(m > (rule.pairwise_median ? 1 : rule.neighbor), InvalidArgument, "cannot estimate sigma from ", m,
+                  " points with neighbour rank ", rule.neighbor, "; give sigma explicitly");
   detail::Rng rng(rule.seed);
   const auto rows = rng.sample_without_replacement(data.rows(), m);
   MatrixF sample(m, data.cols());
@@ -91,8 +91,9 @@ double estimate_sigma(const Eigen::Ref<const MatrixF>& data, const SigmaRule& ru
       for (Index j = 0; j < i; ++j) d2.push_back(std::max(sq[i] + sq[j] - 2.0f * gram(i, j), 0.0f));
     std::nth_element(d2.begin(), d2.begin() + d2.size() / 2, d2.end());
     const double median = std::sqrt(double(d2[d2.size() / 2]));
-    NEUNCUT_REQUIRE(median > 0, InvalidArgument,
-                    "cannot estimate sigma: most sampled points are duplicates (median distance 0); give sigma explicitly");
+    NEUNCUT_REQUIRE(
+        median > 0, InvalidArgument,
+        "cannot estimate sigma: most sampled points are duplicates (median distance 0); give sigma explicitly");
     return rule.scale * 2.0 * median;
   }
   std::vector<double> kth(static_cast<std::size_t>(m));

@@ -6,12 +6,12 @@
 #include <limits>
 #include <numeric>
 
-#include "neuncut/core/error.hpp"
-#include "kernels/pairwise_distance.hpp"
+#include <Eigen/Eigenvalues>
+#include "core/data_check.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
-#include "core/data_check.hpp"
-#include <Eigen/Eigenvalues>
+#include "kernels/pairwise_distance.hpp"
+#include "neuncut/core/error.hpp"
 
 #ifdef NEUNCUT_HAVE_HNSWLIB
 // hnswlib's SSE code path (0.6.2, and upstream to date: nmslib/hnswlib issues 107 and 578)
@@ -37,8 +37,8 @@ struct TopLists {
   Index m;
   std::vector<float> dist;
   std::vector<std::int32_t> idx;
-  TopLists(Index n, Index m_) : m(m_), dist(std::size_t(n * m_), std::numeric_limits<float>::infinity()),
-                                idx(std::size_t(n * m_), kNoIndex) {}
+  TopLists(Index n, Index m_)
+      : m(m_), dist(std::size_t(n * m_), std::numeric_limits<float>::infinity()), idx(std::size_t(n * m_), kNoIndex) {}
   float worst(Index i) const { return dist[std::size_t(i * m + m - 1)]; }
   void offer(Index i, float d, std::int32_t j) {
     float* dd = dist.data() + i * m;
@@ -204,7 +204,8 @@ KnnGraph hnsw_impl(const Eigen::Ref<const MatrixF>& data, const KnnParams& p) {
                                         static_cast<std::size_t>(p.seed));
   // The first point sets the entry point; inserting it alone avoids hnswlib's race on it.
   index.addPoint(data.row(0).data(), 0);
-  detail::parallel_for(1, n, p.threads, [&](Index i) { index.addPoint(data.row(i).data(), static_cast<std::size_t>(i)); });
+  detail::parallel_for(1, n, p.threads,
+                       [&](Index i) { index.addPoint(data.row(i).data(), static_cast<std::size_t>(i)); });
   index.setEf(static_cast<std::size_t>(std::max<Index>(p.hnsw_ef_search, m + 1)));
 
   KnnGraph g;
@@ -240,10 +241,14 @@ KnnMethod parse_knn_method(const std::string& name) {
 
 std::string to_string(KnnMethod method) {
   switch (method) {
-    case KnnMethod::Auto: return "auto";
-    case KnnMethod::Exact: return "exact";
-    case KnnMethod::Hnsw: return "hnsw";
-    case KnnMethod::Projected: return "projected";
+    case KnnMethod::Auto:
+      return "auto";
+    case KnnMethod::Exact:
+      return "exact";
+    case KnnMethod::Hnsw:
+      return "hnsw";
+    case KnnMethod::Projected:
+      return "projected";
   }
   return "unknown";
 }
@@ -280,8 +285,8 @@ KnnGraph knn_graph(const Eigen::Ref<const MatrixF>& data, const KnnParams& param
   } else if (method == KnnMethod::Projected) {
     NEUNCUT_REQUIRE(params.projection_dims >= 1, InvalidArgument, "knn: projection_dims must be >= 1, got ",
                     params.projection_dims);
-    NEUNCUT_REQUIRE(params.projection_candidates >= 1, InvalidArgument,
-                    "knn: projection_candidates must be >= 1, got ", params.projection_candidates);
+    NEUNCUT_REQUIRE(params.projection_candidates >= 1, InvalidArgument, "knn: projection_candidates must be >= 1, got ",
+                    params.projection_candidates);
     const int threads = detail::resolve_threads(params.threads);
     detail::ThreadCountScope scope(1);  // GEMMs run inside our own parallel loops
     g = projected_impl(data, params, threads);

@@ -76,7 +76,7 @@ std::string resolve_output_destination(const std::string& path) {
   if (S_ISREG(link_st.st_mode)) return path;
   if (!S_ISLNK(link_st.st_mode))
     throw IoError("output '" + path + "' is " + describe_file_type(link_st.st_mode) +
-                          "; neuncut writes regular files only (a write would replace the node)");
+                  "; neuncut writes regular files only (a write would replace the node)");
   struct stat st {};
   NEUNCUT_REQUIRE(::stat(path.c_str(), &st) == 0, IoError, "output '", path,
                   "' is a symbolic link that cannot be followed (", std::strerror(errno),

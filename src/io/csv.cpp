@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "io/io_util.hpp"
+#include "neuncut/core/error.hpp"
 #include "neuncut/io/atomic_file.hpp"
 #include "neuncut/io/dataset.hpp"
-#include "neuncut/core/error.hpp"
 
 namespace neuncut {
 
@@ -106,15 +106,15 @@ Dataset read_csv(const std::string& path, const CsvOptions& options) {
                     " fields, expected ", n_cols, " like the first line");
     for (std::size_t c = 0; c < n_cols; ++c) {
       double v;
-      NEUNCUT_REQUIRE(parse_number(fields[c], v), FormatError, "'", path, "' line ", line_no, ", column ", c + 1,
-                      ": '", fields[c], "' is not a number");
+      NEUNCUT_REQUIRE(parse_number(fields[c], v), FormatError, "'", path, "' line ", line_no, ", column ", c + 1, ": '",
+                      fields[c], "' is not a number");
       if (static_cast<int>(c) == label_col) {
         NEUNCUT_REQUIRE(detail::is_int32_value(v), FormatError, "'", path, "' line ", line_no, ", column ", c + 1,
                         ": label '", fields[c], "' is not an integer that fits in int32");
         labels.push_back(static_cast<std::int32_t>(v));
       } else {
-        NEUNCUT_REQUIRE(!std::isfinite(v) || std::abs(v) <= std::numeric_limits<float>::max(), FormatError, "'",
-                        path, "' line ", line_no, ", column ", c + 1, ": ", fields[c], " is out of float32 range");
+        NEUNCUT_REQUIRE(!std::isfinite(v) || std::abs(v) <= std::numeric_limits<float>::max(), FormatError, "'", path,
+                        "' line ", line_no, ", column ", c + 1, ": ", fields[c], " is out of float32 range");
         values.push_back(static_cast<float>(v));
       }
     }
@@ -125,8 +125,8 @@ Dataset read_csv(const std::string& path, const CsvOptions& options) {
   Dataset out;
   out.name = path;
   const Index feature_cols = static_cast<Index>(n_cols) - (label_col >= 0 ? 1 : 0);
-  const Index rows = feature_cols > 0 ? static_cast<Index>(values.size()) / feature_cols
-                                      : static_cast<Index>(labels.size());
+  const Index rows =
+      feature_cols > 0 ? static_cast<Index>(values.size()) / feature_cols : static_cast<Index>(labels.size());
   out.features = MatrixF(rows, feature_cols);
   std::copy(values.begin(), values.end(), out.features.data());
   out.labels = std::move(labels);

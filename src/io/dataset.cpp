@@ -4,10 +4,10 @@
 #include <filesystem>
 #include <string>
 
+#include "io/fashion_mnist.hpp"
 #include "io/idx.hpp"
 #include "io/io_util.hpp"
 #include "neuncut/core/error.hpp"
-#include "io/fashion_mnist.hpp"
 
 namespace neuncut {
 
@@ -31,8 +31,8 @@ Dataset load_fashion_mnist() {
     const auto& lb = labels[s].dims;
     NEUNCUT_REQUIRE(images[s].type == 0x08 && im.size() == 3 && im[1] == 28 && im[2] == 28, FormatError,
                     "Fashion-MNIST ", parts[s], " images are not N x 28 x 28 uint8");
-    NEUNCUT_REQUIRE(labels[s].type == 0x08 && lb.size() == 1 && lb[0] == im[0], FormatError, "Fashion-MNIST ",
-                    parts[s], " labels do not match the images (", lb.empty() ? 0 : lb[0], " vs ", im[0], ")");
+    NEUNCUT_REQUIRE(labels[s].type == 0x08 && lb.size() == 1 && lb[0] == im[0], FormatError, "Fashion-MNIST ", parts[s],
+                    " labels do not match the images (", lb.empty() ? 0 : lb[0], " vs ", im[0], ")");
   }
 
   Dataset out;

@@ -10,8 +10,8 @@
 #include <type_traits>
 
 #include "io/io_util.hpp"
-#include "neuncut/io/dataset.hpp"
 #include "neuncut/core/error.hpp"
+#include "neuncut/io/dataset.hpp"
 
 namespace neuncut {
 
@@ -80,8 +80,8 @@ class ByteSource {
       // A stream cut short mid-member reports Z_BUF_ERROR rather than a negative count.
       int code = 0;
       const char* msg = gzerror(gz_, &code);
-      NEUNCUT_REQUIRE(code == Z_OK, FormatError, "'", path_, "': truncated or corrupt gzip data (",
-                      msg ? msg : "", ")");
+      NEUNCUT_REQUIRE(code == Z_OK, FormatError, "'", path_, "': truncated or corrupt gzip data (", msg ? msg : "",
+                      ")");
     }
     return total;
   }
@@ -96,25 +96,43 @@ class ByteSource {
 template <class F>
 void dispatch_type(int type, F&& f) {
   switch (type) {
-    case 0x08: f(std::uint8_t{}); break;
-    case 0x09: f(std::int8_t{}); break;
-    case 0x0B: f(std::int16_t{}); break;
-    case 0x0C: f(std::int32_t{}); break;
-    case 0x0D: f(float{}); break;
-    case 0x0E: f(double{}); break;
-    default: break;  // type codes are validated when the header is read
+    case 0x08:
+      f(std::uint8_t{});
+      break;
+    case 0x09:
+      f(std::int8_t{});
+      break;
+    case 0x0B:
+      f(std::int16_t{});
+      break;
+    case 0x0C:
+      f(std::int32_t{});
+      break;
+    case 0x0D:
+      f(float{});
+      break;
+    case 0x0E:
+      f(double{});
+      break;
+    default:
+      break;  // type codes are validated when the header is read
   }
 }
 
 std::size_t size_of_type(int type) {
   switch (type) {
     case 0x08:
-    case 0x09: return 1;
-    case 0x0B: return 2;
+    case 0x09:
+      return 1;
+    case 0x0B:
+      return 2;
     case 0x0C:
-    case 0x0D: return 4;
-    case 0x0E: return 8;
-    default: return 0;
+    case 0x0D:
+      return 4;
+    case 0x0E:
+      return 8;
+    default:
+      return 0;
   }
 }
 
@@ -137,16 +155,15 @@ double IdxArray::value(std::size_t i) const {
 IdxArray read_idx(const std::string& path) {
   ByteSource src(path);
   unsigned char magic[4] = {};
-  NEUNCUT_REQUIRE(src.read(magic, 4) == 4 && magic[0] == 0 && magic[1] == 0 && size_of_type(magic[2]) != 0,
-                  FormatError, "'", path,
+  NEUNCUT_REQUIRE(src.read(magic, 4) == 4 && magic[0] == 0 && magic[1] == 0 && size_of_type(magic[2]) != 0, FormatError,
+                  "'", path,
                   "' is not an IDX file (bad magic number; expected 00 00 <type 08/09/0B/0C/0D/0E> <ndims>)");
   IdxArray out;
   out.type = magic[2];
   const int ndims = magic[3];
   NEUNCUT_REQUIRE(ndims >= 1, FormatError, "'", path, "': IDX file with 0 dimensions");
   std::vector<unsigned char> raw(4 * static_cast<std::size_t>(ndims));
-  NEUNCUT_REQUIRE(src.read(raw.data(), raw.size()) == raw.size(), FormatError, "'", path,
-                  "': truncated IDX header");
+  NEUNCUT_REQUIRE(src.read(raw.data(), raw.size()) == raw.size(), FormatError, "'", path, "': truncated IDX header");
   std::uint64_t count = 1;
   for (int d = 0; d < ndims; ++d) {
     out.dims.push_back(load_bytes<std::uint32_t>(raw.data() + 4 * d, true));
@@ -170,12 +187,12 @@ IdxArray read_idx(const std::string& path) {
     out.data.resize(have + want);
     const std::size_t got = src.read(out.data.data() + have, want);
     have += got;
-    NEUNCUT_REQUIRE(got == want, FormatError, "'", path, "': truncated IDX data: dimensions ",
-                    dims_string(out.dims), " need ", bytes, " bytes but only ", have, " follow the header");
+    NEUNCUT_REQUIRE(got == want, FormatError, "'", path, "': truncated IDX data: dimensions ", dims_string(out.dims),
+                    " need ", bytes, " bytes but only ", have, " follow the header");
   }
   unsigned char extra;
-  NEUNCUT_REQUIRE(src.read(&extra, 1) == 0, FormatError, "'", path, "': unexpected bytes after the IDX data for dimensions ",
-                  dims_string(out.dims));
+  NEUNCUT_REQUIRE(src.read(&extra, 1) == 0, FormatError, "'", path,
+                  "': unexpected bytes after the IDX data for dimensions ", dims_string(out.dims));
   return out;
 }
 
@@ -184,9 +201,8 @@ IdxArray read_idx(const std::string& path) {
 MatrixF read_idx_matrix(const std::string& path, std::string* image_shape) {
   const detail::IdxArray a = detail::read_idx(path);
   if (image_shape)
-    *image_shape = a.dims.size() == 3 && a.dims[1] * a.dims[2] > 0
-                       ? image_shape_string(Index(a.dims[1]), Index(a.dims[2]))
-                       : "";
+    *image_shape =
+        a.dims.size() == 3 && a.dims[1] * a.dims[2] > 0 ? image_shape_string(Index(a.dims[1]), Index(a.dims[2])) : "";
   const std::uint64_t rows = a.dims[0];
   // With a first dimension of 0 the element count is 0 whatever the others claim.
   std::uint64_t cols = 0;

@@ -19,7 +19,8 @@ namespace neuncut::detail {
 /// The path's extension in lower case, with the dot (".npy"), or "" when there is none.
 inline std::string lower_extension(const std::string& path) {
   std::string ext = std::filesystem::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return ext;
 }
 
@@ -35,11 +36,11 @@ inline void require_readable_file(const std::string& path, const char* what) {
   using std::filesystem::file_type;
   const file_type type = status.type();
   NEUNCUT_REQUIRE(type == file_type::regular, IoError, "cannot open ", what, " '", path, "': it is ",
-                  type == file_type::directory ? "a directory"
-                  : type == file_type::fifo    ? "a FIFO (named pipe)"
+                  type == file_type::directory                               ? "a directory"
+                  : type == file_type::fifo                                  ? "a FIFO (named pipe)"
                   : type == file_type::character || type == file_type::block ? "a device"
-                  : type == file_type::socket  ? "a socket"
-                                               : "not a regular file",
+                  : type == file_type::socket                                ? "a socket"
+                                                                             : "not a regular file",
                   "; neuncut reads regular files only");
 }
 
@@ -47,8 +48,8 @@ inline void require_readable_file(const std::string& path, const char* what) {
 /// neuncut computes in: 1e300 is finite but would become Inf. `where` names the position.
 template <class... Where>
 inline void require_float32_range(double v, const std::string& path, const Where&... where) {
-  NEUNCUT_REQUIRE(!std::isfinite(v) || std::abs(v) <= double(std::numeric_limits<float>::max()), FormatError, "'",
-                  path, "': value ", v, where..., " is outside the float32 range (largest ",
+  NEUNCUT_REQUIRE(!std::isfinite(v) || std::abs(v) <= double(std::numeric_limits<float>::max()), FormatError, "'", path,
+                  "': value ", v, where..., " is outside the float32 range (largest ",
                   std::numeric_limits<float>::max(), ") that neuncut computes in; rescale the data");
 }
 

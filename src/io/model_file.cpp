@@ -30,9 +30,12 @@ std::uint32_t crc32_of(const char* data, std::size_t n, std::uint32_t crc = 0) {
 
 std::string to_string(ModelMethod method) {
   switch (method) {
-    case ModelMethod::NeuNcut: return "neuncut";
-    case ModelMethod::SpectralNet: return "spectralnet";
-    case ModelMethod::KMeans: return "kmeans";
+    case ModelMethod::NeuNcut:
+      return "neuncut";
+    case ModelMethod::SpectralNet:
+      return "spectralnet";
+    case ModelMethod::KMeans:
+      return "kmeans";
   }
   return "unknown(" + std::to_string(static_cast<std::uint32_t>(method)) + ")";
 }

@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "io/io_util.hpp"
+#include "neuncut/core/error.hpp"
 #include "neuncut/io/atomic_file.hpp"
 #include "neuncut/io/dataset.hpp"
-#include "neuncut/core/error.hpp"
 
 namespace neuncut {
 
@@ -241,8 +241,7 @@ class NpyReader {
                     "': the .npy shape ", DictParser::shape_string(header_.shape), " overflows");
     const std::uint64_t available = size - prefix - header_len;
     NEUNCUT_REQUIRE(bytes <= available, FormatError, "'", path, "': truncated .npy data: shape ",
-                    DictParser::shape_string(header_.shape), " needs ", bytes, " bytes but the file has ",
-                    available);
+                    DictParser::shape_string(header_.shape), " needs ", bytes, " bytes but the file has ", available);
     NEUNCUT_REQUIRE(bytes == available, FormatError, "'", path, "': ", available - bytes,
                     " unexpected bytes after the .npy data for shape ", DictParser::shape_string(header_.shape));
   }
@@ -257,8 +256,8 @@ class NpyReader {
     std::vector<T> values(per_chunk);
     for (std::uint64_t first = 0; first < header_.count; first += per_chunk) {
       const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(per_chunk, header_.count - first));
-      NEUNCUT_REQUIRE(read_some(raw.data(), n * header_.itemsize) == n * header_.itemsize, IoError,
-                      "read error on '", path_, "'");
+      NEUNCUT_REQUIRE(read_some(raw.data(), n * header_.itemsize) == n * header_.itemsize, IoError, "read error on '",
+                      path_, "'");
       convert(raw.data(), n, values.data());
       sink(first, values.data(), n);
     }
@@ -279,16 +278,36 @@ class NpyReader {
       case Dtype::B1:
         for (std::size_t i = 0; i < n; ++i) dst[i] = static_cast<T>(src[i] != 0);
         break;
-      case Dtype::U1: run(std::uint8_t{}); break;
-      case Dtype::I1: run(std::int8_t{}); break;
-      case Dtype::U2: run(std::uint16_t{}); break;
-      case Dtype::I2: run(std::int16_t{}); break;
-      case Dtype::U4: run(std::uint32_t{}); break;
-      case Dtype::I4: run(std::int32_t{}); break;
-      case Dtype::U8: run(std::uint64_t{}); break;
-      case Dtype::I8: run(std::int64_t{}); break;
-      case Dtype::F4: run(float{}); break;
-      case Dtype::F8: run(double{}); break;
+      case Dtype::U1:
+        run(std::uint8_t{});
+        break;
+      case Dtype::I1:
+        run(std::int8_t{});
+        break;
+      case Dtype::U2:
+        run(std::uint16_t{});
+        break;
+      case Dtype::I2:
+        run(std::int16_t{});
+        break;
+      case Dtype::U4:
+        run(std::uint32_t{});
+        break;
+      case Dtype::I4:
+        run(std::int32_t{});
+        break;
+      case Dtype::U8:
+        run(std::uint64_t{});
+        break;
+      case Dtype::I8:
+        run(std::int64_t{});
+        break;
+      case Dtype::F4:
+        run(float{});
+        break;
+      case Dtype::F8:
+        run(double{});
+        break;
     }
   }
 
@@ -333,8 +352,9 @@ void write_npy_payload(AtomicFile& file, const T* data, std::size_t n) {
 MatrixF read_npy_matrix(const std::string& path, std::string* image_shape) {
   NpyReader reader(path);
   const NpyHeader& h = reader.header();
-  NEUNCUT_REQUIRE(h.shape.size() <= 3, FormatError, "'", path, "': expected a 1-D, 2-D or 3-D (images) array, got shape ",
-                  DictParser::shape_string(h.shape), " (reshape it to (n_samples, n_features))");
+  NEUNCUT_REQUIRE(h.shape.size() <= 3, FormatError, "'", path,
+                  "': expected a 1-D, 2-D or 3-D (images) array, got shape ", DictParser::shape_string(h.shape),
+                  " (reshape it to (n_samples, n_features))");
   // A 3-D array (n, height, width) holds images: each becomes one row of height * width pixels.
   // With a zero dimension the element count is 0 whatever the others claim, so the row
   // length is checked on its own.
@@ -356,9 +376,7 @@ MatrixF read_npy_matrix(const std::string& path, std::string* image_shape) {
     });
     return out;
   }
-  reader.read_as<float>([&](std::uint64_t first, const float* v, std::size_t n) {
-    std::copy(v, v + n, dst + first);
-  });
+  reader.read_as<float>([&](std::uint64_t first, const float* v, std::size_t n) { std::copy(v, v + n, dst + first); });
   return out;
 }
 
@@ -374,8 +392,7 @@ Labels read_npy_labels(const std::string& path) {
     reader.read_as<std::int64_t>([&](std::uint64_t first, const std::int64_t* v, std::size_t n) {
       for (std::size_t i = 0; i < n; ++i) {
         NEUNCUT_REQUIRE(v[i] >= std::numeric_limits<std::int32_t>::min() &&
-                            v[i] <= std::numeric_limits<std::int32_t>::max() &&
-                            (h.dtype != Dtype::U8 || v[i] >= 0),
+                            v[i] <= std::numeric_limits<std::int32_t>::max() && (h.dtype != Dtype::U8 || v[i] >= 0),
                         FormatError, "'", path, "': label ", first + i, " does not fit in int32");
         out[first + i] = static_cast<std::int32_t>(v[i]);
       }

@@ -7,20 +7,20 @@
 #include <cstring>
 #include <vector>
 
+#include "core/parallel.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/core/precision.hpp"
-#include "core/parallel.hpp"
 
 #ifdef NEUNCUT_HAVE_ONEDNN
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <array>
-#include <utility>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #endif
@@ -53,14 +53,10 @@ StridedMap stored(const GemmOperand& op) {
 void eigen_gemm(const GemmOperand& a, const GemmOperand& b, float* c, Index ldc, const float* bias, bool relu) {
   Eigen::Map<MatrixF, 0, Eigen::OuterStride<>> C(c, a.rows, b.cols, Eigen::OuterStride<>(ldc));
   const StridedMap A = stored(a), B = stored(b);
-  if (a.transposed && b.transposed)
-    C.noalias() = A.transpose() * B.transpose();
-  else if (a.transposed)
-    C.noalias() = A.transpose() * B;
-  else if (b.transposed)
-    C.noalias() = A * B.transpose();
-  else
-    C.noalias() = A * B;
+  if (a.transposed && b.transposed) C.noalias() = A.transpose() * B.transpose();
+  else if (a.transposed) C.noalias() = A.transpose() * B;
+  else if (b.transposed) C.noalias() = A * B.transpose();
+  else C.noalias() = A * B;
   if (bias) C.rowwise() += Eigen::Map<const VectorF>(bias, b.cols).transpose();
   if (relu) C = C.cwiseMax(0.0f);
 }
@@ -142,10 +138,14 @@ std::string bf16_backend_unavailable_reason() {
 std::string onednn_cpu_isa() {
   // Largest first: the names of oneDNN's cpu_isa values (each a superset of those below it).
   using dnnl::cpu_isa;
-  const std::pair<cpu_isa, const char*> names[] = {
-      {cpu_isa::avx512_core_amx, "avx512_core_amx"}, {cpu_isa::avx512_core_bf16, "avx512_core_bf16"},
-      {cpu_isa::avx512_core_vnni, "avx512_core_vnni"}, {cpu_isa::avx512_core, "avx512_core"},
-      {cpu_isa::avx2_vnni, "avx2_vnni"}, {cpu_isa::avx2, "avx2"}, {cpu_isa::avx, "avx"}, {cpu_isa::sse41, "sse41"}};
+  const std::pair<cpu_isa, const char*> names[] = {{cpu_isa::avx512_core_amx, "avx512_core_amx"},
+                                                   {cpu_isa::avx512_core_bf16, "avx512_core_bf16"},
+                                                   {cpu_isa::avx512_core_vnni, "avx512_core_vnni"},
+                                                   {cpu_isa::avx512_core, "avx512_core"},
+                                                   {cpu_isa::avx2_vnni, "avx2_vnni"},
+                                                   {cpu_isa::avx2, "avx2"},
+                                                   {cpu_isa::avx, "avx"},
+                                                   {cpu_isa::sse41, "sse41"}};
   for (const auto& [value, name] : names)
     if (onednn_isa_includes(value)) return name;
   return "generic (no JIT kernels)";
@@ -214,17 +214,16 @@ std::shared_ptr<const Plan> make_plan(const GemmOperand& a, const GemmOperand& b
   // ("any"), produced by B's reorder.
   // An operand handed over in bf16 is read as stored (B too: a plain layout ran the affinity's
   // tiles as fast as the blocked one, without a reorder).
-  if (plan->a_given_bf16)
-    plan->a_bf16 = bf16_desc(a);
+  if (plan->a_given_bf16) plan->a_bf16 = bf16_desc(a);
   else if (bf16)
-    plan->a_bf16 = memory::desc({M, K}, memory::data_type::bf16, a.transposed ? memory::format_tag::ba
-                                                                              : memory::format_tag::ab);
+    plan->a_bf16 =
+        memory::desc({M, K}, memory::data_type::bf16, a.transposed ? memory::format_tag::ba : memory::format_tag::ab);
   const memory::desc& a_in = bf16 ? plan->a_bf16 : plan->a_f32;
   const memory::desc b_in = plan->b_given_bf16 ? bf16_desc(b)
-                            : bf16 ? memory::desc({K, N}, memory::data_type::bf16, memory::format_tag::any)
-                                   : plan->b_f32;
-  const dnnl::matmul::desc desc = bias ? dnnl::matmul::desc(a_in, b_in, plan->bias_f32, plan->c_f32)
-                                       : dnnl::matmul::desc(a_in, b_in, plan->c_f32);
+                            : bf16             ? memory::desc({K, N}, memory::data_type::bf16, memory::format_tag::any)
+                                               : plan->b_f32;
+  const dnnl::matmul::desc desc =
+      bias ? dnnl::matmul::desc(a_in, b_in, plan->bias_f32, plan->c_f32) : dnnl::matmul::desc(a_in, b_in, plan->c_f32);
   const dnnl::matmul::primitive_desc pd(desc, attr, engine);
   plan->product = dnnl::matmul(pd);
   plan->scratch_bytes = pd.scratchpad_desc().get_size();
@@ -258,8 +257,17 @@ std::map<PlanKey, std::shared_ptr<const Plan>>& plans() {
 
 std::shared_ptr<const Plan> plan_for(const GemmOperand& a, const GemmOperand& b, Index ldc, bool bias, bool relu,
                                      bool bf16) {
-  const PlanKey key = {a.rows, a.cols, b.cols, a.ld, Index(a.transposed), b.ld, Index(b.transposed),
-                       ldc, Index(bias) | (Index(relu) << 1), Index(ambient_threads()), Index(bf16),
+  const PlanKey key = {a.rows,
+                       a.cols,
+                       b.cols,
+                       a.ld,
+                       Index(a.transposed),
+                       b.ld,
+                       Index(b.transposed),
+                       ldc,
+                       Index(bias) | (Index(relu) << 1),
+                       Index(ambient_threads()),
+                       Index(bf16),
                        Index(a.bf16 != nullptr) | (Index(b.bf16 != nullptr) << 1)};
   std::lock_guard<std::mutex> lock(plans_mutex);
   auto& cache = plans();
@@ -331,8 +339,8 @@ void gemm(const GemmOperand& a, const GemmOperand& b, float* c, Index ldc, Preci
   assert(a.cols == b.rows && ldc >= b.cols);
   const bool bf16 = precision == Precision::Bf16;
   // Without oneDNN bf16_available() is false, with bf16_backend_unavailable_reason() as the reason.
-  NEUNCUT_REQUIRE(!bf16 || bf16_available(), InvalidArgument, "bf16 matrix products are unavailable: ",
-                  bf16_unavailable_reason());
+  NEUNCUT_REQUIRE(!bf16 || bf16_available(), InvalidArgument,
+                  "bf16 matrix products are unavailable: ", bf16_unavailable_reason());
   NEUNCUT_REQUIRE(bf16 || (a.bf16 == nullptr && b.bf16 == nullptr), InvalidArgument,
                   "an operand given in bf16 needs a bf16 product");
   if (a.rows == 0 || b.cols == 0) return;

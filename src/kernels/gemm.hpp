@@ -78,7 +78,7 @@ inline std::uint16_t round_to_bf16(float x) {
   std::uint32_t u;
   std::memcpy(&u, &x, sizeof u);
   if ((u & 0x7f800000u) == 0) u &= 0x80000000u;  // subnormal -> signed zero
-  u += 0x7fffu + ((u >> 16) & 1u);                // round to nearest, ties to even
+  u += 0x7fffu + ((u >> 16) & 1u);               // round to nearest, ties to even
   return static_cast<std::uint16_t>(u >> 16);
 }
 

@@ -14,9 +14,9 @@
 
 #include "core/finite.hpp"
 #include "core/fixed_order_sum.hpp"
+#include "core/parallel.hpp"
 #include "kernels/gemm.hpp"
 #include "neuncut/core/types.hpp"
-#include "core/parallel.hpp"
 
 namespace neuncut::detail {
 
@@ -38,8 +38,8 @@ inline VectorF squared_row_norms(const Eigen::Ref<const MatrixF>& x, int threads
 /// depends on that row only (gemm_rowwise, fixed-order norms), not on the thread count, the
 /// other rows or the row's position.
 template <class LabelT>
-void nearest_centres(const Eigen::Ref<const MatrixF>& x, const VectorF& x_norms, const MatrixF& centres,
-                     LabelT* labels, float* sq_dist, int threads) {
+void nearest_centres(const Eigen::Ref<const MatrixF>& x, const VectorF& x_norms, const MatrixF& centres, LabelT* labels,
+                     float* sq_dist, int threads) {
   const Index n = x.rows(), k = centres.rows();
   const VectorF c_norms = centres.rowwise().squaredNorm();
   const Index blocks = (n + kDistanceBlockRows - 1) / kDistanceBlockRows;

@@ -12,11 +12,11 @@
 
 #include <vector>
 
-#include "neuncut/core/error.hpp"
-#include "neuncut/core/types.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
 #include "core/timing.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/core/types.hpp"
 
 namespace neuncut::detail {
 

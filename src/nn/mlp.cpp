@@ -2,10 +2,10 @@
 
 #include <cmath>
 
-#include "kernels/gemm.hpp"
-#include "neuncut/core/error.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
+#include "kernels/gemm.hpp"
+#include "neuncut/core/error.hpp"
 
 namespace neuncut {
 
@@ -90,11 +90,10 @@ void Mlp::forward(const Eigen::Ref<const MatrixF>& input, MlpWorkspace& ws) cons
                   " features, the model expects ", input_dim());
   ws.activations.resize(static_cast<std::size_t>(num_layers()));
   const bool bf16 = precision_ == Precision::Bf16;
-  NEUNCUT_REQUIRE(!bf16 || bf16_available(), InvalidArgument, "bf16 matrix products are unavailable: ",
-                  bf16_unavailable_reason());
+  NEUNCUT_REQUIRE(!bf16 || bf16_available(), InvalidArgument,
+                  "bf16 matrix products are unavailable: ", bf16_unavailable_reason());
   const int threads = detail::ambient_threads();
-  if (bf16)
-    bf16_operands(ws, num_layers()).inputs[0].assign(input, threads);
+  if (bf16) bf16_operands(ws, num_layers()).inputs[0].assign(input, threads);
   if (ws.bf16) ws.bf16->from_last_forward = false;  // until this pass has filled them
   for (Index l = 0; l < num_layers(); ++l) {
     MatrixF& out = ws.activations[l];
@@ -157,14 +156,16 @@ void Mlp::backward(const Eigen::Ref<const MatrixF>& input, MlpWorkspace& ws, con
     MatrixF& next = (grad == &ws.grad_a) ? ws.grad_b : ws.grad_a;
     next.resize(m, widths_[l]);
     if (bf16)
-      detail::gemm(detail::gemm_operand(ws.bf16->gradient, 0, m), detail::gemm_operand(ws.bf16->weights[l], 0, widths_[l], true),
-                   next.data(), next.cols(), precision_);
+      detail::gemm(detail::gemm_operand(ws.bf16->gradient, 0, m),
+                   detail::gemm_operand(ws.bf16->weights[l], 0, widths_[l], true), next.data(), next.cols(),
+                   precision_);
     else
       detail::gemm(detail::gemm_operand(*grad), detail::gemm_operand(weight(l), true), next.data(), next.cols(),
                    precision_);
     const MatrixF& active = ws.activations[l - 1];
     detail::parallel_blocks(m, threads, [&](Index lo, Index hi) {
-      next.middleRows(lo, hi - lo) = (active.middleRows(lo, hi - lo).array() > 0.0f).select(next.middleRows(lo, hi - lo), 0.0f);
+      next.middleRows(lo, hi - lo) =
+          (active.middleRows(lo, hi - lo).array() > 0.0f).select(next.middleRows(lo, hi - lo), 0.0f);
     });
     grad = &next;
   }
@@ -174,8 +175,8 @@ MatrixF Mlp::predict_logits(const Eigen::Ref<const MatrixF>& input) const {
   NEUNCUT_REQUIRE(input.cols() == input_dim(), InvalidArgument, "MLP input has ", input.cols(),
                   " features, the model expects ", input_dim());
   const bool bf16 = precision_ == Precision::Bf16;
-  NEUNCUT_REQUIRE(!bf16 || bf16_available(), InvalidArgument, "bf16 matrix products are unavailable: ",
-                  bf16_unavailable_reason());
+  NEUNCUT_REQUIRE(!bf16 || bf16_available(), InvalidArgument,
+                  "bf16 matrix products are unavailable: ", bf16_unavailable_reason());
   // Row-invariant products (detail::gemm_rowwise): a row's logits do not depend on the batch
   // it came in. In bf16 the weights are rounded once and the rows by each tile's product.
   const int threads = detail::ambient_threads();

@@ -2,13 +2,14 @@
 
 #include <cmath>
 
-#include "neuncut/core/error.hpp"
 #include "core/parallel.hpp"
+#include "neuncut/core/error.hpp"
 
 namespace neuncut {
 
 Adam::Adam(Index num_parameters, AdamParams params)
-    : params_(params), m_(static_cast<std::size_t>(num_parameters), 0.0f),
+    : params_(params),
+      m_(static_cast<std::size_t>(num_parameters), 0.0f),
       v_(static_cast<std::size_t>(num_parameters), 0.0f) {}
 
 void Adam::step(std::span<float> parameters, std::span<const float> gradient, double lr, int threads) {

@@ -16,13 +16,13 @@
 #include <fstream>
 #include <limits>
 
-#include "neuncut/io/dataset.hpp"
-#include "neuncut/eval/metrics.hpp"
-#include "neuncut/io/model_file.hpp"
+#include "io/fashion_mnist.hpp"
 #include "neuncut/core/precision.hpp"
 #include "neuncut/core/resources.hpp"
+#include "neuncut/eval/metrics.hpp"
+#include "neuncut/io/dataset.hpp"
+#include "neuncut/io/model_file.hpp"
 #include "test_util.hpp"
-#include "io/fashion_mnist.hpp"
 
 using neuncut::testing::run_cli;
 using neuncut::testing::TempDir;
@@ -157,10 +157,8 @@ TEST_F(Cli, VersionNamesTheFp32LibraryAndItsEnvironmentSwitch) {
   const std::string saved_value = saved ? saved : "";
   setenv("NEUNCUT_FP32_GEMM", "eigen", 1);
   const auto eigen = run_cli("--version", dir.file(""));
-  if (saved)
-    setenv("NEUNCUT_FP32_GEMM", saved_value.c_str(), 1);
-  else
-    unsetenv("NEUNCUT_FP32_GEMM");
+  if (saved) setenv("NEUNCUT_FP32_GEMM", saved_value.c_str(), 1);
+  else unsetenv("NEUNCUT_FP32_GEMM");
   EXPECT_NE(eigen.out.find("fp32 products: Eigen;"), std::string::npos) << eigen.out;
 }
 
@@ -174,9 +172,11 @@ TEST_F(Cli, ParameterDocsAreGeneratedFromTheTables) {
 TEST_F(Cli, FashionMnistBuiltinRunsEndToEnd) {
   if (!std::filesystem::exists(std::string(neuncut::kFashionMnistDir) + "/t10k-labels-idx1-ubyte.gz"))
     GTEST_SKIP() << "dataset-fashion-mnist not installed";
-  const auto r = run_cli("fit --data fashion-mnist --k 10 --train-size 2000 --epochs 2 --hidden 64 --seed 0 --json "
-                         "--quiet --labels-out " + dir.file("fm.npy"),
-                         dir.file(""));
+  const auto r = run_cli(
+      "fit --data fashion-mnist --k 10 --train-size 2000 --epochs 2 --hidden 64 --seed 0 --json "
+      "--quiet --labels-out " +
+          dir.file("fm.npy"),
+      dir.file(""));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(number(r.out, "n"), 70000);
   EXPECT_TRUE(has_key(r.out, "acc"));
@@ -201,9 +201,10 @@ TEST_F(Cli, ImagesAreClusteredByTheirScatteringTransformAndTheModelKeepsIt) {
   bytes.append(reinterpret_cast<const char*>(images.data()), images.size() * sizeof(float));
   neuncut::testing::write_text(dir.file("img.npy"), bytes);
 
-  const auto fit = run_cli("fit --data " + dir.file("img.npy") + " --k 3 --epochs 2 --hidden 16 --json --quiet --model " +
-                               dir.file("img.nnc") + " --labels-out " + dir.file("img-labels.npy"),
-                           dir.file(""));
+  const auto fit =
+      run_cli("fit --data " + dir.file("img.npy") + " --k 3 --epochs 2 --hidden 16 --json --quiet --model " +
+                  dir.file("img.nnc") + " --labels-out " + dir.file("img-labels.npy"),
+              dir.file(""));
   ASSERT_EQ(fit.exit_code, 0) << fit.err;
   EXPECT_NE(fit.out.find("\"features\": \"scattering\""), std::string::npos) << fit.out;
   EXPECT_NE(fit.out.find("\"image_shape\": \"12x12\""), std::string::npos) << fit.out;
@@ -216,13 +217,15 @@ TEST_F(Cli, ImagesAreClusteredByTheirScatteringTransformAndTheModelKeepsIt) {
   ASSERT_EQ(predict.exit_code, 0) << predict.err;
   EXPECT_EQ(neuncut::load_labels(dir.file("again.npy")), neuncut::load_labels(dir.file("img-labels.npy")));
   // --features raw: the pixels as they are; a wrong --image-shape is refused before training.
-  const auto raw = run_cli("fit --data " + dir.file("img.npy") + " --k 3 --epochs 1 --hidden 16 --json --quiet "
-                           "--features raw", dir.file(""));
+  const auto raw = run_cli("fit --data " + dir.file("img.npy") +
+                               " --k 3 --epochs 1 --hidden 16 --json --quiet "
+                               "--features raw",
+                           dir.file(""));
   ASSERT_EQ(raw.exit_code, 0) << raw.err;
   EXPECT_EQ(number(raw.out, "feature_dim"), 144);
   // neuncut features writes the same transform for other tools.
-  const auto features = run_cli("features --data " + dir.file("img.npy") + " --out " + dir.file("f.npy") + " --json",
-                                dir.file(""));
+  const auto features =
+      run_cli("features --data " + dir.file("img.npy") + " --out " + dir.file("f.npy") + " --json", dir.file(""));
   ASSERT_EQ(features.exit_code, 0) << features.err;
   EXPECT_EQ(number(features.out, "feature_dim"), 272);
   const neuncut::MatrixF f = neuncut::read_npy_matrix(dir.file("f.npy"));
@@ -232,15 +235,16 @@ TEST_F(Cli, ImagesAreClusteredByTheirScatteringTransformAndTheModelKeepsIt) {
   EXPECT_EQ(flat.exit_code, 2);
   EXPECT_NE(flat.err.find("give --image-shape"), std::string::npos) << flat.err;
   EXPECT_FALSE(std::filesystem::exists(dir.file("g.npy")));
-  const auto bad = run_cli("fit --data " + dir.file("img.npy") + " --k 3 --image-shape 10x10 --model " +
-                               dir.file("bad.nnc"), dir.file(""));
+  const auto bad = run_cli(
+      "fit --data " + dir.file("img.npy") + " --k 3 --image-shape 10x10 --model " + dir.file("bad.nnc"), dir.file(""));
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("image shape 10x10 has 100 pixels"), std::string::npos) << bad.err;
   EXPECT_FALSE(std::filesystem::exists(dir.file("bad.nnc")));
 }
 
 TEST_F(Cli, BaselinesRunAndTheirModelsPredictTheSameLabels) {
-  const std::string data = " --data " + dir.file("x.npy") + " --truth " + dir.file("y.npy") + " --k 3 --seed 0 --threads 1";
+  const std::string data =
+      " --data " + dir.file("x.npy") + " --truth " + dir.file("y.npy") + " --k 3 --seed 0 --threads 1";
   const auto ncut = run_cli("ncut" + data + " --json", dir.file(""));
   ASSERT_EQ(ncut.exit_code, 0) << ncut.err;
   EXPECT_GE(number(ncut.out, "acc"), 0.99) << ncut.out;
@@ -258,9 +262,9 @@ TEST_F(Cli, BaselinesRunAndTheirModelsPredictTheSameLabels) {
     EXPECT_NE(pred.out.find("\"method\": \"" + method + "\""), std::string::npos) << pred.out;
     EXPECT_EQ(neuncut::load_labels(labels), neuncut::load_labels(dir.file(method + "-again.npy"))) << method;
     // Soft memberships exist only for NeuNcut: refused before anything is written.
-    const auto proba = run_cli("predict --model " + model + " --data " + dir.file("x.npy") + " --proba-out " +
-                                   dir.file(method + "-p.npy"),
-                               dir.file(""));
+    const auto proba = run_cli(
+        "predict --model " + model + " --data " + dir.file("x.npy") + " --proba-out " + dir.file(method + "-p.npy"),
+        dir.file(""));
     EXPECT_EQ(proba.exit_code, 2) << method;
     EXPECT_NE(proba.err.find("needs a NeuNcut model"), std::string::npos) << proba.err;
     EXPECT_FALSE(std::filesystem::exists(dir.file(method + "-p.npy")));
@@ -282,8 +286,8 @@ TEST_F(Cli, PrecisionBf16TrainsOrIsRefusedWithTheReason) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("\"precision\": \"bf16\""), std::string::npos) << r.out;
   EXPECT_GE(number(r.out, "acc"), 0.99);
-  const std::string predict = "predict --model " + dir.file("bf16.nnc") + " --data " + dir.file("x.npy") +
-                              " --truth " + dir.file("y.npy") + " --json";
+  const std::string predict = "predict --model " + dir.file("bf16.nnc") + " --data " + dir.file("x.npy") + " --truth " +
+                              dir.file("y.npy") + " --json";
   const auto p = run_cli(predict, dir.file(""));
   ASSERT_EQ(p.exit_code, 0) << p.err;
   EXPECT_GE(number(p.out, "acc"), 0.99);
@@ -364,7 +368,10 @@ bool wait_for_handler(pid_t pid, int sig) {
 
 std::string file_type(const std::string& path) {
   const auto status = fs::symlink_status(path);
-  return fs::is_symlink(status) ? "symlink" : fs::is_regular_file(status) ? "regular" : fs::exists(status) ? "special" : "none";
+  return fs::is_symlink(status)        ? "symlink"
+         : fs::is_regular_file(status) ? "regular"
+         : fs::exists(status)          ? "special"
+                                       : "none";
 }
 }  // namespace
 
@@ -400,13 +407,15 @@ TEST_F(Cli, OutputsThatAreNotRegularFilesAreRefusedAndLeftAlone) {
 TEST_F(Cli, ThreadsBeyondTheHardwareAreBoundedWithAWarning) {
   const int hardware = neuncut::hardware_threads();
   const int asked = 4 * hardware + 1;
-  const auto r = run_cli("fit --data " + dir.file("x.npy") + " --k 3 --epochs 1 --hidden 8 --init random --json --quiet --threads " +
-                             std::to_string(asked),
-                         dir.file(""), "timeout 120");
+  const auto r =
+      run_cli("fit --data " + dir.file("x.npy") +
+                  " --k 3 --epochs 1 --hidden 8 --init random --json --quiet --threads " + std::to_string(asked),
+              dir.file(""), "timeout 120");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(number(r.out, "threads"), hardware) << r.out;
   EXPECT_NE(r.err.find("threads " + std::to_string(asked) + " exceeds the " + std::to_string(hardware)),
-            std::string::npos) << r.err;
+            std::string::npos)
+      << r.err;
   EXPECT_EQ(neuncut::bounded_threads(asked), hardware);
   EXPECT_EQ(neuncut::bounded_threads(0), hardware);
   EXPECT_EQ(neuncut::bounded_threads(1), 1);
@@ -417,9 +426,9 @@ TEST_F(Cli, ThreadsBeyondTheHardwareAreBoundedWithAWarning) {
 // out of memory, exit 1. The limit also bounds what the code before the fix could allocate.
 TEST_F(Cli, ConfigurationsBeyondMemoryAreRefusedAndOutOfMemoryIsReported) {
   for (const std::string method : {"fit", "spectralnet"}) {
-    const auto r = run_cli(method + " --data " + dir.file("x.npy") + " --k 3 --epochs 1 --hidden 100000000 --model " +
-                               dir.file("big.nnc"),
-                           dir.file(""), "ulimit -v 4000000;");
+    const auto r = run_cli(
+        method + " --data " + dir.file("x.npy") + " --k 3 --epochs 1 --hidden 100000000 --model " + dir.file("big.nnc"),
+        dir.file(""), "ulimit -v 4000000;");
     EXPECT_EQ(r.exit_code, 2) << method << ": " << r.err;
     EXPECT_NE(r.err.find("needs about"), std::string::npos) << method << ": " << r.err;
     EXPECT_NE(r.err.find("of physical memory"), std::string::npos) << method << ": " << r.err;
@@ -429,9 +438,10 @@ TEST_F(Cli, ConfigurationsBeyondMemoryAreRefusedAndOutOfMemoryIsReported) {
   if (neuncut::physical_memory_bytes() < (std::uint64_t(8) << 30)) GTEST_SKIP() << "needs 8 GiB to pass the estimate";
   // About 2 GiB by the estimate (two 8000-wide layers), within physical memory; 600 MB of
   // address space is not enough for it.
-  const auto r = run_cli("fit --data " + dir.file("x.npy") + " --k 3 --epochs 1 --hidden 8000,8000 --init random --quiet --model " +
-                             dir.file("big.nnc"),
-                         dir.file(""), "ulimit -v 600000;");
+  const auto r =
+      run_cli("fit --data " + dir.file("x.npy") +
+                  " --k 3 --epochs 1 --hidden 8000,8000 --init random --quiet --model " + dir.file("big.nnc"),
+              dir.file(""), "ulimit -v 600000;");
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("out of memory"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir.file("big.nnc")));
@@ -442,20 +452,25 @@ TEST_F(Cli, ConfigurationsBeyondMemoryAreRefusedAndOutOfMemoryIsReported) {
 TEST_F(Cli, SignalsEndEveryPhaseWithNoOutputAndNoTemporaryFiles) {
   // Large enough that predicting and writing take a while.
   ASSERT_EQ(run_cli("generate --kind blobs -n 300000 --clusters 3 --seed 1 --out " + dir.file("big.npy"), dir.file(""))
-                .exit_code, 0);
+                .exit_code,
+            0);
   ASSERT_EQ(run_cli("fit --data " + dir.file("x.npy") + " --k 3 --epochs 1 --hidden 8 --init random --quiet --model " +
-                        dir.file("m.nnc"), dir.file("")).exit_code, 0);
+                        dir.file("m.nnc"),
+                    dir.file(""))
+                .exit_code,
+            0);
   const std::string old_labels = "old labels", old_proba = "old memberships";
   const std::string outputs = " --labels-out " + dir.file("labels.csv") + " --proba-out " + dir.file("proba.csv");
   for (const auto& [sig, expected] : {std::pair{SIGINT, 130}, std::pair{SIGTERM, 143}, std::pair{SIGHUP, 129}}) {
     neuncut::testing::write_text(dir.file("labels.csv"), old_labels);
     neuncut::testing::write_text(dir.file("proba.csv"), old_proba);
     // Any phase: the signal is sent as soon as the program handles it (loading, predicting).
-    pid_t pid = spawn_cli("predict --model " + dir.file("m.nnc") + " --data " + dir.file("big.npy") + outputs,
-                          dir.file(""));
+    pid_t pid =
+        spawn_cli("predict --model " + dir.file("m.nnc") + " --data " + dir.file("big.npy") + outputs, dir.file(""));
     ASSERT_TRUE(wait_for_handler(pid, sig)) << "signal " << sig << ": no handler installed";
     ::kill(pid, sig);
-    EXPECT_EQ(wait_status(pid), expected) << "signal " << sig << ": " << neuncut::testing::read_text(dir.file(".stderr"));
+    EXPECT_EQ(wait_status(pid), expected)
+        << "signal " << sig << ": " << neuncut::testing::read_text(dir.file(".stderr"));
     EXPECT_EQ(neuncut::testing::read_text(dir.file("labels.csv")), old_labels) << "signal " << sig;
     EXPECT_EQ(neuncut::testing::read_text(dir.file("proba.csv")), old_proba) << "signal " << sig;
     EXPECT_TRUE(temporary_files(dir.path()).empty()) << "signal " << sig;
@@ -470,7 +485,8 @@ TEST_F(Cli, SignalsEndEveryPhaseWithNoOutputAndNoTemporaryFiles) {
     }
     ASSERT_TRUE(writing) << "signal " << sig << ": the write phase was not observed";
     ::kill(pid, sig);
-    EXPECT_EQ(wait_status(pid), expected) << "signal " << sig << ": " << neuncut::testing::read_text(dir.file(".stderr"));
+    EXPECT_EQ(wait_status(pid), expected)
+        << "signal " << sig << ": " << neuncut::testing::read_text(dir.file(".stderr"));
     EXPECT_EQ(neuncut::testing::read_text(dir.file("labels.csv")), old_labels) << "signal " << sig;
     EXPECT_EQ(neuncut::testing::read_text(dir.file("proba.csv")), old_proba) << "signal " << sig;
     EXPECT_TRUE(temporary_files(dir.path()).empty()) << "signal " << sig;
@@ -508,11 +524,10 @@ TEST_F(Cli, TwoOutputsToTheSameFileAreRefused) {
   fs::create_hard_link(dir.file("a.npy"), dir.file("hard.npy"));
   const std::string fit = "fit --data " + dir.file("x.npy") + " --k 3 --epochs 1 --hidden 8 --init random";
   const std::string subdir = dir.file("") + "/./";
-  for (const std::string outputs :
-       {" --labels-out " + dir.file("out.npy") + " --proba-out " + dir.file("out.npy"),
-        " --model " + dir.file("out.npy") + " --labels-out " + subdir + "out.npy",
-        " --labels-out " + dir.file("a.npy") + " --proba-out " + dir.file("link.npy"),
-        " --labels-out " + dir.file("a.npy") + " --proba-out " + dir.file("hard.npy")}) {
+  for (const std::string outputs : {" --labels-out " + dir.file("out.npy") + " --proba-out " + dir.file("out.npy"),
+                                    " --model " + dir.file("out.npy") + " --labels-out " + subdir + "out.npy",
+                                    " --labels-out " + dir.file("a.npy") + " --proba-out " + dir.file("link.npy"),
+                                    " --labels-out " + dir.file("a.npy") + " --proba-out " + dir.file("hard.npy")}) {
     const auto r = run_cli(fit + outputs, dir.file(""));
     EXPECT_EQ(r.exit_code, 2) << outputs << ": " << r.err;
     EXPECT_NE(r.err.find("are the same file"), std::string::npos) << outputs << ": " << r.err;
@@ -526,8 +541,10 @@ TEST_F(Cli, TwoOutputsToTheSameFileAreRefused) {
 TEST_F(Cli, AnOutputThatIsAnInputIsRefusedAndTheInputKept) {
   const std::string x = dir.file("x.npy");
   // The model under a table's name (models may have any name), so that predict could write over it.
-  ASSERT_EQ(run_cli("fit --data " + x + " --k 3 --epochs 1 --hidden 8 --quiet --model " + dir.file("m.npy"),
-                    dir.file("")).exit_code, 0);
+  ASSERT_EQ(
+      run_cli("fit --data " + x + " --k 3 --epochs 1 --hidden 8 --quiet --model " + dir.file("m.npy"), dir.file(""))
+          .exit_code,
+      0);
   fs::create_symlink(x, dir.file("xlink.npy"));
   const std::string before = neuncut::testing::read_text(x);
   const std::string model_before = neuncut::testing::read_text(dir.file("m.npy"));
@@ -548,10 +565,12 @@ TEST_F(Cli, AnOutputThatIsAnInputIsRefusedAndTheInputKept) {
 // kernel width is refused at load, for every model kind.
 TEST_F(Cli, ModelsWithNonFiniteValuesAreRefused) {
   const std::string data = " --data " + dir.file("x.npy") + " --k 3 --epochs 1 --hidden 8 --quiet --model ";
-  ASSERT_EQ(run_cli("fit" + data + dir.file("n.nnc") + " --scaling standardize --init random", dir.file("")).exit_code, 0);
+  ASSERT_EQ(run_cli("fit" + data + dir.file("n.nnc") + " --scaling standardize --init random", dir.file("")).exit_code,
+            0);
   ASSERT_EQ(run_cli("spectralnet" + data + dir.file("s.nnc"), dir.file("")).exit_code, 0);
   ASSERT_EQ(run_cli("kmeans --data " + dir.file("x.npy") + " --k 3 --quiet --model " + dir.file("k.nnc"), dir.file(""))
-                .exit_code, 0);
+                .exit_code,
+            0);
   // Payload offsets, counted from the end (model formats in include/neuncut/io/model_file.hpp and
   // each model's save()): widths 2, 8, 3 hold 51 parameters; k = 3, d = 2.
   const std::size_t weights = 51 * 4, widths = 8 + 3 * 8, matrix = 8 + 8 + 8 + 9 * 4;
@@ -565,7 +584,7 @@ TEST_F(Cli, ModelsWithNonFiniteValuesAreRefused) {
   const std::vector<Case> cases = {
       {"n.nnc", 4, false, "network weights hold a non-finite value"},
       {"n.nnc", sigma, true, "invalid kernel width sigma"},
-      {"n.nnc", sigma + 4 + 4 * 2, false, "feature scales hold a non-finite value"},   // before: u32 feature map
+      {"n.nnc", sigma + 4 + 4 * 2, false, "feature scales hold a non-finite value"},  // before: u32 feature map
       {"n.nnc", sigma + 4 + (4 * 2 + 8) + 4 * 2, false, "feature means hold a non-finite value"},
       {"s.nnc", 2 * matrix + 4, false, "network weights hold a non-finite value"},
       {"s.nnc", 4, false, "centroids"},
@@ -583,8 +602,8 @@ TEST_F(Cli, ModelsWithNonFiniteValuesAreRefused) {
       std::memcpy(at, &inf, 4);
     }
     neuncut::write_model_file(dir.file("bad.nnc"), file.method, file.payload);  // a valid checksum
-    const auto r = run_cli("predict --model " + dir.file("bad.nnc") + " --data " + dir.file("x.npy") + " --labels-out " +
-                               dir.file("labels.npy"),
+    const auto r = run_cli("predict --model " + dir.file("bad.nnc") + " --data " + dir.file("x.npy") +
+                               " --labels-out " + dir.file("labels.npy"),
                            dir.file(""));
     EXPECT_EQ(r.exit_code, 2) << c.model << " at -" << c.offset_from_end << ": " << r.err;
     EXPECT_NE(r.err.find(c.fragment), std::string::npos) << c.model << " at -" << c.offset_from_end << ": " << r.err;
@@ -596,7 +615,10 @@ TEST_F(Cli, ModelsWithNonFiniteValuesAreRefused) {
 TEST_F(Cli, InputsThatAreNotRegularFilesAreRefusedWithoutBlocking) {
   ASSERT_EQ(::mkfifo(dir.file("fifo.npy").c_str(), 0600), 0);
   ASSERT_EQ(run_cli("fit --data " + dir.file("x.npy") + " --k 3 --epochs 1 --hidden 8 --init random --quiet --model " +
-                        dir.file("m.nnc"), dir.file("")).exit_code, 0);
+                        dir.file("m.nnc"),
+                    dir.file(""))
+                .exit_code,
+            0);
   const std::string X = " --data " + dir.file("x.npy");
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"fit --k 3 --data " + dir.file("fifo.npy"), "a FIFO"},

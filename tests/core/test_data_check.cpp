@@ -7,12 +7,12 @@
 #include <limits>
 #include <string>
 
+#include "methods/neuncut/neuncut_internal.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/methods/kmeans/kmeans.hpp"
-#include "neuncut/methods/neuncut/neuncut.hpp"
 #include "neuncut/methods/ncut/spectral_clustering.hpp"
+#include "neuncut/methods/neuncut/neuncut.hpp"
 #include "neuncut/methods/spectralnet/spectralnet.hpp"
-#include "methods/neuncut/neuncut_internal.hpp"
 
 namespace neuncut {
 namespace {
@@ -70,8 +70,9 @@ TEST(DataCheck, NonFiniteNamesTheValueRowAndColumn) {
             "ncut: data contains NaN at row 4, column 2: every value must be finite (no NaN or Inf)");
   x(4, 2) = 1.0f;
   c.what = "training data";
-  EXPECT_EQ(message_of([&] { detail::check_data(x, c); }),
-            "ncut: training data contains infinity (Inf) at row 5, column 0: every value must be finite (no NaN or Inf)");
+  EXPECT_EQ(
+      message_of([&] { detail::check_data(x, c); }),
+      "ncut: training data contains infinity (Inf) at row 5, column 0: every value must be finite (no NaN or Inf)");
   x(5, 0) = -std::numeric_limits<float>::infinity();
   EXPECT_NE(message_of([&] { detail::check_data(x, c); }).find("infinity (Inf) at row 5, column 0"), std::string::npos);
 }

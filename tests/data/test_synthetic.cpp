@@ -31,8 +31,8 @@ SyntheticParams params(SyntheticKind kind, Index n, std::uint64_t seed = 1) {
 }
 
 TEST(Synthetic, KindNamesRoundTrip) {
-  for (SyntheticKind k : {SyntheticKind::Moons, SyntheticKind::Circles, SyntheticKind::Blobs,
-                          SyntheticKind::ImbalancedBlobs})
+  for (SyntheticKind k :
+       {SyntheticKind::Moons, SyntheticKind::Circles, SyntheticKind::Blobs, SyntheticKind::ImbalancedBlobs})
     EXPECT_EQ(parse_synthetic_kind(to_string(k)), k);
   EXPECT_EQ(to_string(SyntheticKind::ImbalancedBlobs), "imbalanced-blobs");
   EXPECT_THROW(parse_synthetic_kind("spirals"), InvalidArgument);
@@ -66,8 +66,7 @@ TEST(Synthetic, CirclesShapeAndRadii) {
   ASSERT_EQ(d.features.rows(), 200);
   ASSERT_EQ(d.features.cols(), 2);
   EXPECT_EQ(cluster_sizes(d.labels), (std::vector<Index>{100, 100}));
-  for (Index i = 0; i < 200; ++i)
-    EXPECT_NEAR(d.features.row(i).norm(), d.labels[i] == 0 ? 1.0 : 0.3, 1e-5);
+  for (Index i = 0; i < 200; ++i) EXPECT_NEAR(d.features.row(i).norm(), d.labels[i] == 0 ? 1.0 : 0.3, 1e-5);
 }
 
 TEST(Synthetic, NoiseHasTheRequestedSpread) {
@@ -152,8 +151,8 @@ TEST(Synthetic, ImbalancedBlobsKeepEveryClusterNonEmpty) {
 }
 
 TEST(Synthetic, SameSeedSameDataOtherSeedOtherData) {
-  for (SyntheticKind k : {SyntheticKind::Moons, SyntheticKind::Circles, SyntheticKind::Blobs,
-                          SyntheticKind::ImbalancedBlobs}) {
+  for (SyntheticKind k :
+       {SyntheticKind::Moons, SyntheticKind::Circles, SyntheticKind::Blobs, SyntheticKind::ImbalancedBlobs}) {
     SCOPED_TRACE(to_string(k));
     const Dataset a = make_synthetic(params(k, 300, 42));
     const Dataset b = make_synthetic(params(k, 300, 42));

@@ -34,8 +34,8 @@ const Labels kPred6 = {0, 0, 1, 1, 2, 2};
 TEST(Metrics, HandWorkedSixPointExample) {
   EXPECT_NEAR(clustering_accuracy(kTruth6, kPred6), 2.0 / 3.0, 1e-12);
   EXPECT_NEAR(normalized_mutual_info(kTruth6, kPred6), 2.0 / 3.0 * std::sqrt(std::log(2.0) / std::log(3.0)), 1e-12);
-  EXPECT_NEAR(normalized_mutual_info(kTruth6, kPred6, NmiAverage::Arithmetic), 4.0 / 3.0 * std::log(2.0) / std::log(6.0),
-              1e-12);
+  EXPECT_NEAR(normalized_mutual_info(kTruth6, kPred6, NmiAverage::Arithmetic),
+              4.0 / 3.0 * std::log(2.0) / std::log(6.0), 1e-12);
   EXPECT_NEAR(adjusted_rand_index(kTruth6, kPred6), 8.0 / 33.0, 1e-12);
   const ClusteringScores s = score_clustering(kTruth6, kPred6);
   EXPECT_DOUBLE_EQ(s.acc, clustering_accuracy(kTruth6, kPred6));

@@ -7,14 +7,14 @@
 #include <cmath>
 #include <random>
 
+#include "methods/neuncut/neuncut_internal.hpp"
 #include "neuncut/core/error.hpp"
-#include "neuncut/eval/metrics.hpp"
-#include "neuncut/methods/neuncut/neuncut.hpp"
-#include "neuncut/eval/partition_quality.hpp"
 #include "neuncut/data/synthetic.hpp"
+#include "neuncut/eval/metrics.hpp"
+#include "neuncut/eval/partition_quality.hpp"
+#include "neuncut/methods/neuncut/neuncut.hpp"
 #include "test_data.hpp"
 #include "test_util.hpp"
-#include "methods/neuncut/neuncut_internal.hpp"
 
 using namespace neuncut;
 

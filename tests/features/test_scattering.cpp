@@ -51,8 +51,8 @@ Grid gabor(Index n, double sigma, double theta, double xi, double slant) {
         for (int ey = -2; ey <= 2; ++ey) {
           const double X = double(x + ex * n), Y = double(y + ey * n);
           const double along = c * X + s * Y, across = -s * X + c * Y;  // rotated coordinates
-          g[x * n + y] += std::exp(C(-(along * along + slant * slant * across * across) / (2 * sigma * sigma),
-                                     xi * along));
+          g[x * n + y] +=
+              std::exp(C(-(along * along + slant * slant * across * across) / (2 * sigma * sigma), xi * along));
         }
   for (auto& v : g) v /= 2 * M_PI * sigma * sigma / slant;
   return g;
@@ -150,7 +150,7 @@ TEST(Scattering, ShapesFollowTheFilterBank) {
   EXPECT_EQ(order1.channels(), 25);
   EXPECT_EQ(order1.output_dim(), 400);
   p.order = 2;
-  EXPECT_EQ(ScatteringTransform(p).output_dim(), 3472);  // 217 channels x 4 x 4
+  EXPECT_EQ(ScatteringTransform(p).output_dim(), 3472);     // 217 channels x 4 x 4
   p.height = 20, p.width = 50, p.scales = 2, p.angles = 4;  // not square: padded to 64 x 64
   ScatteringTransform wide(p);
   EXPECT_EQ(wide.grid_size(), 64);
@@ -297,8 +297,8 @@ TEST(Scattering, AutoScalesKeepTheCoarsestWindowWithinHalfTheShorterSide) {
     EXPECT_TRUE(J == 1 || (Index(1) << J) * 2 <= side) << side;
     EXPECT_TRUE(J == 3 || (Index(1) << (J + 1)) * 2 > side) << side;
   }
-  EXPECT_EQ(scattering_params("8x8", 64, 0, 8, 1).scales, 2);   // 0: auto
-  EXPECT_EQ(scattering_params("8x8", 64, 3, 8, 1).scales, 3);   // given: kept
+  EXPECT_EQ(scattering_params("8x8", 64, 0, 8, 1).scales, 2);  // 0: auto
+  EXPECT_EQ(scattering_params("8x8", 64, 3, 8, 1).scales, 3);  // given: kept
 }
 
 TEST(Scattering, RejectsBadParametersAndShapes) {

@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "neuncut/io/dataset.hpp"
 #include "neuncut/core/error.hpp"
+#include "neuncut/io/dataset.hpp"
 #include "neuncut/methods/kmeans/kmeans.hpp"
 #include "neuncut/methods/neuncut/neuncut.hpp"
 #include "neuncut/methods/spectralnet/spectralnet.hpp"
@@ -65,8 +65,7 @@ template <class Read>
 void expect_read_or_error(Read&& read) {
   try {
     read();
-  } catch (const neuncut::Error&) {
-  }
+  } catch (const neuncut::Error&) {}
 }
 
 /// .npy: read as a feature matrix and as labels.

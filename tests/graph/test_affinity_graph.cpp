@@ -5,9 +5,9 @@
 #include <cmath>
 #include <limits>
 
+#include "core/random.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/graph/knn.hpp"
-#include "core/random.hpp"
 
 namespace neuncut {
 namespace {

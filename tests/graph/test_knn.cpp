@@ -6,14 +6,13 @@
 #include <cmath>
 #include <limits>
 
-#include "neuncut/core/error.hpp"
 #include "core/random.hpp"
+#include "neuncut/core/error.hpp"
 #include "test_data.hpp"
 
 namespace neuncut {
 using testing::gaussian_matrix;
 namespace {
-
 
 // Naive reference: all distances in double, sorted by (distance, index).
 void naive_knn(const MatrixF& x, int m, Index i, std::vector<std::pair<double, int>>& out) {

@@ -6,8 +6,8 @@
 
 #include <filesystem>
 
-#include "neuncut/io/atomic_file.hpp"
 #include "neuncut/core/error.hpp"
+#include "neuncut/io/atomic_file.hpp"
 #include "test_util.hpp"
 
 using namespace neuncut;
@@ -79,7 +79,7 @@ TEST(AtomicFile, ASetIsCommittedAllTogetherOrNotAtAll) {
 TEST(AtomicFile, TemporaryFilesCanBeRemovedForASignal) {
   TempDir dir;
   AtomicFileSet set;
-  write_file(dir.file("finished"), "x");  // finished, waiting in the set
+  write_file(dir.file("finished"), "x");   // finished, waiting in the set
   AtomicFile open_file(dir.file("open"));  // still being written
   open_file.stream() << "y";
   open_file.stream().flush();

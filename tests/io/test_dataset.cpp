@@ -1,25 +1,25 @@
 // Tests for src/io/npy.cpp, src/io/idx.cpp, src/io/csv.cpp and src/io/dataset.cpp.
 #include <gtest/gtest.h>
 
-#include <numeric>
 #include <sys/resource.h>
 #include <zlib.h>
+#include <numeric>
 
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <map>
 
-#include "neuncut/io/dataset.hpp"
-#include "neuncut/core/error.hpp"
-#include "test_util.hpp"
 #include "io/fashion_mnist.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/io/dataset.hpp"
+#include "test_util.hpp"
 
 namespace neuncut {
 namespace {
 
-using testing::TempDir;
 using testing::read_text;
+using testing::TempDir;
 using testing::write_text;
 
 template <class T>
@@ -55,8 +55,7 @@ std::string npy_file(const std::string& dict, const std::string& payload, int ma
 }
 
 std::string npy_dict(const std::string& descr, const std::string& shape, bool fortran = false) {
-  return "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") + ", 'shape': " + shape +
-         ", }";
+  return "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") + ", 'shape': " + shape + ", }";
 }
 
 std::string idx_file(int type, const std::vector<std::uint32_t>& dims, const std::string& payload) {

@@ -6,13 +6,13 @@
 #include <fstream>
 #include <limits>
 
-#include "neuncut/io/dataset.hpp"
 #include "neuncut/core/error.hpp"
+#include "neuncut/data/synthetic.hpp"
+#include "neuncut/features/preprocessing.hpp"
+#include "neuncut/io/dataset.hpp"
 #include "neuncut/io/model_file.hpp"
 #include "neuncut/methods/neuncut/neuncut.hpp"
-#include "neuncut/features/preprocessing.hpp"
 #include "neuncut/methods/spectralnet/spectralnet.hpp"
-#include "neuncut/data/synthetic.hpp"
 #include "test_util.hpp"
 
 using namespace neuncut;
@@ -101,7 +101,8 @@ TEST(ModelFile, NonFiniteFloatsAreRefusedNamingTheField) {
     ADD_FAILURE() << "expected FormatError";
   } catch (const FormatError& e) {
     EXPECT_NE(std::string(e.what()).find("network weights hold a non-finite value (NaN at element 1)"),
-              std::string::npos) << e.what();
+              std::string::npos)
+        << e.what();
   }
 }
 
@@ -122,7 +123,8 @@ TEST(ModelFile, NetworkShapeIsCheckedAgainstTheWeightsBeforeAllocating) {
   neuncut::testing::TempDir dir;
   Preprocessor preprocessor(FeatureScaling::None, false);
   preprocessor.fit(MatrixF::Ones(3, 4));
-  const std::vector<std::int64_t> widths = {4, std::int64_t(1) << 24, std::int64_t(1) << 24, 10};  // k = 10, the default
+  const std::vector<std::int64_t> widths = {4, std::int64_t(1) << 24, std::int64_t(1) << 24,
+                                            10};  // k = 10, the default
   auto network = [&](ByteWriter& w) {
     w.u64(widths.size());
     for (std::int64_t width : widths) w.i64(width);

@@ -18,18 +18,18 @@
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <limits>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <string>
 #include <vector>
 
+#include "core/parallel.hpp"
+#include "core/random.hpp"
 #include "kernels/gemm.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/core/precision.hpp"
-#include "core/parallel.hpp"
-#include "core/random.hpp"
 #include "row_invariance.hpp"
 #include "test_data.hpp"
 
@@ -174,8 +174,8 @@ TEST(Gemm, OneDnnRunsTheWidestKernelsTheCpuHas) {
   IsaFamily cpu = IsaFamily::Sse41;
   if (__builtin_cpu_supports("avx")) cpu = IsaFamily::Avx;
   if (__builtin_cpu_supports("avx2")) cpu = IsaFamily::Avx2;
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512dq"))
     cpu = IsaFamily::Avx512Core;
   if (cpu == IsaFamily::Avx512Core && __builtin_cpu_supports("avx512bf16")) cpu = IsaFamily::Avx512Bf16;
   IsaFamily expected = cpu;
@@ -194,7 +194,8 @@ TEST(Gemm, MatchesReferenceWithinTheBoundInEveryMode) {
     SCOPED_TRACE(mode.name);
     BackendScope scope(mode);
     // The shapes of a NeuNcut step (scaled down), thin ones, and odd sizes that fit no block.
-    for (auto [M, K, N] : {std::array<Index, 3>{100, 78, 51}, {64, 512, 10}, {37, 10, 64}, {1, 300, 7}, {129, 257, 65}}) {
+    for (auto [M, K, N] :
+         {std::array<Index, 3>{100, 78, 51}, {64, 512, 10}, {37, 10, 64}, {1, 300, 7}, {129, 257, 65}}) {
       const MatrixF A = gaussian_matrix(M, K, 1), B = gaussian_matrix(K, N, 2);
       MatrixF C(M, N);
       gemm(A, B, C, mode.precision);
@@ -230,8 +231,8 @@ TEST(Gemm, TransposedOperandsBiasReluAndStridesInEveryMode) {
     EXPECT_EQ(big_c(0, N + 1), 42.0f);
     // An empty sum: C = bias, then ReLU.
     MatrixF C0(3, N);
-    detail::gemm(detail::gemm_operand(MatrixF(3, 0)), detail::gemm_operand(MatrixF(0, N)), C0.data(), N, p,
-                 bias.data(), true);
+    detail::gemm(detail::gemm_operand(MatrixF(3, 0)), detail::gemm_operand(MatrixF(0, N)), C0.data(), N, p, bias.data(),
+                 true);
     EXPECT_EQ(C0.row(2), bias.cwiseMax(0.0f)) << "empty product";
   }
 }
@@ -252,8 +253,9 @@ TEST(GemmRowwise, EachRowDependsOnItsOwnRowOnlyInEveryMode) {
         SCOPED_TRACE(transposed ? "B transposed" : "B as stored");
         const auto product = [&](const MatrixF& A) {
           MatrixF C(A.rows(), N);
-          detail::gemm_rowwise(detail::gemm_operand(A), transposed ? detail::gemm_operand(Bt, true) : detail::gemm_operand(B),
-                               C.data(), N, mode.precision, bias.data(), true);
+          detail::gemm_rowwise(detail::gemm_operand(A),
+                               transposed ? detail::gemm_operand(Bt, true) : detail::gemm_operand(B), C.data(), N,
+                               mode.precision, bias.data(), true);
           return C;
         };
         neuncut::testing::expect_rows_independent_of_batch(X, product);
@@ -367,8 +369,16 @@ TEST(Bf16Matrix, RoundsTheWayOneDnnDoes) {
   // value it rounded x to, exactly. Round to nearest even: ties both ways, values just above
   // and below a tie, subnormals (flushed to zero), and a spread of magnitudes and signs.
   SKIP_WITHOUT_BF16();
-  std::vector<float> values = {0.0f, -0.0f, 1.0f, -1.0f, 1e-30f, 3e35f, std::numeric_limits<float>::min(),
-                               std::numeric_limits<float>::denorm_min(), -1e-40f, 5e-39f};
+  std::vector<float> values = {0.0f,
+                               -0.0f,
+                               1.0f,
+                               -1.0f,
+                               1e-30f,
+                               3e35f,
+                               std::numeric_limits<float>::min(),
+                               std::numeric_limits<float>::denorm_min(),
+                               -1e-40f,
+                               5e-39f};
   for (int m : {1, 2, 3, 127, 128, 129, 255}) {  // 1 + m 2^-8: bf16 values at even m, ties at odd m; and neighbours
     const float tie = 1.0f + std::ldexp(float(m), -8);
     for (float v : {tie, std::nextafter(tie, 0.0f), std::nextafter(tie, 2.0f)}) {
@@ -457,6 +467,7 @@ TEST(Gemm, Fp32ProductsRefuseOperandsGivenInBf16) {
   detail::Bf16Matrix a16;
   a16.assign(A, 1);
   MatrixF C(4, 4);
-  EXPECT_THROW(detail::gemm(detail::gemm_operand(a16, 0, 4), detail::gemm_operand(A, true), C.data(), 4, Precision::Fp32),
-               InvalidArgument);
+  EXPECT_THROW(
+      detail::gemm(detail::gemm_operand(a16, 0, 4), detail::gemm_operand(A, true), C.data(), 4, Precision::Fp32),
+      InvalidArgument);
 }

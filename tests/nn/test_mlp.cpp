@@ -4,12 +4,12 @@
 #include <cmath>
 #include <cstring>
 
-#include "neuncut/core/error.hpp"
-#include "neuncut/nn/mlp.hpp"
-#include "neuncut/core/precision.hpp"
-#include "kernels/gemm.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
+#include "kernels/gemm.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/core/precision.hpp"
+#include "neuncut/nn/mlp.hpp"
 #include "row_invariance.hpp"
 #include "test_data.hpp"
 
@@ -95,12 +95,12 @@ TEST(Mlp, PredictedLogitsOfARowDoNotDependOnItsBatch) {
   mlp.initialize(4, true);
   const MatrixF X = gaussian_matrix(300, 20, 5);
   const auto saved = detail::fp32_gemm_backend();
-  std::vector<std::pair<Precision, detail::Fp32GemmBackend>> modes = {{Precision::Fp32, detail::Fp32GemmBackend::Eigen}};
+  std::vector<std::pair<Precision, detail::Fp32GemmBackend>> modes = {
+      {Precision::Fp32, detail::Fp32GemmBackend::Eigen}};
   try {
     detail::set_fp32_gemm_backend(detail::Fp32GemmBackend::OneDnn);
     modes.push_back({Precision::Fp32, detail::Fp32GemmBackend::OneDnn});
-  } catch (const InvalidArgument&) {
-  }
+  } catch (const InvalidArgument&) {}
   if (bf16_available()) modes.push_back({Precision::Bf16, detail::Fp32GemmBackend::OneDnn});
   for (auto [precision, backend] : modes) {
     SCOPED_TRACE(::testing::Message() << to_string(precision) << ", backend " << int(backend));
@@ -226,8 +226,8 @@ TEST(MlpBf16, BackwardMatchesFp32WithinThePropagatedBf16Bound) {
     const Eigen::MatrixXd a = (l == 0 ? X : ws.activations[l - 1]).cast<double>().cwiseAbs();
     const Eigen::MatrixXd w = mlp.weight(l).cast<double>().cwiseAbs();
     const double g = gamma(X.rows() + w.cols());
-    const Eigen::MatrixXd dw_tol = e * a.transpose() * (grad + err_bound) + a.transpose() * err_bound +
-                                   2 * g * a.transpose() * (grad + err_bound);
+    const Eigen::MatrixXd dw_tol =
+        e * a.transpose() * (grad + err_bound) + a.transpose() * err_bound + 2 * g * a.transpose() * (grad + err_bound);
     const auto dw16 = mlp.weight(l, g16), dw32 = mlp.weight(l, g32);
     const Eigen::MatrixXd dw_err = (dw16 - dw32).cast<double>().cwiseAbs();
     EXPECT_TRUE((dw_err.array() <= dw_tol.array() + 1e-30).all())
@@ -240,8 +240,8 @@ TEST(MlpBf16, BackwardMatchesFp32WithinThePropagatedBf16Bound) {
     const Eigen::ArrayXXd active = (ws.activations[l - 1].array() > 0.0f).cast<double>();
     const Eigen::MatrixXd next = ((grad * w.transpose()).array() * active).matrix();
     // (4 g: the fp32 sums of the bf16 pass and of the fp32 reference, with margin.)
-    err_bound = ((((1 + e + 4 * g) * (grad + err_bound) * w.transpose()) - grad * w.transpose()).array() * active)
-                    .matrix();
+    err_bound =
+        ((((1 + e + 4 * g) * (grad + err_bound) * w.transpose()) - grad * w.transpose()).array() * active).matrix();
     grad = next;  // an upper bound of |G_l-1|, as the bound needs
   }
   EXPECT_NE(g16, g32);  // bf16 did run

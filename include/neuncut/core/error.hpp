@@ -57,7 +57,7 @@ std::string concat(const Args&... args) {
 
 /// Throws ExceptionType with the streamed message parts when cond is false.
 /// Example: NEUNCUT_REQUIRE(k >= 2, InvalidArgument, "k must be >= 2, got ", k);
-#define NEUNCUT_REQUIRE(cond, ExceptionType, ...)                             \
-  do {                                                                        \
+#define NEUNCUT_REQUIRE(cond, ExceptionType, ...)                                        \
+  do {                                                                                   \
     if (!(cond)) throw ::neuncut::ExceptionType(::neuncut::detail::concat(__VA_ARGS__)); \
   } while (0)

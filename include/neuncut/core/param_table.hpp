@@ -17,13 +17,13 @@ using LayerWidths = std::vector<int>;
 /// One parameter of an estimator, for generic front ends.
 template <class Params>
 struct ParamInfo {
-  std::string name;          ///< C++/Python name, e.g. "train_size".
-  std::string flag;          ///< CLI flag without dashes, e.g. "train-size".
-  std::string type;          ///< "int", "float", "bool", "str", "widths".
-  std::string doc;           ///< One line: meaning, units, special values.
-  std::string default_text;  ///< The default rendered as text.
-  std::function<std::string(const Params&)> get;              ///< Current value as text.
-  std::function<void(Params&, const std::string&)> set;       ///< Parses text; InvalidArgument on bad text.
+  std::string name;                                      ///< C++/Python name, e.g. "train_size".
+  std::string flag;                                      ///< CLI flag without dashes, e.g. "train-size".
+  std::string type;                                      ///< "int", "float", "bool", "str", "widths".
+  std::string doc;                                       ///< One line: meaning, units, special values.
+  std::string default_text;                              ///< The default rendered as text.
+  std::function<std::string(const Params&)> get;         ///< Current value as text.
+  std::function<void(Params&, const std::string&)> set;  ///< Parses text; InvalidArgument on bad text.
 };
 
 /// Text conversions used by the tables (InvalidArgument on malformed text).
@@ -57,7 +57,11 @@ inline const char* type_name(const LayerWidths&) { return "widths"; }
 #define NEUNCUT_PARAM_MEMBER(type, name, flag, def, doc) type name = def;
 
 // Expands the same table into a std::vector<ParamInfo<Params>>.
-#define NEUNCUT_PARAM_INFO(type, name, flag, def, doc)                                          \
-  {#name, flag, ::neuncut::param_text::type_name(type{}), doc, ::neuncut::param_text::format(type(def)), \
-   [](const ParamsType& p) { return ::neuncut::param_text::format(p.name); },                 \
+#define NEUNCUT_PARAM_INFO(type, name, flag, def, doc)                        \
+  {#name,                                                                     \
+   flag,                                                                      \
+   ::neuncut::param_text::type_name(type{}),                                  \
+   doc,                                                                       \
+   ::neuncut::param_text::format(type(def)),                                  \
+   [](const ParamsType& p) { return ::neuncut::param_text::format(p.name); }, \
    [](ParamsType& p, const std::string& text) { ::neuncut::param_text::parse(#name, text, p.name); }},

@@ -19,14 +19,14 @@ enum class SyntheticKind {
 /// Parameters of make_synthetic; defaults give a small, well-separated problem.
 struct SyntheticParams {
   SyntheticKind kind = SyntheticKind::Blobs;  ///< Which shape.
-  Index n_samples = 1000;   ///< Total number of points (>= number of clusters).
-  int n_clusters = 3;       ///< Clusters for the blob kinds (moons/circles always have 2).
-  int dim = 2;              ///< Dimension for the blob kinds (moons/circles are 2-D).
-  double noise = 0.05;      ///< Gaussian noise std (moons/circles) or blob std.
-  double factor = 0.5;      ///< Inner/outer radius ratio for circles, in (0, 1).
-  double imbalance = 10.0;  ///< Largest/smallest cluster size ratio for ImbalancedBlobs (>= 1).
-  double center_box = 10.0; ///< Blob centres are uniform in [-center_box, center_box]^dim.
-  std::uint64_t seed = 0;   ///< Random seed; the same seed gives the same data.
+  Index n_samples = 1000;                     ///< Total number of points (>= number of clusters).
+  int n_clusters = 3;                         ///< Clusters for the blob kinds (moons/circles always have 2).
+  int dim = 2;                                ///< Dimension for the blob kinds (moons/circles are 2-D).
+  double noise = 0.05;                        ///< Gaussian noise std (moons/circles) or blob std.
+  double factor = 0.5;                        ///< Inner/outer radius ratio for circles, in (0, 1).
+  double imbalance = 10.0;                    ///< Largest/smallest cluster size ratio for ImbalancedBlobs (>= 1).
+  double center_box = 10.0;                   ///< Blob centres are uniform in [-center_box, center_box]^dim.
+  std::uint64_t seed = 0;                     ///< Random seed; the same seed gives the same data.
 };
 
 /// Parses "moons", "circles", "blobs", "imbalanced-blobs" (InvalidArgument otherwise).

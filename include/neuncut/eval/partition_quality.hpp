@@ -44,12 +44,12 @@ std::string to_string(QualityVerdict verdict);
 /// Outcome of assess_partition() (all Ncut values on the same check graph).
 struct PartitionQuality {
   QualityVerdict verdict = QualityVerdict::NotChecked;
-  double ncut = 0;           ///< Discrete Ncut of the partition (0 .. k; lower is better).
-  double kmeans_ncut = 0;    ///< Of the k-means partition of the sample.
-  double chance_ncut = 0;    ///< Mean over random partitions with the partition's cluster sizes.
-  double relative = 0;       ///< (ncut - kmeans_ncut) / (chance_ncut - kmeans_ncut): 0 = k-means, 1 = chance.
-  Index sample_points = 0;   ///< Points of the check graph.
-  std::string advice;        ///< What to try; empty when the verdict is Good or NotChecked.
+  double ncut = 0;          ///< Discrete Ncut of the partition (0 .. k; lower is better).
+  double kmeans_ncut = 0;   ///< Of the k-means partition of the sample.
+  double chance_ncut = 0;   ///< Mean over random partitions with the partition's cluster sizes.
+  double relative = 0;      ///< (ncut - kmeans_ncut) / (chance_ncut - kmeans_ncut): 0 = k-means, 1 = chance.
+  Index sample_points = 0;  ///< Points of the check graph.
+  std::string advice;       ///< What to try; empty when the verdict is Good or NotChecked.
 };
 
 /// The fixed graph a partition is checked on: a seeded sample of the rows and their

@@ -50,14 +50,17 @@ std::string to_string(Symmetrization mode);
 namespace param_text {
 inline const char* type_name(Symmetrization) { return "str"; }
 inline std::string format(Symmetrization v) { return to_string(v); }
-inline void parse(const std::string&, const std::string& text, Symmetrization& out) { out = parse_symmetrization(text); }
+inline void parse(const std::string&, const std::string& text, Symmetrization& out) {
+  out = parse_symmetrization(text);
+}
 }  // namespace param_text
 
 /// Parameters of the kNN affinity (sparse and in-batch).
 struct AffinityParams {
-  AffinityKind kind = AffinityKind::SelfTuning;      ///< Edge weighting.
-  double sigma = 0;                                  ///< Gaussian: global bandwidth; <= 0 means automatic (median scale_neighbor-th distance).
-  int scale_neighbor = 7;                            ///< Gaussian (auto sigma) and SelfTuning: which neighbour's distance sets the scale (1-based; clamped to the neighbours available).
+  AffinityKind kind = AffinityKind::SelfTuning;  ///< Edge weighting.
+  double sigma = 0;        ///< Gaussian: global bandwidth; <= 0 means automatic (median scale_neighbor-th distance).
+  int scale_neighbor = 7;  ///< Gaussian (auto sigma) and SelfTuning: which neighbour's distance sets the scale
+                           ///< (1-based; clamped to the neighbours available).
   Symmetrization symmetrize = Symmetrization::Average;  ///< Symmetrization of the directed kNN weights.
 };
 
@@ -78,7 +81,6 @@ int connected_components(const SparseMatrixF& affinity, Labels* component = null
 /// result is m x m, symmetric, zero off the kNN graph and on the diagonal. This is the
 /// "knn" in-batch affinity offered to the NeuNcut trainer beside the full Gaussian, and
 /// SpectralNet's per-batch W. InvalidArgument for m < 2, n_neighbors < 1 or >= m, NaN/Inf.
-MatrixF knn_batch_affinity(const Eigen::Ref<const MatrixF>& batch, int n_neighbors,
-                           const AffinityParams& params = {});
+MatrixF knn_batch_affinity(const Eigen::Ref<const MatrixF>& batch, int n_neighbors, const AffinityParams& params = {});
 
 }  // namespace neuncut

@@ -20,24 +20,24 @@ namespace neuncut {
 /// L2-normalized rows (|x| = 1) and a sigma that is not tiny, where NeuNcut uses it (see
 /// docs/mixed-precision.md for the measured errors). Throws InvalidArgument for Bf16 where
 /// bf16 is unavailable.
-void gaussian_batch_affinity(const Eigen::Ref<const MatrixF>& batch, float sigma, MatrixF& affinity,
-                             VectorF& degree, int threads, Precision precision = Precision::Fp32);
+void gaussian_batch_affinity(const Eigen::Ref<const MatrixF>& batch, float sigma, MatrixF& affinity, VectorF& degree,
+                             int threads, Precision precision = Precision::Fp32);
 
 /// How sigma is chosen when the caller does not give one.
 struct SigmaRule {
-  Index sample_size = 1000;  ///< Points sampled (a typical batch: sigma should fit what one batch sees).
-  int neighbor = 10;         ///< Rank m of the neighbour whose distance measures the local scale.
+  Index sample_size = 1000;      ///< Points sampled (a typical batch: sigma should fit what one batch sees).
+  int neighbor = 10;             ///< Rank m of the neighbour whose distance measures the local scale.
   bool pairwise_median = false;  ///< Instead: twice the median distance between two sample points.
-  double scale = 1.0;        ///< Multiplier on the estimate.
-  std::uint64_t seed = 0;    ///< Seed of the sample.
+  double scale = 1.0;            ///< Multiplier on the estimate.
+  std::uint64_t seed = 0;        ///< Seed of the sample.
 };
 
 /// sigma = scale * median over sampled points of the distance to their m-th nearest
 /// neighbour within the sample. A local scale: it ignores the spread between clusters, so
 /// the kernel connects each point to about m batch neighbours whatever the data's size and
 /// units. With pairwise_median instead, sigma = scale * 2 * the median distance between two
-/// sampled points: a wide kernel (the typical pair has affinity exp(-1/8)). Rows are taken as given (pass preprocessed data). Throws InvalidArgument when the
-/// sample has fewer than neighbor + 1 points, or when every distance is 0.
+/// sampled points: a wide kernel (the typical pair has affinity exp(-1/8)). Rows are taken as given (pass preprocessed
+/// data). Throws InvalidArgument when the sample has fewer than neighbor + 1 points, or when every distance is 0.
 double estimate_sigma(const Eigen::Ref<const MatrixF>& data, const SigmaRule& rule, int threads);
 
 }  // namespace neuncut

@@ -32,9 +32,10 @@ namespace neuncut {
 
 /// Which kNN algorithm builds the graph.
 enum class KnnMethod {
-  Auto,   ///< Up to KnnParams::exact_max_points points: Projected when d > 2 projection_dims, else Exact; HNSW above (if built with hnswlib).
-  Exact,  ///< Blocked brute force (exact; O(N^2 d)).
-  Hnsw,   ///< hnswlib's HNSW (approximate; O(N log N)); InvalidArgument if built without hnswlib.
+  Auto,  ///< Up to KnnParams::exact_max_points points: Projected when d > 2 projection_dims, else Exact; HNSW above (if
+         ///< built with hnswlib).
+  Exact,      ///< Blocked brute force (exact; O(N^2 d)).
+  Hnsw,       ///< hnswlib's HNSW (approximate; O(N log N)); InvalidArgument if built without hnswlib.
   Projected,  ///< Candidates by brute force on a PCA projection, re-ranked by exact distances (approximate; O(N^2 r)).
 };
 /// Parses "auto", "exact", "hnsw" (InvalidArgument otherwise).
@@ -53,24 +54,25 @@ bool hnsw_available();
 
 /// Parameters of knn_graph.
 struct KnnParams {
-  int n_neighbors = 10;              ///< Neighbours per point, excluding itself (1 <= m < N).
-  KnnMethod method = KnnMethod::Auto;///< Algorithm.
-  Index exact_max_points = 100000;   ///< Auto: largest N solved exactly.
-  int hnsw_m = 16;                   ///< HNSW: links per node per layer (hnswlib's M); memory grows with it.
-  int hnsw_ef_construction = 200;    ///< HNSW: candidate list size while building (higher: better graph, slower build).
-  int hnsw_ef_search = 100;          ///< HNSW: candidate list size while querying (raised to m + 1 if smaller).
-  int projection_dims = 128;         ///< Projected: PCA dimensions searched (recall 0.999 on Fashion-MNIST with 60 candidates).
-  int projection_candidates = 60;    ///< Projected: candidates per point re-ranked exactly (raised to n_neighbors).
-  std::uint64_t seed = 0;            ///< HNSW: level-assignment seed; Projected: seed of the PCA sample.
-  int threads = 0;                   ///< Worker threads; <= 0 means all cores.
+  int n_neighbors = 10;                ///< Neighbours per point, excluding itself (1 <= m < N).
+  KnnMethod method = KnnMethod::Auto;  ///< Algorithm.
+  Index exact_max_points = 100000;     ///< Auto: largest N solved exactly.
+  int hnsw_m = 16;                     ///< HNSW: links per node per layer (hnswlib's M); memory grows with it.
+  int hnsw_ef_construction = 200;  ///< HNSW: candidate list size while building (higher: better graph, slower build).
+  int hnsw_ef_search = 100;        ///< HNSW: candidate list size while querying (raised to m + 1 if smaller).
+  int projection_dims =
+      128;  ///< Projected: PCA dimensions searched (recall 0.999 on Fashion-MNIST with 60 candidates).
+  int projection_candidates = 60;  ///< Projected: candidates per point re-ranked exactly (raised to n_neighbors).
+  std::uint64_t seed = 0;          ///< HNSW: level-assignment seed; Projected: seed of the PCA sample.
+  int threads = 0;                 ///< Worker threads; <= 0 means all cores.
 };
 
 /// A kNN graph: row i lists the m nearest other points of point i, nearest first.
 struct KnnGraph {
   Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> indices;  ///< N x m neighbour indices.
-  MatrixF distances;                 ///< N x m Euclidean (not squared) distances, non-decreasing along each row.
+  MatrixF distances;                    ///< N x m Euclidean (not squared) distances, non-decreasing along each row.
   KnnMethod method = KnnMethod::Exact;  ///< The algorithm actually used (Exact or Hnsw).
-  double seconds = 0;                ///< Wall time to build.
+  double seconds = 0;                   ///< Wall time to build.
   Index num_points() const { return indices.rows(); }
   int n_neighbors() const { return int(indices.cols()); }
 };

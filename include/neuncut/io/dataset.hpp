@@ -14,9 +14,9 @@ namespace neuncut {
 
 /// A feature matrix with optional ground-truth labels.
 struct Dataset {
-  MatrixF features;  ///< N x d, row-major float32.
-  Labels labels;     ///< N ground-truth labels, or empty when none are known.
-  std::string name;  ///< Where it came from (spec or path), for messages and summaries.
+  MatrixF features;         ///< N x d, row-major float32.
+  Labels labels;            ///< N ground-truth labels, or empty when none are known.
+  std::string name;         ///< Where it came from (spec or path), for messages and summaries.
   std::string image_shape;  ///< "HxW" when each row is an image (IDX image files, 3-D .npy, fashion-mnist), else "".
 };
 

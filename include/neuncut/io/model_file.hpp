@@ -45,9 +45,19 @@ class ByteWriter {
   void i64(std::int64_t v) { raw(&v, 8); }
   void f32(float v) { raw(&v, 4); }
   void f64(double v) { raw(&v, 8); }
-  void str(const std::string& s) { u64(s.size()); raw(s.data(), s.size()); }
-  void floats(const float* data, std::size_t n) { u64(n); raw(data, n * sizeof(float)); }
-  void matrix(const MatrixF& m) { i64(m.rows()); i64(m.cols()); floats(m.data(), static_cast<std::size_t>(m.size())); }
+  void str(const std::string& s) {
+    u64(s.size());
+    raw(s.data(), s.size());
+  }
+  void floats(const float* data, std::size_t n) {
+    u64(n);
+    raw(data, n * sizeof(float));
+  }
+  void matrix(const MatrixF& m) {
+    i64(m.rows());
+    i64(m.cols());
+    floats(m.data(), static_cast<std::size_t>(m.size()));
+  }
   void vector(const VectorF& v) { floats(v.data(), static_cast<std::size_t>(v.size())); }
   const std::vector<char>& bytes() const { return buf_; }
 
@@ -90,8 +100,8 @@ class ByteReader {
   }
   MatrixF matrix(const char* field) {
     const std::int64_t r = i64(), c = i64();
-    NEUNCUT_REQUIRE(r >= 0 && c >= 0 && (c == 0 || r <= std::int64_t(remaining() / 4) / c), FormatError,
-                    what_, ": corrupted matrix shape ", r, " x ", c);
+    NEUNCUT_REQUIRE(r >= 0 && c >= 0 && (c == 0 || r <= std::int64_t(remaining() / 4) / c), FormatError, what_,
+                    ": corrupted matrix shape ", r, " x ", c);
     std::vector<float> v = floats(field);
     NEUNCUT_REQUIRE(std::int64_t(v.size()) == r * c, FormatError, what_, ": matrix size mismatch");
     return Eigen::Map<MatrixF>(v.data(), r, c);
@@ -117,8 +127,8 @@ class ByteReader {
   }
   std::uint64_t length(std::size_t element_size) {
     const std::uint64_t n = u64();
-    NEUNCUT_REQUIRE(n <= remaining() / element_size, FormatError, what_, ": corrupted length field (", n,
-                    " elements, ", remaining(), " bytes left)");
+    NEUNCUT_REQUIRE(n <= remaining() / element_size, FormatError, what_, ": corrupted length field (", n, " elements, ",
+                    remaining(), " bytes left)");
     return n;
   }
   const std::vector<char>& buf_;

@@ -18,10 +18,10 @@ enum class WeightDecayMode {
 
 /// Adam hyperparameters (PyTorch's defaults).
 struct AdamParams {
-  double beta1 = 0.9;          ///< First-moment decay.
-  double beta2 = 0.999;        ///< Second-moment decay.
-  double epsilon = 1e-8;       ///< Added to sqrt(v_hat) in the denominator.
-  double weight_decay = 0.0;   ///< Decay coefficient (see mode).
+  double beta1 = 0.9;                          ///< First-moment decay.
+  double beta2 = 0.999;                        ///< Second-moment decay.
+  double epsilon = 1e-8;                       ///< Added to sqrt(v_hat) in the denominator.
+  double weight_decay = 0.0;                   ///< Decay coefficient (see mode).
   WeightDecayMode mode = WeightDecayMode::L2;  ///< Adam (L2) or AdamW (decoupled).
 };
 

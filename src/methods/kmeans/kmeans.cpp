@@ -5,13 +5,13 @@
 #include <cmath>
 #include <numeric>
 
-#include "neuncut/core/error.hpp"
-#include "neuncut/io/model_file.hpp"
-#include "kernels/pairwise_distance.hpp"
+#include "core/data_check.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
+#include "kernels/pairwise_distance.hpp"
 #include "methods/kmeans/kmeans_internal.hpp"
-#include "core/data_check.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/io/model_file.hpp"
 
 namespace neuncut {
 namespace {
@@ -72,8 +72,8 @@ double sum_of(const std::vector<float>& v) {
   return s;
 }
 
-RunResult lloyd(const Eigen::Ref<const MatrixF>& data, const VectorF& norms, const KMeansParams& p,
-                double tol_abs, std::uint64_t seed) {
+RunResult lloyd(const Eigen::Ref<const MatrixF>& data, const VectorF& norms, const KMeansParams& p, double tol_abs,
+                std::uint64_t seed) {
   const Index n = data.rows(), k = p.n_clusters;
   RunResult run;
   const std::vector<Index> seeds = detail::kmeans_plus_plus(data, p.n_clusters, seed, p.threads);
@@ -137,8 +137,7 @@ RunResult lloyd(const Eigen::Ref<const MatrixF>& data, const VectorF& norms, con
 
 namespace detail {
 
-std::vector<Index> kmeans_plus_plus(const Eigen::Ref<const MatrixF>& data, int k, std::uint64_t seed,
-                                    int threads) {
+std::vector<Index> kmeans_plus_plus(const Eigen::Ref<const MatrixF>& data, int k, std::uint64_t seed, int threads) {
   const Index n = data.rows();
   Rng rng(seed);
   const VectorF norms = squared_row_norms(data, threads);
@@ -266,15 +265,16 @@ KMeansModel KMeansModel::load(const std::string& path) {
                   " model, expected a kmeans model");
   ByteReader r(file.payload, path);
   const std::uint32_t version = r.u32();
-  NEUNCUT_REQUIRE(version == kKMeansPayloadVersion, FormatError, path, ": unsupported kmeans payload version ",
-                  version, " (this build reads ", kKMeansPayloadVersion, ")");
+  NEUNCUT_REQUIRE(version == kKMeansPayloadVersion, FormatError, path, ": unsupported kmeans payload version ", version,
+                  " (this build reads ", kKMeansPayloadVersion, ")");
   Preprocessor preprocessor = Preprocessor::load(r, file.version);
   MatrixF centroids = r.matrix("centroids");
   r.expect_end();
   NEUNCUT_REQUIRE(centroids.rows() >= 1 && centroids.cols() >= 1 && centroids.allFinite(), FormatError, path,
                   ": corrupted kmeans centroids (", centroids.rows(), " x ", centroids.cols(), ")");
   NEUNCUT_REQUIRE(preprocessor.dim() == 0 || preprocessor.dim() == centroids.cols(), FormatError, path,
-                  ": preprocessing dimension ", preprocessor.dim(), " does not match the centroids' ", centroids.cols());
+                  ": preprocessing dimension ", preprocessor.dim(), " does not match the centroids' ",
+                  centroids.cols());
   return KMeansModel(std::move(centroids), std::move(preprocessor));
 }
 

@@ -6,14 +6,14 @@
 #include <chrono>
 #include <cmath>
 
-#include "neuncut/core/error.hpp"
-#include "neuncut/methods/kmeans/kmeans.hpp"
-#include "neuncut/features/preprocessing.hpp"
-#include "kernels/pairwise_distance.hpp"
+#include "core/data_check.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
 #include "core/timing.hpp"
-#include "core/data_check.hpp"
+#include "kernels/pairwise_distance.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/features/preprocessing.hpp"
+#include "neuncut/methods/kmeans/kmeans.hpp"
 
 namespace neuncut {
 namespace {
@@ -72,7 +72,9 @@ class NormalizedAffinityOp {
     num_components_ = int(volume.size());
     known_.resize(n_);
     for (Index i = 0; i < n_; ++i)
-      known_[i] = component_[std::size_t(i)] >= 0 ? std::sqrt(degree[i] / volume[std::size_t(component_[std::size_t(i)])]) : 0.0;
+      known_[i] = component_[std::size_t(i)] >= 0
+                      ? std::sqrt(degree[i] / volume[std::size_t(component_[std::size_t(i)])])
+                      : 0.0;
   }
 
   Index rows() const { return n_; }
@@ -118,10 +120,14 @@ class NormalizedAffinityOp {
 
 std::string comp_info_name(Spectra::CompInfo info) {
   switch (info) {
-    case Spectra::CompInfo::Successful: return "Successful";
-    case Spectra::CompInfo::NotComputed: return "NotComputed";
-    case Spectra::CompInfo::NotConverging: return "NotConverging";
-    case Spectra::CompInfo::NumericalIssue: return "NumericalIssue";
+    case Spectra::CompInfo::Successful:
+      return "Successful";
+    case Spectra::CompInfo::NotComputed:
+      return "NotComputed";
+    case Spectra::CompInfo::NotConverging:
+      return "NotConverging";
+    case Spectra::CompInfo::NumericalIssue:
+      return "NumericalIssue";
   }
   return "Unknown";
 }
@@ -134,8 +140,8 @@ int resolved_ncv(const SpectralClusteringParams& p, Index n) {
 // After the data check (which holds k < N): the Lanczos basis against N.
 void validate_solver_params(const SpectralClusteringParams& p, Index n) {
   const int ncv = resolved_ncv(p, n);
-  NEUNCUT_REQUIRE(ncv > p.n_clusters && Index(ncv) <= n, InvalidArgument, "ncut: ncv (", ncv, ") must be in (k = ", p.n_clusters,
-                  ", N = ", n, "]");
+  NEUNCUT_REQUIRE(ncv > p.n_clusters && Index(ncv) <= n, InvalidArgument, "ncut: ncv (", ncv,
+                  ") must be in (k = ", p.n_clusters, ", N = ", n, "]");
 }
 
 // The check of a precomputed affinity, with k against its rows when k is given.
@@ -182,8 +188,9 @@ SpectralClusteringResult cluster_affinity(const SparseMatrixF& w, const Spectral
                                      " connected components: NJW splits along them first; raise n_neighbors to "
                                      "connect the graph"));
   if (r.isolated_points > 0)
-    append(r.message, detail::concat(r.isolated_points, " points have no edge (their weights underflow); "
-                                                        "raise sigma or use self-tuning weights"));
+    append(r.message, detail::concat(r.isolated_points,
+                                     " points have no edge (their weights underflow); "
+                                     "raise sigma or use self-tuning weights"));
   if (!eig.converged) {
     append(r.message, detail::concat("Lanczos did not converge (", eig.solver_status, ", ", eig.eigenvalues.size(),
                                      " of ", p.n_clusters, " eigenpairs after ", eig.restarts,
@@ -236,7 +243,7 @@ SpectralClusteringResult cluster_affinity(const SparseMatrixF& w, const Spectral
 // in NormalizedAffinityOp handles them exactly.
 struct ConnectedKnnAffinity {
   SparseMatrixF w;
-  Labels components;         // connected components of w
+  Labels components;  // connected components of w
   int n_components = 0;
   int n_neighbors = 0;       // neighbours of the graph returned
   int first_components = 0;  // components of the graph with the first neighbour count tried
@@ -245,7 +252,7 @@ struct ConnectedKnnAffinity {
 };
 
 ConnectedKnnAffinity knn_affinity_with_at_most_k_components(const Eigen::Ref<const MatrixF>& data, int n_neighbors,
-                                                             const SpectralClusteringParams& params) {
+                                                            const SpectralClusteringParams& params) {
   // A bound on the rebuilds: 16 x the neighbours multiplies the kNN graph's memory by 16.
   constexpr int kMaxGrowth = 16;
   const int most = int(std::min<Index>(data.rows() - 1, Index(n_neighbors) * kMaxGrowth));
@@ -300,9 +307,7 @@ EmbeddingNormalization parse_embedding_normalization(const std::string& name) {
   throw InvalidArgument("unknown embedding normalization '" + name + "'; expected rows or degree");
 }
 
-std::string to_string(EmbeddingNormalization mode) {
-  return mode == EmbeddingNormalization::Rows ? "rows" : "degree";
-}
+std::string to_string(EmbeddingNormalization mode) { return mode == EmbeddingNormalization::Rows ? "rows" : "degree"; }
 
 SparseMatrixF normalized_affinity(const SparseMatrixF& affinity) {
   detail::DataCheck check;

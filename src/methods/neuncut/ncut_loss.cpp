@@ -6,8 +6,7 @@
 namespace neuncut {
 
 template <class Scalar>
-NcutLossTerms ncut_loss(const Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>& W,
-                        const Eigen::Matrix<Scalar, -1, 1>& d,
+NcutLossTerms ncut_loss(const Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>& W, const Eigen::Matrix<Scalar, -1, 1>& d,
                         const Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>& P, double gamma, double eps,
                         Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>* grad_p) {
   using Mat = Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>;
@@ -18,12 +17,12 @@ NcutLossTerms ncut_loss(const Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>& W,
   const MatrixD Pd = P.template cast<double>();
   const VectorD dd = d.template cast<double>();
   const MatrixD DP = dd.asDiagonal() * Pd;
-  const MatrixD Q = Pd.transpose() * DP;                                    // P^T D P
-  const VectorD vol = DP.colwise().sum().transpose();                       // d^T P
+  const MatrixD Q = Pd.transpose() * DP;               // P^T D P
+  const VectorD vol = DP.colwise().sum().transpose();  // d^T P
   const VectorD pwp = (Pd.array() * WP.template cast<double>().array()).colwise().sum().transpose();
   const VectorD v = vol.array() + eps;
   const VectorD s = v.array().rsqrt();
-  const VectorD a = Q.diagonal() - pwp;                                     // P_j^T L P_j
+  const VectorD a = Q.diagonal() - pwp;  // P_j^T L P_j
 
   NcutLossTerms t;
   t.trace = (a.array() / v.array()).sum();
@@ -69,13 +68,12 @@ void softmax_backward(const Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>& P,
   G = (P.array() * (G.colwise() - inner).array()).matrix();
 }
 
-#define NEUNCUT_INSTANTIATE(S)                                                                               \
-  template NcutLossTerms ncut_loss<S>(const Eigen::Matrix<S, -1, -1, Eigen::RowMajor>&,                     \
-                                      const Eigen::Matrix<S, -1, 1>&,                                        \
-                                      const Eigen::Matrix<S, -1, -1, Eigen::RowMajor>&, double, double,      \
-                                      Eigen::Matrix<S, -1, -1, Eigen::RowMajor>*);                           \
-  template void softmax_rows<S>(Eigen::Matrix<S, -1, -1, Eigen::RowMajor>&);                                \
-  template void softmax_backward<S>(const Eigen::Matrix<S, -1, -1, Eigen::RowMajor>&,                       \
+#define NEUNCUT_INSTANTIATE(S)                                                                                       \
+  template NcutLossTerms ncut_loss<S>(                                                                               \
+      const Eigen::Matrix<S, -1, -1, Eigen::RowMajor>&, const Eigen::Matrix<S, -1, 1>&,                              \
+      const Eigen::Matrix<S, -1, -1, Eigen::RowMajor>&, double, double, Eigen::Matrix<S, -1, -1, Eigen::RowMajor>*); \
+  template void softmax_rows<S>(Eigen::Matrix<S, -1, -1, Eigen::RowMajor>&);                                         \
+  template void softmax_backward<S>(const Eigen::Matrix<S, -1, -1, Eigen::RowMajor>&,                                \
                                     Eigen::Matrix<S, -1, -1, Eigen::RowMajor>&);
 NEUNCUT_INSTANTIATE(float)
 NEUNCUT_INSTANTIATE(double)

@@ -4,22 +4,22 @@
 #include <cmath>
 #include <cstdint>
 
+#include "core/data_check.hpp"
 #include "core/float_env.hpp"
-#include "neuncut/graph/affinity_graph.hpp"
-#include "neuncut/graph/batch_affinity.hpp"
-#include "neuncut/core/error.hpp"
-#include "neuncut/io/model_file.hpp"
-#include "neuncut/methods/neuncut/ncut_loss.hpp"
-#include "neuncut/nn/optimizer.hpp"
-#include "neuncut/core/resources.hpp"
-#include "neuncut/methods/neuncut/spectral_init.hpp"
-#include "kernels/pairwise_distance.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
 #include "core/resources_internal.hpp"
+#include "kernels/pairwise_distance.hpp"
 #include "methods/neuncut/neuncut_internal.hpp"
-#include "core/data_check.hpp"
 #include "methods/neuncut/neuncut_steps.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/core/resources.hpp"
+#include "neuncut/graph/affinity_graph.hpp"
+#include "neuncut/graph/batch_affinity.hpp"
+#include "neuncut/io/model_file.hpp"
+#include "neuncut/methods/neuncut/ncut_loss.hpp"
+#include "neuncut/methods/neuncut/spectral_init.hpp"
+#include "neuncut/nn/optimizer.hpp"
 
 namespace neuncut {
 
@@ -40,7 +40,8 @@ void validate(const NeuNcutParams& p) {
   NEUNCUT_REQUIRE(p.gamma >= 0, InvalidArgument, "gamma must be >= 0, got ", p.gamma);
   NEUNCUT_REQUIRE(p.gamma_factor > 0, InvalidArgument, "gamma_factor must be > 0, got ", p.gamma_factor);
   NEUNCUT_REQUIRE(p.gamma_step >= 0, InvalidArgument, "gamma_step must be >= 0, got ", p.gamma_step);
-  NEUNCUT_REQUIRE(p.gamma_max >= p.gamma, InvalidArgument, "gamma_max (", p.gamma_max, ") must be >= gamma (", p.gamma, ")");
+  NEUNCUT_REQUIRE(p.gamma_max >= p.gamma, InvalidArgument, "gamma_max (", p.gamma_max, ") must be >= gamma (", p.gamma,
+                  ")");
   NEUNCUT_REQUIRE(p.sigma >= 0, InvalidArgument, "sigma must be > 0, or 0 to choose it from the data; got ", p.sigma);
   NEUNCUT_REQUIRE(p.sigma_neighbors >= 1, InvalidArgument, "sigma_neighbors must be >= 1, got ", p.sigma_neighbors);
   NEUNCUT_REQUIRE(p.sigma_scale > 0, InvalidArgument, "sigma_scale must be > 0, got ", p.sigma_scale);
@@ -59,11 +60,11 @@ void validate(const NeuNcutParams& p) {
                   "scattering_angles must be in [1, 32], got ", p.scattering_angles);
   NEUNCUT_REQUIRE(p.eps > 0, InvalidArgument, "eps must be > 0, got ", p.eps);
   NEUNCUT_REQUIRE(p.threads >= 0, InvalidArgument, "threads must be >= 0 (0: all cores), got ", p.threads);
-  NEUNCUT_REQUIRE(p.lr_schedule == "cosine" || p.lr_schedule == "constant", InvalidArgument,
-                  "unknown lr schedule '", p.lr_schedule, "' (expected cosine or constant)");
+  NEUNCUT_REQUIRE(p.lr_schedule == "cosine" || p.lr_schedule == "constant", InvalidArgument, "unknown lr schedule '",
+                  p.lr_schedule, "' (expected cosine or constant)");
   resolve_normalize(p.normalize, 1);
-  NEUNCUT_REQUIRE(p.affinity == "gaussian" || p.affinity == "knn", InvalidArgument, "unknown affinity '",
-                  p.affinity, "' (expected gaussian or knn)");
+  NEUNCUT_REQUIRE(p.affinity == "gaussian" || p.affinity == "knn", InvalidArgument, "unknown affinity '", p.affinity,
+                  "' (expected gaussian or knn)");
   NEUNCUT_REQUIRE(p.affinity_neighbors >= 1, InvalidArgument, "affinity_neighbors must be >= 1, got ",
                   p.affinity_neighbors);
   NEUNCUT_REQUIRE(p.bias_init == "auto" || p.bias_init == "zero" || p.bias_init == "uniform", InvalidArgument,
@@ -95,7 +96,7 @@ void validate_data(const Eigen::Ref<const MatrixF>& data, const std::string& wha
 ScatteringTransform resolve_features(const NeuNcutParams& params, Index dim) {
   if (params.features == "raw" || (params.features == "auto" && params.image_shape.empty())) return {};
   return ScatteringTransform(scattering_params(params.image_shape, dim, params.scattering_scales,
-                                                params.scattering_angles, params.scattering_order));
+                                               params.scattering_angles, params.scattering_order));
 }
 
 bool resolve_normalize(const std::string& normalize, Index dim) {
@@ -172,8 +173,9 @@ MatrixF NeuNcut::predict_proba(const Eigen::Ref<const MatrixF>& data, Index chun
   NEUNCUT_REQUIRE(data.cols() == input_dim(), InvalidArgument, "data has ", data.cols(),
                   " features, the model was trained on ", input_dim());
   validate_data(data, "input data");
-  require_precision_available(mlp_.precision(), "this model's precision bf16 (predict --precision fp32, or "
-                                                "set_precision(\"fp32\"), switches it)");
+  require_precision_available(mlp_.precision(),
+                              "this model's precision bf16 (predict --precision fp32, or "
+                              "set_precision(\"fp32\"), switches it)");
   const int threads = detail::resolve_threads(params_.threads);
   detail::FlushDenormalsScope flush(threads);
   // Blocks of rows are spread over the threads, each computed by one thread with

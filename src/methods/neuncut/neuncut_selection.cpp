@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <limits>
 
-#include "neuncut/core/error.hpp"
-#include "neuncut/methods/neuncut/neuncut.hpp"
-#include "neuncut/features/scattering.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
 #include "methods/neuncut/neuncut_internal.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/features/scattering.hpp"
+#include "neuncut/methods/neuncut/neuncut.hpp"
 
 namespace neuncut {
 
@@ -89,8 +89,8 @@ PartitionQuality check_quality(const NeuNcut& model, const Eigen::Ref<const Matr
   if (data.rows() < 3) return {};
   const int threads = detail::resolve_threads(model.params().threads);
   const CheckSample sample = check_sample(data, points, seed);
-  return check_graph(model, sample, threads).assess(model.predict(sample.raw), model.params().n_clusters,
-                                                     sample.assess_seed, threads);
+  return check_graph(model, sample, threads)
+      .assess(model.predict(sample.raw), model.params().n_clusters, sample.assess_seed, threads);
 }
 
 FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCallback& progress) {

@@ -6,21 +6,20 @@
 #include <optional>
 
 #include "core/data_check.hpp"
-#include "nn/epoch_trainer.hpp"
-#include "neuncut/graph/affinity_graph.hpp"
-#include "neuncut/graph/batch_affinity.hpp"
-#include "neuncut/core/error.hpp"
-#include "neuncut/methods/neuncut/ncut_loss.hpp"
-#include "neuncut/core/resources.hpp"
-#include "neuncut/methods/neuncut/spectral_init.hpp"
 #include "core/parallel.hpp"
 #include "core/resources_internal.hpp"
 #include "core/timing.hpp"
 #include "methods/neuncut/neuncut_internal.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/core/resources.hpp"
+#include "neuncut/graph/affinity_graph.hpp"
+#include "neuncut/graph/batch_affinity.hpp"
+#include "neuncut/methods/neuncut/ncut_loss.hpp"
+#include "neuncut/methods/neuncut/spectral_init.hpp"
+#include "nn/epoch_trainer.hpp"
 
 namespace neuncut::detail {
 namespace {
-
 
 // Training flushes subnormal floats to zero (float_env.hpp), and squares of values below
 // about 1e-19 underflow anyway: data whose every nonzero value is subnormal would train as one
@@ -34,8 +33,10 @@ void require_normal_values(const Eigen::Ref<const MatrixF>& data, const std::str
       largest = std::max(largest, bits);
     }
   // Printed from the bits (mantissa x 2^-149): arithmetic on subnormals is what is unreliable.
-  NEUNCUT_REQUIRE(largest == 0, InvalidArgument, what, ": every nonzero value is subnormal in float32 (largest magnitude ",
-                  std::ldexp(double(largest), -149), ", below the smallest normal 1.18e-38); neuncut computes such "
+  NEUNCUT_REQUIRE(largest == 0, InvalidArgument, what,
+                  ": every nonzero value is subnormal in float32 (largest magnitude ",
+                  std::ldexp(double(largest), -149),
+                  ", below the smallest normal 1.18e-38); neuncut computes such "
                   "values as 0, so all points would be the same: rescale the data");
 }
 

@@ -8,9 +8,9 @@
 
 #include <cstdint>
 
+#include "core/random.hpp"
 #include "neuncut/methods/neuncut/neuncut.hpp"
 #include "neuncut/nn/optimizer.hpp"
-#include "core/random.hpp"
 
 namespace neuncut::detail {
 

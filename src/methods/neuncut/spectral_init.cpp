@@ -3,12 +3,12 @@
 #include <Eigen/Eigenvalues>
 #include <cmath>
 
-#include "neuncut/graph/batch_affinity.hpp"
-#include "neuncut/core/error.hpp"
-#include "neuncut/methods/kmeans/kmeans.hpp"
-#include "neuncut/methods/neuncut/ncut_loss.hpp"
 #include "core/parallel.hpp"
 #include "methods/neuncut/neuncut_internal.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/graph/batch_affinity.hpp"
+#include "neuncut/methods/kmeans/kmeans.hpp"
+#include "neuncut/methods/neuncut/ncut_loss.hpp"
 
 namespace neuncut {
 
@@ -54,11 +54,11 @@ Labels njw_partition(const MatrixF& w, const VectorF& degree, int k, std::uint64
 double fit_network_to_labels(Mlp& network, const Eigen::Ref<const MatrixF>& batch, const Labels& labels, int steps,
                              double lr, const AdamParams& adam_params, int threads) {
   const Index m = batch.rows(), k = network.output_dim();
-  NEUNCUT_REQUIRE(Index(labels.size()) == m, InvalidArgument, "fit_network_to_labels: ", labels.size(),
-                  " labels for ", m, " rows");
+  NEUNCUT_REQUIRE(Index(labels.size()) == m, InvalidArgument, "fit_network_to_labels: ", labels.size(), " labels for ",
+                  m, " rows");
   for (std::int32_t label : labels)
-    NEUNCUT_REQUIRE(label >= 0 && label < k, InvalidArgument, "fit_network_to_labels: label ", label,
-                    " outside [0, ", k, ")");
+    NEUNCUT_REQUIRE(label >= 0 && label < k, InvalidArgument, "fit_network_to_labels: label ", label, " outside [0, ",
+                    k, ")");
   Adam adam(network.num_parameters(), adam_params);
   MlpWorkspace ws;
   MatrixF grad_logits;

@@ -6,19 +6,19 @@
 #include <chrono>
 #include <cmath>
 
-#include "kernels/gemm.hpp"
-#include "neuncut/core/error.hpp"
-#include "neuncut/methods/kmeans/kmeans.hpp"
-#include "neuncut/io/model_file.hpp"
-#include "neuncut/nn/optimizer.hpp"
-#include "neuncut/core/resources.hpp"
-#include "kernels/pairwise_distance.hpp"
+#include "core/data_check.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
 #include "core/resources_internal.hpp"
-#include "methods/spectralnet/spectralnet_internal.hpp"
 #include "core/timing.hpp"
-#include "core/data_check.hpp"
+#include "kernels/gemm.hpp"
+#include "kernels/pairwise_distance.hpp"
+#include "methods/spectralnet/spectralnet_internal.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/core/resources.hpp"
+#include "neuncut/io/model_file.hpp"
+#include "neuncut/methods/kmeans/kmeans.hpp"
+#include "neuncut/nn/optimizer.hpp"
 #include "nn/epoch_trainer.hpp"
 
 namespace neuncut {
@@ -51,8 +51,7 @@ const std::vector<ParamInfo<SpectralNetParams>>& spectralnet_param_table() {
 
 void validate(const SpectralNetParams& p) {
   NEUNCUT_REQUIRE(p.n_clusters >= 1, InvalidArgument, "spectralnet: k must be >= 1, got ", p.n_clusters);
-  for (int w : p.hidden)
-    NEUNCUT_REQUIRE(w >= 1, InvalidArgument, "spectralnet: hidden widths must be >= 1, got ", w);
+  for (int w : p.hidden) NEUNCUT_REQUIRE(w >= 1, InvalidArgument, "spectralnet: hidden widths must be >= 1, got ", w);
   NEUNCUT_REQUIRE(p.epochs >= 1, InvalidArgument, "spectralnet: epochs must be >= 1, got ", p.epochs);
   NEUNCUT_REQUIRE(p.batch_size >= 0, InvalidArgument, "spectralnet: batch_size must be >= 0, got ", p.batch_size);
   NEUNCUT_REQUIRE(p.train_size >= 0, InvalidArgument, "spectralnet: train_size must be >= 0, got ", p.train_size);
@@ -63,8 +62,8 @@ void validate(const SpectralNetParams& p) {
   NEUNCUT_REQUIRE(p.n_neighbors >= 1, InvalidArgument, "spectralnet: n_neighbors must be >= 1, got ", p.n_neighbors);
   NEUNCUT_REQUIRE(p.scale_neighbor >= 1, InvalidArgument, "spectralnet: scale_neighbor must be >= 1, got ",
                   p.scale_neighbor);
-  NEUNCUT_REQUIRE(p.ridge > 0 && std::isfinite(p.ridge), InvalidArgument, "spectralnet: ridge must be finite and > 0, got ",
-                  p.ridge);
+  NEUNCUT_REQUIRE(p.ridge > 0 && std::isfinite(p.ridge), InvalidArgument,
+                  "spectralnet: ridge must be finite and > 0, got ", p.ridge);
   NEUNCUT_REQUIRE(p.kmeans_n_init >= 1, InvalidArgument, "spectralnet: kmeans_n_init must be >= 1, got ",
                   p.kmeans_n_init);
 }
@@ -87,7 +86,7 @@ MatrixD orthonormalizer(const Eigen::Ref<const MatrixF>& outputs, double ridge, 
   if (!usable(llt)) {
     if (fallback) *fallback = true;
     const double scale = std::max(gram.trace() / double(k), 1e-12);
-    for (double eps = ridge * scale; ; eps *= 10) {
+    for (double eps = ridge * scale;; eps *= 10) {
       llt.compute(gram + eps * MatrixD::Identity(k, k));
       if (usable(llt) || eps > 1e6 * scale) break;
     }
@@ -139,7 +138,11 @@ class SpectralNetEpochs {
   using Stats = SpectralNetEpochStats;
 
   SpectralNetEpochs(const SpectralNetParams& p, Mlp& mlp, Adam& adam, Index batches, SpectralNetFitResult& result)
-      : p_(p), mlp_(mlp), adam_(adam), batches_(batches), result_(result),
+      : p_(p),
+        mlp_(mlp),
+        adam_(adam),
+        batches_(batches),
+        result_(result),
         gradient_(std::size_t(mlp.num_parameters())) {
     ap_.kind = p.affinity;
     ap_.scale_neighbor = p.scale_neighbor;
@@ -148,8 +151,8 @@ class SpectralNetEpochs {
   Stats begin_epoch(int epoch) {
     const double progress_fraction = p_.epochs > 1 ? double(epoch) / double(p_.epochs - 1) : 1.0;
     Stats st;
-    st.learning_rate = p_.learning_rate * (p_.lr_final_fraction + (1 - p_.lr_final_fraction) * 0.5 *
-                                                                      (1 + std::cos(M_PI * progress_fraction)));
+    st.learning_rate = p_.learning_rate * (p_.lr_final_fraction +
+                                           (1 - p_.lr_final_fraction) * 0.5 * (1 + std::cos(M_PI * progress_fraction)));
     return st;
   }
 
@@ -308,13 +311,14 @@ void SpectralNet::save(const std::string& path) const {
 
 SpectralNet SpectralNet::load(const std::string& path) {
   const ModelFileContents file = read_model_file(path);
-  NEUNCUT_REQUIRE(file.method == ModelMethod::SpectralNet, FormatError, "'", path, "' holds a ",
-                  to_string(file.method), " model, not a SpectralNet model");
+  NEUNCUT_REQUIRE(file.method == ModelMethod::SpectralNet, FormatError, "'", path, "' holds a ", to_string(file.method),
+                  " model, not a SpectralNet model");
   const std::string what = "model file '" + path + "'";
   ByteReader in(file.payload, what);
   const std::uint32_t version = in.u32();
-  NEUNCUT_REQUIRE(version == kSpectralNetPayloadVersion, FormatError, what, ": unsupported SpectralNet payload version ",
-                  version, " (this build reads ", kSpectralNetPayloadVersion, ")");
+  NEUNCUT_REQUIRE(version == kSpectralNetPayloadVersion, FormatError, what,
+                  ": unsupported SpectralNet payload version ", version, " (this build reads ",
+                  kSpectralNetPayloadVersion, ")");
   SpectralNetParams params;
   const auto& table = spectralnet_param_table();
   const std::uint64_t count = in.u64();

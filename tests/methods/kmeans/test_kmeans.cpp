@@ -7,13 +7,13 @@
 #include <map>
 #include <set>
 
+#include "core/random.hpp"
+#include "kernels/pairwise_distance.hpp"
+#include "methods/kmeans/kmeans_internal.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/io/model_file.hpp"
-#include "kernels/pairwise_distance.hpp"
-#include "core/random.hpp"
 #include "row_invariance.hpp"
 #include "test_util.hpp"
-#include "methods/kmeans/kmeans_internal.hpp"
 
 namespace neuncut {
 namespace {

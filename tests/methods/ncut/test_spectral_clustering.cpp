@@ -5,16 +5,15 @@
 #include <cmath>
 #include <limits>
 
-#include "neuncut/core/error.hpp"
-#include "neuncut/eval/metrics.hpp"
-#include "neuncut/data/synthetic.hpp"
 #include "core/random.hpp"
+#include "neuncut/core/error.hpp"
+#include "neuncut/data/synthetic.hpp"
+#include "neuncut/eval/metrics.hpp"
 #include "test_data.hpp"
 
 namespace neuncut {
 using testing::synthetic;
 namespace {
-
 
 TEST(SpectralClustering, LanczosEigenpairsHaveSmallResiduals) {
   const Dataset d = synthetic(SyntheticKind::Blobs, 1500, 4, 1.5, 1);
@@ -58,13 +57,12 @@ TEST(SpectralClustering, RecoversConcentricCirclesAndMoons) {
     const Dataset d = synthetic(kind, 1000, 2, 0.05, 3);
     for (AffinityKind affinity : {AffinityKind::SelfTuning, AffinityKind::Connectivity}) {
       SpectralClusteringParams p;
-  p.normalize = false;
+      p.normalize = false;
       p.n_clusters = 2;
       p.affinity = affinity;
       const SpectralClusteringResult r = fit_spectral_clustering(d.features, p);
       ASSERT_TRUE(r.converged) << r.message;
-      EXPECT_GE(clustering_accuracy(d.labels, r.labels), 0.99)
-          << to_string(kind) << " with " << to_string(affinity);
+      EXPECT_GE(clustering_accuracy(d.labels, r.labels), 0.99) << to_string(kind) << " with " << to_string(affinity);
     }
   }
 }

@@ -68,7 +68,8 @@ TEST(NcutLoss, GradientWrtMembershipsMatchesFiniteDifferences) {
     const double gamma = 7.0, eps = 1e-6;
     MatD analytic;
     ncut_loss(W, d, P, gamma, eps, &analytic);
-    const MatD numeric = numeric_gradient(P, [&](const MatD& Q) { return ncut_loss(W, d, Q, gamma, eps, (MatD*)nullptr).loss; });
+    const MatD numeric =
+        numeric_gradient(P, [&](const MatD& Q) { return ncut_loss(W, d, Q, gamma, eps, (MatD*)nullptr).loss; });
     EXPECT_LT(relative_error(analytic, numeric), 1e-6) << "seed " << seed;
   }
 }
@@ -83,7 +84,8 @@ TEST(NcutLoss, GradientWrtLogitsThroughSoftmaxMatchesFiniteDifferences) {
   MatD grad;
   ncut_loss(W, d, P, gamma, eps, &grad);
   softmax_backward(P, grad);
-  const MatD numeric = numeric_gradient(Z, [&](const MatD& Zp) { return ncut_loss(W, d, softmax(Zp), gamma, eps, (MatD*)nullptr).loss; });
+  const MatD numeric = numeric_gradient(
+      Z, [&](const MatD& Zp) { return ncut_loss(W, d, softmax(Zp), gamma, eps, (MatD*)nullptr).loss; });
   EXPECT_LT(relative_error(grad, numeric), 1e-6);
 }
 
@@ -96,7 +98,8 @@ TEST(NcutLoss, TraceTermOnlyGradientWhenGammaIsZero) {
   const auto t = ncut_loss(W, d, P, 0.0, 1e-6, &g);
   EXPECT_DOUBLE_EQ(t.penalty, 0.0);
   EXPECT_DOUBLE_EQ(t.loss, t.trace);
-  const MatD numeric = numeric_gradient(P, [&](const MatD& Q) { return ncut_loss(W, d, Q, 0.0, 1e-6, (MatD*)nullptr).trace; });
+  const MatD numeric =
+      numeric_gradient(P, [&](const MatD& Q) { return ncut_loss(W, d, Q, 0.0, 1e-6, (MatD*)nullptr).trace; });
   EXPECT_LT(relative_error(g, numeric), 1e-6);
 }
 

@@ -7,15 +7,15 @@
 #include <numeric>
 #include <random>
 
+#include "methods/neuncut/neuncut_internal.hpp"
 #include "neuncut/core/error.hpp"
-#include "neuncut/eval/metrics.hpp"
-#include "neuncut/methods/neuncut/neuncut.hpp"
 #include "neuncut/core/precision.hpp"
 #include "neuncut/data/synthetic.hpp"
+#include "neuncut/eval/metrics.hpp"
+#include "neuncut/methods/neuncut/neuncut.hpp"
 #include "row_invariance.hpp"
 #include "test_data.hpp"
 #include "test_util.hpp"
-#include "methods/neuncut/neuncut_internal.hpp"
 
 using namespace neuncut;
 
@@ -113,8 +113,8 @@ TEST(NeuNcut, SameSeedSameThreadsGivesIdenticalModel) {
   NeuNcut c(p);
   a.fit(ds.features);
   c.fit(ds.features);
-  EXPECT_FALSE(std::equal(a.network().parameters().begin(), a.network().parameters().end(),
-                          c.network().parameters().begin()));
+  EXPECT_FALSE(
+      std::equal(a.network().parameters().begin(), a.network().parameters().end(), c.network().parameters().begin()));
 }
 
 TEST(NeuNcut, SaveLoadRoundTripPredictsIdentically) {
@@ -192,8 +192,8 @@ TEST(NeuNcut, MembershipsOfARowDoNotDependOnItsBatch) {
       p.epochs = 2;
       NeuNcut model(p);
       model.fit(ds.features);
-      neuncut::testing::expect_rows_independent_of_batch(ds.features,
-                                                         [&](const MatrixF& rows) { return model.predict_proba(rows); });
+      neuncut::testing::expect_rows_independent_of_batch(
+          ds.features, [&](const MatrixF& rows) { return model.predict_proba(rows); });
       EXPECT_EQ(model.predict_proba(ds.features, 37), model.predict_proba(ds.features));
     }
   }
@@ -295,7 +295,12 @@ TEST(NeuNcut, CallbackCanStopTraining) {
   const Dataset ds = blobs(300);
   NeuNcut model(small_params(3));
   int calls = 0;
-  EXPECT_THROW(model.fit(ds.features, [&](const EpochStats& s) { ++calls; return s.epoch < 3; }), Interrupted);
+  EXPECT_THROW(model.fit(ds.features,
+                         [&](const EpochStats& s) {
+                           ++calls;
+                           return s.epoch < 3;
+                         }),
+               Interrupted);
   EXPECT_EQ(calls, 3);
   EXPECT_FALSE(model.fitted());
 }
@@ -353,10 +358,10 @@ TEST(NeuNcut, ParameterTableRoundTripsEveryField) {
 }
 
 TEST(NeuNcut, AutomaticEpochsGiveAtLeast500StepsAndAtLeast50Epochs) {
-  EXPECT_EQ(resolve_epochs(7, 1), 7);     // given: used as is
-  EXPECT_EQ(resolve_epochs(0, 20), 50);   // Fashion-MNIST: 20,000 / 1000 = 20 steps per epoch
-  EXPECT_EQ(resolve_epochs(0, 1), 500);   // data within one batch
-  EXPECT_EQ(resolve_epochs(0, 3), 167);   // rounded up: 501 steps
+  EXPECT_EQ(resolve_epochs(7, 1), 7);    // given: used as is
+  EXPECT_EQ(resolve_epochs(0, 20), 50);  // Fashion-MNIST: 20,000 / 1000 = 20 steps per epoch
+  EXPECT_EQ(resolve_epochs(0, 1), 500);  // data within one batch
+  EXPECT_EQ(resolve_epochs(0, 3), 167);  // rounded up: 501 steps
   EXPECT_EQ(resolve_epochs(0, 100), 50);
 }
 
@@ -432,8 +437,8 @@ TEST(NeuNcut, Bf16ModelIsReproducibleAndKeepsItsPrecisionThroughSaveLoad) {
   NeuNcut a(p), b(p);
   a.fit(ds.features);
   b.fit(ds.features);
-  EXPECT_TRUE(std::equal(a.network().parameters().begin(), a.network().parameters().end(),
-                         b.network().parameters().begin()));
+  EXPECT_TRUE(
+      std::equal(a.network().parameters().begin(), a.network().parameters().end(), b.network().parameters().begin()));
   neuncut::testing::TempDir dir;
   a.save(dir.file("m.nnc"));
   NeuNcut loaded = NeuNcut::load(dir.file("m.nnc"));

@@ -5,13 +5,13 @@
 
 #include <numeric>
 
-#include "neuncut/graph/batch_affinity.hpp"
 #include "neuncut/core/error.hpp"
-#include "neuncut/eval/metrics.hpp"
-#include "neuncut/nn/mlp.hpp"
-#include "neuncut/features/preprocessing.hpp"
-#include "neuncut/methods/neuncut/spectral_init.hpp"
 #include "neuncut/data/synthetic.hpp"
+#include "neuncut/eval/metrics.hpp"
+#include "neuncut/features/preprocessing.hpp"
+#include "neuncut/graph/batch_affinity.hpp"
+#include "neuncut/methods/neuncut/spectral_init.hpp"
+#include "neuncut/nn/mlp.hpp"
 #include "test_data.hpp"
 
 using namespace neuncut;

@@ -5,14 +5,14 @@
 #include <cmath>
 #include <limits>
 
+#include "core/random.hpp"
+#include "methods/spectralnet/spectralnet_internal.hpp"
 #include "neuncut/core/error.hpp"
+#include "neuncut/data/synthetic.hpp"
 #include "neuncut/eval/metrics.hpp"
 #include "neuncut/io/model_file.hpp"
-#include "neuncut/data/synthetic.hpp"
-#include "core/random.hpp"
 #include "row_invariance.hpp"
 #include "test_util.hpp"
-#include "methods/spectralnet/spectralnet_internal.hpp"
 
 namespace neuncut {
 namespace {

@@ -27,19 +27,19 @@
 #include <vector>
 
 #include "neuncut/core/param_table.hpp"
-#include "neuncut/features/preprocessing.hpp"
 #include "neuncut/core/types.hpp"
+#include "neuncut/features/preprocessing.hpp"
 
 // The one table of k-means' parameters: X(type, name, CLI flag, default, doc). Defaults follow
 // scikit-learn's KMeans, except `normalize`: on by default so that every method of this tool
 // sees the same (L2-normalized) data; code that clusters an embedding turns it off.
-#define NEUNCUT_KMEANS_PARAMS(X)                                                                                   \
-  X(int, n_clusters, "k", 10, "number of clusters k (1 <= k <= N)")                                                 \
-  X(int, n_init, "n-init", 10, "independent k-means++ restarts; the lowest inertia wins (>= 1)")                   \
-  X(int, max_iter, "max-iter", 300, "Lloyd iterations per restart (>= 1)")                                          \
-  X(double, tol, "tol", 1e-4, "stop when the total squared centroid shift is <= tol * mean feature variance")       \
-  X(bool, normalize, "normalize", true, "L2-normalize every row first (stored in the model, applied by predict)")  \
-  X(std::uint64_t, seed, "seed", std::uint64_t{0}, "random seed (seeding and restarts)")                            \
+#define NEUNCUT_KMEANS_PARAMS(X)                                                                                  \
+  X(int, n_clusters, "k", 10, "number of clusters k (1 <= k <= N)")                                               \
+  X(int, n_init, "n-init", 10, "independent k-means++ restarts; the lowest inertia wins (>= 1)")                  \
+  X(int, max_iter, "max-iter", 300, "Lloyd iterations per restart (>= 1)")                                        \
+  X(double, tol, "tol", 1e-4, "stop when the total squared centroid shift is <= tol * mean feature variance")     \
+  X(bool, normalize, "normalize", true, "L2-normalize every row first (stored in the model, applied by predict)") \
+  X(std::uint64_t, seed, "seed", std::uint64_t{0}, "random seed (seeding and restarts)")                          \
   X(int, threads, "threads", 0, "worker threads (0: all cores)")
 
 namespace neuncut {
@@ -88,17 +88,18 @@ class KMeansModel {
 
 /// Outcome of fit_kmeans.
 struct KMeansResult {
-  KMeansModel model;                   ///< The winning restart's centroids.
-  Labels labels;                       ///< Nearest-centroid label of every training point.
-  double tol_absolute = 0;             ///< The tolerance actually used: tol * mean feature variance.
-  double inertia = 0;                  ///< Sum of squared distances to the assigned centroids.
-  int iterations = 0;                  ///< Lloyd iterations of the winning restart.
-  bool converged = false;              ///< The winning restart met the tolerance before max_iter.
-  int best_init = 0;                   ///< Which restart won (0-based).
-  int empty_cluster_reseeds = 0;       ///< Empty clusters re-seeded, summed over all restarts.
-  std::vector<double> inertia_trace;   ///< Winning restart: inertia of the assignment at each iteration (non-increasing).
-  std::string message;                 ///< Empty, or a warning (not converged; fewer distinct points than k).
-  double seconds = 0;                  ///< Wall time of the fit.
+  KMeansModel model;              ///< The winning restart's centroids.
+  Labels labels;                  ///< Nearest-centroid label of every training point.
+  double tol_absolute = 0;        ///< The tolerance actually used: tol * mean feature variance.
+  double inertia = 0;             ///< Sum of squared distances to the assigned centroids.
+  int iterations = 0;             ///< Lloyd iterations of the winning restart.
+  bool converged = false;         ///< The winning restart met the tolerance before max_iter.
+  int best_init = 0;              ///< Which restart won (0-based).
+  int empty_cluster_reseeds = 0;  ///< Empty clusters re-seeded, summed over all restarts.
+  std::vector<double>
+      inertia_trace;    ///< Winning restart: inertia of the assignment at each iteration (non-increasing).
+  std::string message;  ///< Empty, or a warning (not converged; fewer distinct points than k).
+  double seconds = 0;   ///< Wall time of the fit.
 };
 
 /// Throws InvalidArgument naming the first invalid field.

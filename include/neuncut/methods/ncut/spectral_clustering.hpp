@@ -32,10 +32,10 @@
 #include <cstdint>
 #include <string>
 
-#include "neuncut/graph/affinity_graph.hpp"
-#include "neuncut/graph/knn.hpp"
 #include "neuncut/core/param_table.hpp"
 #include "neuncut/core/types.hpp"
+#include "neuncut/graph/affinity_graph.hpp"
+#include "neuncut/graph/knn.hpp"
 
 namespace neuncut {
 
@@ -62,27 +62,29 @@ inline void parse(const std::string&, const std::string& text, EmbeddingNormaliz
 
 // The one table of classic Ncut's parameters: X(type, name, CLI flag, default, doc). The
 // defaults are the settings measured on Fashion-MNIST.
-#define NEUNCUT_NCUT_PARAMS(X)                                                                                     \
-  X(int, n_clusters, "k", 10, "number of clusters k (1 <= k < N)")                                                  \
-  X(int, n_neighbors, "n-neighbors", 10, "kNN graph degree (>= 1; N - 1 when larger)")                                 \
-  X(::neuncut::KnnMethod, knn_method, "knn", ::neuncut::KnnMethod::Auto,                                            \
-    "kNN algorithm: auto (up to 100,000 points: projected when d > 256, else exact; HNSW above), exact, "  \
-    "projected (candidates from a 128-D PCA, re-ranked by exact distance) or hnsw")                                  \
-  X(::neuncut::AffinityKind, affinity, "affinity", ::neuncut::AffinityKind::SelfTuning,                             \
-    "edge weights: self-tuning, gaussian or connectivity")                                                          \
-  X(double, sigma, "sigma", 0.0, "gaussian affinity bandwidth (0: median distance to the scale-neighbor-th neighbour)") \
-  X(int, scale_neighbor, "scale-neighbor", 7, "neighbour whose distance sets the local (self-tuning) or median global scale") \
-  X(::neuncut::Symmetrization, symmetrize, "symmetrize", ::neuncut::Symmetrization::Average,                        \
-    "symmetrization of the kNN weights: average ((W + W^T)/2) or max")                                              \
-  X(::neuncut::EmbeddingNormalization, normalization, "embedding-norm", ::neuncut::EmbeddingNormalization::Rows,     \
-    "k-means input: rows (NJW unit rows) or degree (D^-1/2 U, as scikit-learn)")                                    \
-  X(bool, normalize, "normalize", true, "L2-normalize every data row before the kNN graph")                        \
-  X(double, eigen_tol, "eigen-tol", 1e-7, "Lanczos relative residual tolerance")                                   \
-  X(int, eigen_max_restarts, "eigen-max-restarts", 1000, "Lanczos restarts before giving up")                      \
-  X(int, ncv, "ncv", 0, "Lanczos subspace size (0: max(2k + 1, 20), clamped to N)")                                 \
-  X(int, kmeans_n_init, "kmeans-n-init", 10, "k-means restarts on the embedding")                                   \
-  X(int, kmeans_max_iter, "kmeans-max-iter", 300, "k-means iterations per restart")                                \
-  X(std::uint64_t, seed, "seed", std::uint64_t{0}, "seed of the Lanczos start vector, HNSW and k-means")             \
+#define NEUNCUT_NCUT_PARAMS(X)                                                                                   \
+  X(int, n_clusters, "k", 10, "number of clusters k (1 <= k < N)")                                               \
+  X(int, n_neighbors, "n-neighbors", 10, "kNN graph degree (>= 1; N - 1 when larger)")                           \
+  X(::neuncut::KnnMethod, knn_method, "knn", ::neuncut::KnnMethod::Auto,                                         \
+    "kNN algorithm: auto (up to 100,000 points: projected when d > 256, else exact; HNSW above), exact, "        \
+    "projected (candidates from a 128-D PCA, re-ranked by exact distance) or hnsw")                              \
+  X(::neuncut::AffinityKind, affinity, "affinity", ::neuncut::AffinityKind::SelfTuning,                          \
+    "edge weights: self-tuning, gaussian or connectivity")                                                       \
+  X(double, sigma, "sigma", 0.0,                                                                                 \
+    "gaussian affinity bandwidth (0: median distance to the scale-neighbor-th neighbour)")                       \
+  X(int, scale_neighbor, "scale-neighbor", 7,                                                                    \
+    "neighbour whose distance sets the local (self-tuning) or median global scale")                              \
+  X(::neuncut::Symmetrization, symmetrize, "symmetrize", ::neuncut::Symmetrization::Average,                     \
+    "symmetrization of the kNN weights: average ((W + W^T)/2) or max")                                           \
+  X(::neuncut::EmbeddingNormalization, normalization, "embedding-norm", ::neuncut::EmbeddingNormalization::Rows, \
+    "k-means input: rows (NJW unit rows) or degree (D^-1/2 U, as scikit-learn)")                                 \
+  X(bool, normalize, "normalize", true, "L2-normalize every data row before the kNN graph")                      \
+  X(double, eigen_tol, "eigen-tol", 1e-7, "Lanczos relative residual tolerance")                                 \
+  X(int, eigen_max_restarts, "eigen-max-restarts", 1000, "Lanczos restarts before giving up")                    \
+  X(int, ncv, "ncv", 0, "Lanczos subspace size (0: max(2k + 1, 20), clamped to N)")                              \
+  X(int, kmeans_n_init, "kmeans-n-init", 10, "k-means restarts on the embedding")                                \
+  X(int, kmeans_max_iter, "kmeans-max-iter", 300, "k-means iterations per restart")                              \
+  X(std::uint64_t, seed, "seed", std::uint64_t{0}, "seed of the Lanczos start vector, HNSW and k-means")         \
   X(int, threads, "threads", 0, "worker threads (0: all cores)")
 
 namespace neuncut {
@@ -100,52 +102,54 @@ void validate(const SpectralClusteringParams& params);
 
 /// The k leading eigenpairs of D^-1/2 W D^-1/2.
 struct SpectralEigenResult {
-  VectorD eigenvalues;          ///< k eigenvalues, largest first (fewer if not converged; c if the graph has c >= k components).
-  MatrixF eigenvectors;         ///< N x k orthonormal eigenvectors, column j for eigenvalues[j] (N x c when c >= k).
-  int known_eigenvectors = 0;   ///< Leading eigenvectors known exactly: one per connected component with edges (eigenvalue 1).
-  bool converged = false;       ///< Spectra reported CompInfo::Successful.
-  std::string solver_status;    ///< "Successful", "NotConverging", "NumericalIssue" or "NotComputed".
-  int restarts = 0;             ///< Lanczos restarts used.
-  int matvecs = 0;              ///< Operator applications.
-  int ncv = 0;                  ///< Subspace size used.
-  int isolated_points = 0;      ///< Rows of W with zero degree (they get a zero row in A).
-  double seconds = 0;           ///< Wall time.
+  VectorD
+      eigenvalues;  ///< k eigenvalues, largest first (fewer if not converged; c if the graph has c >= k components).
+  MatrixF eigenvectors;  ///< N x k orthonormal eigenvectors, column j for eigenvalues[j] (N x c when c >= k).
+  int known_eigenvectors =
+      0;  ///< Leading eigenvectors known exactly: one per connected component with edges (eigenvalue 1).
+  bool converged = false;     ///< Spectra reported CompInfo::Successful.
+  std::string solver_status;  ///< "Successful", "NotConverging", "NumericalIssue" or "NotComputed".
+  int restarts = 0;           ///< Lanczos restarts used.
+  int matvecs = 0;            ///< Operator applications.
+  int ncv = 0;                ///< Subspace size used.
+  int isolated_points = 0;    ///< Rows of W with zero degree (they get a zero row in A).
+  double seconds = 0;         ///< Wall time.
 };
 
 /// Outcome of fit_spectral_clustering.
 struct SpectralClusteringResult {
-  Labels labels;                ///< Cluster of each point; EMPTY when the eigensolver did not converge.
-  VectorD eigenvalues;          ///< Leading eigenvalues of D^-1/2 W D^-1/2, largest first.
-  MatrixF embedding;            ///< N x k k-means input (normalized eigenvectors).
-  bool converged = false;       ///< The eigensolver converged (k-means' own status is kmeans_converged).
-  std::string solver_status;    ///< Spectra CompInfo name.
-  int restarts = 0;             ///< Lanczos restarts.
-  int matvecs = 0;              ///< Operator applications.
-  int n_components = 0;         ///< Connected components of the affinity graph clustered (1 is the normal case).
-  int n_neighbors_used = 0;     ///< kNN degree of that graph: params.n_neighbors, or more when that graph had more than k components (0 for a precomputed affinity).
-  int isolated_points = 0;      ///< Points without any edge.
-  Index n_edges = 0;            ///< Non-zeros of W (each undirected edge counted twice).
+  Labels labels;              ///< Cluster of each point; EMPTY when the eigensolver did not converge.
+  VectorD eigenvalues;        ///< Leading eigenvalues of D^-1/2 W D^-1/2, largest first.
+  MatrixF embedding;          ///< N x k k-means input (normalized eigenvectors).
+  bool converged = false;     ///< The eigensolver converged (k-means' own status is kmeans_converged).
+  std::string solver_status;  ///< Spectra CompInfo name.
+  int restarts = 0;           ///< Lanczos restarts.
+  int matvecs = 0;            ///< Operator applications.
+  int n_components = 0;       ///< Connected components of the affinity graph clustered (1 is the normal case).
+  int n_neighbors_used = 0;   ///< kNN degree of that graph: params.n_neighbors, or more when that graph had more than k
+                              ///< components (0 for a precomputed affinity).
+  int isolated_points = 0;    ///< Points without any edge.
+  Index n_edges = 0;          ///< Non-zeros of W (each undirected edge counted twice).
   KnnMethod knn_method = KnnMethod::Exact;  ///< kNN algorithm actually used.
-  double kmeans_inertia = 0;    ///< Inertia of the final k-means on the embedding.
-  bool kmeans_converged = false;///< The k-means run converged.
-  std::string message;          ///< Empty, or warnings joined by "; " (not converged, disconnected graph, isolated points).
-  double knn_seconds = 0;       ///< Wall time per stage, and in total.
+  double kmeans_inertia = 0;                ///< Inertia of the final k-means on the embedding.
+  bool kmeans_converged = false;            ///< The k-means run converged.
+  std::string message;     ///< Empty, or warnings joined by "; " (not converged, disconnected graph, isolated points).
+  double knn_seconds = 0;  ///< Wall time per stage, and in total.
   double affinity_seconds = 0;
   double eigen_seconds = 0;
   double kmeans_seconds = 0;
   double total_seconds = 0;
 };
 
-/// Clusters the rows of `data` (N x d, finite; L2-normalized first when params.normalize). Throws InvalidArgument (naming the value) for
-/// empty data, NaN/Inf, k < 1, k >= N, n_neighbors < 1, an ncv outside (k, N],
-/// eigen_tol <= 0, eigen_max_restarts < 1, kmeans_n_init < 1.
+/// Clusters the rows of `data` (N x d, finite; L2-normalized first when params.normalize). Throws InvalidArgument
+/// (naming the value) for empty data, NaN/Inf, k < 1, k >= N, n_neighbors < 1, an ncv outside (k, N], eigen_tol <= 0,
+/// eigen_max_restarts < 1, kmeans_n_init < 1.
 SpectralClusteringResult fit_spectral_clustering(const Eigen::Ref<const MatrixF>& data,
                                                  const SpectralClusteringParams& params);
 
 /// Same from steps 3-4 on a precomputed affinity (N x N, symmetric, non-negative, finite;
 /// the kNN, affinity and normalize fields of params are ignored).
-SpectralClusteringResult fit_spectral_clustering(const SparseMatrixF& affinity,
-                                                 const SpectralClusteringParams& params);
+SpectralClusteringResult fit_spectral_clustering(const SparseMatrixF& affinity, const SpectralClusteringParams& params);
 
 /// Step 3 alone: the k leading eigenpairs of D^-1/2 W D^-1/2 (uses k, eigen_tol,
 /// eigen_max_restarts, ncv, seed, threads of params).

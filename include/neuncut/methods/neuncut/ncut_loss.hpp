@@ -21,10 +21,10 @@ namespace neuncut {
 
 /// The terms of the batch loss.
 struct NcutLossTerms {
-  double trace = 0;         ///< tr(H^T L H): the soft normalized cut.
-  double orthogonality = 0; ///< R = ||H^T D H - I||_F.
-  double penalty = 0;       ///< gamma / 2 * R / k.
-  double loss = 0;          ///< trace + penalty.
+  double trace = 0;          ///< tr(H^T L H): the soft normalized cut.
+  double orthogonality = 0;  ///< R = ||H^T D H - I||_F.
+  double penalty = 0;        ///< gamma / 2 * R / k.
+  double loss = 0;           ///< trace + penalty.
 };
 
 /// Evaluates the loss; when grad_p is non-null also writes dloss/dP (m x k) into it.
@@ -33,8 +33,8 @@ struct NcutLossTerms {
 template <class Scalar>
 NcutLossTerms ncut_loss(const Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>& affinity,
                         const Eigen::Matrix<Scalar, -1, 1>& degree,
-                        const Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>& memberships, double gamma,
-                        double eps, Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>* grad_p);
+                        const Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>& memberships, double gamma, double eps,
+                        Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>* grad_p);
 
 /// Row-wise softmax, numerically stable (max subtracted), in place; each row's result depends
 /// on that row only (not its position).

@@ -18,98 +18,103 @@
 #include <string>
 #include <vector>
 
-#include "neuncut/nn/mlp.hpp"
-#include "neuncut/eval/partition_quality.hpp"
 #include "neuncut/core/param_table.hpp"
 #include "neuncut/core/precision.hpp"
-#include "neuncut/features/preprocessing.hpp"
 #include "neuncut/core/types.hpp"
+#include "neuncut/eval/partition_quality.hpp"
+#include "neuncut/features/preprocessing.hpp"
+#include "neuncut/nn/mlp.hpp"
 
 // The one table of NeuNcut's parameters: X(type, name, CLI flag, default, doc).
 // Defaults differ from the paper's reference recipe where that recipe collapses; see
 // docs/defaults.md for the measurements behind each choice.
-#define NEUNCUT_NEUNCUT_PARAMS(X)                                                                                   \
-  X(int, n_clusters, "k", 10, "number of clusters k (>= 1)")                                                        \
-  X(::neuncut::LayerWidths, hidden, "hidden", (::neuncut::LayerWidths{512, 512}),                                  \
-    "hidden layer widths, comma-separated (ReLU layers; 'none' for a linear model)")                              \
-  X(std::string, bias_init, "bias-init", std::string("auto"),                                                       \
-    "hidden-layer bias initialization: zero (the paper's reference), uniform (+-1/sqrt(fan_in), torch's default), " \
-    "or auto = zero for data with more than 10 features, uniform otherwise")                                       \
-  X(std::string, init, "init", std::string("spectral"),                                                             \
-    "starting point: spectral (first fit the network to the NJW partition of up to 1000 training points under "  \
-    "the loss's affinity; see docs/defaults.md) or random (the paper's: train from the random initialization)")                        \
-  X(int, init_steps, "init-steps", 100, "spectral init: full-batch Adam steps of cross-entropy fitting the network to the sample's spectral labels") \
-  X(int, epochs, "epochs", 0,                                                                                      \
-    "training epochs (passes over the training subset); 0: auto = 50, raised on small data so that training "      \
-    "takes at least 500 mini-batch steps")                                                                         \
-  X(int, batch_size, "batch-size", 0, "mini-batch size m (0: min(1000, training points)); the affinity is m x m")  \
-  X(std::int64_t, train_size, "train-size", 20000, "points sampled (without replacement) to train on; 0: all")     \
-  X(double, learning_rate, "lr", 1e-3, "initial Adam learning rate (the paper's 5e-3 kills clusters, see docs/defaults.md)")                                               \
-  X(std::string, lr_schedule, "lr-schedule", std::string("cosine"),                                                 \
-    "learning-rate schedule over the epochs: cosine (annealed to 0, as torch CosineAnnealingLR) or constant")      \
-  X(double, weight_decay, "weight-decay", 1e-4, "weight decay coefficient")                                         \
-  X(std::string, optimizer, "optimizer", std::string("adam"),                                                       \
-    "adam (weight decay added to the gradient, as torch.optim.Adam) or adamw (decoupled)")                         \
-  X(double, gamma, "gamma", 80.0, "weight of the orthogonality penalty at the start of training")                  \
-  X(double, gamma_factor, "gamma-factor", 1.0, "continuous-gamma schedule: multiply gamma by this every gamma-step epochs") \
-  X(int, gamma_step, "gamma-step", 0, "epochs between gamma multiplications (0: gamma stays constant)")            \
-  X(double, gamma_max, "gamma-max", 1e9, "cap of the gamma schedule")                                               \
-  X(double, sigma, "sigma", 0.0, "Gaussian affinity bandwidth on the preprocessed data (0: chosen from the data)") \
-  X(std::string, sigma_rule, "sigma-rule", std::string("auto"),                                                     \
-    "automatic sigma: neighbor (median distance to the sigma-neighbors-th nearest neighbour within a batch-sized "  \
-    "sample: a local scale), median (twice the median distance between the sample's points: a wide kernel), or "  \
-    "auto = median on scattering features and neighbor otherwise (see docs/defaults.md)")                         \
-  X(int, sigma_neighbors, "sigma-neighbors", 10,                                                                    \
-    "automatic sigma, neighbor rule: rank of the neighbour whose median distance is sigma")                        \
-  X(double, sigma_scale, "sigma-scale", 1.0, "automatic sigma: multiplier on the estimate")                        \
-  X(std::string, features, "features", std::string("auto"),                                                         \
-    "what the network and the affinity see: raw (the rows as given), scattering (the wavelet scattering "           \
-    "transform of each row as an image of image-shape; see docs/defaults.md), or auto = scattering when the "       \
-    "image shape is known and raw otherwise")                                                                      \
-  X(std::string, image_shape, "image-shape", std::string(""),                                                       \
-    "HEIGHTxWIDTH of the image each row holds (row-major pixels); empty: rows are not images. The CLI sets it for "  \
-    "IDX image files, 3-D .npy arrays and fashion-mnist, Python for 3-D arrays")                                   \
-  X(int, scattering_order, "scattering-order", 1,                                                                   \
-    "scattering features: highest order kept, 1 (25 channels at J 3, L 8) or 2 (217 channels, 8.7x the features)") \
-  X(int, scattering_scales, "scattering-scales", 0, "scattering features: wavelet scales J (outputs every 2^J pixels); 0: auto = the largest J <= 3 with 2^J at most half the shorter image side (3 from 16 pixels on, 2 for 8 x 8 images)") \
-  X(int, scattering_angles, "scattering-angles", 8, "scattering features: wavelet orientations L")                  \
-  X(std::string, affinity, "affinity", std::string("knn"),                                                          \
-    "in-batch affinity, also the warm start's: knn (self-tuning kNN graph of the batch; far better than "         \
-    "gaussian on the tables measured so far, mixed on iris and Fashion-MNIST: docs/defaults.md) or gaussian "     \
-    "(full kernel with sigma, the paper's)")                                                                      \
-  X(int, affinity_neighbors, "affinity-neighbors", 10, "knn affinity: neighbours per point within a batch")         \
-  X(double, eps, "eps", 1e-6, "added to each cluster volume before the inverse square root")                       \
-  X(int, collapse_rollbacks, "collapse-rollbacks", 3,                                                               \
-    "collapse recovery: when an epoch ends collapsed (a cluster emptied, or near-uniform memberships) after a "     \
-    "healthy one, restore the network and optimizer of the healthy epoch with the lowest loss, halve the learning " \
-    "rate and go on; at most this many times, and a fit that still ends collapsed returns that healthy network "   \
-    "(0: off, the paper's plain training; see docs/defaults.md)")                                                   \
-  X(std::string, normalize, "normalize", std::string("auto"),                                                       \
-    "row L2 normalization after scaling: l2 (the paper's choice), none, or auto = l2 when the data has more than "  \
-    "10 features (images, embeddings) and none otherwise (low-dimensional data keeps its geometry)")              \
-  X(std::string, scaling, "scaling", std::string("auto"),                                                           \
-    "per-feature scaling fitted on the training subset: none, center, standardize, or auto = standardize unless "  \
-    "rows are images (image-shape set), and for images standardize only when rows are not L2-normalized "         \
-    "(columns in different units otherwise reduce a table to its largest columns; docs/defaults.md)")             \
-  X(std::uint64_t, seed, "seed", std::uint64_t{0}, "random seed (subset, initialization, batches)")                 \
-  X(std::string, precision, "precision", std::string("fp32"),                                                       \
-    "arithmetic of the network's matrix products in training and inference: fp32, or bf16 (operands rounded to "  \
-    "bfloat16, fp32 sums and fp32 master weights, via oneDNN; also the batch affinity when rows are L2-normalized " \
-    "and sigma >= 0.2; needs a CPU with AVX512_BF16; see docs/mixed-precision.md)")                               \
-  X(int, threads, "threads", 0, "threads for training and inference (0: all cores)")                               \
-  X(std::string, recipe, "recipe", std::string("default"),                                                         \
-    "default (neuncut's tuned settings) or paper (the reference recipe of He et al.: Gaussian affinity on "         \
-    "L2-normalized rows, sigma 3, random init, zero biases, lr 5e-3, 300 epochs, gamma 80, no "          \
-    "collapse recovery); the recipe sets every parameter left at its default value, so any "     \
-    "other value given wins (docs/defaults.md)")                                                                    \
-  X(std::string, select, "select", std::string("none"),                                                             \
-    "label-free model selection: none, or auto = train select-candidates networks (seeds seed, seed+1, ...) and "  \
-    "keep the one whose labels have the lowest discrete Ncut on one fixed kNN graph of a sample (the quality "      \
-    "check's graph; see docs/defaults.md)")                                                                         \
-  X(int, select_candidates, "select-candidates", 3, "select auto: number of networks trained (>= 2)")             \
-  X(int, quality_points, "quality-points", 3000,                                                                    \
-    "label-free quality check after fit: points sampled for its kNN graph, on which the partition's discrete "     \
-    "Ncut is compared with a k-means partition's and a random one's (include/neuncut/eval/partition_quality.hpp); "      \
+#define NEUNCUT_NEUNCUT_PARAMS(X)                                                                                      \
+  X(int, n_clusters, "k", 10, "number of clusters k (>= 1)")                                                           \
+  X(::neuncut::LayerWidths, hidden, "hidden", (::neuncut::LayerWidths{512, 512}),                                      \
+    "hidden layer widths, comma-separated (ReLU layers; 'none' for a linear model)")                                   \
+  X(std::string, bias_init, "bias-init", std::string("auto"),                                                          \
+    "hidden-layer bias initialization: zero (the paper's reference), uniform (+-1/sqrt(fan_in), torch's default), "    \
+    "or auto = zero for data with more than 10 features, uniform otherwise")                                           \
+  X(std::string, init, "init", std::string("spectral"),                                                                \
+    "starting point: spectral (first fit the network to the NJW partition of up to 1000 training points under "        \
+    "the loss's affinity; see docs/defaults.md) or random (the paper's: train from the random initialization)")        \
+  X(int, init_steps, "init-steps", 100,                                                                                \
+    "spectral init: full-batch Adam steps of cross-entropy fitting the network to the sample's spectral labels")       \
+  X(int, epochs, "epochs", 0,                                                                                          \
+    "training epochs (passes over the training subset); 0: auto = 50, raised on small data so that training "          \
+    "takes at least 500 mini-batch steps")                                                                             \
+  X(int, batch_size, "batch-size", 0, "mini-batch size m (0: min(1000, training points)); the affinity is m x m")      \
+  X(std::int64_t, train_size, "train-size", 20000, "points sampled (without replacement) to train on; 0: all")         \
+  X(double, learning_rate, "lr", 1e-3,                                                                                 \
+    "initial Adam learning rate (the paper's 5e-3 kills clusters, see docs/defaults.md)")                              \
+  X(std::string, lr_schedule, "lr-schedule", std::string("cosine"),                                                    \
+    "learning-rate schedule over the epochs: cosine (annealed to 0, as torch CosineAnnealingLR) or constant")          \
+  X(double, weight_decay, "weight-decay", 1e-4, "weight decay coefficient")                                            \
+  X(std::string, optimizer, "optimizer", std::string("adam"),                                                          \
+    "adam (weight decay added to the gradient, as torch.optim.Adam) or adamw (decoupled)")                             \
+  X(double, gamma, "gamma", 80.0, "weight of the orthogonality penalty at the start of training")                      \
+  X(double, gamma_factor, "gamma-factor", 1.0,                                                                         \
+    "continuous-gamma schedule: multiply gamma by this every gamma-step epochs")                                       \
+  X(int, gamma_step, "gamma-step", 0, "epochs between gamma multiplications (0: gamma stays constant)")                \
+  X(double, gamma_max, "gamma-max", 1e9, "cap of the gamma schedule")                                                  \
+  X(double, sigma, "sigma", 0.0, "Gaussian affinity bandwidth on the preprocessed data (0: chosen from the data)")     \
+  X(std::string, sigma_rule, "sigma-rule", std::string("auto"),                                                        \
+    "automatic sigma: neighbor (median distance to the sigma-neighbors-th nearest neighbour within a batch-sized "     \
+    "sample: a local scale), median (twice the median distance between the sample's points: a wide kernel), or "       \
+    "auto = median on scattering features and neighbor otherwise (see docs/defaults.md)")                              \
+  X(int, sigma_neighbors, "sigma-neighbors", 10,                                                                       \
+    "automatic sigma, neighbor rule: rank of the neighbour whose median distance is sigma")                            \
+  X(double, sigma_scale, "sigma-scale", 1.0, "automatic sigma: multiplier on the estimate")                            \
+  X(std::string, features, "features", std::string("auto"),                                                            \
+    "what the network and the affinity see: raw (the rows as given), scattering (the wavelet scattering "              \
+    "transform of each row as an image of image-shape; see docs/defaults.md), or auto = scattering when the "          \
+    "image shape is known and raw otherwise")                                                                          \
+  X(std::string, image_shape, "image-shape", std::string(""),                                                          \
+    "HEIGHTxWIDTH of the image each row holds (row-major pixels); empty: rows are not images. The CLI sets it for "    \
+    "IDX image files, 3-D .npy arrays and fashion-mnist, Python for 3-D arrays")                                       \
+  X(int, scattering_order, "scattering-order", 1,                                                                      \
+    "scattering features: highest order kept, 1 (25 channels at J 3, L 8) or 2 (217 channels, 8.7x the features)")     \
+  X(int, scattering_scales, "scattering-scales", 0,                                                                    \
+    "scattering features: wavelet scales J (outputs every 2^J pixels); 0: auto = the largest J <= 3 with 2^J at most " \
+    "half the shorter image side (3 from 16 pixels on, 2 for 8 x 8 images)")                                           \
+  X(int, scattering_angles, "scattering-angles", 8, "scattering features: wavelet orientations L")                     \
+  X(std::string, affinity, "affinity", std::string("knn"),                                                             \
+    "in-batch affinity, also the warm start's: knn (self-tuning kNN graph of the batch; far better than "              \
+    "gaussian on the tables measured so far, mixed on iris and Fashion-MNIST: docs/defaults.md) or gaussian "          \
+    "(full kernel with sigma, the paper's)")                                                                           \
+  X(int, affinity_neighbors, "affinity-neighbors", 10, "knn affinity: neighbours per point within a batch")            \
+  X(double, eps, "eps", 1e-6, "added to each cluster volume before the inverse square root")                           \
+  X(int, collapse_rollbacks, "collapse-rollbacks", 3,                                                                  \
+    "collapse recovery: when an epoch ends collapsed (a cluster emptied, or near-uniform memberships) after a "        \
+    "healthy one, restore the network and optimizer of the healthy epoch with the lowest loss, halve the learning "    \
+    "rate and go on; at most this many times, and a fit that still ends collapsed returns that healthy network "       \
+    "(0: off, the paper's plain training; see docs/defaults.md)")                                                      \
+  X(std::string, normalize, "normalize", std::string("auto"),                                                          \
+    "row L2 normalization after scaling: l2 (the paper's choice), none, or auto = l2 when the data has more than "     \
+    "10 features (images, embeddings) and none otherwise (low-dimensional data keeps its geometry)")                   \
+  X(std::string, scaling, "scaling", std::string("auto"),                                                              \
+    "per-feature scaling fitted on the training subset: none, center, standardize, or auto = standardize unless "      \
+    "rows are images (image-shape set), and for images standardize only when rows are not L2-normalized "              \
+    "(columns in different units otherwise reduce a table to its largest columns; docs/defaults.md)")                  \
+  X(std::uint64_t, seed, "seed", std::uint64_t{0}, "random seed (subset, initialization, batches)")                    \
+  X(std::string, precision, "precision", std::string("fp32"),                                                          \
+    "arithmetic of the network's matrix products in training and inference: fp32, or bf16 (operands rounded to "       \
+    "bfloat16, fp32 sums and fp32 master weights, via oneDNN; also the batch affinity when rows are L2-normalized "    \
+    "and sigma >= 0.2; needs a CPU with AVX512_BF16; see docs/mixed-precision.md)")                                    \
+  X(int, threads, "threads", 0, "threads for training and inference (0: all cores)")                                   \
+  X(std::string, recipe, "recipe", std::string("default"),                                                             \
+    "default (neuncut's tuned settings) or paper (the reference recipe of He et al.: Gaussian affinity on "            \
+    "L2-normalized rows, sigma 3, random init, zero biases, lr 5e-3, 300 epochs, gamma 80, no "                        \
+    "collapse recovery); the recipe sets every parameter left at its default value, so any "                           \
+    "other value given wins (docs/defaults.md)")                                                                       \
+  X(std::string, select, "select", std::string("none"),                                                                \
+    "label-free model selection: none, or auto = train select-candidates networks (seeds seed, seed+1, ...) and "      \
+    "keep the one whose labels have the lowest discrete Ncut on one fixed kNN graph of a sample (the quality "         \
+    "check's graph; see docs/defaults.md)")                                                                            \
+  X(int, select_candidates, "select-candidates", 3, "select auto: number of networks trained (>= 2)")                  \
+  X(int, quality_points, "quality-points", 3000,                                                                       \
+    "label-free quality check after fit: points sampled for its kNN graph, on which the partition's discrete "         \
+    "Ncut is compared with a k-means partition's and a random one's (include/neuncut/eval/partition_quality.hpp); "    \
     "0: no check")
 
 namespace neuncut {
@@ -127,21 +132,23 @@ void validate(const NeuNcutParams& params);
 
 /// What one epoch did (averages over its mini-batches).
 struct EpochStats {
-  int epoch = 0;                 ///< 1-based.
-  int epochs = 0;                ///< Total planned.
-  double loss = 0;               ///< Mean batch loss.
-  double trace = 0;              ///< Mean soft Ncut term.
-  double penalty = 0;            ///< Mean gamma/2 * R / k.
-  double orthogonality = 0;      ///< Mean R = ||H^T D H - I||_F.
-  double gamma = 0;              ///< gamma used in this epoch.
-  double learning_rate = 0;      ///< Learning rate used in this epoch.
-  double elapsed_seconds = 0;    ///< Since the start of training.
-  double eta_seconds = 0;        ///< Estimated time to the last epoch.
-  int clusters_used = 0;         ///< Clusters that won the argmax of at least one training point this epoch.
-  double mean_max_probability = 0; ///< Mean of max_j P_ij: 1/k for the uniform P, 1 for hard memberships.
-  double largest_cluster_fraction = 0; ///< Share of the epoch's points in the biggest cluster.
-  std::string collapse;          ///< "" when healthy; "near-uniform memberships ..." when the mean max probability is within 10% of uniform; "N of k clusters empty" when clusters won no point.
-  int rolled_back_to = 0;        ///< Collapse recovery: the epoch whose network and optimizer were restored after this one; 0 if none.
+  int epoch = 0;                        ///< 1-based.
+  int epochs = 0;                       ///< Total planned.
+  double loss = 0;                      ///< Mean batch loss.
+  double trace = 0;                     ///< Mean soft Ncut term.
+  double penalty = 0;                   ///< Mean gamma/2 * R / k.
+  double orthogonality = 0;             ///< Mean R = ||H^T D H - I||_F.
+  double gamma = 0;                     ///< gamma used in this epoch.
+  double learning_rate = 0;             ///< Learning rate used in this epoch.
+  double elapsed_seconds = 0;           ///< Since the start of training.
+  double eta_seconds = 0;               ///< Estimated time to the last epoch.
+  int clusters_used = 0;                ///< Clusters that won the argmax of at least one training point this epoch.
+  double mean_max_probability = 0;      ///< Mean of max_j P_ij: 1/k for the uniform P, 1 for hard memberships.
+  double largest_cluster_fraction = 0;  ///< Share of the epoch's points in the biggest cluster.
+  std::string collapse;  ///< "" when healthy; "near-uniform memberships ..." when the mean max probability is within
+                         ///< 10% of uniform; "N of k clusters empty" when clusters won no point.
+  int rolled_back_to =
+      0;  ///< Collapse recovery: the epoch whose network and optimizer were restored after this one; 0 if none.
 };
 
 /// Called after every epoch; return false to stop training (fit then throws Interrupted).
@@ -156,24 +163,26 @@ struct FitResult {
   Index batch_size = 0;             ///< Mini-batch size used.
   double train_seconds = 0;         ///< Wall time of the epochs.
   double init_seconds = 0;          ///< Wall time of the spectral warm start (0 with init = random).
-  double init_agreement = 0;        ///< Spectral init: share of the warm-start batch the network labels as the spectral partition does.
-  int threads = 1;                  ///< Threads the fit ran on (params.threads resolved).
-  int clusters_used = 0;            ///< Non-empty clusters among the training subset's final labels.
-  double mean_max_probability = 0;  ///< Of the final memberships on the training subset.
-  bool l2_normalized = false;       ///< Whether rows were L2-normalized (normalize resolved).
-  std::string features = "raw";     ///< The feature map used (features resolved): "raw" or "scattering".
-  Index feature_dim = 0;            ///< Values per row the network and the affinity saw.
-  double features_seconds = 0;      ///< Wall time of the training subset's preprocessing (feature map included).
-  Precision precision = Precision::Fp32;           ///< Of the network's products (params.precision).
+  double init_agreement =
+      0;            ///< Spectral init: share of the warm-start batch the network labels as the spectral partition does.
+  int threads = 1;  ///< Threads the fit ran on (params.threads resolved).
+  int clusters_used = 0;                  ///< Non-empty clusters among the training subset's final labels.
+  double mean_max_probability = 0;        ///< Of the final memberships on the training subset.
+  bool l2_normalized = false;             ///< Whether rows were L2-normalized (normalize resolved).
+  std::string features = "raw";           ///< The feature map used (features resolved): "raw" or "scattering".
+  Index feature_dim = 0;                  ///< Values per row the network and the affinity saw.
+  double features_seconds = 0;            ///< Wall time of the training subset's preprocessing (feature map included).
+  Precision precision = Precision::Fp32;  ///< Of the network's products (params.precision).
   Precision affinity_precision = Precision::Fp32;  ///< Of the batch affinity's Gram matrix: bf16 only with
-                                                   ///< the gaussian affinity, precision bf16, L2-normalized rows and sigma >= NeuNcut::kBf16AffinityMinSigma.
-  std::string collapse;             ///< "" when healthy; otherwise a sentence saying what collapsed.
-  int rollbacks = 0;                ///< Collapse recovery: how many times training went back to a healthy epoch.
-  int restored_epoch = 0;           ///< Collapse recovery: the healthy epoch whose network was returned because
-                                    ///< training ended collapsed; 0 when the network is the last epoch's.
-  PartitionQuality quality;         ///< Label-free quality check of the final labels (verdict NotChecked with
-                                    ///< quality_points 0); see partition_quality.hpp.
-  int selected_candidate = -1;      ///< select auto: which candidate (0-based; seed + index) was kept; -1 otherwise.
+                                                   ///< the gaussian affinity, precision bf16, L2-normalized rows and
+                                                   ///< sigma >= NeuNcut::kBf16AffinityMinSigma.
+  std::string collapse;                            ///< "" when healthy; otherwise a sentence saying what collapsed.
+  int rollbacks = 0;            ///< Collapse recovery: how many times training went back to a healthy epoch.
+  int restored_epoch = 0;       ///< Collapse recovery: the healthy epoch whose network was returned because
+                                ///< training ended collapsed; 0 when the network is the last epoch's.
+  PartitionQuality quality;     ///< Label-free quality check of the final labels (verdict NotChecked with
+                                ///< quality_points 0); see partition_quality.hpp.
+  int selected_candidate = -1;  ///< select auto: which candidate (0-based; seed + index) was kept; -1 otherwise.
   std::vector<double> candidate_ncuts;  ///< select auto: each candidate's discrete Ncut on the check graph.
 };
 

@@ -17,9 +17,9 @@
 #pragma once
 #include <cstdint>
 
+#include "neuncut/core/types.hpp"
 #include "neuncut/nn/mlp.hpp"
 #include "neuncut/nn/optimizer.hpp"
-#include "neuncut/core/types.hpp"
 
 namespace neuncut {
 

@@ -32,30 +32,32 @@
 #include <string>
 #include <vector>
 
+#include "neuncut/core/param_table.hpp"
+#include "neuncut/core/types.hpp"
+#include "neuncut/features/preprocessing.hpp"
 #include "neuncut/graph/affinity_graph.hpp"
 #include "neuncut/nn/mlp.hpp"
-#include "neuncut/core/param_table.hpp"
-#include "neuncut/features/preprocessing.hpp"
-#include "neuncut/core/types.hpp"
 
 // The one table of SpectralNet's parameters: X(type, name, CLI flag, default, doc).
-#define NEUNCUT_SPECTRALNET_PARAMS(X)                                                                              \
-  X(int, n_clusters, "k", 10, "number of clusters k (>= 1); also the embedding dimension")                          \
-  X(::neuncut::LayerWidths, hidden, "hidden", (::neuncut::LayerWidths{512, 512}),                                  \
-    "hidden layer widths of the MLP trunk, e.g. 1024,1024,512 (the paper's)")                                      \
-  X(int, epochs, "epochs", 30, "training epochs (passes over the training subset)")                                 \
-  X(int, batch_size, "batch-size", 0, "mini-batch size m (0: min(1024, training points)); affinity and orthonormalization are per batch") \
-  X(std::int64_t, train_size, "train-size", 0, "points sampled (without replacement) to train on; 0: all")          \
-  X(double, learning_rate, "lr", 1e-3, "Adam learning rate")                                                        \
-  X(double, lr_final_fraction, "lr-final-fraction", 0.1, "cosine decay of the learning rate to this fraction of lr by the last epoch (1: constant)") \
-  X(int, n_neighbors, "n-neighbors", 5, "in-batch kNN affinity: neighbours per point (< batch size)")               \
-  X(::neuncut::AffinityKind, affinity, "affinity", ::neuncut::AffinityKind::SelfTuning,                             \
-    "in-batch edge weights: self-tuning, gaussian or connectivity")                                                 \
-  X(int, scale_neighbor, "scale-neighbor", 3, "neighbour whose distance sets the (local or median global) scale")   \
-  X(double, ridge, "ridge", 1e-6, "relative ridge of the Cholesky fallback on rank-deficient batches")              \
-  X(bool, normalize, "normalize", true, "L2-normalize every row before training and prediction")                   \
-  X(int, kmeans_n_init, "kmeans-n-init", 10, "k-means restarts on the final embedding")                             \
-  X(std::uint64_t, seed, "seed", std::uint64_t{0}, "random seed (subset, initialization, batches, k-means)")         \
+#define NEUNCUT_SPECTRALNET_PARAMS(X)                                                                             \
+  X(int, n_clusters, "k", 10, "number of clusters k (>= 1); also the embedding dimension")                        \
+  X(::neuncut::LayerWidths, hidden, "hidden", (::neuncut::LayerWidths{512, 512}),                                 \
+    "hidden layer widths of the MLP trunk, e.g. 1024,1024,512 (the paper's)")                                     \
+  X(int, epochs, "epochs", 30, "training epochs (passes over the training subset)")                               \
+  X(int, batch_size, "batch-size", 0,                                                                             \
+    "mini-batch size m (0: min(1024, training points)); affinity and orthonormalization are per batch")           \
+  X(std::int64_t, train_size, "train-size", 0, "points sampled (without replacement) to train on; 0: all")        \
+  X(double, learning_rate, "lr", 1e-3, "Adam learning rate")                                                      \
+  X(double, lr_final_fraction, "lr-final-fraction", 0.1,                                                          \
+    "cosine decay of the learning rate to this fraction of lr by the last epoch (1: constant)")                   \
+  X(int, n_neighbors, "n-neighbors", 5, "in-batch kNN affinity: neighbours per point (< batch size)")             \
+  X(::neuncut::AffinityKind, affinity, "affinity", ::neuncut::AffinityKind::SelfTuning,                           \
+    "in-batch edge weights: self-tuning, gaussian or connectivity")                                               \
+  X(int, scale_neighbor, "scale-neighbor", 3, "neighbour whose distance sets the (local or median global) scale") \
+  X(double, ridge, "ridge", 1e-6, "relative ridge of the Cholesky fallback on rank-deficient batches")            \
+  X(bool, normalize, "normalize", true, "L2-normalize every row before training and prediction")                  \
+  X(int, kmeans_n_init, "kmeans-n-init", 10, "k-means restarts on the final embedding")                           \
+  X(std::uint64_t, seed, "seed", std::uint64_t{0}, "random seed (subset, initialization, batches, k-means)")      \
   X(int, threads, "threads", 0, "threads for training and inference (0: all cores)")
 
 namespace neuncut {
@@ -73,13 +75,13 @@ void validate(const SpectralNetParams& params);
 
 /// What one epoch did (averages over its mini-batches).
 struct SpectralNetEpochStats {
-  int epoch = 0;                ///< 1-based.
-  int epochs = 0;               ///< Total planned.
-  double loss = 0;              ///< Mean batch loss sum_ij W_ij ||y_i - y_j||^2 / m.
-  double learning_rate = 0;     ///< Learning rate used in this epoch.
-  int cholesky_fallbacks = 0;   ///< Batches that needed the ridge fallback in this epoch.
-  double elapsed_seconds = 0;   ///< Since the start of training.
-  double eta_seconds = 0;       ///< Estimated time to the last epoch.
+  int epoch = 0;               ///< 1-based.
+  int epochs = 0;              ///< Total planned.
+  double loss = 0;             ///< Mean batch loss sum_ij W_ij ||y_i - y_j||^2 / m.
+  double learning_rate = 0;    ///< Learning rate used in this epoch.
+  int cholesky_fallbacks = 0;  ///< Batches that needed the ridge fallback in this epoch.
+  double elapsed_seconds = 0;  ///< Since the start of training.
+  double eta_seconds = 0;      ///< Estimated time to the last epoch.
 };
 
 /// Called after every epoch; return false to stop training (fit then throws Interrupted).
@@ -88,15 +90,15 @@ using SpectralNetProgress = std::function<bool(const SpectralNetEpochStats&)>;
 /// Outcome of SpectralNet::fit.
 struct SpectralNetFitResult {
   std::vector<SpectralNetEpochStats> history;  ///< One entry per epoch.
-  Labels labels;                     ///< predict() of every row passed to fit.
-  Index train_points = 0;            ///< Size of the training subset.
-  Index batch_size = 0;              ///< Mini-batch size used.
-  int cholesky_fallbacks = 0;        ///< Ridge fallbacks over all of training (and the final M).
-  double kmeans_inertia = 0;         ///< Inertia of k-means on the training embeddings.
-  bool kmeans_converged = false;     ///< The k-means run converged.
-  std::string message;               ///< Empty, or warnings (fallbacks, k-means not converged).
-  double train_seconds = 0;          ///< Wall time of the epochs.
-  double total_seconds = 0;          ///< Wall time of fit().
+  Labels labels;                               ///< predict() of every row passed to fit.
+  Index train_points = 0;                      ///< Size of the training subset.
+  Index batch_size = 0;                        ///< Mini-batch size used.
+  int cholesky_fallbacks = 0;                  ///< Ridge fallbacks over all of training (and the final M).
+  double kmeans_inertia = 0;                   ///< Inertia of k-means on the training embeddings.
+  bool kmeans_converged = false;               ///< The k-means run converged.
+  std::string message;                         ///< Empty, or warnings (fallbacks, k-means not converged).
+  double train_seconds = 0;                    ///< Wall time of the epochs.
+  double total_seconds = 0;                    ///< Wall time of fit().
 };
 
 class SpectralNet {
