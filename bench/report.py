@@ -431,7 +431,8 @@ def plot_quality(sec, img):
 def render_quality(sec, img_rel):
     c = sec["config"]
     lines = [
-        f"Seeds {', '.join(map(str, c['seeds']))}; every method with its defaults, {c['threads']} threads, "
+        f"Seeds {', '.join(map(str, c['seeds']))}; every method with its defaults, {c['threads']} "
+        f"thread{'' if c['threads'] == 1 else 's'}, "
         f"time limit {num(c['timeout_s'])} s per run. NeuNcut trains on min(N, {c['train_size']:,}) rows and labels "
         "all. Features: `raw` = the rows as the data set gives them (each method then applies its own default "
         "preprocessing); `scattering` = the output of `neuncut features` (order-1 scattering), which is what "
@@ -448,7 +449,9 @@ def render_quality(sec, img_rel):
         lines += ["Not run (data missing): " + "; ".join(f"`{n}`: {w}" for n, w in c["missing"].items()) + ".", ""]
     lines += ["### NeuNcut against the better of Ncut and k-means on the same features", "",
               "Mean over seeds; Δ = NeuNcut − the better reference (per metric, so the two columns may name "
-              "different methods); the references run on the features NeuNcut trained on.", "",
+              "different methods); the references get the input NeuNcut got (on image sets the scattering "
+              "features it trains on) and apply their own default preprocessing (L2-normalized rows), "
+              "while NeuNcut applies its own (tables: standardized columns).", "",
               quality_comparison_table(sec), ""]
     if img_rel:
         lines += [f"![ACC per data set and method]({img_rel})", ""]
