@@ -97,6 +97,16 @@ Labels warm_start_partition(const MatrixF& sample, const NeuNcutParams& p, float
 // falling loss, within two epochs the loss jumps and a cluster empties for good (seen on
 // Fashion-MNIST; docs/measurements.md). The healthy epoch with the lowest loss is kept; a
 // collapsed epoch goes back to it with half the learning rate (docs/defaults.md).
+// The network and optimizer state of the best healthy epoch. Outside CollapseGuard: clang
+// does not treat a nested class with default member initializers as default-constructible
+// inside the enclosing class's definition (std::optional::emplace() then fails to compile).
+struct CollapseSnapshot {
+  AlignedFloats parameters;
+  Adam adam;
+  double loss = 0;
+  int epoch = 0;
+};
+
 class CollapseGuard {
  public:
   explicit CollapseGuard(int max_rollbacks) : max_rollbacks_(max_rollbacks) {}
@@ -131,14 +141,8 @@ class CollapseGuard {
   }
 
  private:
-  struct Snapshot {
-    AlignedFloats parameters;
-    Adam adam;
-    double loss = 0;
-    int epoch = 0;
-  };
   int max_rollbacks_;
-  std::optional<Snapshot> best_;
+  std::optional<CollapseSnapshot> best_;
 };
 
 // NeuNcut's part of the epoch loop (epoch_trainer.hpp): the schedules, the step on one batch
