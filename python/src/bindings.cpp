@@ -281,13 +281,7 @@ PYBIND11_MODULE(_core, m) {
   m.def(
       "scattering",
       [](const DataRef& X, Index height, Index width, int scales, int angles, int order, int threads) {
-        ScatteringParams p;
-        p.height = height;
-        p.width = width;
-        p.scales = scales == 0 ? auto_scattering_scales(height, width) : scales;
-        p.angles = angles;
-        p.order = order;
-        const ScatteringTransform transform(p);
+        const ScatteringTransform transform(scattering_params(height, width, scales, angles, order));
         py::gil_scoped_release release;
         return transform.transform(X, threads);
       },

@@ -125,15 +125,21 @@ int auto_scattering_scales(Index height, Index width) {
   return scales;
 }
 
-ScatteringParams scattering_params(const std::string& image_shape, Index pixels, int scales, int angles, int order) {
+ScatteringParams scattering_params(Index height, Index width, int scales, int angles, int order) {
   ScatteringParams p;
-  std::tie(p.height, p.width) = parse_image_shape(image_shape);
-  NEUNCUT_REQUIRE(p.height * p.width == pixels, InvalidArgument, "image shape ", image_shape, " has ",
-                  p.height * p.width, " pixels, but the rows have ", pixels, " values");
-  p.scales = scales == 0 ? auto_scattering_scales(p.height, p.width) : scales;
+  p.height = height;
+  p.width = width;
+  p.scales = scales == 0 ? auto_scattering_scales(height, width) : scales;
   p.angles = angles;
   p.order = order;
   return p;
+}
+
+ScatteringParams scattering_params(const std::string& image_shape, Index pixels, int scales, int angles, int order) {
+  const auto [height, width] = parse_image_shape(image_shape);
+  NEUNCUT_REQUIRE(height * width == pixels, InvalidArgument, "image shape ", image_shape, " has ", height * width,
+                  " pixels, but the rows have ", pixels, " values");
+  return scattering_params(height, width, scales, angles, order);
 }
 
 ScatteringTransform::ScatteringTransform(const ScatteringParams& params) : params_(params) {

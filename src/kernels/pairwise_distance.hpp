@@ -8,11 +8,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
-#include <cstring>
 #include <limits>
 
-#include "core/finite.hpp"
 #include "core/fixed_order_sum.hpp"
 #include "core/parallel.hpp"
 #include "kernels/gemm.hpp"

@@ -48,6 +48,8 @@ int auto_scattering_scales(Index height, Index width);
 /// when the shape does not parse or its pixel count is not `pixels` (the other values are
 /// checked by the transform).
 ScatteringParams scattering_params(const std::string& image_shape, Index pixels, int scales, int angles, int order);
+/// The same for images of height x width given as numbers (the shape is checked by the transform).
+ScatteringParams scattering_params(Index height, Index width, int scales, int angles, int order);
 
 class ScatteringTransform {
  public:
