@@ -90,7 +90,18 @@ class ModelEstimator(NeuncutEstimator):
             self._model = _model_from_bytes(type(self)._core_class(), data)
 
     def save(self, path):
-        """Writes the fitted model to ``path`` in the CLI's model-file format (atomically)."""
+        """Writes the fitted model in the CLI's model-file format (docs/model-format.md), atomically.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination (``.nnc`` by convention); ``neuncut predict --model`` and
+            :func:`neuncut.load` read it.
+
+        Returns
+        -------
+        self
+        """
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self)

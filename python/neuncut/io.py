@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from typing import Union
 
 import numpy as np
 
@@ -9,12 +10,27 @@ from . import _core
 from ._params import python_params
 
 
-def load(path):
-    """Loads a model file (``neuncut fit --model m.nnc`` or ``est.save``) and returns a fitted
-    estimator of the kind its method tag names: NeuNcut, SpectralNet or KMeans.
+def load(path: Union[str, "os.PathLike[str]"]):
+    """Loads a model file as a fitted estimator.
 
-    Raises neuncut.FileError (an OSError and a RuntimeError) when the file cannot be read and ValueError when it is not a valid
-    neuncut model, with the CLI's messages."""
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A model file written by ``neuncut fit --model m.nnc`` (or ``spectralnet``, ``kmeans``)
+        or by ``est.save``.
+
+    Returns
+    -------
+    NeuNcut, SpectralNet or KMeans
+        The estimator the file's method tag names, fitted, with its stored parameters.
+
+    Raises
+    ------
+    neuncut.FileError
+        The file cannot be read (an OSError and a RuntimeError).
+    ValueError
+        It is not a valid neuncut model (the CLI's messages).
+    """
     from .estimators import KMeans, NeuNcut, SpectralNet
 
     path = os.fspath(path)
