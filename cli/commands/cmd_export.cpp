@@ -2,8 +2,8 @@
 //
 // The graph is built by the Python package (python/neuncut/onnx_export.py, with Debian's
 // python3-onnx), run here as `PYTHON -m neuncut.onnx_export`: ONNX's own helper and checker
-// build and validate the file, and the C++ library does not link protobuf (whose descriptor
-// pool would clash with python3-onnx's own copy once both are loaded into one Python process).
+// build and validate the file, and neither the library nor the CLI gains a protobuf/libonnx
+// build dependency (docs/onnx.md, "How it is built").
 // This command checks everything it can first (the output path, the model file and its
 // method) so that common mistakes fail before Python starts; the exporter writes atomically.
 // The interpreter: --python, else $NEUNCUT_PYTHON (the pip-installed `neuncut` sets it to its

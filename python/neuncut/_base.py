@@ -5,6 +5,7 @@ import functools
 import os
 import sys
 import tempfile
+from typing import Union
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -89,7 +90,7 @@ class ModelEstimator(NeuncutEstimator):
         if data is not None:
             self._model = _model_from_bytes(type(self)._core_class(), data)
 
-    def save(self, path):
+    def save(self, path: Union[str, "os.PathLike[str]"]) -> "ModelEstimator":
         """Writes the fitted model in the CLI's model-file format (docs/model-format.md), atomically.
 
         Parameters

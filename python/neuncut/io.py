@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import os
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
 from . import _core
 from ._params import python_params
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ._base import ModelEstimator
 
-def load(path: Union[str, "os.PathLike[str]"]):
+
+def load(path: Union[str, "os.PathLike[str]"]) -> "ModelEstimator":
     """Loads a model file as a fitted estimator.
 
     Parameters

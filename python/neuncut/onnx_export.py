@@ -114,7 +114,7 @@ def scattering_pre_step(model) -> Optional[Dict[str, int]]:
     return {k: int(f[k]) for k in ("order", "scales", "angles")}
 
 
-def build_onnx(model, opset: int = OPSET):
+def build_onnx(model, opset: int = OPSET) -> "onnx.ModelProto":
     """The ONNX ``ModelProto`` of a fitted NeuNcut model, checked by ``onnx.checker``.
 
     Parameters
