@@ -36,6 +36,9 @@ if "$python" -c "import sys; sys.exit(sys.prefix != sys.base_prefix)"; then
   pip_args=(--break-system-packages "${pip_args[@]}")
 fi
 "$python" -m pip install --no-build-isolation --no-index "${pip_args[@]}" "$root"
-cd /  # import from outside the source tree
-"$python" -c "import neuncut; print('install-python.sh: neuncut', neuncut.__version__, 'from', neuncut.__path__[0])" ||
-  echo "install-python.sh: installed (not importable by $python from here: a --target or --prefix install)"
+# Where the interpreter now imports it from; not for installs elsewhere (--target, --prefix,
+# --root), where it would report whatever other copy is on its path.
+case " ${pip_args[*]} " in
+  *" --target"*|*" -t "*|*" --prefix"*|*" --root"*) echo "install-python.sh: installed (${pip_args[*]})" ;;
+  *) cd / && "$python" -c "import neuncut; print('install-python.sh: neuncut', neuncut.__version__, 'from', neuncut.__path__[0])" ;;
+esac

@@ -22,12 +22,11 @@ metadata (``neuncut.input`` = ``scattering_features``, ``neuncut.scattering``). 
 outside keeps the graph to operators every runtime has (Gemm, Relu, Softmax, elementwise),
 where a transform built from ONNX's DFT operator would not run in OpenCV's DNN module.
 
-Only operators that OpenCV 4.6's DNN module imports are used (the independent runtime the
-tests run the file in): Sub/Mul/Add with constants, MatMul, Sqrt, Reciprocal, Gemm, Relu,
-Softmax, ArgMax (constants of shape (d,), not (1, d), which that importer cannot
-broadcast). The row norm is a product with a column of ones and its reciprocal is
-broadcast back by a product with a row of ones, which avoids broadcasting two computed
-tensors against each other (not supported by that importer).
+Only operators and layouts that OpenCV 4.6's DNN module imports are used (the independent
+runtime the tests run the file in): Sub/Mul/Add with constants of shape (d,) (that importer
+fails on (1, d)), Mul, MatMul (the row sums of squares, by a column of ones: it has no
+ReduceSum/ReduceL2 path that was checked), Sqrt, Div (rows by their (n, 1) norms), Gemm with
+the weight stored (out, in) and transB=1 (the only Gemm layout it imports), Relu, Softmax, ArgMax.
 
 Run as ``python -m neuncut.onnx_export --model m.nnc --out m.onnx``; ``neuncut export``
 calls exactly that.
@@ -168,10 +167,8 @@ def build_onnx(model, opset: int = OPSET) -> "onnx.ModelProto":
                              name="l2_sum"),
             helper.make_node("Sqrt", ["squared_norm"], ["norm"], name="l2_norm"),
             helper.make_node("Add", ["norm", const("tiny", np.array(_TINY))], ["norm_safe"], name="l2_guard"),
-            helper.make_node("Reciprocal", ["norm_safe"], ["inv_norm"], name="l2_inverse"),
-            helper.make_node("MatMul", ["inv_norm", const("ones_row", np.ones((1, d)))], ["inv_norm_rows"],
-                             name="l2_broadcast"),
-            helper.make_node("Mul", [x, "inv_norm_rows"], ["normalized"], name="l2_normalize"),
+            # A division, as NeuNcut's preprocessing divides (a reciprocal and a product would round twice).
+            helper.make_node("Div", [x, "norm_safe"], ["normalized"], name="l2_normalize"),
         ]
         x = "normalized"
     for layer, (W, b) in enumerate(zip(weights, biases)):
