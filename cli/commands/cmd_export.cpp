@@ -71,7 +71,7 @@ void register_export(CLI::App& app) {
   sub->add_option("--python", opts->python,
                   "Python interpreter with the neuncut package and onnx (default: $NEUNCUT_PYTHON, else " +
                       std::string(NEUNCUT_DEFAULT_PYTHON) + ")");
-  sub->add_flag("--quiet", opts->quiet, "print nothing on success");
+  sub->add_flag("-q,--quiet", opts->quiet, "print nothing on success");
 
   sub->callback([opts] {
     OutputSet outputs;
