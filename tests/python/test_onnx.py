@@ -207,3 +207,35 @@ def test_export_refuses_a_directory_as_output(cli, tmp_path, neuncut_model):
     r = run_cli(cli, "export", "--model", neuncut_model, "--out", tmp_path / "out.onnx", check=False)
     assert r.returncode != 0 and "out.onnx" in r.stderr
     assert (tmp_path / "out.onnx").is_dir() and not any((tmp_path / "out.onnx").iterdir())
+
+
+def test_export_ended_by_a_signal_leaves_no_exporter_and_no_file(cli, tmp_path, neuncut_model):
+    """SIGTERM to `neuncut export` ends it with 143; the exporter it started must not live on
+    and write the file after the command reported failure (cmd_export.cpp: PR_SET_PDEATHSIG)."""
+    import signal
+    import time
+
+    pidfile, out = tmp_path / "child.pid", tmp_path / "m.onnx"
+    fake = tmp_path / "slow-python"
+    # Stands in for a slow exporter: records its pid, waits, then would write the output.
+    fake.write_text(f"#!/bin/sh\necho $$ > '{pidfile}'\nsleep 20\ntouch '{out}'\n")
+    fake.chmod(0o755)
+    p = subprocess.Popen([cli, "export", "--model", str(neuncut_model), "--out", str(out), "--python", str(fake)],
+                         stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not pidfile.exists() or not pidfile.read_text().strip():
+        assert time.monotonic() < deadline, "the exporter did not start"
+        time.sleep(0.05)
+    child = int(pidfile.read_text())
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=30) == 143
+    while True:  # the child gets SIGTERM when its parent dies
+        try:
+            with open(f"/proc/{child}/stat") as f:
+                if f.read().split(")")[-1].split()[0] == "Z":
+                    break  # dead, waiting to be reaped (a container's init may not reap it at once)
+        except FileNotFoundError:
+            break
+        assert time.monotonic() < deadline, f"exporter {child} outlived neuncut export"
+        time.sleep(0.05)
+    assert not out.exists()
