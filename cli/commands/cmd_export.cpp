@@ -62,9 +62,10 @@ int run_and_wait(const std::vector<std::string>& argv) {
 }  // namespace
 
 void register_export(CLI::App& app) {
-  auto* sub = app.add_subcommand(
-      "export", "write a NeuNcut model as ONNX (preprocessing, network, softmax; image models take scattering "
-                "features: docs/onnx.md)");
+  auto* sub =
+      app.add_subcommand("export",
+                         "write a NeuNcut model as ONNX (preprocessing, network, softmax; image models take scattering "
+                         "features: docs/onnx.md)");
   auto opts = std::make_shared<ExportOptions>();
   sub->add_option("--model", opts->model, "NeuNcut model file written by fit")->required();
   sub->add_option("--out", opts->out, "ONNX file to write (written atomically)")->required();
@@ -84,14 +85,13 @@ void register_export(CLI::App& app) {
       const char* env = std::getenv("NEUNCUT_PYTHON");
       python = env != nullptr && *env != '\0' ? env : NEUNCUT_DEFAULT_PYTHON;
     }
-    const int status =
-        run_and_wait({python, "-m", "neuncut.onnx_export", "--model", opts->model, "--out", opts->out});
+    const int status = run_and_wait({python, "-m", "neuncut.onnx_export", "--model", opts->model, "--out", opts->out});
     if (status == 0) {
       if (!opts->quiet) std::cerr << "neuncut: wrote " << opts->out << "\n";
       return;
     }
-    if (status > 128 && status < 160) throw Interrupted("the ONNX exporter was ended by signal " +
-                                                        std::to_string(status - 128));
+    if (status > 128 && status < 160)
+      throw Interrupted("the ONNX exporter was ended by signal " + std::to_string(status - 128));
     // 2: the exporter refused the input and said why (above). Anything else: it could not
     // run; the usual cause is an interpreter without the neuncut package or onnx.
     NEUNCUT_REQUIRE(status != 2, InvalidArgument, "ONNX export of '", opts->model, "' failed (see above)");
