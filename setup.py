@@ -1,9 +1,10 @@
 """Builds the neuncut Python package with the project's CMake (pyproject.toml holds the metadata).
 
-Why setuptools driving CMake and not scikit-build: Debian 12's python3-skbuild (0.16) needs
-its own `cmake` Python distribution metadata and rewrites the install tree, while this is a
-short, dependency-free build_ext that runs the same CMake configure the rest of the project
-uses (docs/python.md, "Installing"). The version is read from CMakeLists.txt, the one place it is set.
+Why setuptools driving CMake and not scikit-build (Debian 12: python3-skbuild 0.16, not tried
+here): the build is one CMake configure and one build of two targets, which this short build_ext
+does with the tools setup.sh already installs (setuptools, wheel, cmake), with no extra layer or
+package to keep working offline (docs/python.md, "Install"). The version is read from
+CMakeLists.txt, the one place it is set.
 
 The extension neuncut._core and the CLI binary (installed as neuncut/bin/neuncut, run by the
 `neuncut` console script) come from one CMake build folder:
