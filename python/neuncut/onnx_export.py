@@ -19,8 +19,8 @@ features, d' columns, computed with the model's stored parameters by
 ``neuncut.scattering(images, order=..., scales=..., angles=...)`` or ``neuncut features``;
 :func:`scattering_pre_step` returns those parameters, and the ONNX file carries them in its
 metadata (``neuncut.input`` = ``scattering_features``, ``neuncut.scattering``). Keeping it
-outside keeps the graph to operators every runtime has (Gemm, Relu, Softmax, elementwise),
-where a transform built from ONNX's DFT operator would not run in OpenCV's DNN module.
+outside keeps the graph to operators every runtime has (Gemm, Relu, Softmax, elementwise);
+OpenCV 4.6's DNN module cannot import ONNX's DFT operator (docs/onnx.md).
 
 Only operators and layouts that OpenCV 4.6's DNN module imports are used (the independent
 runtime the tests run the file in): Sub/Mul/Add with constants of shape (d,) (that importer
