@@ -86,6 +86,7 @@ void register_generate(CLI::App& app);
 void register_params(CLI::App& app);
 void register_kmeans(CLI::App& app);
 void register_features(CLI::App& app);
+void register_export(CLI::App& app);
 void register_ncut(CLI::App& app);
 void register_spectralnet(CLI::App& app);
 

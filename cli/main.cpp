@@ -10,6 +10,7 @@
 #include "common.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/core/precision.hpp"
+#include "neuncut/version.hpp"
 #include "signals.hpp"
 
 int main(int argc, char** argv) {
@@ -21,7 +22,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", [] {
     const std::string& why_not = neuncut::bf16_unavailable_reason();
     const std::string isa = neuncut::onednn_cpu_isa();
-    return "neuncut 0.1.0 (fp32 products: " + neuncut::fp32_gemm_library() +
+    return std::string("neuncut ") + NEUNCUT_VERSION + " (fp32 products: " + neuncut::fp32_gemm_library() +
            "; bf16: " + (why_not.empty() ? "available" : "unavailable, " + why_not) +
            (isa.empty() ? std::string() : "; oneDNN kernels: " + isa) + ")";
   });
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   neuncut::cli::register_spectralnet(app);
   neuncut::cli::register_kmeans(app);
   neuncut::cli::register_features(app);
+  neuncut::cli::register_export(app);
   neuncut::cli::register_params(app);
   neuncut::cli::install_signal_handlers();
   try {

@@ -1,57 +1,44 @@
 #!/usr/bin/env bash
-# Builds the neuncut Python package (compiled neuncut._core + pure-Python neuncut/) with CMake
-# and installs it for Debian's /usr/bin/python3, offline (no pip, no PyPI).
+# Installs the neuncut Python package (and its `neuncut` command) with pip, offline, from this
+# checkout: a thin wrapper over
+#   PYTHON -m pip install --no-build-isolation --no-index [--break-system-packages] ROOT
+# (setup.py builds neuncut._core and the CLI with CMake; docs/python.md, "Installing").
+# `pip uninstall neuncut` removes it again.
 #
-# Usage: scripts/install-python.sh [--develop] [--build-dir DIR] [--python PATH] [--target DIR]
-#   default     copy the package into the interpreter's site directory
-#               (/usr/local/lib/python3.11/dist-packages for Debian's python3; needs root)
-#   --develop   instead write neuncut-build.pth there, pointing at DIR/python, so rebuilding
-#               (cmake --build DIR --target _core) updates the package in place
-#   --build-dir build directory (default: build-py)
-#   --python    interpreter to build for (default: /usr/bin/python3)
-#   --target    install directory (default: the interpreter's site directory)
-# Afterwards: /usr/bin/python3 -c "import neuncut" works from any directory.
+# Usage: scripts/install-python.sh [--python PATH] [pip install options...]
+#   --python   interpreter to install for (default: /usr/bin/python3, Debian's, which has numpy
+#              and scikit-learn from scripts/setup.sh). Debian marks its interpreter
+#              "externally managed" (PEP 668); outside a virtual environment this script passes
+#              --break-system-packages, which installs into /usr/local (never /usr).
+#   other options go to pip, e.g. --target DIR, --user, --force-reinstall.
+# Environment: NEUNCUT_BUILD_DIR, NEUNCUT_CMAKE_ARGS, CMAKE_BUILD_PARALLEL_LEVEL (see setup.py).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build="$root/build-py"
 python=/usr/bin/python3
-develop=0
-target=""
+pip_args=()
 while (($#)); do
   case "$1" in
-    --develop) develop=1 ;;
-    --build-dir) build=$(realpath -m "$2"); shift ;;
     --python) python="$2"; shift ;;
-    --target) target="$2"; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
-    *) echo "install-python.sh: unknown argument '$1'" >&2; exit 2 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) pip_args+=("$1") ;;
   esac
   shift
 done
 
-"$python" -c "import numpy, sklearn" 2>/dev/null || {
-  echo "install-python.sh: $python lacks numpy/scikit-learn; run scripts/setup.sh (Debian packages) first" >&2
+"$python" -c "import numpy, sklearn, setuptools, wheel" 2>/dev/null || {
+  echo "install-python.sh: $python lacks numpy, scikit-learn, setuptools or wheel; run scripts/setup.sh (Debian packages) first" >&2
   exit 1
 }
-if [[ -z "$target" ]]; then
-  target=$("$python" -c "import sysconfig as s; print(s.get_path('platlib', 'posix_local' if 'posix_local' in s.get_scheme_names() else 'posix_prefix'))")
+# In a virtual environment sys.prefix differs from sys.base_prefix; only outside one does
+# Debian's pip refuse without --break-system-packages.
+if "$python" -c "import sys; sys.exit(sys.prefix != sys.base_prefix)"; then
+  pip_args=(--break-system-packages "${pip_args[@]}")
 fi
-
-jobs=$(nproc 2>/dev/null || echo 2)
-cmake -S "$root" -B "$build" -DNEUNCUT_BUILD_PYTHON=ON -DNEUNCUT_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release \
-  -DPython_EXECUTABLE="$python" -DNEUNCUT_PYTHON_INSTALL_DIR="$target" >/dev/null
-cmake --build "$build" -j"$jobs" --target _core
-
-mkdir -p "$target"
-if ((develop)); then
-  rm -rf "$target/neuncut"
-  echo "$build/python" > "$target/neuncut-build.pth"
-else
-  rm -f "$target/neuncut-build.pth"
-  rm -rf "$target/neuncut"
-  cmake --install "$build" --component python >/dev/null
-fi
-
-cd /  # import from outside the source tree
-"$python" -c "import neuncut; print('install-python.sh: neuncut', neuncut.__version__, 'from', neuncut.__path__[0])"
+"$python" -m pip install --no-build-isolation --no-index "${pip_args[@]}" "$root"
+# Where the interpreter now imports it from; not for installs elsewhere (--target, --prefix,
+# --root), where it would report whatever other copy is on its path.
+case " ${pip_args[*]} " in
+  *" --target"*|*" -t "*|*" --prefix"*|*" --root"*) echo "install-python.sh: installed (${pip_args[*]})" ;;
+  *) cd / && "$python" -c "import neuncut; print('install-python.sh: neuncut', neuncut.__version__, 'from', neuncut.__path__[0])" ;;
+esac

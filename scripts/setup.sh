@@ -21,6 +21,8 @@ build_pkgs=(
   libdnnl-dev                               # oneDNN: bf16 mixed precision (precision = bf16)
   pybind11-dev python3-dev python3-numpy    # Python extension
   python3-pytest python3-matplotlib python3-pandas python3-sklearn python3-scipy
+  python3-pip python3-setuptools python3-wheel python3-venv  # pip install . / pip wheel . offline (docs/python.md)
+  python3-onnx python3-opencv               # ONNX export, and OpenCV's DNN module that the tests run it in
   dataset-fashion-mnist                     # real benchmark data
   clang libclang-rt-14-dev libomp-14-dev    # scripts/fuzz.sh: libFuzzer (in libclang-rt-14-dev), clang's OpenMP
 )

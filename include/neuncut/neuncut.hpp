@@ -32,3 +32,4 @@
 #include "neuncut/methods/spectralnet/spectralnet.hpp"
 #include "neuncut/nn/mlp.hpp"
 #include "neuncut/nn/optimizer.hpp"
+#include "neuncut/version.hpp"

@@ -5,6 +5,7 @@ import functools
 import os
 import sys
 import tempfile
+from typing import Union
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -89,8 +90,19 @@ class ModelEstimator(NeuncutEstimator):
         if data is not None:
             self._model = _model_from_bytes(type(self)._core_class(), data)
 
-    def save(self, path):
-        """Writes the fitted model to ``path`` in the CLI's model-file format (atomically)."""
+    def save(self, path: Union[str, "os.PathLike[str]"]) -> "ModelEstimator":
+        """Writes the fitted model in the CLI's model-file format (docs/model-format.md), atomically.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination (``.nnc`` by convention); ``neuncut predict --model`` and
+            :func:`neuncut.load` read it.
+
+        Returns
+        -------
+        self
+        """
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self)

@@ -14,6 +14,9 @@ import numpy as np
 
 from . import _core
 
+#: Table type -> the type a numpydoc "Parameters" entry names.
+_NUMPYDOC_TYPES = {"widths": "tuple of int"}
+
 #: C++ name -> Python keyword, where scikit-learn has a conventional name.
 RENAMES = {"seed": "random_state"}
 _MAX_SEED = 2**63 - 1
@@ -105,7 +108,7 @@ def python_params(method, texts):
 
 
 def make_init(method, extra=()):
-    """An ``__init__`` with one keyword per table entry (plus ``extra``: (name, default, doc)),
+    """An ``__init__`` with one keyword per table entry (plus ``extra``: (name, default, doc[, hint])),
     storing each argument unchanged, as scikit-learn requires. Returns (function, doc lines)."""
     rows = table(method)
     names = [r["name"] for r in rows] + [e[0] for e in extra]
@@ -118,10 +121,19 @@ def make_init(method, extra=()):
     namespace = {"_defaults": defaults}
     exec(source, namespace)  # noqa: S102 - the source is built from the table's identifiers only
     init = namespace["__init__"]
+    # Type hints from the same table (help() and IDEs show them with the defaults).
+    hints = {"int": "int", "float": "float", "bool": "bool", "str": "str", "widths": "Tuple[int, ...]"}
+    init.__annotations__ = {r["name"]: hints.get(r["type"], "Any") for r in rows}
+    init.__annotations__.update({e[0]: (e[3] if len(e) > 3 else "Any") for e in extra})
+    if "random_state" in init.__annotations__:
+        init.__annotations__["random_state"] = "Union[int, numpy.random.RandomState, None]"
+    init.__annotations__["return"] = "None"
     docs = []
     for r in rows:
         flag = f" (CLI --{r['flag']})"
-        docs.append(f"{r['name']} : {r['type']}, default={r['default']!r}\n    {r['doc']}{flag}")
-    for name, default, doc in extra:
+        kind = "int, RandomState or None" if r["name"] == "random_state" else _NUMPYDOC_TYPES.get(r["type"], r["type"])
+        docs.append(f"{r['name']} : {kind}, default={r['default']!r}\n"
+                    f"    {r['doc']}{flag}")
+    for name, default, doc, *_ in extra:
         docs.append(f"{name} : default={default!r}\n    {doc}")
     return init, docs

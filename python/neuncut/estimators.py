@@ -6,7 +6,9 @@ which validates them with the CLI's messages.
 """
 from __future__ import annotations
 
+import inspect
 import warnings
+from typing import Any
 
 import numpy as np
 from sklearn.base import ClusterMixin, TransformerMixin
@@ -31,13 +33,18 @@ _CALLBACK_DOC = ("called after every epoch with a dict of that epoch's statistic
                  "learning_rate, ...); returning False stops training (KeyboardInterrupt), an exception "
                  "raised in it stops training and propagates")
 _VERBOSE_DOC = "print a progress bar on stderr, one line redrawn per epoch"
+_FIT_EXTRAS = (("callback", None, _CALLBACK_DOC, "Optional[Callable[[dict], Optional[bool]]]"),
+               ("verbose", False, _VERBOSE_DOC, "bool"))
 
 
 def _finish_class(cls, method, summary, extra=()):
     init, docs = make_init(method, extra)
     init.__qualname__ = f"{cls.__name__}.__init__"
     cls.__init__ = init
-    cls.__doc__ = summary.strip() + "\n\nParameters\n----------\n" + "\n".join(docs) + "\n\n" + (cls.__doc__ or "")
+    # numpydoc layout: summary, Parameters (generated from the table), then the class's own
+    # sections (Attributes), dedented so that all sections share one indentation.
+    cls.__doc__ = (summary.strip() + "\n\nParameters\n----------\n" + "\n".join(docs) + "\n\n"
+                   + inspect.cleandoc(cls.__doc__ or ""))
     return cls
 
 
@@ -90,10 +97,25 @@ class NeuNcut(ClusterMixin, ModelEstimator):
         return _core.NeuNcutModel
 
     @fits_atomically
-    def fit(self, X, y=None):
-        """Trains on X (n_samples, n_features), or on images X (n_samples, height, width): these
-        are flattened and, with ``features="auto"``, clustered by their scattering transform
-        (``image_shape`` set from X). y is ignored. Returns self."""
+    def fit(self, X: Any, y: Any = None) -> "NeuNcut":
+        """Trains the network on X and labels its rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, height, width)
+            Rows, or images: these are flattened and, with ``features="auto"``, clustered by
+            their scattering transform (``image_shape`` set from X).
+        y : ignored
+
+        Returns
+        -------
+        self : NeuNcut
+            Fitted; ``labels_``, ``history_``, ``fit_info_``, ``quality_`` set.
+
+        Warns
+        -----
+        CollapseWarning, QualityWarning
+        """
         X, shape = _flatten_images(X)
         X = self._check_X(X, reset=True)
         params = core_params(self, self._method)
@@ -119,15 +141,61 @@ class NeuNcut(ClusterMixin, ModelEstimator):
                           stacklevel=3)
         return self
 
-    def predict(self, X):
-        """Cluster of each row (int32), for any rows, seen or not (images as in fit)."""
+    def predict(self, X: Any) -> np.ndarray:
+        """Cluster of each row, for any rows, seen or not.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, height, width)
+            As in fit.
+
+        Returns
+        -------
+        ndarray of int32, shape (n_samples,)
+            The argmax of ``predict_proba`` (the lowest index on ties).
+        """
         check_is_fitted(self)
         return self._model.predict(self._check_X(_flatten_images(X)[0], reset=False))
 
-    def predict_proba(self, X):
-        """Soft memberships P (n_samples, n_clusters), float32, rows summing to 1."""
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Soft cluster memberships: the softmax of the network's logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, height, width)
+            As in fit.
+
+        Returns
+        -------
+        ndarray of float32, shape (n_samples, n_clusters)
+            Rows summing to 1.
+        """
         check_is_fitted(self)
         return self._model.predict_proba(self._check_X(_flatten_images(X)[0], reset=False))
+
+    def to_onnx(self, path: Any) -> "NeuNcut":
+        """Writes the fitted model as an ONNX file (preprocessing, network, softmax), atomically.
+
+        The graph's input ``X`` is what ``predict`` takes, except for image models, whose
+        scattering transform is a documented pre-step: ``X`` is then
+        ``neuncut.scattering(images, **neuncut.onnx_export.scattering_pre_step(model))``.
+        Outputs ``probabilities`` (n, k) float32 and ``labels`` (n,) int64.
+        Needs the ``onnx`` package (Debian: python3-onnx). See docs/onnx.md.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The ONNX file to write.
+
+        Returns
+        -------
+        self : NeuNcut
+        """
+        from .onnx_export import export_onnx
+
+        check_is_fitted(self)
+        export_onnx(self, path)
+        return self
 
 
 def _flatten_images(X):
@@ -140,7 +208,7 @@ def _flatten_images(X):
 _finish_class(NeuNcut, "neuncut", """
 Neural Normalized Cut: an MLP trained on the relaxed Ncut loss of mini-batch affinities;
 labels any number of points, seen or not.
-""", extra=(("callback", None, _CALLBACK_DOC), ("verbose", False, _VERBOSE_DOC)))
+""", extra=_FIT_EXTRAS)
 
 
 class SpectralNet(TransformerMixin, ClusterMixin, ModelEstimator):
@@ -162,8 +230,24 @@ class SpectralNet(TransformerMixin, ClusterMixin, ModelEstimator):
         return _core.SpectralNetModel
 
     @fits_atomically
-    def fit(self, X, y=None):
-        """Trains the network on X, then k-means on its embedding. Returns self."""
+    def fit(self, X: Any, y: Any = None) -> "SpectralNet":
+        """Trains the network on X, then k-means on its embedding.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to cluster (converted to C-contiguous float32; NaN/Inf are refused with the row and column).
+        y : ignored
+
+        Returns
+        -------
+        self : SpectralNet
+
+        Warns
+        -----
+        sklearn.exceptions.ConvergenceWarning
+            When k-means on the embedding did not converge or the Cholesky step fell back.
+        """
         X = self._check_X(X, reset=True)
         model = _core.SpectralNetModel(core_params(self, self._method))
         info = _fit_with_progress("SpectralNet", model, X, self.callback, self.verbose)
@@ -176,20 +260,40 @@ class SpectralNet(TransformerMixin, ClusterMixin, ModelEstimator):
             warnings.warn(f"SpectralNet: {info['message']}", ConvergenceWarning, stacklevel=3)
         return self
 
-    def predict(self, X):
-        """Nearest k-means centroid of each row's embedding (int32)."""
+    def predict(self, X: Any) -> np.ndarray:
+        """Nearest k-means centroid of each row's embedding.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to cluster (converted to C-contiguous float32; NaN/Inf are refused with the row and column).
+
+        Returns
+        -------
+        ndarray of int32, shape (n_samples,)
+        """
         check_is_fitted(self)
         return self._model.predict(self._check_X(X, reset=False))
 
-    def transform(self, X):
-        """The orthonormalized spectral embedding (n_samples, n_clusters), float32."""
+    def transform(self, X: Any) -> np.ndarray:
+        """The orthonormalized spectral embedding of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to cluster (converted to C-contiguous float32; NaN/Inf are refused with the row and column).
+
+        Returns
+        -------
+        ndarray of float32, shape (n_samples, n_clusters)
+        """
         check_is_fitted(self)
         return self._model.embed(self._check_X(X, reset=False))
 
 
 _finish_class(SpectralNet, "spectralnet", """
 SpectralNet (Shaham et al. 2018): a network that learns the spectral embedding, then k-means on it.
-""", extra=(("callback", None, _CALLBACK_DOC), ("verbose", False, _VERBOSE_DOC)))
+""", extra=_FIT_EXTRAS)
 
 
 class KMeans(ClusterMixin, ModelEstimator):
@@ -212,8 +316,24 @@ class KMeans(ClusterMixin, ModelEstimator):
         return _core.KMeansModel
 
     @fits_atomically
-    def fit(self, X, y=None):
-        """Clusters X (k-means++ seeding, n_init Lloyd restarts). Returns self."""
+    def fit(self, X: Any, y: Any = None) -> "KMeans":
+        """Clusters X (k-means++ seeding, n_init Lloyd restarts).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to cluster (converted to C-contiguous float32; NaN/Inf are refused with the row and column).
+        y : ignored
+
+        Returns
+        -------
+        self : KMeans
+
+        Warns
+        -----
+        sklearn.exceptions.ConvergenceWarning
+            When no restart converged within max_iter.
+        """
         X = self._check_X(X, reset=True)
         model, info = _core.fit_kmeans(X, core_params(self, self._method))
         self._model = model
@@ -226,13 +346,34 @@ class KMeans(ClusterMixin, ModelEstimator):
             warnings.warn(f"KMeans: {info['message']}", ConvergenceWarning, stacklevel=3)
         return self
 
-    def predict(self, X):
-        """Index of the nearest centroid of each row (int32)."""
+    def predict(self, X: Any) -> np.ndarray:
+        """Index of the nearest centroid of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to cluster (converted to C-contiguous float32; NaN/Inf are refused with the row and column).
+
+        Returns
+        -------
+        ndarray of int32, shape (n_samples,)
+        """
         check_is_fitted(self)
         return self._model.predict(self._check_X(X, reset=False), self.threads)
 
-    def score(self, X, y=None):
-        """Opposite of the inertia of X on the fitted centroids (scikit-learn's convention)."""
+    def score(self, X: Any, y: Any = None) -> float:
+        """Opposite of the inertia of X on the fitted centroids (scikit-learn's convention).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to cluster (converted to C-contiguous float32; NaN/Inf are refused with the row and column).
+        y : ignored
+
+        Returns
+        -------
+        float
+        """
         check_is_fitted(self)
         return -self._model.inertia(self._check_X(X, reset=False), self.threads)
 
@@ -264,8 +405,24 @@ class SpectralClustering(ClusterMixin, NeuncutEstimator):
     _method = "ncut"
 
     @fits_atomically
-    def fit(self, X, y=None):
-        """Builds the kNN graph of X, its leading eigenvectors, then k-means. Returns self."""
+    def fit(self, X: Any, y: Any = None) -> "SpectralClustering":
+        """Builds the kNN graph of X, its leading eigenvectors, then k-means.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to cluster (converted to C-contiguous float32; NaN/Inf are refused with the row and column).
+        y : ignored
+
+        Returns
+        -------
+        self : SpectralClustering
+
+        Warns
+        -----
+        sklearn.exceptions.ConvergenceWarning
+            When the eigensolver did not converge (``labels_`` all -1).
+        """
         X = self._check_X(X, reset=True)
         info = _core.fit_spectral_clustering(X, core_params(self, self._method))
         labels = info.pop("labels")

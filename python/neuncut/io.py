@@ -2,19 +2,38 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
 from . import _core
 from ._params import python_params
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ._base import ModelEstimator
 
-def load(path):
-    """Loads a model file (``neuncut fit --model m.nnc`` or ``est.save``) and returns a fitted
-    estimator of the kind its method tag names: NeuNcut, SpectralNet or KMeans.
 
-    Raises neuncut.FileError (an OSError and a RuntimeError) when the file cannot be read and ValueError when it is not a valid
-    neuncut model, with the CLI's messages."""
+def load(path: Union[str, "os.PathLike[str]"]) -> "ModelEstimator":
+    """Loads a model file as a fitted estimator.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A model file written by ``neuncut fit --model m.nnc`` (or ``spectralnet``, ``kmeans``)
+        or by ``est.save``.
+
+    Returns
+    -------
+    NeuNcut, SpectralNet or KMeans
+        The estimator the file's method tag names, fitted, with its stored parameters.
+
+    Raises
+    ------
+    neuncut.FileError
+        The file cannot be read (an OSError and a RuntimeError).
+    ValueError
+        It is not a valid neuncut model (the CLI's messages).
+    """
     from .estimators import KMeans, NeuNcut, SpectralNet
 
     path = os.fspath(path)

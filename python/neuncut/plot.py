@@ -12,15 +12,33 @@ PNG of exactly ``figsize * dpi`` pixels.
 from __future__ import annotations
 
 import os
+from typing import Any, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from matplotlib.figure import Figure
 
+PathLike = Union[str, "os.PathLike[str]"]
+
 __all__ = ["scatter", "training_curves", "cluster_grid", "confusion_matrix", "save"]
 
 
-def save(fig, path, dpi=100):
-    """Writes ``fig`` as a PNG (exact size: figsize * dpi pixels) and returns the path."""
+def save(fig: Figure, path: PathLike, dpi: int = 100) -> str:
+    """Writes a figure as a PNG.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    path : str or os.PathLike
+        Destination file.
+    dpi : int, default=100
+        Pixels per inch: the PNG is exactly figsize * dpi pixels.
+
+    Returns
+    -------
+    str
+        The path written.
+    """
     path = os.fspath(path)
     fig.savefig(path, dpi=dpi, format="png")
     return path
@@ -38,12 +56,37 @@ def _cmap(n):
     return matplotlib.colormaps["tab10" if n <= 10 else "tab20"].resampled(max(n, 1))
 
 
-def scatter(X, labels, model=None, resolution=200, title=None, figsize=(6, 5), dpi=100, path=None,
-            point_size=8):
-    """2-D scatter coloured by cluster. With a fitted ``model`` (anything with ``predict``) and
-    2-D data, the background shows its decision regions: the label it gives every point of a
-    ``resolution`` x ``resolution`` grid over the data's range. Data with more than two
-    columns is drawn on its first two."""
+def scatter(X: Any, labels: Any, model: Any = None, resolution: int = 200, title: Optional[str] = None,
+            figsize: Tuple[float, float] = (6, 5), dpi: int = 100, path: Optional[PathLike] = None,
+            point_size: float = 8) -> Figure:
+    """2-D scatter plot coloured by cluster, with a model's decision regions.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Points; data with more than two columns is drawn on its first two.
+    labels : array-like of int, shape (n_samples,)
+        Cluster of each point.
+    model : estimator, optional
+        Anything with ``predict``; with 2-D data the background shows the label it gives every
+        point of a ``resolution`` x ``resolution`` grid over the data's range.
+    resolution : int, default=200
+        Grid points per axis of the decision regions.
+    title : str, optional
+        Figure title.
+    figsize : (float, float), default=(6, 5)
+        Size in inches.
+    dpi : int, default=100
+        Pixels per inch of the PNG.
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+    point_size : float, default=8
+        Marker size.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     X = np.asarray(X, dtype=np.float32)
     labels = np.asarray(labels)
     if X.ndim != 2 or X.shape[1] < 2:
@@ -73,9 +116,27 @@ def scatter(X, labels, model=None, resolution=200, title=None, figsize=(6, 5), d
     return _finish(fig, path, dpi)
 
 
-def training_curves(history, title=None, figsize=(9, 6), dpi=100, path=None):
-    """Training curves from a fitted estimator's ``history_`` (or the list itself): loss and
-    its terms (trace, penalty), gamma and learning rate, and cluster health per epoch."""
+def training_curves(history: Any, title: Optional[str] = None, figsize: Tuple[float, float] = (9, 6),
+                    dpi: int = 100, path: Optional[PathLike] = None) -> Figure:
+    """Training curves: loss and its terms, gamma and learning rate, cluster health per epoch.
+
+    Parameters
+    ----------
+    history : estimator or list of dict
+        A fitted estimator (its ``history_`` is used) or the list of per-epoch dicts itself.
+    title : str, optional
+        Figure title.
+    figsize : (float, float), default=(9, 6)
+        Size in inches.
+    dpi : int, default=100
+        Pixels per inch of the PNG.
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     if hasattr(history, "history_"):
         history = history.history_
     history = list(history)
@@ -109,11 +170,41 @@ def training_curves(history, title=None, figsize=(9, 6), dpi=100, path=None):
     return _finish(fig, path, dpi)
 
 
-def cluster_grid(images, labels, n_per_cluster=10, image_shape=None, clusters=None, random_state=0,
-                 title=None, cell_inches=0.6, dpi=100, path=None, cmap="gray_r"):
-    """A grid of sample images per discovered cluster: one row per cluster, ``n_per_cluster``
-    images drawn at random from it. ``images`` is (n, h*w) (square images are inferred) or
-    (n, h, w). The figure is (n_per_cluster + 1) x n_clusters cells of ``cell_inches``."""
+def cluster_grid(images: Any, labels: Any, n_per_cluster: int = 10, image_shape: Optional[Tuple[int, int]] = None,
+                 clusters: Optional[Sequence[int]] = None, random_state: int = 0, title: Optional[str] = None,
+                 cell_inches: float = 0.6, dpi: int = 100, path: Optional[PathLike] = None,
+                 cmap: str = "gray_r") -> Figure:
+    """A grid of sample images per discovered cluster, one row per cluster.
+
+    Parameters
+    ----------
+    images : array-like of shape (n, h*w) or (n, h, w)
+        The images; square ones are inferred from (n, h*w).
+    labels : array-like of int, shape (n,)
+        Cluster of each image.
+    n_per_cluster : int, default=10
+        Images drawn at random from each cluster.
+    image_shape : (int, int), optional
+        (height, width) of flattened non-square images.
+    clusters : sequence of int, optional
+        The clusters to show, in order (default: all).
+    random_state : int, default=0
+        Seed of the draw.
+    title : str, optional
+        Figure title.
+    cell_inches : float, default=0.6
+        Size of one cell; the figure is (n_per_cluster + 1) x n_clusters cells.
+    dpi : int, default=100
+        Pixels per inch of the PNG.
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+    cmap : str, default="gray_r"
+        Matplotlib colour map of the images.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     images = np.asarray(images)
     labels = np.asarray(labels)
     if images.ndim == 2:
@@ -155,11 +246,37 @@ def _match_clusters(table):
     return np.array(order + [c for c in range(table.shape[1]) if c not in order], dtype=int)
 
 
-def confusion_matrix(truth, labels, normalize=False, class_names=None, title=None, figsize=(7, 6), dpi=100,
-                     path=None):
-    """Confusion matrix of clusters against ground truth: rows are true classes, columns are
-    clusters reordered so that each cluster sits under the class it matches best (the matching
-    behind clustering accuracy). ``normalize=True`` shows each row as fractions."""
+def confusion_matrix(truth: Any, labels: Any, normalize: bool = False, class_names: Optional[Sequence[str]] = None,
+                     title: Optional[str] = None, figsize: Tuple[float, float] = (7, 6), dpi: int = 100,
+                     path: Optional[PathLike] = None) -> Figure:
+    """Confusion matrix of clusters against ground truth.
+
+    Rows are true classes; columns are clusters reordered so that each sits under the class it
+    matches best (the matching behind clustering accuracy).
+
+    Parameters
+    ----------
+    truth : array-like of int, shape (n,)
+        True classes.
+    labels : array-like of int, shape (n,)
+        Clusters.
+    normalize : bool, default=False
+        Show each row as fractions instead of counts.
+    class_names : sequence of str, optional
+        Names of the true classes, in sorted class order.
+    title : str, optional
+        Figure title (default: the matched accuracy).
+    figsize : (float, float), default=(7, 6)
+        Size in inches.
+    dpi : int, default=100
+        Pixels per inch of the PNG.
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     truth = np.asarray(truth).ravel()
     labels = np.asarray(labels).ravel()
     if truth.shape != labels.shape:

@@ -38,6 +38,7 @@
 #include "neuncut/methods/ncut/spectral_clustering.hpp"
 #include "neuncut/methods/neuncut/neuncut.hpp"
 #include "neuncut/methods/spectralnet/spectralnet.hpp"
+#include "neuncut/version.hpp"
 
 namespace py = pybind11;
 using namespace neuncut;
@@ -233,8 +234,48 @@ py::dict fit_result_dict(const SpectralNetFitResult& r) {
 
 }  // namespace
 
+// Everything NeuNcut's inference uses, as plain arrays, for exporters that rebuild it in
+// another runtime (python/neuncut/onnx_export.py): the preprocessing after the feature map
+// (mean, inv_scale: empty when unused; l2_normalize), the feature map's parameters, and each
+// layer's weight (n_l x n_{l+1}) and bias. The model stays the one source of these numbers.
+static py::dict neuncut_inference_parts(const NeuNcut& model) {
+  NEUNCUT_REQUIRE(model.fitted(), InvalidArgument, "the NeuNcut model is not fitted");
+  const Preprocessor& pre = model.preprocessor();
+  const Mlp& net = model.network();
+  py::dict d;
+  d["input_dim"] = pre.dim();
+  d["feature_dim"] = pre.output_dim();
+  d["scaling"] = to_string(pre.scaling());
+  d["l2_normalize"] = pre.l2_normalize();
+  d["mean"] = VectorF(pre.mean());
+  d["inv_scale"] = VectorF(pre.inv_scale());
+  if (pre.features().empty()) {
+    d["features"] = py::none();
+  } else {
+    const ScatteringParams& sp = pre.features().params();
+    py::dict f;
+    f["kind"] = "scattering";
+    f["height"] = sp.height;
+    f["width"] = sp.width;
+    f["scales"] = sp.scales;
+    f["angles"] = sp.angles;
+    f["order"] = sp.order;
+    d["features"] = f;
+  }
+  py::list weights, biases;
+  for (Index l = 0; l < net.num_layers(); ++l) {
+    weights.append(MatrixF(net.weight(l)));
+    biases.append(VectorF(net.bias(l)));
+  }
+  d["weights"] = weights;
+  d["biases"] = biases;
+  d["precision"] = to_string(net.precision());
+  return d;
+}
+
 PYBIND11_MODULE(_core, m) {
   m.doc() = "PRIVATE compiled core of the neuncut package; use neuncut.NeuNcut & co. instead.";
+  m.attr("__version__") = NEUNCUT_VERSION;  // the project VERSION of CMakeLists.txt (one source)
 
   // Created once per interpreter and kept for the process's life, as the translator needs it.
   static PyObject* file_error = PyErr_NewException(
@@ -370,6 +411,7 @@ PYBIND11_MODULE(_core, m) {
           },
           py::arg("X").noconvert(), py::arg("chunk_rows") = NeuNcut::kDefaultChunkRows)
       .def("save", &NeuNcut::save, py::arg("path"), py::call_guard<py::gil_scoped_release>())
+      .def("inference_parts", &neuncut_inference_parts)
       .def_static("load", &NeuNcut::load, py::arg("path"), py::call_guard<py::gil_scoped_release>())
       .def("params", [](const NeuNcut& self) { return params_to_dict(neuncut_param_table(), self.params()); })
       .def("set_threads", &NeuNcut::set_threads, py::arg("threads"))

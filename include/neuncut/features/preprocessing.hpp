@@ -56,6 +56,11 @@ class Preprocessor {
   const ScatteringTransform& features() const { return features_; }
   /// Values per raw input row.
   Index dim() const { return dim_; }
+  /// The fitted per-feature mean subtracted after the feature map (empty with scaling None)
+  /// and the per-feature factor applied next (empty unless Standardize); read by exporters
+  /// (the ONNX export, python/neuncut/onnx_export.py) that rebuild the transform elsewhere.
+  const VectorF& mean() const { return mean_; }
+  const VectorF& inv_scale() const { return inv_scale_; }
   /// Values per transformed row (dim() without a feature map).
   Index output_dim() const { return features_.empty() ? dim_ : features_.output_dim(); }
 
