@@ -41,10 +41,11 @@ void register_kmeans(CLI::App& app) {
       std::fprintf(stderr, "neuncut kmeans: %ld x %ld from %s, k %d, n_init %d, loaded in %.1fs\n",
                    long(ds.features.rows()), long(ds.features.cols()), ds.name.c_str(), params.n_clusters,
                    params.n_init, seconds_since(start));
-    const KMeansResult r = fit_kmeans(ds.features, params);
-    if (!r.message.empty()) std::fprintf(stderr, "neuncut kmeans: WARNING: %s\n", r.message.c_str());
+    KMeans model(params);
+    const KMeansFitResult r = model.fit(ds.features);
+    if (!r.warnings.empty()) std::fprintf(stderr, "neuncut kmeans: WARNING: %s\n", r.message().c_str());
     outputs.write([&] {
-      if (!opts->model_out.empty()) r.model.save(opts->model_out);
+      if (!opts->model_out.empty()) model.save(opts->model_out);
       if (!opts->labels_out.empty()) write_labels(opts->labels_out, r.labels);
     });
 
@@ -55,8 +56,8 @@ void register_kmeans(CLI::App& app) {
     summary.add("inertia", r.inertia).add("iterations", r.iterations).add("converged", r.converged);
     summary.add("best_init", r.best_init).add("empty_cluster_reseeds", r.empty_cluster_reseeds);
     summary.add("clusters_used", count_clusters(r.labels));
-    if (r.message.empty()) summary.null("warning");
-    else summary.add("warning", r.message);
+    if (r.warnings.empty()) summary.null("warning");
+    else summary.add("warning", r.message());
     if (!ds.labels.empty()) add_scores(summary, ds.labels, r.labels);
     summary.add("fit_seconds", r.seconds);
     summary.add("total_seconds", seconds_since(start));

@@ -1,5 +1,8 @@
 // neuncut ncut: classic normalized-cut spectral clustering (kNN graph, Lanczos, k-means).
 // Exits with status 1 and no labels when the eigensolver did not converge.
+#include <string>
+#include <vector>
+
 #include "common.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/methods/ncut/spectral_clustering.hpp"
@@ -50,9 +53,9 @@ void register_ncut(CLI::App& app) {
                    "kNN graph (%s) %.1fs, affinity %.1fs (%ld edges, %d components), Lanczos %.1fs "
                    "(%s, %d restarts, %d products), k-means %.1fs\n",
                    to_string(r.knn_method).c_str(), r.knn_seconds, r.affinity_seconds, long(r.n_edges), r.n_components,
-                   r.eigen_seconds, r.solver_status.c_str(), r.restarts, r.matvecs, r.kmeans_seconds);
+                   r.eigen_seconds, to_string(r.solver_status).c_str(), r.restarts, r.matvecs, r.kmeans_seconds);
     }
-    if (!r.message.empty()) std::fprintf(stderr, "neuncut ncut: WARNING: %s\n", r.message.c_str());
+    if (!r.warnings.empty()) std::fprintf(stderr, "neuncut ncut: WARNING: %s\n", r.message().c_str());
     NEUNCUT_REQUIRE(r.converged, Error, "ncut: the eigensolver did not converge (", r.solver_status,
                     "); no labels written");
     outputs.write([&] {
@@ -66,17 +69,18 @@ void register_ncut(CLI::App& app) {
     summary.add("n_neighbors", params.n_neighbors).add("n_neighbors_used", r.n_neighbors_used);
     summary.add("affinity", to_string(params.affinity));
     summary.add("knn_method", to_string(r.knn_method)).add("seed", (unsigned long)params.seed);
-    summary.add("converged", r.converged).add("solver_status", r.solver_status);
+    summary.add("converged", r.converged).add("solver_status", to_string(r.solver_status));
     summary.add("lanczos_restarts", r.restarts).add("matvecs", r.matvecs);
     summary.add("n_components", r.n_components).add("isolated_points", r.isolated_points);
     summary.add("n_edges", long(r.n_edges));
-    std::string eig;
-    for (Index i = 0; i < r.eigenvalues.size(); ++i) eig += (i ? "," : "") + std::to_string(r.eigenvalues[i]);
-    summary.raw("eigenvalues", "[" + eig + "]");
+    // Six decimals, as the summary has always shown them.
+    std::vector<double> eig;
+    for (Index i = 0; i < r.eigenvalues.size(); ++i) eig.push_back(std::stod(std::to_string(r.eigenvalues[i])));
+    summary.add("eigenvalues", eig);
     summary.add("kmeans_converged", r.kmeans_converged);
     summary.add("clusters_used", count_clusters(r.labels));
-    if (r.message.empty()) summary.null("warning");
-    else summary.add("warning", r.message);
+    if (r.warnings.empty()) summary.null("warning");
+    else summary.add("warning", r.message());
     if (!ds.labels.empty()) add_scores(summary, ds.labels, r.labels);
     summary.add("knn_seconds", r.knn_seconds).add("eigen_seconds", r.eigen_seconds);
     summary.add("kmeans_seconds", r.kmeans_seconds).add("fit_seconds", r.total_seconds);

@@ -53,7 +53,7 @@ void register_spectralnet(CLI::App& app) {
                      format_duration(s.elapsed_seconds).c_str(), format_duration(s.eta_seconds).c_str());
       return true;  // a signal ends the process from its handler (signals.hpp)
     });
-    if (!fit.message.empty()) std::fprintf(stderr, "neuncut spectralnet: WARNING: %s\n", fit.message.c_str());
+    if (!fit.warnings.empty()) std::fprintf(stderr, "neuncut spectralnet: WARNING: %s\n", fit.message().c_str());
     MatrixF embedding;
     if (!opts->embedding_out.empty()) embedding = model.embed(ds.features);
     outputs.write([&] {
@@ -71,8 +71,8 @@ void register_spectralnet(CLI::App& app) {
     summary.add("cholesky_fallbacks", fit.cholesky_fallbacks);
     summary.add("kmeans_converged", fit.kmeans_converged);
     summary.add("clusters_used", count_clusters(fit.labels));
-    if (fit.message.empty()) summary.null("warning");
-    else summary.add("warning", fit.message);
+    if (fit.warnings.empty()) summary.null("warning");
+    else summary.add("warning", fit.message());
     if (!ds.labels.empty()) add_scores(summary, ds.labels, fit.labels);
     summary.add("train_seconds", fit.train_seconds);
     summary.add("seconds_per_epoch", fit.train_seconds / double(fit.history.size()));
