@@ -75,14 +75,15 @@ class JsonObject {
     return set(key, std::move(a));
   }
   JsonObject& null(const std::string& key) { return set(key, nullptr); }
-  const Json& json() const { return j_; }
-  std::string str() const { return dump_line(j_); }
-
- private:
+  /// Any JSON value (a key given again keeps its place and takes the new value).
   JsonObject& set(const std::string& key, Json value) {
     j_[key] = std::move(value);
     return *this;
   }
+  const Json& json() const { return j_; }
+  std::string str() const { return dump_line(j_); }
+
+ private:
   Json j_ = Json::object();
 };
 

@@ -124,7 +124,9 @@ TEST(EnumNames, ParameterTablesTakeTheirChoicesFromTheEnum) {
   expect_enum_fields_use_their_names(spectralnet_param_table());
   // NeuNcut's string choices became enums: none of its str fields is free text but image_shape.
   for (const auto& info : neuncut_param_table())
-    if (info.type == "str") EXPECT_TRUE(!info.choices.empty() || info.name == "image_shape") << info.name;
+    if (info.type == "str") {
+      EXPECT_TRUE(!info.choices.empty() || info.name == "image_shape") << info.name;
+    }
 }
 
 }  // namespace

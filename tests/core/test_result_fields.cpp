@@ -51,7 +51,9 @@ TEST(ResultFields, TypedOutcomesNameTheirValues) {
       EXPECT_EQ(f.type, "str");
       EXPECT_EQ(f.choices, enum_names<SolverStatus>());
     }
-    if (f.name == "warnings") EXPECT_EQ(f.type, "list of str");
+    if (f.name == "warnings") {
+      EXPECT_EQ(f.type, "list of str");
+    }
   }
   // Warnings are a list; the sentence the CLI and Python show joins them.
   SpectralClusteringResult r;

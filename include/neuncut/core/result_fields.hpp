@@ -2,8 +2,8 @@
 //
 // A result struct is declared from an X-macro table X(type, name, default, doc):
 //
-//   #define NEUNCUT_FOO_RESULT_FIELDS(X)                    \
-//     X(double, inertia, 0.0, "sum of squared distances")  \
+//   #define NEUNCUT_FOO_RESULT_FIELDS(X)  (each line but the last ends in a backslash)
+//     X(double, inertia, 0.0, "sum of squared distances")
 //     X(int, iterations, 0, "Lloyd iterations")
 //   struct FooResult { NEUNCUT_FOO_RESULT_FIELDS(NEUNCUT_RESULT_MEMBER) };
 //   NEUNCUT_RESULT_FIELDS(FooResult, NEUNCUT_FOO_RESULT_FIELDS)
