@@ -83,7 +83,8 @@ void register_fit(CLI::App& app) {
 
     NeuNcut model(params);
     const bool quiet = opts->output.quiet;
-    const NeuNcutFitResult fit = model.fit(ds.features, [quiet](const NeuNcutEpochStats& s) { return report_epoch(s, quiet); });
+    const NeuNcutFitResult fit =
+        model.fit(ds.features, [quiet](const NeuNcutEpochStats& s) { return report_epoch(s, quiet); });
     const auto predict_start = std::chrono::steady_clock::now();
     const Labels labels = model.predict(ds.features, opts->chunk_rows);
     const double predict_s = seconds_since(predict_start);

@@ -74,8 +74,8 @@ void register_ncut(CLI::App& app) {
     summary.add("affinity", to_string(params.affinity));
     field("knn_method");
     summary.add("seed", (unsigned long)params.seed);
-    for (const char* name : {"converged", "solver_status", "restarts", "matvecs", "n_components", "isolated_points",
-                             "n_edges"})
+    for (const char* name :
+         {"converged", "solver_status", "restarts", "matvecs", "n_components", "isolated_points", "n_edges"})
       field(name);
     // Six decimals, as the summary has always shown them.
     std::vector<double> eig;

@@ -20,8 +20,8 @@ void print_table(const std::string& title, const std::vector<ParamInfo<Params>>&
       type = "one of";
       for (std::size_t i = 0; i < p.choices.size(); ++i) type += (i ? ", `" : " `") + p.choices[i] + "`";
     }
-    std::cout << "| `--" << p.flag << "` | `" << p.name << "` | " << type << " | `" << p.default_text << "` | "
-              << p.doc << " |\n";
+    std::cout << "| `--" << p.flag << "` | `" << p.name << "` | " << type << " | `" << p.default_text << "` | " << p.doc
+              << " |\n";
   }
   std::cout << "\n";
 }

@@ -19,7 +19,8 @@ void print_fields(const std::string& title, const std::string& command = "",
                   const SummaryField (*summary)[N] = nullptr) {
   const auto& fields = result_fields(static_cast<const Result*>(nullptr));
   if (summary) check_summary_fields(*summary, fields, command);
-  std::cout << "## " << title << "\n\n| field | type | `neuncut " << (summary ? command : std::string("...")) << " --json` | meaning |\n|---|---|---|---|\n";
+  std::cout << "## " << title << "\n\n| field | type | `neuncut " << (summary ? command : std::string("..."))
+            << " --json` | meaning |\n|---|---|---|---|\n";
   for (const FieldInfo& f : fields) {
     std::string type = f.type;
     if (!f.choices.empty()) {

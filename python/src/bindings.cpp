@@ -258,7 +258,8 @@ PYBIND11_MODULE(_core, m) {
         }
         return out;
       },
-      py::arg("result"), "The fields of an estimator's result (its fit dict's keys): list of {name, type, doc, choices}.");
+      py::arg("result"),
+      "The fields of an estimator's result (its fit dict's keys): list of {name, type, doc, choices}.");
   m.def(
       "thread_bound_warning", [](int requested) { return thread_bound_warning(requested); }, py::arg("requested"),
       "'' when `requested` threads are within the hardware threads, else the warning that they are bounded.");

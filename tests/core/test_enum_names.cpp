@@ -47,8 +47,7 @@ void expect_round_trip() {
     ADD_FAILURE() << "an unknown name was accepted";
   } catch (const InvalidArgument& e) {
     const std::string what = e.what();
-    EXPECT_NE(what.find("unknown " + std::string(EnumNames<E>::what) + " 'no-such-choice'"), std::string::npos)
-        << what;
+    EXPECT_NE(what.find("unknown " + std::string(EnumNames<E>::what) + " 'no-such-choice'"), std::string::npos) << what;
     for (const std::string& name : seen) EXPECT_NE(what.find(name), std::string::npos) << what;
   }
   EXPECT_THROW(parse_enum<E>(""), InvalidArgument);

@@ -87,8 +87,8 @@ template <class E, std::enable_if_t<has_enum_names_v<E>, int> = 0>
 E parse_enum(std::string_view text) {
   for (const auto& n : EnumNames<E>::names)
     if (n.name == text) return n.value;
-  throw InvalidArgument(detail::concat("unknown ", EnumNames<E>::what, " '", text, "' (expected ", enum_choices<E>(),
-                                       ")"));
+  throw InvalidArgument(
+      detail::concat("unknown ", EnumNames<E>::what, " '", text, "' (expected ", enum_choices<E>(), ")"));
 }
 
 /// Prints the name (so that test failures and logs show "gaussian", not 1).
@@ -101,10 +101,10 @@ std::ostream& operator<<(std::ostream& os, E value) {
 
 /// Declares the names of enum `Enum` (use at namespace neuncut scope, after the enum):
 /// NEUNCUT_ENUM_NAMES(Enum, "what", {Enum::A, "a"}, {Enum::B, "b"}, ...).
-#define NEUNCUT_ENUM_NAMES(Enum, what_text, ...)                            \
-  template <>                                                               \
-  struct EnumNames<Enum> {                                                  \
-    static constexpr bool defined = true;                                   \
-    static constexpr std::string_view what = what_text;                     \
-    static constexpr ::neuncut::EnumName<Enum> names[] = {__VA_ARGS__};     \
+#define NEUNCUT_ENUM_NAMES(Enum, what_text, ...)                        \
+  template <>                                                           \
+  struct EnumNames<Enum> {                                              \
+    static constexpr bool defined = true;                               \
+    static constexpr std::string_view what = what_text;                 \
+    static constexpr ::neuncut::EnumName<Enum> names[] = {__VA_ARGS__}; \
   };

@@ -79,12 +79,12 @@ std::vector<std::string> choices(const T&) {
 #define NEUNCUT_PARAM_MEMBER(type, name, flag, def, doc) type name = def;
 
 // Expands the same table into a std::vector<ParamInfo<Params>>.
-#define NEUNCUT_PARAM_INFO(type, name, flag, def, doc)                        \
-  {#name,                                                                     \
-   flag,                                                                      \
-   ::neuncut::param_text::type_name(type{}),                                  \
-   doc,                                                                       \
-   ::neuncut::param_text::format(type(def)),                                  \
-   [](const ParamsType& p) { return ::neuncut::param_text::format(p.name); }, \
+#define NEUNCUT_PARAM_INFO(type, name, flag, def, doc)                                                \
+  {#name,                                                                                             \
+   flag,                                                                                              \
+   ::neuncut::param_text::type_name(type{}),                                                          \
+   doc,                                                                                               \
+   ::neuncut::param_text::format(type(def)),                                                          \
+   [](const ParamsType& p) { return ::neuncut::param_text::format(p.name); },                         \
    [](ParamsType& p, const std::string& text) { ::neuncut::param_text::parse(#name, text, p.name); }, \
    ::neuncut::param_text::choices(type{})},

@@ -26,9 +26,9 @@ namespace neuncut {
 
 /// One field of a result, for generic front ends and the docs.
 struct FieldInfo {
-  std::string name;  ///< C++ member, Python key and JSON key.
-  std::string type;  ///< "int", "float", "bool", "str", "list of float", ... (field_type_name).
-  std::string doc;   ///< One line: meaning, units, special values.
+  std::string name;                  ///< C++ member, Python key and JSON key.
+  std::string type;                  ///< "int", "float", "bool", "str", "list of float", ... (field_type_name).
+  std::string doc;                   ///< One line: meaning, units, special values.
   std::vector<std::string> choices;  ///< An enumerated field's values (enum_names.hpp); empty otherwise.
 };
 
@@ -53,7 +53,8 @@ std::string field_type_name() {
   else if constexpr (std::is_same_v<T, MatrixF>) return "float32 matrix";
   else if constexpr (HasResultFields<T>::value) return "object";
   else if constexpr (requires(const T& t) { t.description(); }) return "str";  // a typed outcome, shown as its sentence
-  else if constexpr (requires { T::kFieldTypeName; }) return T::kFieldTypeName;  // a nested struct with its own rendering
+  else if constexpr (requires { T::kFieldTypeName; })
+    return T::kFieldTypeName;  // a nested struct with its own rendering
   else if constexpr (IsVector<T>::value) return "list of " + field_type_name<typename T::value_type>();
   else static_assert(sizeof(T) == 0, "field_type_name: a type without a docs name");
 }
@@ -81,14 +82,14 @@ std::vector<std::string> field_choices() {
   {#name, ::neuncut::field_type_name<type>(), doc, ::neuncut::field_choices<type>()},
 
 /// Generates for_each_field and result_fields for `Result` from its table (namespace neuncut scope).
-#define NEUNCUT_RESULT_FIELDS(Result, TABLE)                                      \
-  template <>                                                                     \
-  struct HasResultFields<Result> : std::true_type {};                             \
-  template <class Visit>                                                          \
-  void for_each_field(const Result& r, Visit&& visit) {                           \
-    TABLE(NEUNCUT_RESULT_VISIT)                                                   \
-  }                                                                               \
-  inline const std::vector<::neuncut::FieldInfo>& result_fields(const Result*) {  \
+#define NEUNCUT_RESULT_FIELDS(Result, TABLE)                                              \
+  template <>                                                                             \
+  struct HasResultFields<Result> : std::true_type {};                                     \
+  template <class Visit>                                                                  \
+  void for_each_field(const Result& r, Visit&& visit) {                                   \
+    TABLE(NEUNCUT_RESULT_VISIT)                                                           \
+  }                                                                                       \
+  inline const std::vector<::neuncut::FieldInfo>& result_fields(const Result*) {          \
     static const std::vector<::neuncut::FieldInfo> fields = {TABLE(NEUNCUT_RESULT_INFO)}; \
-    return fields;                                                                \
+    return fields;                                                                        \
   }

@@ -28,8 +28,8 @@ enum class FeatureScaling {
   Center,       ///< Subtract the training mean.
   Standardize,  ///< Subtract the training mean, divide by the training std (features with std 0 are only centred).
 };
-NEUNCUT_ENUM_NAMES(FeatureScaling, "feature scaling", {FeatureScaling::None, "none"}, {FeatureScaling::Center, "center"},
-                   {FeatureScaling::Standardize, "standardize"})
+NEUNCUT_ENUM_NAMES(FeatureScaling, "feature scaling", {FeatureScaling::None, "none"},
+                   {FeatureScaling::Center, "center"}, {FeatureScaling::Standardize, "standardize"})
 /// parse_enum<FeatureScaling>, under its earlier name.
 inline FeatureScaling parse_feature_scaling(const std::string& name) { return parse_enum<FeatureScaling>(name); }
 

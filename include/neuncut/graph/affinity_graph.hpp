@@ -35,8 +35,7 @@ inline AffinityKind parse_affinity_kind(const std::string& name) { return parse_
 
 /// How the directed kNN weights become a symmetric W.
 enum class Symmetrization { Average, Max };
-NEUNCUT_ENUM_NAMES(Symmetrization, "symmetrization", {Symmetrization::Average, "average"},
-                   {Symmetrization::Max, "max"})
+NEUNCUT_ENUM_NAMES(Symmetrization, "symmetrization", {Symmetrization::Average, "average"}, {Symmetrization::Max, "max"})
 /// parse_enum<Symmetrization>, under its earlier name.
 inline Symmetrization parse_symmetrization(const std::string& name) { return parse_enum<Symmetrization>(name); }
 

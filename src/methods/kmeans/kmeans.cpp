@@ -321,10 +321,10 @@ KMeansResult fit_kmeans(const Eigen::Ref<const MatrixF>& input, const KMeansPara
   const auto distinct = std::count(used.begin(), used.end(), char{1});
   if (!result.converged) {
     result.warnings.push_back(detail::concat("k-means did not converge in ", params.max_iter,
-                                    " iterations (best restart); increase max_iter or tol"));
+                                             " iterations (best restart); increase max_iter or tol"));
   } else if (distinct < params.n_clusters) {
     result.warnings.push_back(detail::concat("only ", distinct, " of ", params.n_clusters,
-                                    " clusters are non-empty: the data has fewer distinct points than k"));
+                                             " clusters are non-empty: the data has fewer distinct points than k"));
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

@@ -182,16 +182,16 @@ SpectralClusteringResult cluster_affinity(const SparseMatrixF& w, const Spectral
   r.eigen_seconds = eig.seconds;
   if (r.n_components > 1)
     append(r.warnings, detail::concat("the affinity graph has ", r.n_components,
-                                     " connected components: NJW splits along them first; raise n_neighbors to "
-                                     "connect the graph"));
+                                      " connected components: NJW splits along them first; raise n_neighbors to "
+                                      "connect the graph"));
   if (r.isolated_points > 0)
     append(r.warnings, detail::concat(r.isolated_points,
-                                     " points have no edge (their weights underflow); "
-                                     "raise sigma or use self-tuning weights"));
+                                      " points have no edge (their weights underflow); "
+                                      "raise sigma or use self-tuning weights"));
   if (!eig.converged) {
     append(r.warnings, detail::concat("Lanczos did not converge (", eig.solver_status, ", ", eig.eigenvalues.size(),
-                                     " of ", p.n_clusters, " eigenpairs after ", eig.restarts,
-                                     " restarts): no labels; raise eigen_max_restarts, ncv or eigen_tol"));
+                                      " of ", p.n_clusters, " eigenpairs after ", eig.restarts,
+                                      " restarts): no labels; raise eigen_max_restarts, ncv or eigen_tol"));
     return r;
   }
 
@@ -432,8 +432,8 @@ SpectralClusteringResult fit_spectral_clustering(const Eigen::Ref<const MatrixF>
     append(r.warnings, detail::concat("n_neighbors ", params.n_neighbors, " lowered to N - 1 = ", n_neighbors));
   if (g.n_neighbors != n_neighbors)
     append(r.warnings, detail::concat("the kNN graph with ", n_neighbors, " neighbours had ", g.first_components,
-                                     " connected components for k = ", params.n_clusters, "; rebuilt with ",
-                                     g.n_neighbors, " neighbours (", r.n_components, " components)"));
+                                      " connected components for k = ", params.n_clusters, "; rebuilt with ",
+                                      g.n_neighbors, " neighbours (", r.n_components, " components)"));
   r.total_seconds = seconds_since(start);
   return r;
 }

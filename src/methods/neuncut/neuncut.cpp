@@ -76,7 +76,8 @@ void validate_data(const Eigen::Ref<const MatrixF>& data, const std::string& wha
 }
 
 ScatteringTransform resolve_features(const NeuNcutParams& params, Index dim) {
-  if (params.features == FeatureMap::Raw || (params.features == FeatureMap::Auto && params.image_shape.empty())) return {};
+  if (params.features == FeatureMap::Raw || (params.features == FeatureMap::Auto && params.image_shape.empty()))
+    return {};
   return ScatteringTransform(scattering_params(params.image_shape, dim, params.scattering_scales,
                                                params.scattering_angles, params.scattering_order));
 }

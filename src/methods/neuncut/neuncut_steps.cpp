@@ -152,7 +152,8 @@ class NcutEpochs {
  public:
   using Stats = NeuNcutEpochStats;
 
-  NcutEpochs(const NeuNcutParams& p, Index m, double sigma, int epochs, Network& net, int threads, NeuNcutFitResult& result)
+  NcutEpochs(const NeuNcutParams& p, Index m, double sigma, int epochs, Network& net, int threads,
+             NeuNcutFitResult& result)
       : p_(p),
         m_(m),
         sigma_(float(sigma)),
@@ -298,7 +299,8 @@ double choose_sigma(const NeuNcutParams& p, const MatrixF& train, const Preproce
   // The median rule (a wide kernel) where the neighbour rule's local scale is far too narrow:
   // scattering features of one class lie much closer together than pixels do
   // (docs/defaults.md, "Image features").
-  rule.pairwise_median = p.sigma_rule == SigmaRuleChoice::Median || (p.sigma_rule == SigmaRuleChoice::Auto && !pre.features().empty());
+  rule.pairwise_median =
+      p.sigma_rule == SigmaRuleChoice::Median || (p.sigma_rule == SigmaRuleChoice::Auto && !pre.features().empty());
   rule.neighbor = std::min<int>(p.sigma_neighbors, int(m) - 1);
   rule.scale = p.sigma_scale;
   rule.seed = rng.split();  // drawn whether or not sigma is estimated
@@ -306,7 +308,8 @@ double choose_sigma(const NeuNcutParams& p, const MatrixF& train, const Preproce
   return result.sigma;
 }
 
-Network build_network(const NeuNcutParams& p, const Preprocessor& pre, double sigma, Rng& rng, NeuNcutFitResult& result) {
+Network build_network(const NeuNcutParams& p, const Preprocessor& pre, double sigma, Rng& rng,
+                      NeuNcutFitResult& result) {
   const Index dim = pre.output_dim();
   std::vector<Index> widths = {dim};
   for (int w : p.hidden) widths.push_back(w);

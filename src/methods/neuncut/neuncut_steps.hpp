@@ -45,7 +45,8 @@ struct Network {
 };
 
 /// The network for the preprocessed features, initialized from rng, with its precision.
-Network build_network(const NeuNcutParams& p, const Preprocessor& pre, double sigma, Rng& rng, NeuNcutFitResult& result);
+Network build_network(const NeuNcutParams& p, const Preprocessor& pre, double sigma, Rng& rng,
+                      NeuNcutFitResult& result);
 
 /// Spectral warm start (init = spectral, k > 1): fits the network to the NJW partition of a
 /// sample of the training rows, drawn from init_seed.

@@ -89,18 +89,18 @@ class KMeansModel {
 };
 
 // Outcome of a k-means fit: X(type, name, default, doc).
-#define NEUNCUT_KMEANS_RESULT_FIELDS(X)                                                                        \
-  X(::neuncut::Labels, labels, {}, "nearest-centroid label of every training point")                           \
-  X(double, tol_absolute, 0.0, "the tolerance actually used: tol * mean feature variance")                     \
-  X(double, inertia, 0.0, "sum of squared distances to the assigned centroids")                                \
-  X(int, iterations, 0, "Lloyd iterations of the winning restart")                                             \
-  X(bool, converged, false, "the winning restart met the tolerance before max_iter")                           \
-  X(int, best_init, 0, "which restart won (0-based)")                                                          \
-  X(int, empty_cluster_reseeds, 0, "empty clusters re-seeded, summed over all restarts")                       \
-  X(std::vector<double>, inertia_trace, {},                                                                    \
-    "winning restart: inertia of the assignment at each iteration (non-increasing)")                           \
-  X(std::vector<std::string>, warnings, {},                                                                    \
-    "what the caller should know, one sentence each: not converged, fewer distinct points than k")             \
+#define NEUNCUT_KMEANS_RESULT_FIELDS(X)                                                            \
+  X(::neuncut::Labels, labels, {}, "nearest-centroid label of every training point")               \
+  X(double, tol_absolute, 0.0, "the tolerance actually used: tol * mean feature variance")         \
+  X(double, inertia, 0.0, "sum of squared distances to the assigned centroids")                    \
+  X(int, iterations, 0, "Lloyd iterations of the winning restart")                                 \
+  X(bool, converged, false, "the winning restart met the tolerance before max_iter")               \
+  X(int, best_init, 0, "which restart won (0-based)")                                              \
+  X(int, empty_cluster_reseeds, 0, "empty clusters re-seeded, summed over all restarts")           \
+  X(std::vector<double>, inertia_trace, {},                                                        \
+    "winning restart: inertia of the assignment at each iteration (non-increasing)")               \
+  X(std::vector<std::string>, warnings, {},                                                        \
+    "what the caller should know, one sentence each: not converged, fewer distinct points than k") \
   X(double, seconds, 0.0, "wall time of the fit")
 
 /// Outcome of KMeans::fit (see NEUNCUT_KMEANS_RESULT_FIELDS).

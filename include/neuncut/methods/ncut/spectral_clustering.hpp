@@ -107,40 +107,40 @@ struct SpectralEigenResult {
   MatrixF eigenvectors;  ///< N x k orthonormal eigenvectors, column j for eigenvalues[j] (N x c when c >= k).
   int known_eigenvectors =
       0;  ///< Leading eigenvectors known exactly: one per connected component with edges (eigenvalue 1).
-  bool converged = false;                                ///< Spectra reported CompInfo::Successful.
+  bool converged = false;                                  ///< Spectra reported CompInfo::Successful.
   SolverStatus solver_status = SolverStatus::NotComputed;  ///< Spectra's CompInfo.
-  int restarts = 0;                                      ///< Lanczos restarts used.
-  int matvecs = 0;                                       ///< Operator applications.
-  int ncv = 0;                                           ///< Subspace size used.
-  int isolated_points = 0;  ///< Rows of W with zero degree (they get a zero row in A).
-  double seconds = 0;       ///< Wall time.
+  int restarts = 0;                                        ///< Lanczos restarts used.
+  int matvecs = 0;                                         ///< Operator applications.
+  int ncv = 0;                                             ///< Subspace size used.
+  int isolated_points = 0;                                 ///< Rows of W with zero degree (they get a zero row in A).
+  double seconds = 0;                                      ///< Wall time.
 };
 
 // Outcome of fit_spectral_clustering: X(type, name, default, doc).
-#define NEUNCUT_NCUT_RESULT_FIELDS(X)                                                                            \
-  X(::neuncut::Labels, labels, {}, "cluster of each point; EMPTY when the eigensolver did not converge")          \
-  X(::neuncut::VectorD, eigenvalues, {}, "leading eigenvalues of D^-1/2 W D^-1/2, largest first")                \
-  X(::neuncut::MatrixF, embedding, {}, "N x k k-means input (normalized eigenvectors)")                          \
-  X(bool, converged, false, "the eigensolver converged (k-means' own status is kmeans_converged)")               \
-  X(::neuncut::SolverStatus, solver_status, ::neuncut::SolverStatus::NotComputed, "Spectra's CompInfo")         \
-  X(int, restarts, 0, "Lanczos restarts")                                                                        \
-  X(int, matvecs, 0, "operator applications")                                                                    \
-  X(int, n_components, 0, "connected components of the affinity graph clustered (1 is the normal case)")         \
-  X(int, n_neighbors_used, 0,                                                                                    \
+#define NEUNCUT_NCUT_RESULT_FIELDS(X)                                                                          \
+  X(::neuncut::Labels, labels, {}, "cluster of each point; EMPTY when the eigensolver did not converge")       \
+  X(::neuncut::VectorD, eigenvalues, {}, "leading eigenvalues of D^-1/2 W D^-1/2, largest first")              \
+  X(::neuncut::MatrixF, embedding, {}, "N x k k-means input (normalized eigenvectors)")                        \
+  X(bool, converged, false, "the eigensolver converged (k-means' own status is kmeans_converged)")             \
+  X(::neuncut::SolverStatus, solver_status, ::neuncut::SolverStatus::NotComputed, "Spectra's CompInfo")        \
+  X(int, restarts, 0, "Lanczos restarts")                                                                      \
+  X(int, matvecs, 0, "operator applications")                                                                  \
+  X(int, n_components, 0, "connected components of the affinity graph clustered (1 is the normal case)")       \
+  X(int, n_neighbors_used, 0,                                                                                  \
     "kNN degree of that graph: params.n_neighbors, or more when that graph had more than k components (0 for " \
-    "a precomputed affinity)")                                                                                   \
-  X(int, isolated_points, 0, "points without any edge")                                                          \
-  X(::neuncut::Index, n_edges, 0, "non-zeros of W (each undirected edge counted twice)")                         \
-  X(::neuncut::KnnMethod, knn_method, ::neuncut::KnnMethod::Exact, "kNN algorithm actually used")                \
-  X(double, kmeans_inertia, 0.0, "inertia of the final k-means on the embedding")                                \
-  X(bool, kmeans_converged, false, "the k-means run converged")                                                  \
-  X(std::vector<std::string>, warnings, {},                                                                      \
-    "what the caller should know, one sentence each: not converged, disconnected graph, isolated points, "      \
-    "rebuilt kNN graph, k-means not converged")                                                                  \
-  X(double, knn_seconds, 0.0, "wall time of the kNN graph")                                                      \
-  X(double, affinity_seconds, 0.0, "wall time of the affinity")                                                  \
-  X(double, eigen_seconds, 0.0, "wall time of the eigensolver")                                                  \
-  X(double, kmeans_seconds, 0.0, "wall time of k-means")                                                         \
+    "a precomputed affinity)")                                                                                 \
+  X(int, isolated_points, 0, "points without any edge")                                                        \
+  X(::neuncut::Index, n_edges, 0, "non-zeros of W (each undirected edge counted twice)")                       \
+  X(::neuncut::KnnMethod, knn_method, ::neuncut::KnnMethod::Exact, "kNN algorithm actually used")              \
+  X(double, kmeans_inertia, 0.0, "inertia of the final k-means on the embedding")                              \
+  X(bool, kmeans_converged, false, "the k-means run converged")                                                \
+  X(std::vector<std::string>, warnings, {},                                                                    \
+    "what the caller should know, one sentence each: not converged, disconnected graph, isolated points, "     \
+    "rebuilt kNN graph, k-means not converged")                                                                \
+  X(double, knn_seconds, 0.0, "wall time of the kNN graph")                                                    \
+  X(double, affinity_seconds, 0.0, "wall time of the affinity")                                                \
+  X(double, eigen_seconds, 0.0, "wall time of the eigensolver")                                                \
+  X(double, kmeans_seconds, 0.0, "wall time of k-means")                                                       \
   X(double, total_seconds, 0.0, "wall time in total")
 
 /// Outcome of fit_spectral_clustering (see NEUNCUT_NCUT_RESULT_FIELDS).

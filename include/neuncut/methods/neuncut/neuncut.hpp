@@ -47,8 +47,8 @@ enum class LrSchedule { Cosine, Constant };
 NEUNCUT_ENUM_NAMES(LrSchedule, "lr schedule", {LrSchedule::Cosine, "cosine"}, {LrSchedule::Constant, "constant"})
 /// sigma_rule: how an automatic sigma is estimated.
 enum class SigmaRuleChoice { Auto, Neighbor, Median };
-NEUNCUT_ENUM_NAMES(SigmaRuleChoice, "sigma_rule", {SigmaRuleChoice::Auto, "auto"}, {SigmaRuleChoice::Neighbor, "neighbor"},
-                   {SigmaRuleChoice::Median, "median"})
+NEUNCUT_ENUM_NAMES(SigmaRuleChoice, "sigma_rule", {SigmaRuleChoice::Auto, "auto"},
+                   {SigmaRuleChoice::Neighbor, "neighbor"}, {SigmaRuleChoice::Median, "median"})
 /// features: what the network and the affinity see (Auto only as a parameter; a fit resolves it).
 enum class FeatureMap { Auto, Raw, Scattering };
 NEUNCUT_ENUM_NAMES(FeatureMap, "features", {FeatureMap::Auto, "auto"}, {FeatureMap::Raw, "raw"},
@@ -81,10 +81,10 @@ NEUNCUT_ENUM_NAMES(Selection, "select", {Selection::None, "none"}, {Selection::A
   X(int, n_clusters, "k", 10, "number of clusters k (>= 1)")                                                           \
   X(::neuncut::LayerWidths, hidden, "hidden", (::neuncut::LayerWidths{512, 512}),                                      \
     "hidden layer widths, comma-separated (ReLU layers; 'none' for a linear model)")                                   \
-  X(::neuncut::BiasInit, bias_init, "bias-init", ::neuncut::BiasInit::Auto,                                                          \
+  X(::neuncut::BiasInit, bias_init, "bias-init", ::neuncut::BiasInit::Auto,                                            \
     "hidden-layer bias initialization: zero (the paper's reference), uniform (+-1/sqrt(fan_in), torch's default), "    \
     "or auto = zero for data with more than 10 features, uniform otherwise")                                           \
-  X(::neuncut::InitMethod, init, "init", ::neuncut::InitMethod::Spectral,                                                                \
+  X(::neuncut::InitMethod, init, "init", ::neuncut::InitMethod::Spectral,                                              \
     "starting point: spectral (first fit the network to the NJW partition of up to 1000 training points under "        \
     "the loss's affinity; see docs/defaults.md) or random (the paper's: train from the random initialization)")        \
   X(int, init_steps, "init-steps", 100,                                                                                \
@@ -96,10 +96,10 @@ NEUNCUT_ENUM_NAMES(Selection, "select", {Selection::None, "none"}, {Selection::A
   X(std::int64_t, train_size, "train-size", 20000, "points sampled (without replacement) to train on; 0: all")         \
   X(double, learning_rate, "lr", 1e-3,                                                                                 \
     "initial Adam learning rate (the paper's 5e-3 kills clusters, see docs/defaults.md)")                              \
-  X(::neuncut::LrSchedule, lr_schedule, "lr-schedule", ::neuncut::LrSchedule::Cosine,                                                    \
+  X(::neuncut::LrSchedule, lr_schedule, "lr-schedule", ::neuncut::LrSchedule::Cosine,                                  \
     "learning-rate schedule over the epochs: cosine (annealed to 0, as torch CosineAnnealingLR) or constant")          \
   X(double, weight_decay, "weight-decay", 1e-4, "weight decay coefficient")                                            \
-  X(::neuncut::WeightDecayMode, optimizer, "optimizer", ::neuncut::WeightDecayMode::L2,                                                          \
+  X(::neuncut::WeightDecayMode, optimizer, "optimizer", ::neuncut::WeightDecayMode::L2,                                \
     "adam (weight decay added to the gradient, as torch.optim.Adam) or adamw (decoupled)")                             \
   X(double, gamma, "gamma", 80.0, "weight of the orthogonality penalty at the start of training")                      \
   X(double, gamma_factor, "gamma-factor", 1.0,                                                                         \
@@ -107,14 +107,14 @@ NEUNCUT_ENUM_NAMES(Selection, "select", {Selection::None, "none"}, {Selection::A
   X(int, gamma_step, "gamma-step", 0, "epochs between gamma multiplications (0: gamma stays constant)")                \
   X(double, gamma_max, "gamma-max", 1e9, "cap of the gamma schedule")                                                  \
   X(double, sigma, "sigma", 0.0, "Gaussian affinity bandwidth on the preprocessed data (0: chosen from the data)")     \
-  X(::neuncut::SigmaRuleChoice, sigma_rule, "sigma-rule", ::neuncut::SigmaRuleChoice::Auto,                                                        \
+  X(::neuncut::SigmaRuleChoice, sigma_rule, "sigma-rule", ::neuncut::SigmaRuleChoice::Auto,                            \
     "automatic sigma: neighbor (median distance to the sigma-neighbors-th nearest neighbour within a batch-sized "     \
     "sample: a local scale), median (twice the median distance between the sample's points: a wide kernel), or "       \
     "auto = median on scattering features and neighbor otherwise (see docs/defaults.md)")                              \
   X(int, sigma_neighbors, "sigma-neighbors", 10,                                                                       \
     "automatic sigma, neighbor rule: rank of the neighbour whose median distance is sigma")                            \
   X(double, sigma_scale, "sigma-scale", 1.0, "automatic sigma: multiplier on the estimate")                            \
-  X(::neuncut::FeatureMap, features, "features", ::neuncut::FeatureMap::Auto,                                                            \
+  X(::neuncut::FeatureMap, features, "features", ::neuncut::FeatureMap::Auto,                                          \
     "what the network and the affinity see: raw (the rows as given), scattering (the wavelet scattering "              \
     "transform of each row as an image of image-shape; see docs/defaults.md), or auto = scattering when the "          \
     "image shape is known and raw otherwise")                                                                          \
@@ -127,7 +127,7 @@ NEUNCUT_ENUM_NAMES(Selection, "select", {Selection::None, "none"}, {Selection::A
     "scattering features: wavelet scales J (outputs every 2^J pixels); 0: auto = the largest J <= 3 with 2^J at most " \
     "half the shorter image side (3 from 16 pixels on, 2 for 8 x 8 images)")                                           \
   X(int, scattering_angles, "scattering-angles", 8, "scattering features: wavelet orientations L")                     \
-  X(::neuncut::BatchAffinityKind, affinity, "affinity", ::neuncut::BatchAffinityKind::Knn,                                                             \
+  X(::neuncut::BatchAffinityKind, affinity, "affinity", ::neuncut::BatchAffinityKind::Knn,                             \
     "in-batch affinity, also the warm start's: knn (self-tuning kNN graph of the batch; far better than "              \
     "gaussian on the tables measured so far, mixed on iris and Fashion-MNIST: docs/defaults.md) or gaussian "          \
     "(full kernel with sigma, the paper's)")                                                                           \
@@ -138,25 +138,25 @@ NEUNCUT_ENUM_NAMES(Selection, "select", {Selection::None, "none"}, {Selection::A
     "healthy one, restore the network and optimizer of the healthy epoch with the lowest loss, halve the learning "    \
     "rate and go on; at most this many times, and a fit that still ends collapsed returns that healthy network "       \
     "(0: off, the paper's plain training; see docs/defaults.md)")                                                      \
-  X(::neuncut::RowNormalization, normalize, "normalize", ::neuncut::RowNormalization::Auto,                                                          \
+  X(::neuncut::RowNormalization, normalize, "normalize", ::neuncut::RowNormalization::Auto,                            \
     "row L2 normalization after scaling: l2 (the paper's choice), none, or auto = l2 when the data has more than "     \
     "10 features (images, embeddings) and none otherwise (low-dimensional data keeps its geometry)")                   \
-  X(::neuncut::ScalingChoice, scaling, "scaling", ::neuncut::ScalingChoice::Auto,                                                              \
+  X(::neuncut::ScalingChoice, scaling, "scaling", ::neuncut::ScalingChoice::Auto,                                      \
     "per-feature scaling fitted on the training subset: none, center, standardize, or auto = standardize unless "      \
     "rows are images (image-shape set), and for images standardize only when rows are not L2-normalized "              \
     "(columns in different units otherwise reduce a table to its largest columns; docs/defaults.md)")                  \
   X(std::uint64_t, seed, "seed", std::uint64_t{0}, "random seed (subset, initialization, batches)")                    \
-  X(::neuncut::Precision, precision, "precision", ::neuncut::Precision::Fp32,                                                          \
+  X(::neuncut::Precision, precision, "precision", ::neuncut::Precision::Fp32,                                          \
     "arithmetic of the network's matrix products in training and inference: fp32, or bf16 (operands rounded to "       \
     "bfloat16, fp32 sums and fp32 master weights, via oneDNN; also the batch affinity when rows are L2-normalized "    \
     "and sigma >= 0.2; needs a CPU with AVX512_BF16; see docs/mixed-precision.md)")                                    \
   X(int, threads, "threads", 0, "threads for training and inference (0: all cores)")                                   \
-  X(::neuncut::Recipe, recipe, "recipe", ::neuncut::Recipe::Default,                                                             \
+  X(::neuncut::Recipe, recipe, "recipe", ::neuncut::Recipe::Default,                                                   \
     "default (neuncut's tuned settings) or paper (the reference recipe of He et al.: Gaussian affinity on "            \
     "L2-normalized rows, sigma 3, random init, zero biases, lr 5e-3, 300 epochs, gamma 80, no "                        \
     "collapse recovery); the recipe sets every parameter left at its default value, so any "                           \
     "other value given wins (docs/defaults.md)")                                                                       \
-  X(::neuncut::Selection, select, "select", ::neuncut::Selection::None,                                                                \
+  X(::neuncut::Selection, select, "select", ::neuncut::Selection::None,                                                \
     "label-free model selection: none, or auto = train select-candidates networks (seeds seed, seed+1, ...) and "      \
     "keep the one whose labels have the lowest discrete Ncut on one fixed kNN graph of a sample (the quality "         \
     "check's graph; see docs/defaults.md)")                                                                            \
@@ -191,9 +191,9 @@ NEUNCUT_ENUM_NAMES(CollapseKind, "collapse kind", {CollapseKind::None, "none"},
 /// A typed collapse outcome; description() is the sentence the CLI and Python show.
 struct CollapseStatus {
   CollapseKind kind = CollapseKind::None;
-  int clusters = 0;                  ///< k.
-  int empty_clusters = 0;            ///< EmptyClusters: how many won no point.
-  double mean_max_probability = 0;   ///< NearUniform: the mean max probability found.
+  int clusters = 0;                 ///< k.
+  int empty_clusters = 0;           ///< EmptyClusters: how many won no point.
+  double mean_max_probability = 0;  ///< NearUniform: the mean max probability found.
   bool collapsed() const { return kind != CollapseKind::None; }
   /// "" when healthy; "near-uniform memberships (mean max probability P, uniform is 1/k): the
   /// trivial solution" or "N of k clusters empty".
@@ -206,23 +206,23 @@ struct CollapseStatus {
 };
 
 // What one epoch did (averages over its mini-batches): X(type, name, default, doc).
-#define NEUNCUT_NEUNCUT_EPOCH_FIELDS(X)                                                                        \
-  X(int, epoch, 0, "1-based")                                                                                  \
-  X(int, epochs, 0, "total planned")                                                                           \
-  X(double, loss, 0.0, "mean batch loss")                                                                      \
-  X(double, trace, 0.0, "mean soft Ncut term")                                                                 \
-  X(double, penalty, 0.0, "mean gamma/2 * R / k")                                                              \
-  X(double, orthogonality, 0.0, "mean R = ||H^T D H - I||_F")                                                  \
-  X(double, gamma, 0.0, "gamma used in this epoch")                                                            \
-  X(double, learning_rate, 0.0, "learning rate used in this epoch")                                            \
-  X(double, elapsed_seconds, 0.0, "since the start of training")                                               \
-  X(double, eta_seconds, 0.0, "estimated time to the last epoch")                                              \
-  X(int, clusters_used, 0, "clusters that won the argmax of at least one training point this epoch")           \
-  X(double, mean_max_probability, 0.0, "mean of max_j P_ij: 1/k for the uniform P, 1 for hard memberships")    \
-  X(double, largest_cluster_fraction, 0.0, "share of the epoch's points in the biggest cluster")               \
-  X(::neuncut::CollapseStatus, collapse, {},                                                                   \
-    "empty when healthy; otherwise what collapsed (near-uniform memberships, or N of k clusters empty)")        \
-  X(int, rolled_back_to, 0,                                                                                    \
+#define NEUNCUT_NEUNCUT_EPOCH_FIELDS(X)                                                                     \
+  X(int, epoch, 0, "1-based")                                                                               \
+  X(int, epochs, 0, "total planned")                                                                        \
+  X(double, loss, 0.0, "mean batch loss")                                                                   \
+  X(double, trace, 0.0, "mean soft Ncut term")                                                              \
+  X(double, penalty, 0.0, "mean gamma/2 * R / k")                                                           \
+  X(double, orthogonality, 0.0, "mean R = ||H^T D H - I||_F")                                               \
+  X(double, gamma, 0.0, "gamma used in this epoch")                                                         \
+  X(double, learning_rate, 0.0, "learning rate used in this epoch")                                         \
+  X(double, elapsed_seconds, 0.0, "since the start of training")                                            \
+  X(double, eta_seconds, 0.0, "estimated time to the last epoch")                                           \
+  X(int, clusters_used, 0, "clusters that won the argmax of at least one training point this epoch")        \
+  X(double, mean_max_probability, 0.0, "mean of max_j P_ij: 1/k for the uniform P, 1 for hard memberships") \
+  X(double, largest_cluster_fraction, 0.0, "share of the epoch's points in the biggest cluster")            \
+  X(::neuncut::CollapseStatus, collapse, {},                                                                \
+    "empty when healthy; otherwise what collapsed (near-uniform memberships, or N of k clusters empty)")    \
+  X(int, rolled_back_to, 0,                                                                                 \
     "collapse recovery: the epoch whose network and optimizer were restored after this one; 0 if none")
 
 /// What one epoch did (see NEUNCUT_NEUNCUT_EPOCH_FIELDS).
@@ -235,35 +235,35 @@ NEUNCUT_RESULT_FIELDS(NeuNcutEpochStats, NEUNCUT_NEUNCUT_EPOCH_FIELDS)
 using NeuNcutProgress = std::function<bool(const NeuNcutEpochStats&)>;
 
 // Outcome of NeuNcut::fit: X(type, name, default, doc).
-#define NEUNCUT_NEUNCUT_FIT_FIELDS(X)                                                                           \
-  X(std::vector<::neuncut::NeuNcutEpochStats>, history, {}, "one entry per epoch run")                          \
-  X(double, sigma, 0.0, "the bandwidth used (given or estimated)")                                              \
-  X(bool, sigma_estimated, false, "whether sigma came from the data")                                           \
-  X(::neuncut::Index, train_points, 0, "size of the training subset")                                           \
-  X(::neuncut::Index, batch_size, 0, "mini-batch size used")                                                    \
-  X(double, train_seconds, 0.0, "wall time of the epochs")                                                      \
-  X(double, init_seconds, 0.0, "wall time of the spectral warm start (0 with init = random)")                   \
-  X(double, init_agreement, 0.0,                                                                                \
-    "spectral init: share of the warm-start batch the network labels as the spectral partition does")          \
-  X(int, threads, 1, "threads the fit ran on (params.threads resolved)")                                        \
-  X(int, clusters_used, 0, "non-empty clusters among the training subset's final labels")                       \
-  X(double, mean_max_probability, 0.0, "of the final memberships on the training subset")                       \
-  X(bool, l2_normalized, false, "whether rows were L2-normalized (normalize resolved)")                         \
-  X(::neuncut::FeatureMap, features, ::neuncut::FeatureMap::Raw, "the feature map used (features resolved)")    \
-  X(::neuncut::Index, feature_dim, 0, "values per row the network and the affinity saw")                        \
-  X(double, features_seconds, 0.0, "wall time of the training subset's preprocessing (feature map included)")   \
+#define NEUNCUT_NEUNCUT_FIT_FIELDS(X)                                                                            \
+  X(std::vector<::neuncut::NeuNcutEpochStats>, history, {}, "one entry per epoch run")                           \
+  X(double, sigma, 0.0, "the bandwidth used (given or estimated)")                                               \
+  X(bool, sigma_estimated, false, "whether sigma came from the data")                                            \
+  X(::neuncut::Index, train_points, 0, "size of the training subset")                                            \
+  X(::neuncut::Index, batch_size, 0, "mini-batch size used")                                                     \
+  X(double, train_seconds, 0.0, "wall time of the epochs")                                                       \
+  X(double, init_seconds, 0.0, "wall time of the spectral warm start (0 with init = random)")                    \
+  X(double, init_agreement, 0.0,                                                                                 \
+    "spectral init: share of the warm-start batch the network labels as the spectral partition does")            \
+  X(int, threads, 1, "threads the fit ran on (params.threads resolved)")                                         \
+  X(int, clusters_used, 0, "non-empty clusters among the training subset's final labels")                        \
+  X(double, mean_max_probability, 0.0, "of the final memberships on the training subset")                        \
+  X(bool, l2_normalized, false, "whether rows were L2-normalized (normalize resolved)")                          \
+  X(::neuncut::FeatureMap, features, ::neuncut::FeatureMap::Raw, "the feature map used (features resolved)")     \
+  X(::neuncut::Index, feature_dim, 0, "values per row the network and the affinity saw")                         \
+  X(double, features_seconds, 0.0, "wall time of the training subset's preprocessing (feature map included)")    \
   X(::neuncut::Precision, precision, ::neuncut::Precision::Fp32, "of the network's products (params.precision)") \
-  X(::neuncut::Precision, affinity_precision, ::neuncut::Precision::Fp32,                                       \
-    "of the batch affinity's Gram matrix: bf16 only with the gaussian affinity, precision bf16, L2-normalized " \
-    "rows and sigma >= NeuNcut::kBf16AffinityMinSigma")                                                         \
-  X(::neuncut::CollapseStatus, collapse, {}, "empty when healthy; otherwise what collapsed at the end")         \
-  X(int, collapse_rollbacks, 0, "collapse recovery: how many times training went back to a healthy epoch")      \
-  X(int, restored_epoch, 0,                                                                                     \
-    "collapse recovery: the healthy epoch whose network was returned because training ended collapsed; 0 "     \
-    "when the network is the last epoch's")                                                                     \
-  X(::neuncut::PartitionQuality, quality, {},                                                                   \
-    "label-free quality check of the final labels (verdict not_checked with quality_points 0)")                \
-  X(int, selected_candidate, -1, "select auto: which candidate (0-based; seed + index) was kept; -1 otherwise") \
+  X(::neuncut::Precision, affinity_precision, ::neuncut::Precision::Fp32,                                        \
+    "of the batch affinity's Gram matrix: bf16 only with the gaussian affinity, precision bf16, L2-normalized "  \
+    "rows and sigma >= NeuNcut::kBf16AffinityMinSigma")                                                          \
+  X(::neuncut::CollapseStatus, collapse, {}, "empty when healthy; otherwise what collapsed at the end")          \
+  X(int, collapse_rollbacks, 0, "collapse recovery: how many times training went back to a healthy epoch")       \
+  X(int, restored_epoch, 0,                                                                                      \
+    "collapse recovery: the healthy epoch whose network was returned because training ended collapsed; 0 "       \
+    "when the network is the last epoch's")                                                                      \
+  X(::neuncut::PartitionQuality, quality, {},                                                                    \
+    "label-free quality check of the final labels (verdict not_checked with quality_points 0)")                  \
+  X(int, selected_candidate, -1, "select auto: which candidate (0-based; seed + index) was kept; -1 otherwise")  \
   X(std::vector<double>, candidate_ncuts, {}, "select auto: each candidate's discrete Ncut on the check graph")
 
 /// Outcome of NeuNcut::fit (see NEUNCUT_NEUNCUT_FIT_FIELDS).

@@ -75,13 +75,13 @@ const std::vector<ParamInfo<SpectralNetParams>>& spectralnet_param_table();
 void validate(const SpectralNetParams& params);
 
 // What one epoch did (averages over its mini-batches): X(type, name, default, doc).
-#define NEUNCUT_SPECTRALNET_EPOCH_FIELDS(X)                                                \
-  X(int, epoch, 0, "1-based")                                                              \
-  X(int, epochs, 0, "total planned")                                                       \
-  X(double, loss, 0.0, "mean batch loss sum_ij W_ij ||y_i - y_j||^2 / m")                  \
-  X(double, learning_rate, 0.0, "learning rate used in this epoch")                        \
-  X(int, cholesky_fallbacks, 0, "batches that needed the ridge fallback in this epoch")    \
-  X(double, elapsed_seconds, 0.0, "since the start of training")                           \
+#define NEUNCUT_SPECTRALNET_EPOCH_FIELDS(X)                                             \
+  X(int, epoch, 0, "1-based")                                                           \
+  X(int, epochs, 0, "total planned")                                                    \
+  X(double, loss, 0.0, "mean batch loss sum_ij W_ij ||y_i - y_j||^2 / m")               \
+  X(double, learning_rate, 0.0, "learning rate used in this epoch")                     \
+  X(int, cholesky_fallbacks, 0, "batches that needed the ridge fallback in this epoch") \
+  X(double, elapsed_seconds, 0.0, "since the start of training")                        \
   X(double, eta_seconds, 0.0, "estimated time to the last epoch")
 
 /// What one epoch did (see NEUNCUT_SPECTRALNET_EPOCH_FIELDS).
@@ -94,17 +94,17 @@ NEUNCUT_RESULT_FIELDS(SpectralNetEpochStats, NEUNCUT_SPECTRALNET_EPOCH_FIELDS)
 using SpectralNetProgress = std::function<bool(const SpectralNetEpochStats&)>;
 
 // Outcome of SpectralNet::fit: X(type, name, default, doc).
-#define NEUNCUT_SPECTRALNET_FIT_FIELDS(X)                                                                    \
-  X(std::vector<::neuncut::SpectralNetEpochStats>, history, {}, "one entry per epoch")                       \
-  X(::neuncut::Labels, labels, {}, "predict() of every row passed to fit")                                   \
-  X(::neuncut::Index, train_points, 0, "size of the training subset")                                        \
-  X(::neuncut::Index, batch_size, 0, "mini-batch size used")                                                 \
-  X(int, cholesky_fallbacks, 0, "ridge fallbacks over all of training (and the final M)")                    \
-  X(double, kmeans_inertia, 0.0, "inertia of k-means on the training embeddings")                            \
-  X(bool, kmeans_converged, false, "the k-means run converged")                                              \
-  X(std::vector<std::string>, warnings, {},                                                                  \
-    "what the caller should know, one sentence each: ridge fallbacks, k-means not converged")                \
-  X(double, train_seconds, 0.0, "wall time of the epochs")                                                   \
+#define NEUNCUT_SPECTRALNET_FIT_FIELDS(X)                                                     \
+  X(std::vector<::neuncut::SpectralNetEpochStats>, history, {}, "one entry per epoch")        \
+  X(::neuncut::Labels, labels, {}, "predict() of every row passed to fit")                    \
+  X(::neuncut::Index, train_points, 0, "size of the training subset")                         \
+  X(::neuncut::Index, batch_size, 0, "mini-batch size used")                                  \
+  X(int, cholesky_fallbacks, 0, "ridge fallbacks over all of training (and the final M)")     \
+  X(double, kmeans_inertia, 0.0, "inertia of k-means on the training embeddings")             \
+  X(bool, kmeans_converged, false, "the k-means run converged")                               \
+  X(std::vector<std::string>, warnings, {},                                                   \
+    "what the caller should know, one sentence each: ridge fallbacks, k-means not converged") \
+  X(double, train_seconds, 0.0, "wall time of the epochs")                                    \
   X(double, total_seconds, 0.0, "wall time of fit()")
 
 /// Outcome of SpectralNet::fit (see NEUNCUT_SPECTRALNET_FIT_FIELDS).
