@@ -66,27 +66,9 @@ void print_summary(const JsonObject& summary, bool json) {
     std::cout << summary.str() << std::endl;
     return;
   }
-  // Human form: the same fields, one per line, taken from the JSON rendering.
-  const std::string s = summary.str();
-  std::size_t pos = 1;
-  int depth = 0;
-  bool in_string = false;
-  std::string line;
-  for (; pos + 1 < s.size(); ++pos) {
-    const char c = s[pos];
-    if (c == '"' && (pos == 0 || s[pos - 1] != '\\')) in_string = !in_string;
-    if (!in_string && (c == '{' || c == '[')) ++depth;
-    if (!in_string && (c == '}' || c == ']')) --depth;
-    if (!in_string && depth == 0 && c == ',') {
-      std::cout << line << "\n";
-      line.clear();
-      ++pos;  // skip the space
-      continue;
-    }
-    if (c == '"' && depth == 0) continue;
-    line += c;
-  }
-  if (!line.empty()) std::cout << line << "\n";
+  // Human form: the same fields, one "key: value" per line; strings without their quotes.
+  for (const auto& [key, value] : summary.json().items())
+    std::cout << key << ": " << (value.is_string() ? value.get<std::string>() : dump_line(value)) << "\n";
   std::cout.flush();
 }
 

@@ -84,6 +84,7 @@ void register_predict(CLI::App& app);
 void register_evaluate(CLI::App& app);
 void register_generate(CLI::App& app);
 void register_params(CLI::App& app);
+void register_results(CLI::App& app);
 void register_kmeans(CLI::App& app);
 void register_features(CLI::App& app);
 void register_export(CLI::App& app);

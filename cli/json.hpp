@@ -1,56 +1,90 @@
-// A minimal JSON object writer for the CLI's --json summaries (flat objects, ordered keys).
+// The CLI's --json summaries: an ordered nlohmann::json object (keys in insertion order), written
+// on one line with the separators the summaries have always had (", " and ": "), because
+// scripts and the test suite look for `"key": value`. Floating-point values are kept at the 10
+// significant digits the summaries have always printed, so a value reads the same as before.
 #pragma once
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 namespace neuncut::cli {
 
+using Json = nlohmann::ordered_json;
+
+/// `v` rounded to `digits` significant digits (what printf's %.<digits>g shows); NaN and
+/// infinities stay as they are (written as null).
+inline double round_significant(double v, int digits = 10) {
+  if (!std::isfinite(v)) return v;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+  return std::strtod(buf, nullptr);
+}
+
+/// One line of JSON: `{"a": 1, "b": [1, 2], "c": {"d": null}}`.
+inline std::string dump_line(const Json& j) {
+  switch (j.type()) {
+    case Json::value_t::object: {
+      std::string s = "{";
+      bool first = true;
+      for (const auto& [key, value] : j.items()) {
+        s += (first ? "" : ", ") + Json(key).dump() + ": " + dump_line(value);
+        first = false;
+      }
+      return s + "}";
+    }
+    case Json::value_t::array: {
+      std::string s = "[";
+      for (std::size_t i = 0; i < j.size(); ++i) s += (i ? ", " : "") + dump_line(j[i]);
+      return s + "]";
+    }
+    case Json::value_t::number_float: {
+      const double v = j.get<double>();
+      if (!std::isfinite(v)) return "null";
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.10g", v);
+      return buf;
+    }
+    default:
+      return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
+}
+
+/// A flat summary object with ordered keys; the builder the commands use.
 class JsonObject {
  public:
-  JsonObject& add(const std::string& key, const std::string& value) { return raw(key, quote(value)); }
-  JsonObject& add(const std::string& key, const char* value) { return raw(key, quote(value)); }
-  JsonObject& add(const std::string& key, bool value) { return raw(key, value ? "true" : "false"); }
+  JsonObject& add(const std::string& key, const std::string& value) { return set(key, value); }
+  JsonObject& add(const std::string& key, const char* value) { return set(key, std::string(value)); }
+  JsonObject& add(const std::string& key, bool value) { return set(key, value); }
   JsonObject& add(const std::string& key, double value) {
-    if (!std::isfinite(value)) return raw(key, "null");
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.10g", value);
-    return raw(key, buf);
+    return std::isfinite(value) ? set(key, round_significant(value)) : null(key);
   }
-  JsonObject& add(const std::string& key, long long value) { return raw(key, std::to_string(value)); }
-  JsonObject& add(const std::string& key, long value) { return raw(key, std::to_string(value)); }
-  JsonObject& add(const std::string& key, int value) { return raw(key, std::to_string(value)); }
-  JsonObject& add(const std::string& key, unsigned long value) { return raw(key, std::to_string(value)); }
-  JsonObject& null(const std::string& key) { return raw(key, "null"); }
-  /// Inserts an already-serialized JSON value (nested object or array).
-  JsonObject& raw(const std::string& key, const std::string& json) {
-    fields_.emplace_back(key, json);
+  JsonObject& add(const std::string& key, long long value) { return set(key, value); }
+  JsonObject& add(const std::string& key, long value) { return set(key, value); }
+  JsonObject& add(const std::string& key, int value) { return set(key, value); }
+  JsonObject& add(const std::string& key, unsigned long value) { return set(key, value); }
+  /// A nested object.
+  JsonObject& add(const std::string& key, const JsonObject& value) { return set(key, value.json()); }
+  /// An array of numbers, each kept at `digits` significant digits.
+  JsonObject& add(const std::string& key, const std::vector<double>& values, int digits = 10) {
+    Json a = Json::array();
+    for (double v : values) a.push_back(std::isfinite(v) ? Json(round_significant(v, digits)) : Json(nullptr));
+    return set(key, std::move(a));
+  }
+  JsonObject& null(const std::string& key) { return set(key, nullptr); }
+  /// Any JSON value (a key given again keeps its place and takes the new value).
+  JsonObject& set(const std::string& key, Json value) {
+    j_[key] = std::move(value);
     return *this;
   }
-  std::string str() const {
-    std::string s = "{";
-    for (std::size_t i = 0; i < fields_.size(); ++i)
-      s += (i ? ", " : "") + quote(fields_[i].first) + ": " + fields_[i].second;
-    return s + "}";
-  }
-  static std::string quote(const std::string& v) {
-    std::string s = "\"";
-    for (unsigned char c : v) {
-      if (c == '"' || c == '\\') s += '\\', s += char(c);
-      else if (c == '\n') s += "\\n";
-      else if (c < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        s += buf;
-      } else s += char(c);
-    }
-    return s + "\"";
-  }
+  const Json& json() const { return j_; }
+  std::string str() const { return dump_line(j_); }
 
  private:
-  std::vector<std::pair<std::string, std::string>> fields_;
+  Json j_ = Json::object();
 };
 
 }  // namespace neuncut::cli

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   neuncut::cli::register_features(app);
   neuncut::cli::register_export(app);
   neuncut::cli::register_params(app);
+  neuncut::cli::register_results(app);
   neuncut::cli::install_signal_handlers();
   try {
     app.parse(argc, argv);

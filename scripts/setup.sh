@@ -12,6 +12,7 @@ build_pkgs=(
   build-essential cmake pkg-config          # toolchain
   libeigen3-dev                             # linear algebra (dense GEMM, sparse)
   libcli11-dev                              # command-line parsing
+  nlohmann-json3-dev                        # the CLI's --json summaries
   zlib1g-dev                                # .gz MNIST IDX files
   libfftw3-dev                              # FFTs of the scattering transform (image features)
   libgtest-dev libgmock-dev                 # unit tests

@@ -10,7 +10,19 @@
 
 #include <sys/wait.h>
 
+#include "neuncut/core/param_table.hpp"
+
 namespace neuncut::testing {
+
+/// Sets parameter `name` from text through its table, as the CLI and Python do (the only way
+/// text such as an unknown choice reaches a parameter struct).
+template <class Params>
+void set_param(Params& params, const std::vector<ParamInfo<Params>>& table, const std::string& name,
+               const std::string& text) {
+  for (const auto& info : table)
+    if (info.name == name) return info.set(params, text);
+  throw std::logic_error("no parameter " + name);
+}
 
 /// A fresh temporary directory removed at scope exit.
 class TempDir {

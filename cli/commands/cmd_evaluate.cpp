@@ -55,7 +55,8 @@ void register_evaluate(CLI::App& app) {
                       " entries but the data has ", ds.features.rows(), " rows");
       NEUNCUT_REQUIRE(ds.features.rows() <= kMaxDenseNcut, InvalidArgument, "the dense Ncut needs N <= ", kMaxDenseNcut,
                       " (got ", ds.features.rows(), "); evaluate a subsample");
-      Preprocessor pre(FeatureScaling::None, resolve_normalize(opts->normalize, ds.features.cols()));
+      Preprocessor pre(FeatureScaling::None,
+                       resolve_normalize(parse_enum<RowNormalization>(opts->normalize), ds.features.cols()));
       pre.fit(ds.features);
       const MatrixF x = pre.transform(ds.features);
       MatrixF W;

@@ -8,16 +8,17 @@
 #include "neuncut/methods/neuncut/neuncut.hpp"
 #include "outputs.hpp"
 #include "progress.hpp"
+#include "result_json.hpp"
 
 namespace neuncut::cli {
 
 namespace {
 // Median wall time of one epoch: robust to a slow first epoch (page faults, thread start-up)
 // and to a noisy neighbour, so benchmarks can divide it by the steps per epoch.
-double median_epoch_seconds(const std::vector<EpochStats>& history) {
+double median_epoch_seconds(const std::vector<NeuNcutEpochStats>& history) {
   std::vector<double> t;
   double previous = 0;
-  for (const EpochStats& s : history) {
+  for (const NeuNcutEpochStats& s : history) {
     t.push_back(s.elapsed_seconds - previous);
     previous = s.elapsed_seconds;
   }
@@ -25,19 +26,7 @@ double median_epoch_seconds(const std::vector<EpochStats>& history) {
   return t[t.size() / 2];
 }
 
-// The label-free quality check (partition_quality.hpp) as a JSON object.
-JsonObject quality_json(const PartitionQuality& q) {
-  JsonObject o;
-  o.add("verdict", to_string(q.verdict));
-  if (q.verdict == QualityVerdict::NotChecked) return o;
-  o.add("ncut", q.ncut).add("kmeans_ncut", q.kmeans_ncut).add("chance_ncut", q.chance_ncut);
-  o.add("relative", q.relative).add("sample_points", long(q.sample_points));
-  if (q.advice.empty()) o.null("what_to_try");
-  else o.add("what_to_try", q.advice);
-  return o;
-}
-
-void report_quality(const FitResult& fit) {
+void report_quality(const NeuNcutFitResult& fit) {
   const PartitionQuality& q = fit.quality;
   if (q.verdict == QualityVerdict::NotChecked) return;
   std::fprintf(stderr,
@@ -94,7 +83,8 @@ void register_fit(CLI::App& app) {
 
     NeuNcut model(params);
     const bool quiet = opts->output.quiet;
-    const FitResult fit = model.fit(ds.features, [quiet](const EpochStats& s) { return report_epoch(s, quiet); });
+    const NeuNcutFitResult fit =
+        model.fit(ds.features, [quiet](const NeuNcutEpochStats& s) { return report_epoch(s, quiet); });
     const auto predict_start = std::chrono::steady_clock::now();
     const Labels labels = model.predict(ds.features, opts->chunk_rows);
     const double predict_s = seconds_since(predict_start);
@@ -110,7 +100,7 @@ void register_fit(CLI::App& app) {
 
     const int used = count_clusters(labels);
     const std::string collapse =
-        !fit.collapse.empty() ? fit.collapse
+        fit.collapse.collapsed() ? fit.collapse.description()
         : used < params.n_clusters
             ? detail::concat(params.n_clusters - used, " of ", params.n_clusters, " clusters empty on the full data")
             : std::string();
@@ -126,40 +116,43 @@ void register_fit(CLI::App& app) {
       report_quality(fit);
 
     JsonObject summary;
+    // Result fields by their table (result_json.hpp's kFitSummary), in the summary's order.
+    const auto field = [&](std::string_view name) { add_result_field(summary, kFitSummary, fit, name); };
     summary.add("method", "neuncut").add("data", ds.name);
     summary.add("n", long(ds.features.rows())).add("d", long(ds.features.cols())).add("k", params.n_clusters);
-    summary.add("train_points", long(fit.train_points)).add("batch_size", long(fit.batch_size));
+    field("train_points");
+    field("batch_size");
     summary.add("epochs", int(fit.history.size())).add("seed", (unsigned long)params.seed);
-    summary.add("sigma", fit.sigma).add("sigma_estimated", fit.sigma_estimated);
-    summary.add("features", fit.features).add("feature_dim", long(fit.feature_dim));
+    field("sigma");
+    field("sigma_estimated");
+    field("features");
+    field("feature_dim");
     if (!params.image_shape.empty()) summary.add("image_shape", params.image_shape);
-    summary.add("l2_normalized", fit.l2_normalized);
-    summary.add("precision", to_string(fit.precision)).add("affinity_precision", to_string(fit.affinity_precision));
+    field("l2_normalized");
+    field("precision");
+    field("affinity_precision");
     summary.add("final_loss", fit.history.back().loss).add("final_trace", fit.history.back().trace);
     summary.add("final_penalty", fit.history.back().penalty);
     summary.add("clusters_used", used);
     if (collapse.empty()) summary.null("collapse");
     else summary.add("collapse", collapse);
-    summary.add("collapse_rollbacks", fit.rollbacks).add("restored_epoch", fit.restored_epoch);
-    summary.raw("quality", quality_json(fit.quality).str());
-    summary.add("recipe", params.recipe).add("select", params.select);
-    if (fit.selected_candidate >= 0) {
-      std::string ncuts;
-      for (double v : fit.candidate_ncuts) {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%.6g", v);
-        ncuts += (ncuts.empty() ? "" : ", ") + std::string(buf);
-      }
-      summary.add("selected_candidate", fit.selected_candidate).raw("candidate_ncuts", "[" + ncuts + "]");
+    field("collapse_rollbacks");
+    field("restored_epoch");
+    field("quality");
+    summary.add("recipe", to_string(params.recipe)).add("select", to_string(params.select));
+    if (fit.selected_candidate >= 0) {  // six significant digits, as the summary has always shown them
+      field("selected_candidate");
+      summary.add("candidate_ncuts", fit.candidate_ncuts, 6);
     }
     if (!ds.labels.empty()) add_scores(summary, ds.labels, labels);
-    summary.add("threads", fit.threads);
+    field("threads");
     summary.add("load_seconds", load_s);
-    summary.add("features_seconds", fit.features_seconds);
+    field("features_seconds");
     // The model's parameters: the recipe resolved (params is what the flags said).
-    summary.add("init", model.params().init).add("init_seconds", fit.init_seconds);
-    if (model.params().init == "spectral") summary.add("init_agreement", fit.init_agreement);
-    summary.add("train_seconds", fit.train_seconds);
+    summary.add("init", to_string(model.params().init));
+    field("init_seconds");
+    if (model.params().init == InitMethod::Spectral) field("init_agreement");
+    field("train_seconds");
     summary.add("seconds_per_epoch", fit.train_seconds / double(fit.history.size()));
     summary.add("seconds_per_epoch_median", median_epoch_seconds(fit.history));
     summary.add("predict_seconds", predict_s);

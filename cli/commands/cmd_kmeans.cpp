@@ -3,6 +3,7 @@
 #include "neuncut/core/error.hpp"
 #include "neuncut/methods/kmeans/kmeans.hpp"
 #include "outputs.hpp"
+#include "result_json.hpp"
 
 namespace neuncut::cli {
 
@@ -41,24 +42,25 @@ void register_kmeans(CLI::App& app) {
       std::fprintf(stderr, "neuncut kmeans: %ld x %ld from %s, k %d, n_init %d, loaded in %.1fs\n",
                    long(ds.features.rows()), long(ds.features.cols()), ds.name.c_str(), params.n_clusters,
                    params.n_init, seconds_since(start));
-    const KMeansResult r = fit_kmeans(ds.features, params);
-    if (!r.message.empty()) std::fprintf(stderr, "neuncut kmeans: WARNING: %s\n", r.message.c_str());
+    KMeans model(params);
+    const KMeansFitResult r = model.fit(ds.features);
+    if (!r.warnings.empty()) std::fprintf(stderr, "neuncut kmeans: WARNING: %s\n", r.message().c_str());
     outputs.write([&] {
-      if (!opts->model_out.empty()) r.model.save(opts->model_out);
+      if (!opts->model_out.empty()) model.save(opts->model_out);
       if (!opts->labels_out.empty()) write_labels(opts->labels_out, r.labels);
     });
 
     JsonObject summary;
+    // Result fields by their table (result_json.hpp's kKMeansSummary), in the summary's order.
+    const auto field = [&](std::string_view name) { add_result_field(summary, kKMeansSummary, r, name); };
     summary.add("method", "kmeans").add("data", ds.name);
     summary.add("n", long(ds.features.rows())).add("d", long(ds.features.cols())).add("k", params.n_clusters);
     summary.add("n_init", params.n_init).add("seed", (unsigned long)params.seed);
-    summary.add("inertia", r.inertia).add("iterations", r.iterations).add("converged", r.converged);
-    summary.add("best_init", r.best_init).add("empty_cluster_reseeds", r.empty_cluster_reseeds);
+    for (const char* name : {"inertia", "iterations", "converged", "best_init", "empty_cluster_reseeds"}) field(name);
     summary.add("clusters_used", count_clusters(r.labels));
-    if (r.message.empty()) summary.null("warning");
-    else summary.add("warning", r.message);
+    field("warnings");
     if (!ds.labels.empty()) add_scores(summary, ds.labels, r.labels);
-    summary.add("fit_seconds", r.seconds);
+    field("seconds");
     summary.add("total_seconds", seconds_since(start));
     if (!opts->model_out.empty()) summary.add("model", opts->model_out);
     if (!opts->labels_out.empty()) summary.add("labels_out", opts->labels_out);

@@ -1,9 +1,13 @@
 // neuncut ncut: classic normalized-cut spectral clustering (kNN graph, Lanczos, k-means).
 // Exits with status 1 and no labels when the eigensolver did not converge.
+#include <string>
+#include <vector>
+
 #include "common.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/methods/ncut/spectral_clustering.hpp"
 #include "outputs.hpp"
+#include "result_json.hpp"
 
 namespace neuncut::cli {
 
@@ -50,9 +54,9 @@ void register_ncut(CLI::App& app) {
                    "kNN graph (%s) %.1fs, affinity %.1fs (%ld edges, %d components), Lanczos %.1fs "
                    "(%s, %d restarts, %d products), k-means %.1fs\n",
                    to_string(r.knn_method).c_str(), r.knn_seconds, r.affinity_seconds, long(r.n_edges), r.n_components,
-                   r.eigen_seconds, r.solver_status.c_str(), r.restarts, r.matvecs, r.kmeans_seconds);
+                   r.eigen_seconds, to_string(r.solver_status).c_str(), r.restarts, r.matvecs, r.kmeans_seconds);
     }
-    if (!r.message.empty()) std::fprintf(stderr, "neuncut ncut: WARNING: %s\n", r.message.c_str());
+    if (!r.warnings.empty()) std::fprintf(stderr, "neuncut ncut: WARNING: %s\n", r.message().c_str());
     NEUNCUT_REQUIRE(r.converged, Error, "ncut: the eigensolver did not converge (", r.solver_status,
                     "); no labels written");
     outputs.write([&] {
@@ -61,25 +65,27 @@ void register_ncut(CLI::App& app) {
     });
 
     JsonObject summary;
+    // Result fields by their table (result_json.hpp's kNcutSummary), in the summary's order.
+    const auto field = [&](std::string_view name) { add_result_field(summary, kNcutSummary, r, name); };
     summary.add("method", "ncut").add("data", ds.name);
     summary.add("n", long(ds.features.rows())).add("d", long(ds.features.cols())).add("k", params.n_clusters);
-    summary.add("n_neighbors", params.n_neighbors).add("n_neighbors_used", r.n_neighbors_used);
+    summary.add("n_neighbors", params.n_neighbors);
+    field("n_neighbors_used");
     summary.add("affinity", to_string(params.affinity));
-    summary.add("knn_method", to_string(r.knn_method)).add("seed", (unsigned long)params.seed);
-    summary.add("converged", r.converged).add("solver_status", r.solver_status);
-    summary.add("lanczos_restarts", r.restarts).add("matvecs", r.matvecs);
-    summary.add("n_components", r.n_components).add("isolated_points", r.isolated_points);
-    summary.add("n_edges", long(r.n_edges));
-    std::string eig;
-    for (Index i = 0; i < r.eigenvalues.size(); ++i) eig += (i ? "," : "") + std::to_string(r.eigenvalues[i]);
-    summary.raw("eigenvalues", "[" + eig + "]");
-    summary.add("kmeans_converged", r.kmeans_converged);
+    field("knn_method");
+    summary.add("seed", (unsigned long)params.seed);
+    for (const char* name :
+         {"converged", "solver_status", "restarts", "matvecs", "n_components", "isolated_points", "n_edges"})
+      field(name);
+    // Six decimals, as the summary has always shown them.
+    std::vector<double> eig;
+    for (Index i = 0; i < r.eigenvalues.size(); ++i) eig.push_back(std::stod(std::to_string(r.eigenvalues[i])));
+    summary.add("eigenvalues", eig);
+    field("kmeans_converged");
     summary.add("clusters_used", count_clusters(r.labels));
-    if (r.message.empty()) summary.null("warning");
-    else summary.add("warning", r.message);
+    field("warnings");
     if (!ds.labels.empty()) add_scores(summary, ds.labels, r.labels);
-    summary.add("knn_seconds", r.knn_seconds).add("eigen_seconds", r.eigen_seconds);
-    summary.add("kmeans_seconds", r.kmeans_seconds).add("fit_seconds", r.total_seconds);
+    for (const char* name : {"knn_seconds", "eigen_seconds", "kmeans_seconds", "total_seconds"}) field(name);
     summary.add("total_seconds", seconds_since(start));
     if (!opts->labels_out.empty()) summary.add("labels_out", opts->labels_out);
     print_summary(summary, opts->output.json);

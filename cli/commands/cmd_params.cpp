@@ -13,9 +13,16 @@ template <class Params>
 void print_table(const std::string& title, const std::vector<ParamInfo<Params>>& table) {
   std::cout << "## " << title
             << "\n\n| CLI flag | Python / C++ name | type | default | meaning |\n|---|---|---|---|---|\n";
-  for (const auto& p : table)
-    std::cout << "| `--" << p.flag << "` | `" << p.name << "` | " << p.type << " | `" << p.default_text << "` | "
-              << p.doc << " |\n";
+  for (const auto& p : table) {
+    // An enumerated option lists its values, from the same names its parse accepts.
+    std::string type = p.type;
+    if (!p.choices.empty()) {
+      type = "one of";
+      for (std::size_t i = 0; i < p.choices.size(); ++i) type += (i ? ", `" : " `") + p.choices[i] + "`";
+    }
+    std::cout << "| `--" << p.flag << "` | `" << p.name << "` | " << type << " | `" << p.default_text << "` | " << p.doc
+              << " |\n";
+  }
   std::cout << "\n";
 }
 

@@ -4,6 +4,7 @@
 #include "neuncut/core/error.hpp"
 #include "neuncut/methods/spectralnet/spectralnet.hpp"
 #include "outputs.hpp"
+#include "result_json.hpp"
 
 namespace neuncut::cli {
 
@@ -53,7 +54,7 @@ void register_spectralnet(CLI::App& app) {
                      format_duration(s.elapsed_seconds).c_str(), format_duration(s.eta_seconds).c_str());
       return true;  // a signal ends the process from its handler (signals.hpp)
     });
-    if (!fit.message.empty()) std::fprintf(stderr, "neuncut spectralnet: WARNING: %s\n", fit.message.c_str());
+    if (!fit.warnings.empty()) std::fprintf(stderr, "neuncut spectralnet: WARNING: %s\n", fit.message().c_str());
     MatrixF embedding;
     if (!opts->embedding_out.empty()) embedding = model.embed(ds.features);
     outputs.write([&] {
@@ -63,20 +64,22 @@ void register_spectralnet(CLI::App& app) {
     });
 
     JsonObject summary;
+    // Result fields by their table (result_json.hpp's kSpectralNetSummary), in the summary's order.
+    const auto field = [&](std::string_view name) { add_result_field(summary, kSpectralNetSummary, fit, name); };
     summary.add("method", "spectralnet").add("data", ds.name);
     summary.add("n", long(ds.features.rows())).add("d", long(ds.features.cols())).add("k", params.n_clusters);
-    summary.add("train_points", long(fit.train_points)).add("batch_size", long(fit.batch_size));
+    field("train_points");
+    field("batch_size");
     summary.add("epochs", int(fit.history.size())).add("seed", (unsigned long)params.seed);
     summary.add("final_loss", fit.history.back().loss);
-    summary.add("cholesky_fallbacks", fit.cholesky_fallbacks);
-    summary.add("kmeans_converged", fit.kmeans_converged);
+    field("cholesky_fallbacks");
+    field("kmeans_converged");
     summary.add("clusters_used", count_clusters(fit.labels));
-    if (fit.message.empty()) summary.null("warning");
-    else summary.add("warning", fit.message);
+    field("warnings");
     if (!ds.labels.empty()) add_scores(summary, ds.labels, fit.labels);
-    summary.add("train_seconds", fit.train_seconds);
+    field("train_seconds");
     summary.add("seconds_per_epoch", fit.train_seconds / double(fit.history.size()));
-    summary.add("fit_seconds", fit.total_seconds);
+    field("total_seconds");
     summary.add("total_seconds", seconds_since(start));
     if (!opts->model_out.empty()) summary.add("model", opts->model_out);
     if (!opts->labels_out.empty()) summary.add("labels_out", opts->labels_out);

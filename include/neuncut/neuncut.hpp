@@ -8,10 +8,12 @@
 // README's "Upgrading" section maps the old include paths to the new ones.
 #pragma once
 
+#include "neuncut/core/enum_names.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/core/param_table.hpp"
 #include "neuncut/core/precision.hpp"
 #include "neuncut/core/resources.hpp"
+#include "neuncut/core/result_fields.hpp"
 #include "neuncut/core/types.hpp"
 #include "neuncut/data/synthetic.hpp"
 #include "neuncut/eval/metrics.hpp"

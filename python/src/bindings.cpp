@@ -65,6 +65,7 @@ py::list table_to_list(const std::vector<ParamInfo<Params>>& table) {
     d["type"] = p.type;
     d["doc"] = p.doc;
     d["default"] = p.default_text;
+    d["choices"] = p.choices;
     out.append(d);
   }
   return out;
@@ -96,39 +97,45 @@ py::dict params_to_dict(const std::vector<ParamInfo<Params>>& table, const Param
   return d;
 }
 
+// ---- results: rendered from their field tables (result_fields.hpp) ---------------------
+
+py::dict quality_dict(const PartitionQuality& q);
+
+template <class T>
+py::object to_python(const T& value);
+
+// A list of results (an epoch history)?
+template <class T>
+constexpr bool is_result_list() {
+  if constexpr (IsVector<T>::value) return HasResultFields<typename T::value_type>::value;
+  else return false;
+}
+
+// Every field of a result under its table name; `message` (the warnings joined by "; ") is
+// kept beside `warnings` for code written before warnings were a list.
+template <class Result>
+py::dict fields_dict(const Result& r) {
+  py::dict d;
+  for_each_field(r, [&](const char* name, const auto& value) { d[name] = to_python(value); });
+  if constexpr (requires { r.message(); }) d["message"] = r.message();
+  return d;
+}
+
+template <class T>
+py::object to_python(const T& value) {
+  if constexpr (has_enum_names_v<T>) return py::str(to_string(value));
+  else if constexpr (std::is_same_v<T, Labels>) return to_numpy(value);
+  else if constexpr (std::is_same_v<T, CollapseStatus>) return py::str(value.description());
+  else if constexpr (std::is_same_v<T, PartitionQuality>) return quality_dict(value);
+  else if constexpr (HasResultFields<T>::value) return fields_dict(value);
+  else if constexpr (is_result_list<T>()) {
+    py::list out;
+    for (const auto& item : value) out.append(fields_dict(item));
+    return out;
+  } else return py::cast(value);
+}
+
 // ---- progress callbacks ----------------------------------------------------------------
-
-py::dict stats_dict(const EpochStats& s) {
-  py::dict d;
-  d["epoch"] = s.epoch;
-  d["epochs"] = s.epochs;
-  d["loss"] = s.loss;
-  d["trace"] = s.trace;
-  d["penalty"] = s.penalty;
-  d["orthogonality"] = s.orthogonality;
-  d["gamma"] = s.gamma;
-  d["learning_rate"] = s.learning_rate;
-  d["elapsed_seconds"] = s.elapsed_seconds;
-  d["eta_seconds"] = s.eta_seconds;
-  d["clusters_used"] = s.clusters_used;
-  d["mean_max_probability"] = s.mean_max_probability;
-  d["largest_cluster_fraction"] = s.largest_cluster_fraction;
-  d["collapse"] = s.collapse;
-  d["rolled_back_to"] = s.rolled_back_to;
-  return d;
-}
-
-py::dict stats_dict(const SpectralNetEpochStats& s) {
-  py::dict d;
-  d["epoch"] = s.epoch;
-  d["epochs"] = s.epochs;
-  d["loss"] = s.loss;
-  d["learning_rate"] = s.learning_rate;
-  d["cholesky_fallbacks"] = s.cholesky_fallbacks;
-  d["elapsed_seconds"] = s.elapsed_seconds;
-  d["eta_seconds"] = s.eta_seconds;
-  return d;
-}
 
 constexpr const char* kOutOfMemoryMessage =
     "neuncut: out of memory: a buffer could not be allocated (use fewer rows, a smaller batch_size or "
@@ -146,7 +153,7 @@ bool on_epoch(CallbackState& state, const Stats& stats) {
   try {
     if (PyErr_CheckSignals() != 0) throw py::error_already_set();  // Ctrl-C (or another signal handler raised)
     if (!state.callback.is_none()) {
-      py::object r = state.callback(stats_dict(stats));
+      py::object r = state.callback(fields_dict(stats));
       if (!r.is_none()) {
         const int truth = PyObject_IsTrue(r.ptr());
         if (truth < 0) throw py::error_already_set();
@@ -184,51 +191,6 @@ py::dict quality_dict(const PartitionQuality& q) {
   d["relative"] = q.relative;
   d["sample_points"] = q.sample_points;
   d["what_to_try"] = q.advice.empty() ? py::object(py::none()) : py::object(py::str(q.advice));
-  return d;
-}
-
-py::dict fit_result_dict(const FitResult& r) {
-  py::dict d;
-  py::list history;
-  for (const auto& s : r.history) history.append(stats_dict(s));
-  d["history"] = history;
-  d["sigma"] = r.sigma;
-  d["sigma_estimated"] = r.sigma_estimated;
-  d["train_points"] = r.train_points;
-  d["batch_size"] = r.batch_size;
-  d["train_seconds"] = r.train_seconds;
-  d["init_seconds"] = r.init_seconds;
-  d["init_agreement"] = r.init_agreement;
-  d["clusters_used"] = r.clusters_used;
-  d["mean_max_probability"] = r.mean_max_probability;
-  d["collapse"] = r.collapse;
-  d["collapse_rollbacks"] = r.rollbacks;
-  d["restored_epoch"] = r.restored_epoch;
-  d["features"] = r.features;
-  d["feature_dim"] = r.feature_dim;
-  d["features_seconds"] = r.features_seconds;
-  d["precision"] = to_string(r.precision);
-  d["affinity_precision"] = to_string(r.affinity_precision);
-  d["quality"] = quality_dict(r.quality);
-  d["selected_candidate"] = r.selected_candidate;
-  d["candidate_ncuts"] = r.candidate_ncuts;
-  return d;
-}
-
-py::dict fit_result_dict(const SpectralNetFitResult& r) {
-  py::dict d;
-  py::list history;
-  for (const auto& s : r.history) history.append(stats_dict(s));
-  d["history"] = history;
-  d["labels"] = to_numpy(r.labels);
-  d["train_points"] = r.train_points;
-  d["batch_size"] = r.batch_size;
-  d["cholesky_fallbacks"] = r.cholesky_fallbacks;
-  d["kmeans_inertia"] = r.kmeans_inertia;
-  d["kmeans_converged"] = r.kmeans_converged;
-  d["message"] = r.message;
-  d["train_seconds"] = r.train_seconds;
-  d["total_seconds"] = r.total_seconds;
   return d;
 }
 
@@ -313,6 +275,33 @@ PYBIND11_MODULE(_core, m) {
       py::arg("method"), "The parameter table of an estimator: list of {name, flag, type, doc, default} (text).");
 
   m.def(
+      "result_fields",
+      [](const std::string& result) -> py::list {
+        const std::vector<FieldInfo>* fields = nullptr;
+        if (result == "neuncut") fields = &result_fields(static_cast<const NeuNcutFitResult*>(nullptr));
+        else if (result == "neuncut_epoch") fields = &result_fields(static_cast<const NeuNcutEpochStats*>(nullptr));
+        else if (result == "spectralnet") fields = &result_fields(static_cast<const SpectralNetFitResult*>(nullptr));
+        else if (result == "spectralnet_epoch")
+          fields = &result_fields(static_cast<const SpectralNetEpochStats*>(nullptr));
+        else if (result == "kmeans") fields = &result_fields(static_cast<const KMeansFitResult*>(nullptr));
+        else if (result == "ncut") fields = &result_fields(static_cast<const SpectralClusteringResult*>(nullptr));
+        else
+          throw InvalidArgument("unknown result '" + result +
+                                "' (expected neuncut, neuncut_epoch, spectralnet, spectralnet_epoch, kmeans or ncut)");
+        py::list out;
+        for (const FieldInfo& f : *fields) {
+          py::dict d;
+          d["name"] = f.name;
+          d["type"] = f.type;
+          d["doc"] = f.doc;
+          d["choices"] = f.choices;
+          out.append(d);
+        }
+        return out;
+      },
+      py::arg("result"),
+      "The fields of an estimator's result (its fit dict's keys): list of {name, type, doc, choices}.");
+  m.def(
       "thread_bound_warning", [](int requested) { return thread_bound_warning(requested); }, py::arg("requested"),
       "'' when `requested` threads are within the hardware threads, else the warning that they are bounded.");
   m.def(
@@ -386,10 +375,10 @@ PYBIND11_MODULE(_core, m) {
       .def(
           "fit",
           [](NeuNcut& self, const DataRef& X, py::object callback) {
-            const FitResult r = run_fit<FitResult>(std::move(callback), [&](CallbackState& st) {
-              return self.fit(X, [&st](const EpochStats& s) { return on_epoch(st, s); });
+            const NeuNcutFitResult r = run_fit<NeuNcutFitResult>(std::move(callback), [&](CallbackState& st) {
+              return self.fit(X, [&st](const NeuNcutEpochStats& s) { return on_epoch(st, s); });
             });
-            return fit_result_dict(r);
+            return fields_dict(r);
           },
           py::arg("X").noconvert(), py::arg("callback") = py::none())
       .def(
@@ -415,7 +404,7 @@ PYBIND11_MODULE(_core, m) {
       .def_static("load", &NeuNcut::load, py::arg("path"), py::call_guard<py::gil_scoped_release>())
       .def("params", [](const NeuNcut& self) { return params_to_dict(neuncut_param_table(), self.params()); })
       .def("set_threads", &NeuNcut::set_threads, py::arg("threads"))
-      .def("set_precision", &NeuNcut::set_precision, py::arg("precision"))
+      .def("set_precision", py::overload_cast<const std::string&>(&NeuNcut::set_precision), py::arg("precision"))
       .def_property_readonly("fitted", &NeuNcut::fitted)
       .def_property_readonly("sigma", &NeuNcut::sigma)
       .def_property_readonly("input_dim", &NeuNcut::input_dim);
@@ -434,7 +423,7 @@ PYBIND11_MODULE(_core, m) {
             const SpectralNetFitResult r = run_fit<SpectralNetFitResult>(std::move(callback), [&](CallbackState& st) {
               return self.fit(X, [&st](const SpectralNetEpochStats& s) { return on_epoch(st, s); });
             });
-            return fit_result_dict(r);
+            return fields_dict(r);
           },
           py::arg("X").noconvert(), py::arg("callback") = py::none())
       .def(
@@ -494,16 +483,7 @@ PYBIND11_MODULE(_core, m) {
           py::gil_scoped_release release;
           r = fit_kmeans(X, p);
         }
-        py::dict d;
-        d["labels"] = to_numpy(r.labels);
-        d["inertia"] = r.inertia;
-        d["iterations"] = r.iterations;
-        d["converged"] = r.converged;
-        d["best_init"] = r.best_init;
-        d["empty_cluster_reseeds"] = r.empty_cluster_reseeds;
-        d["inertia_trace"] = r.inertia_trace;
-        d["message"] = r.message;
-        d["seconds"] = r.seconds;
+        const py::dict d = fields_dict(static_cast<const KMeansFitResult&>(r));
         return py::make_tuple(py::cast(std::move(r.model)), d);
       },
       py::arg("X").noconvert(), py::arg("params"));
@@ -519,24 +499,7 @@ PYBIND11_MODULE(_core, m) {
           py::gil_scoped_release release;
           r = fit_spectral_clustering(X, p);
         }
-        py::dict d;
-        d["labels"] = to_numpy(r.labels);
-        d["eigenvalues"] = r.eigenvalues;
-        d["embedding"] = std::move(r.embedding);
-        d["converged"] = r.converged;
-        d["solver_status"] = r.solver_status;
-        d["restarts"] = r.restarts;
-        d["matvecs"] = r.matvecs;
-        d["n_components"] = r.n_components;
-        d["n_neighbors_used"] = r.n_neighbors_used;
-        d["isolated_points"] = r.isolated_points;
-        d["n_edges"] = r.n_edges;
-        d["knn_method"] = to_string(r.knn_method);
-        d["kmeans_inertia"] = r.kmeans_inertia;
-        d["kmeans_converged"] = r.kmeans_converged;
-        d["message"] = r.message;
-        d["total_seconds"] = r.total_seconds;
-        return d;
+        return fields_dict(r);
       },
       py::arg("X").noconvert(), py::arg("params"));
 }

@@ -7,14 +7,6 @@
 
 namespace neuncut {
 
-Precision parse_precision(const std::string& text) {
-  if (text == "fp32") return Precision::Fp32;
-  if (text == "bf16") return Precision::Bf16;
-  throw InvalidArgument("unknown precision '" + text + "' (expected fp32 or bf16)");
-}
-
-std::string to_string(Precision precision) { return precision == Precision::Bf16 ? "bf16" : "fp32"; }
-
 void require_precision_available(Precision precision, const std::string& what) {
   NEUNCUT_REQUIRE(precision != Precision::Bf16 || bf16_available(), InvalidArgument, what,
                   " is unavailable here: ", bf16_unavailable_reason(), "; use precision fp32");

@@ -123,28 +123,6 @@ void validate(const SyntheticParams& p) {
 
 }  // namespace
 
-SyntheticKind parse_synthetic_kind(const std::string& name) {
-  for (SyntheticKind k :
-       {SyntheticKind::Moons, SyntheticKind::Circles, SyntheticKind::Blobs, SyntheticKind::ImbalancedBlobs})
-    if (name == to_string(k)) return k;
-  throw InvalidArgument("unknown synthetic data set '" + name +
-                        "' (expected moons, circles, blobs or imbalanced-blobs)");
-}
-
-std::string to_string(SyntheticKind kind) {
-  switch (kind) {
-    case SyntheticKind::Moons:
-      return "moons";
-    case SyntheticKind::Circles:
-      return "circles";
-    case SyntheticKind::Blobs:
-      return "blobs";
-    case SyntheticKind::ImbalancedBlobs:
-      return "imbalanced-blobs";
-  }
-  return "unknown";
-}
-
 Dataset make_synthetic(const SyntheticParams& params) {
   validate(params);
   detail::Rng rng(params.seed);

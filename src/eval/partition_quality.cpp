@@ -10,20 +10,6 @@
 
 namespace neuncut {
 
-std::string to_string(QualityVerdict verdict) {
-  switch (verdict) {
-    case QualityVerdict::NotChecked:
-      return "not_checked";
-    case QualityVerdict::Good:
-      return "good";
-    case QualityVerdict::Weak:
-      return "weak";
-    case QualityVerdict::Chance:
-      return "chance";
-  }
-  return "not_checked";
-}
-
 QualityVerdict quality_verdict(double relative) {
   // Thresholds from the suite (docs/defaults.md): good fits lay at or below k-means' Ncut
   // (relative <= 0.2 on every set where ACC matched the references); the chance-level

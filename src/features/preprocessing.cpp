@@ -8,25 +8,6 @@
 
 namespace neuncut {
 
-FeatureScaling parse_feature_scaling(const std::string& name) {
-  if (name == "none") return FeatureScaling::None;
-  if (name == "center") return FeatureScaling::Center;
-  if (name == "standardize") return FeatureScaling::Standardize;
-  throw InvalidArgument("unknown feature scaling '" + name + "' (expected none, center or standardize)");
-}
-
-std::string to_string(FeatureScaling scaling) {
-  switch (scaling) {
-    case FeatureScaling::None:
-      return "none";
-    case FeatureScaling::Center:
-      return "center";
-    case FeatureScaling::Standardize:
-      return "standardize";
-  }
-  return "none";
-}
-
 void Preprocessor::fit(const Eigen::Ref<const MatrixF>& raw, int threads) {
   dim_ = raw.cols();
   // Without scaling there are no statistics, so the feature map need not run.

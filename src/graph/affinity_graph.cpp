@@ -31,33 +31,6 @@ void validate(const KnnGraph& graph, const AffinityParams& params) {
 
 }  // namespace
 
-AffinityKind parse_affinity_kind(const std::string& name) {
-  if (name == "connectivity") return AffinityKind::Connectivity;
-  if (name == "gaussian") return AffinityKind::Gaussian;
-  if (name == "self-tuning") return AffinityKind::SelfTuning;
-  throw InvalidArgument("unknown affinity '" + name + "'; expected connectivity, gaussian or self-tuning");
-}
-
-std::string to_string(AffinityKind kind) {
-  switch (kind) {
-    case AffinityKind::Connectivity:
-      return "connectivity";
-    case AffinityKind::Gaussian:
-      return "gaussian";
-    case AffinityKind::SelfTuning:
-      return "self-tuning";
-  }
-  return "unknown";
-}
-
-Symmetrization parse_symmetrization(const std::string& name) {
-  if (name == "average") return Symmetrization::Average;
-  if (name == "max") return Symmetrization::Max;
-  throw InvalidArgument("unknown symmetrization '" + name + "'; expected average or max");
-}
-
-std::string to_string(Symmetrization mode) { return mode == Symmetrization::Average ? "average" : "max"; }
-
 double gaussian_sigma(const KnnGraph& graph, const AffinityParams& params) {
   validate(graph, params);
   if (params.sigma > 0) return params.sigma;

@@ -231,28 +231,6 @@ KnnGraph hnsw_impl(const Eigen::Ref<const MatrixF>& data, const KnnParams& p) {
 
 }  // namespace
 
-KnnMethod parse_knn_method(const std::string& name) {
-  if (name == "auto") return KnnMethod::Auto;
-  if (name == "exact") return KnnMethod::Exact;
-  if (name == "hnsw") return KnnMethod::Hnsw;
-  if (name == "projected") return KnnMethod::Projected;
-  throw InvalidArgument("unknown kNN method '" + name + "'; expected auto, exact, projected or hnsw");
-}
-
-std::string to_string(KnnMethod method) {
-  switch (method) {
-    case KnnMethod::Auto:
-      return "auto";
-    case KnnMethod::Exact:
-      return "exact";
-    case KnnMethod::Hnsw:
-      return "hnsw";
-    case KnnMethod::Projected:
-      return "projected";
-  }
-  return "unknown";
-}
-
 bool hnsw_available() {
 #ifdef NEUNCUT_HAVE_HNSWLIB
   return true;

@@ -28,18 +28,6 @@ std::uint32_t crc32_of(const char* data, std::size_t n, std::uint32_t crc = 0) {
 }
 }  // namespace
 
-std::string to_string(ModelMethod method) {
-  switch (method) {
-    case ModelMethod::NeuNcut:
-      return "neuncut";
-    case ModelMethod::SpectralNet:
-      return "spectralnet";
-    case ModelMethod::KMeans:
-      return "kmeans";
-  }
-  return "unknown(" + std::to_string(static_cast<std::uint32_t>(method)) + ")";
-}
-
 void write_model_file(const std::string& path, ModelMethod method, const std::vector<char>& payload) {
   char header[kHeaderSize] = {};
   std::memcpy(header, kMagic, 8);

@@ -41,12 +41,4 @@ void Adam::step(std::span<float> parameters, std::span<const float> gradient, do
   });
 }
 
-WeightDecayMode parse_weight_decay_mode(const std::string& name) {
-  if (name == "adam") return WeightDecayMode::L2;
-  if (name == "adamw") return WeightDecayMode::Decoupled;
-  throw InvalidArgument("unknown optimizer '" + name + "' (expected adam or adamw)");
-}
-
-std::string optimizer_name(WeightDecayMode mode) { return mode == WeightDecayMode::L2 ? "adam" : "adamw"; }
-
 }  // namespace neuncut

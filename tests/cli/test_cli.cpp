@@ -169,6 +169,13 @@ TEST_F(Cli, ParameterDocsAreGeneratedFromTheTables) {
       << "docs/parameters.md is stale: regenerate it with `build/neuncut params > docs/parameters.md`";
 }
 
+TEST_F(Cli, ResultDocsAreGeneratedFromTheTables) {
+  const auto r = run_cli("results", dir.file(""));
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, neuncut::testing::read_text(std::string(NEUNCUT_TEST_DATA_DIR) + "/../../docs/results.md"))
+      << "docs/results.md is stale: regenerate it with `build/neuncut results > docs/results.md`";
+}
+
 TEST_F(Cli, FashionMnistBuiltinRunsEndToEnd) {
   if (!std::filesystem::exists(std::string(neuncut::kFashionMnistDir) + "/t10k-labels-idx1-ubyte.gz"))
     GTEST_SKIP() << "dataset-fashion-mnist not installed";

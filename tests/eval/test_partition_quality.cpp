@@ -125,8 +125,8 @@ TEST(PartitionQuality, FitForcedOntoNoiseIsFlagged) {
     truth.push_back(c);
   }
   NeuNcutParams p = small_params(20);
-  p.scaling = "none";
-  p.normalize = "none";
+  p.scaling = ScalingChoice::None;
+  p.normalize = RowNormalization::None;
   NeuNcut model(p);
   const FitResult r = model.fit(x);
   const double acc = neuncut::clustering_accuracy(truth, model.predict(x));
@@ -134,8 +134,8 @@ TEST(PartitionQuality, FitForcedOntoNoiseIsFlagged) {
   EXPECT_NE(r.quality.verdict, QualityVerdict::Good) << "relative " << r.quality.relative;
   EXPECT_FALSE(r.quality.advice.empty());
   // The defaults standardize the columns and find the clusters; the check agrees.
-  p.scaling = "auto";
-  p.normalize = "auto";
+  p.scaling = ScalingChoice::Auto;
+  p.normalize = RowNormalization::Auto;
   NeuNcut fixed(p);
   const FitResult good = fixed.fit(x);
   EXPECT_GE(neuncut::clustering_accuracy(truth, fixed.predict(x)), 0.95);
@@ -144,13 +144,13 @@ TEST(PartitionQuality, FitForcedOntoNoiseIsFlagged) {
 
 TEST(Recipe, PaperSetsParametersLeftAtDefaultsOnly) {
   NeuNcutParams p;
-  p.recipe = "paper";
+  p.recipe = Recipe::Paper;
   p.learning_rate = 2e-3;  // given explicitly: wins over the recipe's 5e-3
   const NeuNcutParams r = resolve_recipe(p);
-  EXPECT_EQ(r.init, "random");
-  EXPECT_EQ(r.affinity, "gaussian");
-  EXPECT_EQ(r.normalize, "l2");
-  EXPECT_EQ(r.scaling, "none");
+  EXPECT_EQ(r.init, InitMethod::Random);
+  EXPECT_EQ(r.affinity, BatchAffinityKind::Gaussian);
+  EXPECT_EQ(r.normalize, RowNormalization::L2);
+  EXPECT_EQ(r.scaling, ScalingChoice::None);
   EXPECT_EQ(r.sigma, 3.0);
   EXPECT_EQ(r.epochs, 300);
   EXPECT_EQ(r.batch_size, 0);  // min(1000, n): the paper's 1000 wherever the data allows
@@ -162,15 +162,13 @@ TEST(Recipe, PaperSetsParametersLeftAtDefaultsOnly) {
   d.learning_rate = 2e-3;
   EXPECT_EQ(resolve_recipe(d).learning_rate, 2e-3);
   EXPECT_EQ(resolve_recipe(d).init, NeuNcutParams{}.init);
-  d.recipe = "papr";
-  EXPECT_THROW(resolve_recipe(d), InvalidArgument);
-  EXPECT_THROW(validate(d), InvalidArgument);
+  EXPECT_THROW(neuncut::testing::set_param(d, neuncut_param_table(), "recipe", "papr"), InvalidArgument);
 }
 
 TEST(Select, AutoKeepsTheCandidateWithTheLowestCheckNcut) {
   const Dataset ds = blobs(600, 3, 2);
   NeuNcutParams p = small_params(10);
-  p.select = "auto";
+  p.select = Selection::Auto;
   p.select_candidates = 3;
   NeuNcut model(p);
   const FitResult r = model.fit(ds.features);
@@ -178,10 +176,10 @@ TEST(Select, AutoKeepsTheCandidateWithTheLowestCheckNcut) {
   ASSERT_GE(r.selected_candidate, 0);
   for (double v : r.candidate_ncuts) EXPECT_LE(r.candidate_ncuts[std::size_t(r.selected_candidate)], v);
   EXPECT_EQ(model.params().seed, p.seed);  // the model records what was asked
-  EXPECT_EQ(model.params().select, "auto");
+  EXPECT_EQ(model.params().select, Selection::Auto);
   // The kept network is the candidate's own: the plain fit with that candidate's seed.
   NeuNcutParams single = p;
-  single.select = "none";
+  single.select = Selection::None;
   single.seed = p.seed + std::uint64_t(r.selected_candidate);
   NeuNcut same(single);
   same.fit(ds.features);

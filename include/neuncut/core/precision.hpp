@@ -12,6 +12,8 @@
 
 #include <string>
 
+#include "neuncut/core/enum_names.hpp"
+
 namespace neuncut {
 
 /// Precision of the network's matrix products.
@@ -20,11 +22,9 @@ enum class Precision {
   Bf16,  ///< bfloat16 operands, float32 accumulation and output (oneDNN matmul).
 };
 
-/// Parses "fp32" or "bf16"; InvalidArgument naming the text otherwise.
-Precision parse_precision(const std::string& text);
-
-/// "fp32" or "bf16".
-std::string to_string(Precision precision);
+NEUNCUT_ENUM_NAMES(Precision, "precision", {Precision::Fp32, "fp32"}, {Precision::Bf16, "bf16"})
+/// parse_enum<Precision>, under its earlier name.
+inline Precision parse_precision(const std::string& text) { return parse_enum<Precision>(text); }
 
 /// Why bf16 cannot run in this process: "" when it can; otherwise a sentence naming the
 /// reason (a build without oneDNN, a CPU without AVX512_BF16, or oneDNN limited below it by

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "neuncut/core/enum_names.hpp"
 #include "neuncut/io/dataset.hpp"
 
 namespace neuncut {
@@ -29,10 +30,11 @@ struct SyntheticParams {
   std::uint64_t seed = 0;                     ///< Random seed; the same seed gives the same data.
 };
 
-/// Parses "moons", "circles", "blobs", "imbalanced-blobs" (InvalidArgument otherwise).
-SyntheticKind parse_synthetic_kind(const std::string& name);
-/// The name parse_synthetic_kind accepts for `kind`.
-std::string to_string(SyntheticKind kind);
+NEUNCUT_ENUM_NAMES(SyntheticKind, "synthetic data set", {SyntheticKind::Moons, "moons"},
+                   {SyntheticKind::Circles, "circles"}, {SyntheticKind::Blobs, "blobs"},
+                   {SyntheticKind::ImbalancedBlobs, "imbalanced-blobs"})
+/// parse_enum<SyntheticKind>, under its earlier name.
+inline SyntheticKind parse_synthetic_kind(const std::string& name) { return parse_enum<SyntheticKind>(name); }
 
 /// Generates the data set; labels are the generating cluster of each point, rows shuffled.
 Dataset make_synthetic(const SyntheticParams& params);

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <string>
 
+#include "neuncut/core/enum_names.hpp"
 #include "neuncut/core/types.hpp"
 
 namespace neuncut {
@@ -38,8 +39,8 @@ enum class QualityVerdict {
   Weak,        ///< Clearly worse than k-means on the check graph, but better than chance.
   Chance,      ///< No better than a random partition of the same cluster sizes.
 };
-/// "not_checked", "good", "weak", "chance".
-std::string to_string(QualityVerdict verdict);
+NEUNCUT_ENUM_NAMES(QualityVerdict, "quality verdict", {QualityVerdict::NotChecked, "not_checked"},
+                   {QualityVerdict::Good, "good"}, {QualityVerdict::Weak, "weak"}, {QualityVerdict::Chance, "chance"})
 
 /// Outcome of assess_partition() (all Ncut values on the same check graph).
 struct PartitionQuality {
@@ -50,6 +51,10 @@ struct PartitionQuality {
   double relative = 0;      ///< (ncut - kmeans_ncut) / (chance_ncut - kmeans_ncut): 0 = k-means, 1 = chance.
   Index sample_points = 0;  ///< Points of the check graph.
   std::string advice;       ///< What to try; empty when the verdict is Good or NotChecked.
+  /// How result tables (result_fields.hpp) name this field's type: the CLI's JSON and Python's
+  /// dict hold these keys (advice as what_to_try; only the verdict when not checked).
+  static constexpr const char* kFieldTypeName =
+      "object: verdict, ncut, kmeans_ncut, chance_ncut, relative, sample_points, what_to_try";
 };
 
 /// The fixed graph a partition is checked on: a seeded sample of the rows and their

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 
+#include "neuncut/core/enum_names.hpp"
 #include "neuncut/core/types.hpp"
 #include "neuncut/features/scattering.hpp"
 
@@ -27,9 +28,10 @@ enum class FeatureScaling {
   Center,       ///< Subtract the training mean.
   Standardize,  ///< Subtract the training mean, divide by the training std (features with std 0 are only centred).
 };
-/// Parses "none", "center", "standardize".
-FeatureScaling parse_feature_scaling(const std::string& name);
-std::string to_string(FeatureScaling scaling);
+NEUNCUT_ENUM_NAMES(FeatureScaling, "feature scaling", {FeatureScaling::None, "none"},
+                   {FeatureScaling::Center, "center"}, {FeatureScaling::Standardize, "standardize"})
+/// parse_enum<FeatureScaling>, under its earlier name.
+inline FeatureScaling parse_feature_scaling(const std::string& name) { return parse_enum<FeatureScaling>(name); }
 
 class Preprocessor {
  public:

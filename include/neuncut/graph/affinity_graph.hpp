@@ -19,6 +19,7 @@
 
 #include <string>
 
+#include "neuncut/core/enum_names.hpp"
 #include "neuncut/core/types.hpp"
 
 namespace neuncut {
@@ -27,33 +28,16 @@ struct KnnGraph;
 
 /// Edge weighting of a kNN graph.
 enum class AffinityKind { Connectivity, Gaussian, SelfTuning };
-/// Parses "connectivity", "gaussian", "self-tuning" (InvalidArgument otherwise).
-AffinityKind parse_affinity_kind(const std::string& name);
-/// The name parse_affinity_kind accepts.
-std::string to_string(AffinityKind kind);
-
-/// Parameter-table text conversions (param_table.hpp), so AffinityKind can be a table field.
-namespace param_text {
-inline const char* type_name(AffinityKind) { return "str"; }
-inline std::string format(AffinityKind v) { return to_string(v); }
-inline void parse(const std::string&, const std::string& text, AffinityKind& out) { out = parse_affinity_kind(text); }
-}  // namespace param_text
+NEUNCUT_ENUM_NAMES(AffinityKind, "affinity", {AffinityKind::SelfTuning, "self-tuning"},
+                   {AffinityKind::Gaussian, "gaussian"}, {AffinityKind::Connectivity, "connectivity"})
+/// parse_enum<AffinityKind>, under its earlier name.
+inline AffinityKind parse_affinity_kind(const std::string& name) { return parse_enum<AffinityKind>(name); }
 
 /// How the directed kNN weights become a symmetric W.
 enum class Symmetrization { Average, Max };
-/// Parses "average", "max" (InvalidArgument otherwise).
-Symmetrization parse_symmetrization(const std::string& name);
-/// The name parse_symmetrization accepts.
-std::string to_string(Symmetrization mode);
-
-/// Parameter-table text conversions (param_table.hpp), so the choice can be a table field.
-namespace param_text {
-inline const char* type_name(Symmetrization) { return "str"; }
-inline std::string format(Symmetrization v) { return to_string(v); }
-inline void parse(const std::string&, const std::string& text, Symmetrization& out) {
-  out = parse_symmetrization(text);
-}
-}  // namespace param_text
+NEUNCUT_ENUM_NAMES(Symmetrization, "symmetrization", {Symmetrization::Average, "average"}, {Symmetrization::Max, "max"})
+/// parse_enum<Symmetrization>, under its earlier name.
+inline Symmetrization parse_symmetrization(const std::string& name) { return parse_enum<Symmetrization>(name); }
 
 /// Parameters of the kNN affinity (sparse and in-batch).
 struct AffinityParams {

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <string>
 
+#include "neuncut/core/enum_names.hpp"
 #include "neuncut/core/types.hpp"
 
 namespace neuncut {
@@ -38,16 +39,10 @@ enum class KnnMethod {
   Hnsw,       ///< hnswlib's HNSW (approximate; O(N log N)); InvalidArgument if built without hnswlib.
   Projected,  ///< Candidates by brute force on a PCA projection, re-ranked by exact distances (approximate; O(N^2 r)).
 };
-/// Parses "auto", "exact", "hnsw" (InvalidArgument otherwise).
-KnnMethod parse_knn_method(const std::string& name);
-/// The name parse_knn_method accepts.
-std::string to_string(KnnMethod method);
-/// Parameter-table text conversions (param_table.hpp), so the choice can be a table field.
-namespace param_text {
-inline const char* type_name(KnnMethod) { return "str"; }
-inline std::string format(KnnMethod v) { return to_string(v); }
-inline void parse(const std::string&, const std::string& text, KnnMethod& out) { out = parse_knn_method(text); }
-}  // namespace param_text
+NEUNCUT_ENUM_NAMES(KnnMethod, "kNN method", {KnnMethod::Auto, "auto"}, {KnnMethod::Exact, "exact"},
+                   {KnnMethod::Projected, "projected"}, {KnnMethod::Hnsw, "hnsw"})
+/// parse_enum<KnnMethod>, under its earlier name.
+inline KnnMethod parse_knn_method(const std::string& name) { return parse_enum<KnnMethod>(name); }
 
 /// Whether this build has the HNSW backend.
 bool hnsw_available();

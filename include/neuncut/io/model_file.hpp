@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "neuncut/core/enum_names.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/core/types.hpp"
 
@@ -34,8 +35,8 @@ inline constexpr std::uint32_t kModelFormatVersion = 2;
 
 /// Which estimator a model file holds.
 enum class ModelMethod : std::uint32_t { NeuNcut = 1, SpectralNet = 2, KMeans = 3 };
-/// "neuncut", "spectralnet", "kmeans".
-std::string to_string(ModelMethod method);
+NEUNCUT_ENUM_NAMES(ModelMethod, "model method", {ModelMethod::NeuNcut, "neuncut"},
+                   {ModelMethod::SpectralNet, "spectralnet"}, {ModelMethod::KMeans, "kmeans"})
 
 /// Appends typed fields to a byte buffer (the payload of a model file).
 class ByteWriter {

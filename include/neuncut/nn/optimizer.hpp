@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "neuncut/core/enum_names.hpp"
 #include "neuncut/core/types.hpp"
 
 namespace neuncut {
@@ -15,6 +16,9 @@ enum class WeightDecayMode {
   L2,         ///< torch.optim.Adam: g += weight_decay * p before the moment updates.
   Decoupled,  ///< torch.optim.AdamW: p *= 1 - lr * weight_decay, separate from the gradient.
 };
+
+/// The names are NeuNcut's `optimizer` option: adam (L2) or adamw (decoupled).
+NEUNCUT_ENUM_NAMES(WeightDecayMode, "optimizer", {WeightDecayMode::L2, "adam"}, {WeightDecayMode::Decoupled, "adamw"})
 
 /// Adam hyperparameters (PyTorch's defaults).
 struct AdamParams {
@@ -45,8 +49,8 @@ class Adam {
   std::int64_t t_ = 0;
 };
 
-/// Parses "adam" / "adamw".
-WeightDecayMode parse_weight_decay_mode(const std::string& name);
-std::string optimizer_name(WeightDecayMode mode);
+/// parse_enum<WeightDecayMode> and to_string, under their earlier names.
+inline WeightDecayMode parse_weight_decay_mode(const std::string& name) { return parse_enum<WeightDecayMode>(name); }
+inline std::string optimizer_name(WeightDecayMode mode) { return to_string(mode); }
 
 }  // namespace neuncut

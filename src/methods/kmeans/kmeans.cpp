@@ -278,7 +278,8 @@ KMeansModel KMeansModel::load(const std::string& path) {
   return KMeansModel(std::move(centroids), std::move(preprocessor));
 }
 
-KMeansResult fit_kmeans(const Eigen::Ref<const MatrixF>& input, const KMeansParams& params) {
+KMeansResult fit_kmeans(const Eigen::Ref<const MatrixF>& input, const KMeansParams& params,
+                        const KMeansProgress& progress) {
   const auto start = std::chrono::steady_clock::now();
   validate(params);
   validate_data(input, params.threads, "kmeans", params.n_clusters);
@@ -300,10 +301,13 @@ KMeansResult fit_kmeans(const Eigen::Ref<const MatrixF>& input, const KMeansPara
   for (int init = 0; init < params.n_init; ++init) {
     RunResult run = lloyd(data, norms, params, tol_abs, rng.split());
     result.empty_cluster_reseeds += run.reseeds;
+    const KMeansRestartStats stats{init + 1, params.n_init, run.inertia, run.iterations, run.converged};
     if (run.inertia < best.inertia) {
       best = std::move(run);
       result.best_init = init;
     }
+    if (progress && !progress(stats))
+      throw Interrupted(detail::concat("k-means stopped by the caller after restart ", init + 1));
   }
   result.model = KMeansModel(std::move(best.centroids), std::move(preprocessor));
   result.tol_absolute = tol_abs;
@@ -316,14 +320,40 @@ KMeansResult fit_kmeans(const Eigen::Ref<const MatrixF>& input, const KMeansPara
   for (std::int32_t l : result.labels) used[std::size_t(l)] = 1;
   const auto distinct = std::count(used.begin(), used.end(), char{1});
   if (!result.converged) {
-    result.message = detail::concat("k-means did not converge in ", params.max_iter,
-                                    " iterations (best restart); increase max_iter or tol");
+    result.warnings.push_back(detail::concat("k-means did not converge in ", params.max_iter,
+                                             " iterations (best restart); increase max_iter or tol"));
   } else if (distinct < params.n_clusters) {
-    result.message = detail::concat("only ", distinct, " of ", params.n_clusters,
-                                    " clusters are non-empty: the data has fewer distinct points than k");
+    result.warnings.push_back(detail::concat("only ", distinct, " of ", params.n_clusters,
+                                             " clusters are non-empty: the data has fewer distinct points than k"));
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
+}
+
+KMeansFitResult KMeans::fit(const Eigen::Ref<const MatrixF>& data, const KMeansProgress& progress) {
+  KMeansResult r = fit_kmeans(data, params_, progress);
+  model_ = std::move(r.model);
+  return std::move(static_cast<KMeansFitResult&>(r));
+}
+
+Labels KMeans::predict(const Eigen::Ref<const MatrixF>& data) const {
+  NEUNCUT_REQUIRE(fitted(), InvalidArgument, "the k-means model is not fitted; call fit() or load a model first");
+  return model_.predict(data, params_.threads);
+}
+
+void KMeans::save(const std::string& path) const {
+  NEUNCUT_REQUIRE(fitted(), InvalidArgument, "cannot save a k-means model that is not fitted");
+  model_.save(path);
+}
+
+KMeans KMeans::load(const std::string& path) {
+  KMeansModel model = KMeansModel::load(path);
+  KMeansParams params;
+  params.n_clusters = int(model.k());
+  params.normalize = model.preprocessor().l2_normalize();
+  KMeans out(params);
+  out.model_ = std::move(model);
+  return out;
 }
 
 }  // namespace neuncut

@@ -118,18 +118,18 @@ class NormalizedAffinityOp {
   VectorD known_;
 };
 
-std::string comp_info_name(Spectra::CompInfo info) {
+SolverStatus solver_status_of(Spectra::CompInfo info) {
   switch (info) {
     case Spectra::CompInfo::Successful:
-      return "Successful";
+      return SolverStatus::Successful;
     case Spectra::CompInfo::NotComputed:
-      return "NotComputed";
+      return SolverStatus::NotComputed;
     case Spectra::CompInfo::NotConverging:
-      return "NotConverging";
+      return SolverStatus::NotConverging;
     case Spectra::CompInfo::NumericalIssue:
-      return "NumericalIssue";
+      return SolverStatus::NumericalIssue;
   }
-  return "Unknown";
+  return SolverStatus::NumericalIssue;
 }
 
 int resolved_ncv(const SpectralClusteringParams& p, Index n) {
@@ -164,10 +164,7 @@ void validate_affinity_input(const SparseMatrixF& w, const SpectralClusteringPar
 SpectralEigenResult eigenvectors_of_checked(const SparseMatrixF& affinity, const SpectralClusteringParams& params,
                                             const Labels& components);
 
-void append(std::string& message, const std::string& part) {
-  if (!message.empty()) message += "; ";
-  message += part;
-}
+void append(std::vector<std::string>& warnings, const std::string& part) { warnings.push_back(part); }
 
 // `components`: the connected components of w, `n_components` of them.
 SpectralClusteringResult cluster_affinity(const SparseMatrixF& w, const SpectralClusteringParams& p,
@@ -184,17 +181,17 @@ SpectralClusteringResult cluster_affinity(const SparseMatrixF& w, const Spectral
   r.isolated_points = eig.isolated_points;
   r.eigen_seconds = eig.seconds;
   if (r.n_components > 1)
-    append(r.message, detail::concat("the affinity graph has ", r.n_components,
-                                     " connected components: NJW splits along them first; raise n_neighbors to "
-                                     "connect the graph"));
+    append(r.warnings, detail::concat("the affinity graph has ", r.n_components,
+                                      " connected components: NJW splits along them first; raise n_neighbors to "
+                                      "connect the graph"));
   if (r.isolated_points > 0)
-    append(r.message, detail::concat(r.isolated_points,
-                                     " points have no edge (their weights underflow); "
-                                     "raise sigma or use self-tuning weights"));
+    append(r.warnings, detail::concat(r.isolated_points,
+                                      " points have no edge (their weights underflow); "
+                                      "raise sigma or use self-tuning weights"));
   if (!eig.converged) {
-    append(r.message, detail::concat("Lanczos did not converge (", eig.solver_status, ", ", eig.eigenvalues.size(),
-                                     " of ", p.n_clusters, " eigenpairs after ", eig.restarts,
-                                     " restarts): no labels; raise eigen_max_restarts, ncv or eigen_tol"));
+    append(r.warnings, detail::concat("Lanczos did not converge (", eig.solver_status, ", ", eig.eigenvalues.size(),
+                                      " of ", p.n_clusters, " eigenpairs after ", eig.restarts,
+                                      " restarts): no labels; raise eigen_max_restarts, ncv or eigen_tol"));
     return r;
   }
 
@@ -227,7 +224,7 @@ SpectralClusteringResult cluster_affinity(const SparseMatrixF& w, const Spectral
   r.labels = std::move(km.labels);
   r.kmeans_inertia = km.inertia;
   r.kmeans_converged = km.converged;
-  if (!km.message.empty()) append(r.message, "k-means: " + km.message);
+  for (const std::string& w : km.warnings) append(r.warnings, "k-means: " + w);
   r.kmeans_seconds = seconds_since(t);
   return r;
 }
@@ -301,14 +298,6 @@ void validate(const SpectralClusteringParams& p) {
                   p.kmeans_max_iter);
 }
 
-EmbeddingNormalization parse_embedding_normalization(const std::string& name) {
-  if (name == "rows") return EmbeddingNormalization::Rows;
-  if (name == "degree") return EmbeddingNormalization::Degree;
-  throw InvalidArgument("unknown embedding normalization '" + name + "'; expected rows or degree");
-}
-
-std::string to_string(EmbeddingNormalization mode) { return mode == EmbeddingNormalization::Rows ? "rows" : "degree"; }
-
 SparseMatrixF normalized_affinity(const SparseMatrixF& affinity) {
   detail::DataCheck check;
   check.who = "ncut";
@@ -360,7 +349,7 @@ SpectralEigenResult eigenvectors_of_checked(const SparseMatrixF& affinity, const
     r.eigenvectors.resize(n, known);
     for (int c = 0; c < known; ++c) r.eigenvectors.col(c) = op.known_vector(c).cast<float>();
     r.converged = true;
-    r.solver_status = "Successful";
+    r.solver_status = SolverStatus::Successful;
     r.seconds = seconds_since(start);
     return r;
   }
@@ -373,7 +362,7 @@ SpectralEigenResult eigenvectors_of_checked(const SparseMatrixF& affinity, const
   eigs.compute(Spectra::SortRule::LargestAlge, params.eigen_max_restarts, params.eigen_tol,
                Spectra::SortRule::LargestAlge);
   r.converged = eigs.info() == Spectra::CompInfo::Successful;
-  r.solver_status = comp_info_name(eigs.info());
+  r.solver_status = solver_status_of(eigs.info());
   r.restarts = int(eigs.num_iterations());
   r.matvecs = int(eigs.num_operations());
   const VectorD found = eigs.eigenvalues();
@@ -440,13 +429,17 @@ SpectralClusteringResult fit_spectral_clustering(const Eigen::Ref<const MatrixF>
   r.affinity_seconds = g.affinity_seconds;
   r.n_neighbors_used = g.n_neighbors;
   if (n_neighbors < params.n_neighbors)
-    append(r.message, detail::concat("n_neighbors ", params.n_neighbors, " lowered to N - 1 = ", n_neighbors));
+    append(r.warnings, detail::concat("n_neighbors ", params.n_neighbors, " lowered to N - 1 = ", n_neighbors));
   if (g.n_neighbors != n_neighbors)
-    append(r.message, detail::concat("the kNN graph with ", n_neighbors, " neighbours had ", g.first_components,
-                                     " connected components for k = ", params.n_clusters, "; rebuilt with ",
-                                     g.n_neighbors, " neighbours (", r.n_components, " components)"));
+    append(r.warnings, detail::concat("the kNN graph with ", n_neighbors, " neighbours had ", g.first_components,
+                                      " connected components for k = ", params.n_clusters, "; rebuilt with ",
+                                      g.n_neighbors, " neighbours (", r.n_components, " components)"));
   r.total_seconds = seconds_since(start);
   return r;
+}
+
+SpectralClusteringResult SpectralClustering::fit_predict(const Eigen::Ref<const MatrixF>& data) const {
+  return fit_spectral_clustering(data, params_);
 }
 
 }  // namespace neuncut

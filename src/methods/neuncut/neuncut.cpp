@@ -45,12 +45,8 @@ void validate(const NeuNcutParams& p) {
   NEUNCUT_REQUIRE(p.sigma >= 0, InvalidArgument, "sigma must be > 0, or 0 to choose it from the data; got ", p.sigma);
   NEUNCUT_REQUIRE(p.sigma_neighbors >= 1, InvalidArgument, "sigma_neighbors must be >= 1, got ", p.sigma_neighbors);
   NEUNCUT_REQUIRE(p.sigma_scale > 0, InvalidArgument, "sigma_scale must be > 0, got ", p.sigma_scale);
-  NEUNCUT_REQUIRE(p.sigma_rule == "auto" || p.sigma_rule == "neighbor" || p.sigma_rule == "median", InvalidArgument,
-                  "unknown sigma_rule '", p.sigma_rule, "' (expected auto, neighbor or median)");
-  NEUNCUT_REQUIRE(p.features == "auto" || p.features == "raw" || p.features == "scattering", InvalidArgument,
-                  "unknown features '", p.features, "' (expected auto, raw or scattering)");
   if (!p.image_shape.empty()) parse_image_shape(p.image_shape);
-  NEUNCUT_REQUIRE(p.features != "scattering" || !p.image_shape.empty(), InvalidArgument,
+  NEUNCUT_REQUIRE(p.features != FeatureMap::Scattering || !p.image_shape.empty(), InvalidArgument,
                   "features 'scattering' needs the image shape (image_shape, e.g. 28x28)");
   NEUNCUT_REQUIRE(p.scattering_order == 1 || p.scattering_order == 2, InvalidArgument,
                   "scattering_order must be 1 or 2, got ", p.scattering_order);
@@ -60,31 +56,17 @@ void validate(const NeuNcutParams& p) {
                   "scattering_angles must be in [1, 32], got ", p.scattering_angles);
   NEUNCUT_REQUIRE(p.eps > 0, InvalidArgument, "eps must be > 0, got ", p.eps);
   NEUNCUT_REQUIRE(p.threads >= 0, InvalidArgument, "threads must be >= 0 (0: all cores), got ", p.threads);
-  NEUNCUT_REQUIRE(p.lr_schedule == "cosine" || p.lr_schedule == "constant", InvalidArgument, "unknown lr schedule '",
-                  p.lr_schedule, "' (expected cosine or constant)");
-  resolve_normalize(p.normalize, 1);
-  NEUNCUT_REQUIRE(p.affinity == "gaussian" || p.affinity == "knn", InvalidArgument, "unknown affinity '", p.affinity,
-                  "' (expected gaussian or knn)");
   NEUNCUT_REQUIRE(p.affinity_neighbors >= 1, InvalidArgument, "affinity_neighbors must be >= 1, got ",
                   p.affinity_neighbors);
-  NEUNCUT_REQUIRE(p.bias_init == "auto" || p.bias_init == "zero" || p.bias_init == "uniform", InvalidArgument,
-                  "unknown bias_init '", p.bias_init, "' (expected auto, zero or uniform)");
-  NEUNCUT_REQUIRE(p.init == "spectral" || p.init == "random", InvalidArgument, "unknown init '", p.init,
-                  "' (expected spectral or random)");
   NEUNCUT_REQUIRE(p.init_steps >= 1, InvalidArgument, "init_steps must be >= 1, got ", p.init_steps);
   NEUNCUT_REQUIRE(p.collapse_rollbacks >= 0, InvalidArgument, "collapse_rollbacks must be >= 0, got ",
                   p.collapse_rollbacks);
-  NEUNCUT_REQUIRE(p.recipe == "default" || p.recipe == "paper", InvalidArgument, "unknown recipe '", p.recipe,
-                  "' (expected default or paper)");
-  NEUNCUT_REQUIRE(p.select == "none" || p.select == "auto", InvalidArgument, "unknown select '", p.select,
-                  "' (expected none or auto)");
   NEUNCUT_REQUIRE(p.select_candidates >= 2, InvalidArgument, "select_candidates must be >= 2, got ",
                   p.select_candidates);
   NEUNCUT_REQUIRE(p.quality_points >= 0, InvalidArgument, "quality_points must be >= 0 (0: no check), got ",
                   p.quality_points);
-  parse_weight_decay_mode(p.optimizer);
-  if (p.scaling != "auto") parse_feature_scaling(p.scaling);
-  require_precision_available(parse_precision(p.precision), "precision bf16");
+  // The enumerated options hold valid values by construction (their parse refuses others).
+  require_precision_available(p.precision, "precision bf16");
 }
 
 void validate_data(const Eigen::Ref<const MatrixF>& data, const std::string& what) {
@@ -94,23 +76,31 @@ void validate_data(const Eigen::Ref<const MatrixF>& data, const std::string& wha
 }
 
 ScatteringTransform resolve_features(const NeuNcutParams& params, Index dim) {
-  if (params.features == "raw" || (params.features == "auto" && params.image_shape.empty())) return {};
+  if (params.features == FeatureMap::Raw || (params.features == FeatureMap::Auto && params.image_shape.empty()))
+    return {};
   return ScatteringTransform(scattering_params(params.image_shape, dim, params.scattering_scales,
                                                params.scattering_angles, params.scattering_order));
 }
 
-bool resolve_normalize(const std::string& normalize, Index dim) {
-  if (normalize == "l2") return true;
-  if (normalize == "none") return false;
-  NEUNCUT_REQUIRE(normalize == "auto", InvalidArgument, "unknown normalize '", normalize,
-                  "' (expected auto, l2 or none)");
+bool resolve_normalize(RowNormalization normalize, Index dim) {
+  if (normalize == RowNormalization::L2) return true;
+  if (normalize == RowNormalization::None) return false;
   // Projecting onto the unit sphere removes one of d degrees of freedom: harmless for images
   // and embeddings (direction is content), destructive for 2-D shapes such as two moons.
   return dim > 10;
 }
 
-FeatureScaling resolve_scaling(const std::string& scaling, bool images, bool l2) {
-  if (scaling != "auto") return parse_feature_scaling(scaling);
+FeatureScaling resolve_scaling(ScalingChoice scaling, bool images, bool l2) {
+  switch (scaling) {
+    case ScalingChoice::None:
+      return FeatureScaling::None;
+    case ScalingChoice::Center:
+      return FeatureScaling::Center;
+    case ScalingChoice::Standardize:
+      return FeatureScaling::Standardize;
+    case ScalingChoice::Auto:
+      break;
+  }
   // Columns of a table come in their own units: unscaled, the largest few decide every
   // distance (a 19-feature table gave chance-level partitions; docs/defaults.md). Pixels
   // share one unit and standardizing them weighs the near-empty border as much as the
@@ -127,25 +117,42 @@ int resolve_epochs(int epochs, Index steps_per_epoch) {
   return int(std::max(kMinEpochs, (kMinSteps + steps - 1) / steps));
 }
 
-std::string collapse_status(int k, int clusters_used, double mean_max_probability) {
+CollapseStatus collapse_status(int k, int clusters_used, double mean_max_probability) {
+  CollapseStatus c;
+  c.clusters = k;
+  c.mean_max_probability = mean_max_probability;
   const double uniform = 1.0 / k;
-  if (mean_max_probability < uniform + 0.1 * (1.0 - uniform))
-    return detail::concat("near-uniform memberships (mean max probability ", mean_max_probability, ", uniform is ",
-                          uniform, "): the trivial solution");
-  if (clusters_used < k) return detail::concat(k - clusters_used, " of ", k, " clusters empty");
+  if (mean_max_probability < uniform + 0.1 * (1.0 - uniform)) c.kind = CollapseKind::NearUniform;
+  else if (clusters_used < k) {
+    c.kind = CollapseKind::EmptyClusters;
+    c.empty_clusters = k - clusters_used;
+  }
+  return c;
+}
+
+std::string CollapseStatus::description() const {
+  switch (kind) {
+    case CollapseKind::NearUniform:
+      return detail::concat("near-uniform memberships (mean max probability ", mean_max_probability, ", uniform is ",
+                            1.0 / clusters, "): the trivial solution");
+    case CollapseKind::EmptyClusters:
+      return detail::concat(empty_clusters, " of ", clusters, " clusters empty");
+    case CollapseKind::None:
+      break;
+  }
   return "";
 }
 
 NeuNcut::NeuNcut(NeuNcutParams params) : params_(std::move(params)) {}
 
-FitResult NeuNcut::fit_single(const Eigen::Ref<const MatrixF>& data, const ProgressCallback& progress) {
+NeuNcutFitResult NeuNcut::fit_single(const Eigen::Ref<const MatrixF>& data, const NeuNcutProgress& progress) {
   const detail::FitShape shape = detail::check_fit_inputs(params_, data);
   // Every Eigen product in the step (affinity, MLP, loss) runs on exactly `threads` threads:
   // GEMM blocking depends on the thread count, so this is what makes runs reproducible.
   detail::ThreadCountScope thread_scope(shape.threads);
   detail::FlushDenormalsScope flush(shape.threads);
   detail::Rng rng(params_.seed);  // its draws, in order: neuncut_steps.hpp
-  FitResult result;
+  NeuNcutFitResult result;
   result.train_points = shape.n;
   result.batch_size = shape.m;
   result.threads = shape.threads;
@@ -200,11 +207,10 @@ MatrixF NeuNcut::predict_proba(const Eigen::Ref<const MatrixF>& data, Index chun
   return out;
 }
 
-void NeuNcut::set_precision(const std::string& precision) {
-  const Precision p = parse_precision(precision);
-  require_precision_available(p, "precision bf16");
+void NeuNcut::set_precision(Precision precision) {
+  require_precision_available(precision, "precision bf16");
   params_.precision = precision;
-  mlp_.set_precision(p);
+  mlp_.set_precision(precision);
 }
 
 Labels NeuNcut::predict(const Eigen::Ref<const MatrixF>& data, Index chunk_rows) const {
@@ -248,7 +254,13 @@ NeuNcut NeuNcut::load(const std::string& path) {
     const std::string name = in.str(), value = in.str();
     // Unknown names come from a newer minor version; they cannot change inference, so skip them.
     for (const auto& info : table)
-      if (info.name == name) info.set(params, value);
+      if (info.name == name) {
+        try {
+          info.set(params, value);
+        } catch (const InvalidArgument& e) {
+          throw FormatError(detail::concat("model file '", path, "': parameter ", name, ": ", e.what()));
+        }
+      }
   }
   NeuNcut model(params);
   model.preprocessor_ = Preprocessor::load(in, file.version);
@@ -274,9 +286,7 @@ NeuNcut NeuNcut::load(const std::string& path) {
   model.mlp_.set_parameters(weights);
   // The stored precision (checked when predicting, so that a bf16 model still loads where
   // bf16 is unavailable and can be switched to fp32). Files older than the parameter: fp32.
-  NEUNCUT_REQUIRE(params.precision == "fp32" || params.precision == "bf16", FormatError, "model file '", path,
-                  "': unknown precision '", params.precision, "'");
-  model.mlp_.set_precision(parse_precision(params.precision));
+  model.mlp_.set_precision(params.precision);
   return model;
 }
 

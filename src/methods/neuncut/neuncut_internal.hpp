@@ -20,10 +20,9 @@ namespace neuncut {
 /// correctly from 500 on, for all ten seeds tried).
 int resolve_epochs(int epochs, Index steps_per_epoch);
 
-/// Classifies memberships: "" when healthy; "near-uniform memberships ..." when the mean max
-/// probability is within 10% of uniform (the trivial solution); "N of k clusters empty" when
-/// clusters won no point.
-std::string collapse_status(int k, int clusters_used, double mean_max_probability);
+/// Classifies memberships: healthy; NearUniform when the mean max probability is within 10% of
+/// uniform (the trivial solution); EmptyClusters when clusters won no point.
+CollapseStatus collapse_status(int k, int clusters_used, double mean_max_probability);
 
 /// The feature map `params` asks for on rows of `dim` values: an empty transform for raw
 /// features, else the scattering transform of images of params.image_shape. Throws
@@ -31,9 +30,9 @@ std::string collapse_status(int k, int clusters_used, double mean_max_probabilit
 /// pixel count is not `dim`.
 ScatteringTransform resolve_features(const NeuNcutParams& params, Index dim);
 
-/// `params` with its recipe applied: for recipe "paper", every parameter the paper's recipe
+/// `params` with its recipe applied: for recipe paper, every parameter the paper's recipe
 /// sets and that still holds its default value takes the paper's value (see the recipe
-/// parameter); recipe "default" returns `params` unchanged. InvalidArgument for another recipe.
+/// parameter); recipe default returns `params` unchanged.
 NeuNcutParams resolve_recipe(const NeuNcutParams& params);
 
 /// Label-free quality check of a fitted model on `data` (raw rows, as given to fit): samples
@@ -42,9 +41,9 @@ NeuNcutParams resolve_recipe(const NeuNcutParams& params);
 PartitionQuality check_quality(const NeuNcut& model, const Eigen::Ref<const MatrixF>& data, Index points,
                                std::uint64_t seed);
 
-/// Resolves the scaling parameter ("auto" or a FeatureScaling name) for rows that are images
+/// Resolves the scaling parameter (auto or a FeatureScaling) for rows that are images
 /// (image_shape set) or not, L2-normalized afterwards or not.
-FeatureScaling resolve_scaling(const std::string& scaling, bool images, bool l2);
+FeatureScaling resolve_scaling(ScalingChoice scaling, bool images, bool l2);
 
 /// Checks a data matrix: at least one row and column, all values finite. `what` names it in messages.
 void validate_data(const Eigen::Ref<const MatrixF>& data, const std::string& what);

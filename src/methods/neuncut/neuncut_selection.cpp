@@ -57,9 +57,7 @@ QualityGraph check_graph(const NeuNcut& model, const CheckSample& sample, int th
 }  // namespace
 
 NeuNcutParams resolve_recipe(const NeuNcutParams& params) {
-  NEUNCUT_REQUIRE(params.recipe == "default" || params.recipe == "paper", InvalidArgument, "unknown recipe '",
-                  params.recipe, "' (expected default or paper)");
-  if (params.recipe == "default") return params;
+  if (params.recipe == Recipe::Default) return params;
   // He et al.'s reference code: full Gaussian kernel with sigma 3 on L2-normalized rows, the
   // network trained from its random initialization (zero biases) by Adam at 5e-3 for 300
   // epochs with gamma 80; nothing rolled back. Its batches of 1000 are the default batch size
@@ -69,12 +67,12 @@ NeuNcutParams resolve_recipe(const NeuNcutParams& params) {
   auto paper = [](auto& field, const auto& default_value, const auto& paper_value) {
     if (field == default_value) field = paper_value;
   };
-  paper(p.affinity, defaults.affinity, std::string("gaussian"));
+  paper(p.affinity, defaults.affinity, BatchAffinityKind::Gaussian);
   paper(p.sigma, defaults.sigma, 3.0);
-  paper(p.normalize, defaults.normalize, std::string("l2"));
-  paper(p.scaling, defaults.scaling, std::string("none"));
-  paper(p.bias_init, defaults.bias_init, std::string("zero"));
-  paper(p.init, defaults.init, std::string("random"));
+  paper(p.normalize, defaults.normalize, RowNormalization::L2);
+  paper(p.scaling, defaults.scaling, ScalingChoice::None);
+  paper(p.bias_init, defaults.bias_init, BiasInit::Zero);
+  paper(p.init, defaults.init, InitMethod::Random);
   paper(p.learning_rate, defaults.learning_rate, 5e-3);
   paper(p.epochs, defaults.epochs, 300);
   paper(p.gamma, defaults.gamma, 80.0);
@@ -93,31 +91,31 @@ PartitionQuality check_quality(const NeuNcut& model, const Eigen::Ref<const Matr
       .assess(model.predict(sample.raw), model.params().n_clusters, sample.assess_seed, threads);
 }
 
-FitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const ProgressCallback& progress) {
+NeuNcutFitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const NeuNcutProgress& progress) {
   validate(params_);
   params_ = resolve_recipe(params_);
-  if (params_.select == "auto") return fit_selected(data, progress);
-  FitResult result = fit_single(data, progress);
+  if (params_.select == Selection::Auto) return fit_selected(data, progress);
+  NeuNcutFitResult result = fit_single(data, progress);
   if (params_.quality_points > 0)
     result.quality = check_quality(*this, data, params_.quality_points, quality_seed(params_.seed));
   return result;
 }
 
-FitResult NeuNcut::fit_selected(const Eigen::Ref<const MatrixF>& data, const ProgressCallback& progress) {
+NeuNcutFitResult NeuNcut::fit_selected(const Eigen::Ref<const MatrixF>& data, const NeuNcutProgress& progress) {
   const int k = params_.n_clusters;
   const int threads = detail::resolve_threads(params_.threads);
   const Index points = params_.quality_points > 0 ? params_.quality_points : 3000;
   std::vector<NeuNcut> candidates;
-  std::vector<FitResult> results;
+  std::vector<NeuNcutFitResult> results;
   for (int c = 0; c < params_.select_candidates; ++c) {
     NeuNcutParams p = params_;
-    p.select = "none";
+    p.select = Selection::None;
     p.seed = params_.seed + std::uint64_t(c);  // candidate 0 is the plain fit with this seed
     candidates.emplace_back(p);
     results.push_back(candidates.back().fit_single(data, progress));
   }
   if (data.rows() < 3) {  // no graph to compare on: the first candidate
-    FitResult result = std::move(results[0]);
+    NeuNcutFitResult result = std::move(results[0]);
     result.selected_candidate = 0;
     const NeuNcutParams asked = params_;
     *this = std::move(candidates[0]);
@@ -134,10 +132,10 @@ FitResult NeuNcut::fit_selected(const Eigen::Ref<const MatrixF>& data, const Pro
     labels.push_back(candidates[c].predict(sample.raw));
     ncuts.push_back(graph.ncut(labels.back(), k));
     // A collapsed candidate wins only when all are collapsed.
-    const bool healthy = results[c].collapse.empty(), best_healthy = results[best].collapse.empty();
+    const bool healthy = !results[c].collapse.collapsed(), best_healthy = !results[best].collapse.collapsed();
     if ((healthy && !best_healthy) || (healthy == best_healthy && ncuts[c] < ncuts[best])) best = c;
   }
-  FitResult result = std::move(results[best]);
+  NeuNcutFitResult result = std::move(results[best]);
   result.selected_candidate = best;
   result.candidate_ncuts = ncuts;
   if (params_.quality_points > 0) result.quality = graph.assess(labels[best], k, sample.assess_seed, threads);

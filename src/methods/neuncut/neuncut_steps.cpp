@@ -63,7 +63,7 @@ void require_fit_memory(const NeuNcutParams& p, Index n, Index dim, Index m, int
 }
 
 double learning_rate_at(const NeuNcutParams& p, int epoch, int epochs) {
-  if (p.lr_schedule == "constant") return p.learning_rate;
+  if (p.lr_schedule == LrSchedule::Constant) return p.learning_rate;
   return p.learning_rate * 0.5 * (1.0 + std::cos(M_PI * double(epoch) / double(epochs)));
 }
 
@@ -88,7 +88,7 @@ int clusters_won(const std::vector<Index>& counts) {
 // The warm start's partition under the loss's own affinity kind.
 Labels warm_start_partition(const MatrixF& sample, const NeuNcutParams& p, float sigma, std::uint64_t seed,
                             int threads) {
-  if (p.affinity != "knn") return spectral_batch_partition(sample, sigma, p.n_clusters, seed, threads);
+  if (p.affinity != BatchAffinityKind::Knn) return spectral_batch_partition(sample, sigma, p.n_clusters, seed, threads);
   const MatrixF w = knn_batch_affinity(sample, std::min<int>(p.affinity_neighbors, int(sample.rows()) - 1));
   return njw_partition(w, w.rowwise().sum(), p.n_clusters, seed, threads);
 }
@@ -113,9 +113,9 @@ class CollapseGuard {
 
   // After an epoch's statistics: remembers a healthy epoch with a new lowest loss, or rolls a
   // collapsed one back to the best (network and optimizer), halving lr_scale.
-  void after_epoch(EpochStats& st, Network& net, double& lr_scale, int& rollbacks) {
+  void after_epoch(NeuNcutEpochStats& st, Network& net, double& lr_scale, int& rollbacks) {
     if (max_rollbacks_ <= 0) return;
-    if (st.collapse.empty()) {
+    if (!st.collapse.collapsed()) {
       if (!best_ || st.loss < best_->loss) {
         if (!best_) best_.emplace();
         best_->parameters.assign(net.mlp.parameters().begin(), net.mlp.parameters().end());
@@ -134,8 +134,8 @@ class CollapseGuard {
 
   // Still collapsed at the end (and not just rolled back): the best healthy network. Returns
   // the epoch restored, 0 if none.
-  int restore_if_collapsed(const EpochStats& last, Mlp& mlp) const {
-    if (!best_ || last.collapse.empty() || last.rolled_back_to != 0) return 0;
+  int restore_if_collapsed(const NeuNcutEpochStats& last, Mlp& mlp) const {
+    if (!best_ || !last.collapse.collapsed() || last.rolled_back_to != 0) return 0;
     mlp.set_parameters(best_->parameters);
     return best_->epoch;
   }
@@ -150,9 +150,10 @@ class CollapseGuard {
 // touches is allocated once and reused.
 class NcutEpochs {
  public:
-  using Stats = EpochStats;
+  using Stats = NeuNcutEpochStats;
 
-  NcutEpochs(const NeuNcutParams& p, Index m, double sigma, int epochs, Network& net, int threads, FitResult& result)
+  NcutEpochs(const NeuNcutParams& p, Index m, double sigma, int epochs, Network& net, int threads,
+             NeuNcutFitResult& result)
       : p_(p),
         m_(m),
         sigma_(float(sigma)),
@@ -160,7 +161,7 @@ class NcutEpochs {
         net_(net),
         threads_(threads),
         result_(result),
-        knn_(p.affinity == "knn"),
+        knn_(p.affinity == BatchAffinityKind::Knn),
         // A batch of m points has m - 1 neighbours to offer: tiny data (scikit-learn's 10-point
         // checks) runs with the knn default instead of being refused.
         affinity_neighbors_(std::min<int>(p.affinity_neighbors, int(m) - 1)),
@@ -168,8 +169,8 @@ class NcutEpochs {
         counts_(static_cast<std::size_t>(p.n_clusters)),
         guard_(p.collapse_rollbacks) {}
 
-  EpochStats begin_epoch(int epoch) {
-    EpochStats st;
+  NeuNcutEpochStats begin_epoch(int epoch) {
+    NeuNcutEpochStats st;
     st.gamma = gamma_at(p_, epoch);
     st.learning_rate = learning_rate_at(p_, epoch, epochs_) * lr_scale_;
     std::fill(counts_.begin(), counts_.end(), 0);
@@ -178,7 +179,7 @@ class NcutEpochs {
     return st;
   }
 
-  void step(const MatrixF& batch, EpochStats& st) {
+  void step(const MatrixF& batch, NeuNcutEpochStats& st) {
     if (knn_) {
       W_ = knn_batch_affinity(batch, affinity_neighbors_, affinity_params_);
       degree_ = W_.rowwise().sum();
@@ -200,7 +201,7 @@ class NcutEpochs {
     ++steps_;
   }
 
-  void end_epoch(EpochStats& st) {
+  void end_epoch(NeuNcutEpochStats& st) {
     const double steps = double(steps_);
     st.loss /= steps;
     st.trace /= steps;
@@ -210,7 +211,7 @@ class NcutEpochs {
     st.mean_max_probability = max_prob_sum_ / (steps * double(m_));
     st.largest_cluster_fraction = double(*std::max_element(counts_.begin(), counts_.end())) / (steps * double(m_));
     st.collapse = collapse_status(p_.n_clusters, st.clusters_used, st.mean_max_probability);
-    guard_.after_epoch(st, net_, lr_scale_, result_.rollbacks);
+    guard_.after_epoch(st, net_, lr_scale_, result_.collapse_rollbacks);
     NEUNCUT_REQUIRE(std::isfinite(st.loss), Error, "training diverged at epoch ", st.epoch,
                     " (non-finite loss); lower the learning rate or check sigma");
   }
@@ -224,7 +225,7 @@ class NcutEpochs {
   int epochs_;
   Network& net_;
   int threads_;
-  FitResult& result_;
+  NeuNcutFitResult& result_;
   bool knn_;
   int affinity_neighbors_;
   AffinityParams affinity_params_;  // self-tuning weights, average symmetrization
@@ -274,7 +275,7 @@ MatrixF draw_training_set(const Eigen::Ref<const MatrixF>& data, Index n, Rng& r
   return train;
 }
 
-Preprocessor fit_features(const NeuNcutParams& p, MatrixF& train, int threads, FitResult& result) {
+Preprocessor fit_features(const NeuNcutParams& p, MatrixF& train, int threads, NeuNcutFitResult& result) {
   ScatteringTransform features = resolve_features(p, train.cols());
   const bool scattering = !features.empty();
   const Index dim = scattering ? features.output_dim() : train.cols();  // what the network sees
@@ -283,7 +284,7 @@ Preprocessor fit_features(const NeuNcutParams& p, MatrixF& train, int threads, F
   Preprocessor pre(scaling, l2, std::move(features));
   const auto start = Clock::now();
   pre.fit_transform_in_place(train, threads);  // validates the rows
-  result.features = scattering ? "scattering" : "raw";
+  result.features = scattering ? FeatureMap::Scattering : FeatureMap::Raw;
   result.feature_dim = dim;
   result.features_seconds = seconds_since(start);
   result.l2_normalized = pre.l2_normalize();
@@ -291,14 +292,15 @@ Preprocessor fit_features(const NeuNcutParams& p, MatrixF& train, int threads, F
 }
 
 double choose_sigma(const NeuNcutParams& p, const MatrixF& train, const Preprocessor& pre, Index m, Rng& rng,
-                    int threads, FitResult& result) {
+                    int threads, NeuNcutFitResult& result) {
   result.sigma_estimated = p.sigma <= 0;
   SigmaRule rule;
   rule.sample_size = m;
   // The median rule (a wide kernel) where the neighbour rule's local scale is far too narrow:
   // scattering features of one class lie much closer together than pixels do
   // (docs/defaults.md, "Image features").
-  rule.pairwise_median = p.sigma_rule == "median" || (p.sigma_rule == "auto" && !pre.features().empty());
+  rule.pairwise_median =
+      p.sigma_rule == SigmaRuleChoice::Median || (p.sigma_rule == SigmaRuleChoice::Auto && !pre.features().empty());
   rule.neighbor = std::min<int>(p.sigma_neighbors, int(m) - 1);
   rule.scale = p.sigma_scale;
   rule.seed = rng.split();  // drawn whether or not sigma is estimated
@@ -306,29 +308,30 @@ double choose_sigma(const NeuNcutParams& p, const MatrixF& train, const Preproce
   return result.sigma;
 }
 
-Network build_network(const NeuNcutParams& p, const Preprocessor& pre, double sigma, Rng& rng, FitResult& result) {
+Network build_network(const NeuNcutParams& p, const Preprocessor& pre, double sigma, Rng& rng,
+                      NeuNcutFitResult& result) {
   const Index dim = pre.output_dim();
   std::vector<Index> widths = {dim};
   for (int w : p.hidden) widths.push_back(w);
   widths.push_back(p.n_clusters);
   Network net{Mlp(widths), AdamParams{}, Adam{}};
-  result.precision = parse_precision(p.precision);
+  result.precision = p.precision;
   net.mlp.set_precision(result.precision);
   // The Gram matrix in bf16 only where its rounding is small against the kernel's scale.
-  if (result.precision == Precision::Bf16 && p.affinity == "gaussian" && pre.l2_normalize() &&
+  if (result.precision == Precision::Bf16 && p.affinity == BatchAffinityKind::Gaussian && pre.l2_normalize() &&
       sigma >= NeuNcut::kBf16AffinityMinSigma)
     result.affinity_precision = Precision::Bf16;
-  const bool uniform_bias = p.bias_init == "uniform" || (p.bias_init == "auto" && dim <= 10);
+  const bool uniform_bias = p.bias_init == BiasInit::Uniform || (p.bias_init == BiasInit::Auto && dim <= 10);
   net.mlp.initialize(rng.split(), uniform_bias);
   net.adam_params.weight_decay = p.weight_decay;
-  net.adam_params.mode = parse_weight_decay_mode(p.optimizer);
+  net.adam_params.mode = p.optimizer;
   net.adam = Adam(net.mlp.num_parameters(), net.adam_params);
   return net;
 }
 
 void warm_start(const NeuNcutParams& p, const MatrixF& train, Index m, double sigma, std::uint64_t init_seed,
-                Network& net, int threads, FitResult& result) {
-  if (p.init != "spectral" || p.n_clusters <= 1) return;  // one cluster: nothing to warm-start
+                Network& net, int threads, NeuNcutFitResult& result) {
+  if (p.init != InitMethod::Spectral || p.n_clusters <= 1) return;  // one cluster: nothing to warm-start
   const auto start = Clock::now();
   Rng init_rng(init_seed);
   // At most kMaxInitSample points: the dense eigen-decomposition costs O(s^3) (timings in
@@ -345,7 +348,7 @@ void warm_start(const NeuNcutParams& p, const MatrixF& train, Index m, double si
 }
 
 void train_network(const NeuNcutParams& p, const MatrixF& train, Index m, double sigma, Rng& rng, Network& net,
-                   int threads, const ProgressCallback& progress, FitResult& result) {
+                   int threads, const NeuNcutProgress& progress, NeuNcutFitResult& result) {
   EpochPlan plan;
   plan.batch_rows = m;
   plan.batches = train.rows() / m;  // the remainder is dropped; it is drawn in other epochs
@@ -356,7 +359,7 @@ void train_network(const NeuNcutParams& p, const MatrixF& train, Index m, double
   result.restored_epoch = method.guard().restore_if_collapsed(result.history.back(), net.mlp);
 }
 
-void check_health(const Mlp& mlp, const MatrixF& train, int k, FitResult& result) {
+void check_health(const Mlp& mlp, const MatrixF& train, int k, NeuNcutFitResult& result) {
   std::vector<Index> counts(static_cast<std::size_t>(k));
   double max_prob_sum = 0;
   const Index n = train.rows();

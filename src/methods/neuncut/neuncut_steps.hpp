@@ -1,5 +1,5 @@
 // PRIVATE header: the steps of one NeuNcut training run (NeuNcut::fit_single reads as their
-// list). Each step records what it resolved in the FitResult it is given.
+// list). Each step records what it resolved in the NeuNcutFitResult it is given.
 //
 // The steps draw from the fit's one seeded generator in a fixed order: the training subset
 // (or one split when all rows train), sigma's sample seed, the network's initialization, the
@@ -31,11 +31,11 @@ MatrixF draw_training_set(const Eigen::Ref<const MatrixF>& data, Index n, Rng& r
 
 /// Builds the preprocessing (feature map, scaling, L2 normalization), fits it on `train` and
 /// applies it there in place.
-Preprocessor fit_features(const NeuNcutParams& p, MatrixF& train, int threads, FitResult& result);
+Preprocessor fit_features(const NeuNcutParams& p, MatrixF& train, int threads, NeuNcutFitResult& result);
 
 /// The kernel width: the given one, or estimated from the preprocessed training rows.
 double choose_sigma(const NeuNcutParams& p, const MatrixF& train, const Preprocessor& pre, Index m, Rng& rng,
-                    int threads, FitResult& result);
+                    int threads, NeuNcutFitResult& result);
 
 /// The network and its optimizer.
 struct Network {
@@ -45,18 +45,19 @@ struct Network {
 };
 
 /// The network for the preprocessed features, initialized from rng, with its precision.
-Network build_network(const NeuNcutParams& p, const Preprocessor& pre, double sigma, Rng& rng, FitResult& result);
+Network build_network(const NeuNcutParams& p, const Preprocessor& pre, double sigma, Rng& rng,
+                      NeuNcutFitResult& result);
 
 /// Spectral warm start (init = spectral, k > 1): fits the network to the NJW partition of a
 /// sample of the training rows, drawn from init_seed.
 void warm_start(const NeuNcutParams& p, const MatrixF& train, Index m, double sigma, std::uint64_t init_seed,
-                Network& net, int threads, FitResult& result);
+                Network& net, int threads, NeuNcutFitResult& result);
 
 /// The epochs of mini-batch training under the Ncut loss, with the collapse guard.
 void train_network(const NeuNcutParams& p, const MatrixF& train, Index m, double sigma, Rng& rng, Network& net,
-                   int threads, const ProgressCallback& progress, FitResult& result);
+                   int threads, const NeuNcutProgress& progress, NeuNcutFitResult& result);
 
 /// Final health check of the trained network on the whole training subset.
-void check_health(const Mlp& mlp, const MatrixF& train, int k, FitResult& result);
+void check_health(const Mlp& mlp, const MatrixF& train, int k, NeuNcutFitResult& result);
 
 }  // namespace neuncut::detail

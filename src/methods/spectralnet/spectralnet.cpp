@@ -257,9 +257,9 @@ SpectralNetFitResult SpectralNet::fit(const Eigen::Ref<const MatrixF>& data, con
   result.kmeans_inertia = km.inertia;
   result.kmeans_converged = km.converged;
   if (result.cholesky_fallbacks > 0)
-    result.message = detail::concat(result.cholesky_fallbacks,
-                                    " rank-deficient batches used the ridge fallback of the orthonormalization");
-  if (!km.message.empty()) result.message += (result.message.empty() ? "" : "; ") + ("k-means: " + km.message);
+    result.warnings.push_back(detail::concat(
+        result.cholesky_fallbacks, " rank-deficient batches used the ridge fallback of the orthonormalization"));
+  for (const std::string& w : km.warnings) result.warnings.push_back("k-means: " + w);
   result.labels = predict(data);
   result.total_seconds = seconds_since(start);
   return result;

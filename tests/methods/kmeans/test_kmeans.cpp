@@ -52,7 +52,7 @@ TEST(KMeans, RecoversSeparatedBlobs) {
   p.n_clusters = 4;
   p.seed = 3;
   const KMeansResult r = fit_kmeans(x, p);
-  EXPECT_TRUE(r.converged) << r.message;
+  EXPECT_TRUE(r.converged) << r.message();
   EXPECT_TRUE(same_partition(r.labels, truth));
   EXPECT_EQ(r.model.k(), 4);
   EXPECT_EQ(r.model.dim(), 3);
@@ -142,7 +142,7 @@ TEST(KMeans, DuplicatePointsFewerThanK) {
   p.n_init = 2;
   const KMeansResult r = fit_kmeans(x, p);
   EXPECT_NEAR(r.inertia, 0.0, 1e-6);
-  EXPECT_FALSE(r.message.empty());
+  EXPECT_FALSE(r.message().empty());
   EXPECT_NE(r.labels[0], r.labels[3]);
 }
 

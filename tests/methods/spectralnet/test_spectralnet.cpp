@@ -103,7 +103,7 @@ TEST(SpectralNet, RecoversBlobsDeterministicallyAndRoundTrips) {
     return true;
   });
   EXPECT_EQ(losses.size(), 15u);
-  EXPECT_GE(clustering_accuracy(d.labels, r.labels), 0.99) << r.message;
+  EXPECT_GE(clustering_accuracy(d.labels, r.labels), 0.99) << r.message();
   EXPECT_EQ(net.ortho_matrix().rows(), 3);
   // The stored orthonormalization makes the training embedding orthonormal.
   const MatrixF y = net.embed(d.features);

@@ -23,10 +23,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "neuncut/core/param_table.hpp"
+#include "neuncut/core/result_fields.hpp"
 #include "neuncut/core/types.hpp"
 #include "neuncut/features/preprocessing.hpp"
 
@@ -86,28 +88,82 @@ class KMeansModel {
   Preprocessor preprocessor_{FeatureScaling::None, false};
 };
 
-/// Outcome of fit_kmeans.
-struct KMeansResult {
-  KMeansModel model;              ///< The winning restart's centroids.
-  Labels labels;                  ///< Nearest-centroid label of every training point.
-  double tol_absolute = 0;        ///< The tolerance actually used: tol * mean feature variance.
-  double inertia = 0;             ///< Sum of squared distances to the assigned centroids.
-  int iterations = 0;             ///< Lloyd iterations of the winning restart.
-  bool converged = false;         ///< The winning restart met the tolerance before max_iter.
-  int best_init = 0;              ///< Which restart won (0-based).
-  int empty_cluster_reseeds = 0;  ///< Empty clusters re-seeded, summed over all restarts.
-  std::vector<double>
-      inertia_trace;    ///< Winning restart: inertia of the assignment at each iteration (non-increasing).
-  std::string message;  ///< Empty, or a warning (not converged; fewer distinct points than k).
-  double seconds = 0;   ///< Wall time of the fit.
+// Outcome of a k-means fit: X(type, name, default, doc).
+#define NEUNCUT_KMEANS_RESULT_FIELDS(X)                                                            \
+  X(::neuncut::Labels, labels, {}, "nearest-centroid label of every training point")               \
+  X(double, tol_absolute, 0.0, "the tolerance actually used: tol * mean feature variance")         \
+  X(double, inertia, 0.0, "sum of squared distances to the assigned centroids")                    \
+  X(int, iterations, 0, "Lloyd iterations of the winning restart")                                 \
+  X(bool, converged, false, "the winning restart met the tolerance before max_iter")               \
+  X(int, best_init, 0, "which restart won (0-based)")                                              \
+  X(int, empty_cluster_reseeds, 0, "empty clusters re-seeded, summed over all restarts")           \
+  X(std::vector<double>, inertia_trace, {},                                                        \
+    "winning restart: inertia of the assignment at each iteration (non-increasing)")               \
+  X(std::vector<std::string>, warnings, {},                                                        \
+    "what the caller should know, one sentence each: not converged, fewer distinct points than k") \
+  X(double, seconds, 0.0, "wall time of the fit")
+
+/// Outcome of KMeans::fit (see NEUNCUT_KMEANS_RESULT_FIELDS).
+struct KMeansFitResult {
+  NEUNCUT_KMEANS_RESULT_FIELDS(NEUNCUT_RESULT_MEMBER)
+  /// The warnings joined by "; " (empty when there are none), as the CLI and Python show them.
+  std::string message() const { return join_warnings(warnings); }
 };
+NEUNCUT_RESULT_FIELDS(KMeansFitResult, NEUNCUT_KMEANS_RESULT_FIELDS)
+
+/// Outcome of fit_kmeans, the earlier free-function form: the fit result and the model.
+struct KMeansResult : KMeansFitResult {
+  KMeansModel model;  ///< The winning restart's centroids.
+};
+
+/// What one restart did (k-means' counterpart of an epoch).
+struct KMeansRestartStats {
+  int restart = 0;         ///< 1-based.
+  int restarts = 0;        ///< n_init.
+  double inertia = 0;      ///< This restart's inertia.
+  int iterations = 0;      ///< Its Lloyd iterations.
+  bool converged = false;  ///< Whether it met the tolerance.
+};
+
+/// Called after every restart; return false to stop (fit then throws Interrupted).
+using KMeansProgress = std::function<bool(const KMeansRestartStats&)>;
 
 /// Throws InvalidArgument naming the first invalid field.
 void validate(const KMeansParams& params);
 
-/// Clusters the rows of `data` (N x d, finite, N >= k), L2-normalized first when
-/// params.normalize. Throws InvalidArgument naming the value for empty data, k < 1, k > N,
-/// NaN/Inf, n_init < 1, max_iter < 1 or tol < 0.
-KMeansResult fit_kmeans(const Eigen::Ref<const MatrixF>& data, const KMeansParams& params);
+/// k-means in the estimators' shape (NeuNcut, SpectralNet): parameters in, fit, predict,
+/// save and load.
+class KMeans {
+ public:
+  explicit KMeans(KMeansParams params = {}) : params_(std::move(params)) {}
+
+  /// Clusters the rows of `data` (N x d, finite, N >= k), L2-normalized first when
+  /// params.normalize, and keeps the winning centroids. Throws InvalidArgument naming the
+  /// value for empty data, k < 1, k > N, NaN/Inf, n_init < 1, max_iter < 1 or tol < 0, and
+  /// Interrupted when the callback returns false.
+  KMeansFitResult fit(const Eigen::Ref<const MatrixF>& data, const KMeansProgress& progress = {});
+  /// Nearest centroid of each row (KMeansModel::predict on params().threads threads).
+  Labels predict(const Eigen::Ref<const MatrixF>& data) const;
+
+  /// Saves the centroids and preprocessing (KMeansModel::save; the same file as before).
+  void save(const std::string& path) const;
+  /// Loads a file written by save() or KMeansModel::save (k and normalize from the file).
+  static KMeans load(const std::string& path);
+
+  bool fitted() const { return !model_.empty(); }
+  const KMeansParams& params() const { return params_; }
+  /// Threads for predict (0: all cores).
+  void set_threads(int threads) { params_.threads = threads; }
+  const KMeansModel& model() const { return model_; }
+
+ private:
+  KMeansParams params_;
+  KMeansModel model_;
+};
+
+/// Clusters the rows of `data` as KMeans::fit does and returns the model with the result
+/// (the earlier form; KMeans is the estimator).
+KMeansResult fit_kmeans(const Eigen::Ref<const MatrixF>& data, const KMeansParams& params,
+                        const KMeansProgress& progress = {});
 
 }  // namespace neuncut

@@ -33,6 +33,7 @@
 #include <string>
 
 #include "neuncut/core/param_table.hpp"
+#include "neuncut/core/result_fields.hpp"
 #include "neuncut/core/types.hpp"
 #include "neuncut/graph/affinity_graph.hpp"
 #include "neuncut/graph/knn.hpp"
@@ -44,19 +45,12 @@ enum class EmbeddingNormalization {
   Rows,    ///< NJW: each row of U scaled to unit Euclidean norm (zero rows stay zero).
   Degree,  ///< Shi-Malik random-walk eigenvectors D^-1/2 U (scikit-learn SpectralClustering).
 };
-/// Parses "rows", "degree" (InvalidArgument otherwise).
-EmbeddingNormalization parse_embedding_normalization(const std::string& name);
-/// The name parse_embedding_normalization accepts.
-std::string to_string(EmbeddingNormalization mode);
-
-/// Parameter-table text conversions (param_table.hpp), so the choice can be a table field.
-namespace param_text {
-inline const char* type_name(EmbeddingNormalization) { return "str"; }
-inline std::string format(EmbeddingNormalization v) { return to_string(v); }
-inline void parse(const std::string&, const std::string& text, EmbeddingNormalization& out) {
-  out = parse_embedding_normalization(text);
+NEUNCUT_ENUM_NAMES(EmbeddingNormalization, "embedding normalization", {EmbeddingNormalization::Rows, "rows"},
+                   {EmbeddingNormalization::Degree, "degree"})
+/// parse_enum<EmbeddingNormalization>, under its earlier name.
+inline EmbeddingNormalization parse_embedding_normalization(const std::string& name) {
+  return parse_enum<EmbeddingNormalization>(name);
 }
-}  // namespace param_text
 
 }  // namespace neuncut
 
@@ -100,6 +94,12 @@ const std::vector<ParamInfo<SpectralClusteringParams>>& ncut_param_table();
 /// Throws InvalidArgument naming the first invalid solver field (k >= 1, ncv, tolerances, k-means).
 void validate(const SpectralClusteringParams& params);
 
+/// Spectra's CompInfo: how the Lanczos solver ended.
+enum class SolverStatus { Successful, NotComputed, NotConverging, NumericalIssue };
+NEUNCUT_ENUM_NAMES(SolverStatus, "solver status", {SolverStatus::Successful, "Successful"},
+                   {SolverStatus::NotComputed, "NotComputed"}, {SolverStatus::NotConverging, "NotConverging"},
+                   {SolverStatus::NumericalIssue, "NumericalIssue"})
+
 /// The k leading eigenpairs of D^-1/2 W D^-1/2.
 struct SpectralEigenResult {
   VectorD
@@ -107,38 +107,61 @@ struct SpectralEigenResult {
   MatrixF eigenvectors;  ///< N x k orthonormal eigenvectors, column j for eigenvalues[j] (N x c when c >= k).
   int known_eigenvectors =
       0;  ///< Leading eigenvectors known exactly: one per connected component with edges (eigenvalue 1).
-  bool converged = false;     ///< Spectra reported CompInfo::Successful.
-  std::string solver_status;  ///< "Successful", "NotConverging", "NumericalIssue" or "NotComputed".
-  int restarts = 0;           ///< Lanczos restarts used.
-  int matvecs = 0;            ///< Operator applications.
-  int ncv = 0;                ///< Subspace size used.
-  int isolated_points = 0;    ///< Rows of W with zero degree (they get a zero row in A).
-  double seconds = 0;         ///< Wall time.
+  bool converged = false;                                  ///< Spectra reported CompInfo::Successful.
+  SolverStatus solver_status = SolverStatus::NotComputed;  ///< Spectra's CompInfo.
+  int restarts = 0;                                        ///< Lanczos restarts used.
+  int matvecs = 0;                                         ///< Operator applications.
+  int ncv = 0;                                             ///< Subspace size used.
+  int isolated_points = 0;                                 ///< Rows of W with zero degree (they get a zero row in A).
+  double seconds = 0;                                      ///< Wall time.
 };
 
-/// Outcome of fit_spectral_clustering.
+// Outcome of fit_spectral_clustering: X(type, name, default, doc).
+#define NEUNCUT_NCUT_RESULT_FIELDS(X)                                                                          \
+  X(::neuncut::Labels, labels, {}, "cluster of each point; EMPTY when the eigensolver did not converge")       \
+  X(::neuncut::VectorD, eigenvalues, {}, "leading eigenvalues of D^-1/2 W D^-1/2, largest first")              \
+  X(::neuncut::MatrixF, embedding, {}, "N x k k-means input (normalized eigenvectors)")                        \
+  X(bool, converged, false, "the eigensolver converged (k-means' own status is kmeans_converged)")             \
+  X(::neuncut::SolverStatus, solver_status, ::neuncut::SolverStatus::NotComputed, "Spectra's CompInfo")        \
+  X(int, restarts, 0, "Lanczos restarts")                                                                      \
+  X(int, matvecs, 0, "operator applications")                                                                  \
+  X(int, n_components, 0, "connected components of the affinity graph clustered (1 is the normal case)")       \
+  X(int, n_neighbors_used, 0,                                                                                  \
+    "kNN degree of that graph: params.n_neighbors, or more when that graph had more than k components (0 for " \
+    "a precomputed affinity)")                                                                                 \
+  X(int, isolated_points, 0, "points without any edge")                                                        \
+  X(::neuncut::Index, n_edges, 0, "non-zeros of W (each undirected edge counted twice)")                       \
+  X(::neuncut::KnnMethod, knn_method, ::neuncut::KnnMethod::Exact, "kNN algorithm actually used")              \
+  X(double, kmeans_inertia, 0.0, "inertia of the final k-means on the embedding")                              \
+  X(bool, kmeans_converged, false, "the k-means run converged")                                                \
+  X(std::vector<std::string>, warnings, {},                                                                    \
+    "what the caller should know, one sentence each: not converged, disconnected graph, isolated points, "     \
+    "rebuilt kNN graph, k-means not converged")                                                                \
+  X(double, knn_seconds, 0.0, "wall time of the kNN graph")                                                    \
+  X(double, affinity_seconds, 0.0, "wall time of the affinity")                                                \
+  X(double, eigen_seconds, 0.0, "wall time of the eigensolver")                                                \
+  X(double, kmeans_seconds, 0.0, "wall time of k-means")                                                       \
+  X(double, total_seconds, 0.0, "wall time in total")
+
+/// Outcome of fit_spectral_clustering (see NEUNCUT_NCUT_RESULT_FIELDS).
 struct SpectralClusteringResult {
-  Labels labels;              ///< Cluster of each point; EMPTY when the eigensolver did not converge.
-  VectorD eigenvalues;        ///< Leading eigenvalues of D^-1/2 W D^-1/2, largest first.
-  MatrixF embedding;          ///< N x k k-means input (normalized eigenvectors).
-  bool converged = false;     ///< The eigensolver converged (k-means' own status is kmeans_converged).
-  std::string solver_status;  ///< Spectra CompInfo name.
-  int restarts = 0;           ///< Lanczos restarts.
-  int matvecs = 0;            ///< Operator applications.
-  int n_components = 0;       ///< Connected components of the affinity graph clustered (1 is the normal case).
-  int n_neighbors_used = 0;   ///< kNN degree of that graph: params.n_neighbors, or more when that graph had more than k
-                              ///< components (0 for a precomputed affinity).
-  int isolated_points = 0;    ///< Points without any edge.
-  Index n_edges = 0;          ///< Non-zeros of W (each undirected edge counted twice).
-  KnnMethod knn_method = KnnMethod::Exact;  ///< kNN algorithm actually used.
-  double kmeans_inertia = 0;                ///< Inertia of the final k-means on the embedding.
-  bool kmeans_converged = false;            ///< The k-means run converged.
-  std::string message;     ///< Empty, or warnings joined by "; " (not converged, disconnected graph, isolated points).
-  double knn_seconds = 0;  ///< Wall time per stage, and in total.
-  double affinity_seconds = 0;
-  double eigen_seconds = 0;
-  double kmeans_seconds = 0;
-  double total_seconds = 0;
+  NEUNCUT_NCUT_RESULT_FIELDS(NEUNCUT_RESULT_MEMBER)
+  /// The warnings joined by "; " (empty when there are none), as the CLI and Python show them.
+  std::string message() const { return join_warnings(warnings); }
+};
+NEUNCUT_RESULT_FIELDS(SpectralClusteringResult, NEUNCUT_NCUT_RESULT_FIELDS)
+
+/// Classic Ncut in the estimators' shape. It is transductive: it labels the rows it is given
+/// and has no predict for new rows, so its one call is fit_predict.
+class SpectralClustering {
+ public:
+  explicit SpectralClustering(SpectralClusteringParams params = {}) : params_(std::move(params)) {}
+  /// fit_spectral_clustering(data, params()).
+  SpectralClusteringResult fit_predict(const Eigen::Ref<const MatrixF>& data) const;
+  const SpectralClusteringParams& params() const { return params_; }
+
+ private:
+  SpectralClusteringParams params_;
 };
 
 /// Clusters the rows of `data` (N x d, finite; L2-normalized first when params.normalize). Throws InvalidArgument

@@ -8,22 +8,71 @@
 //
 //   neuncut::NeuNcutParams p;  p.n_clusters = 10;
 //   neuncut::NeuNcut model(p);
-//   neuncut::FitResult r = model.fit(X);          // X: N x d row-major float
+//   neuncut::NeuNcutFitResult r = model.fit(X);   // X: N x d row-major float
 //   neuncut::Labels y = model.predict(X);
 //   model.save("model.nnc");
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "neuncut/core/enum_names.hpp"
 #include "neuncut/core/param_table.hpp"
 #include "neuncut/core/precision.hpp"
+#include "neuncut/core/result_fields.hpp"
 #include "neuncut/core/types.hpp"
 #include "neuncut/eval/partition_quality.hpp"
 #include "neuncut/features/preprocessing.hpp"
 #include "neuncut/nn/mlp.hpp"
+#include "neuncut/nn/optimizer.hpp"
+
+namespace neuncut {
+
+// NeuNcut's enumerated options (each one's meaning is in the parameter table below); the
+// names are the CLI's and Python's values and the model file's text.
+
+/// bias_init: hidden-layer bias initialization.
+enum class BiasInit { Auto, Zero, Uniform };
+NEUNCUT_ENUM_NAMES(BiasInit, "bias_init", {BiasInit::Auto, "auto"}, {BiasInit::Zero, "zero"},
+                   {BiasInit::Uniform, "uniform"})
+/// init: the network's starting point.
+enum class InitMethod { Spectral, Random };
+NEUNCUT_ENUM_NAMES(InitMethod, "init", {InitMethod::Spectral, "spectral"}, {InitMethod::Random, "random"})
+/// lr_schedule: the learning rate over the epochs.
+enum class LrSchedule { Cosine, Constant };
+NEUNCUT_ENUM_NAMES(LrSchedule, "lr schedule", {LrSchedule::Cosine, "cosine"}, {LrSchedule::Constant, "constant"})
+/// sigma_rule: how an automatic sigma is estimated.
+enum class SigmaRuleChoice { Auto, Neighbor, Median };
+NEUNCUT_ENUM_NAMES(SigmaRuleChoice, "sigma_rule", {SigmaRuleChoice::Auto, "auto"},
+                   {SigmaRuleChoice::Neighbor, "neighbor"}, {SigmaRuleChoice::Median, "median"})
+/// features: what the network and the affinity see (Auto only as a parameter; a fit resolves it).
+enum class FeatureMap { Auto, Raw, Scattering };
+NEUNCUT_ENUM_NAMES(FeatureMap, "features", {FeatureMap::Auto, "auto"}, {FeatureMap::Raw, "raw"},
+                   {FeatureMap::Scattering, "scattering"})
+/// affinity: NeuNcut's in-batch affinity.
+enum class BatchAffinityKind { Knn, Gaussian };
+NEUNCUT_ENUM_NAMES(BatchAffinityKind, "affinity", {BatchAffinityKind::Knn, "knn"},
+                   {BatchAffinityKind::Gaussian, "gaussian"})
+/// normalize: row L2 normalization after scaling.
+enum class RowNormalization { Auto, L2, None };
+NEUNCUT_ENUM_NAMES(RowNormalization, "normalize", {RowNormalization::Auto, "auto"}, {RowNormalization::L2, "l2"},
+                   {RowNormalization::None, "none"})
+/// scaling: per-feature scaling, or Auto (resolved by the data; FeatureScaling is the resolved choice).
+enum class ScalingChoice { Auto, None, Center, Standardize };
+NEUNCUT_ENUM_NAMES(ScalingChoice, "scaling", {ScalingChoice::Auto, "auto"}, {ScalingChoice::None, "none"},
+                   {ScalingChoice::Center, "center"}, {ScalingChoice::Standardize, "standardize"})
+/// recipe: neuncut's defaults or the paper's reference recipe.
+enum class Recipe { Default, Paper };
+NEUNCUT_ENUM_NAMES(Recipe, "recipe", {Recipe::Default, "default"}, {Recipe::Paper, "paper"})
+/// select: label-free model selection.
+enum class Selection { None, Auto };
+NEUNCUT_ENUM_NAMES(Selection, "select", {Selection::None, "none"}, {Selection::Auto, "auto"})
+
+}  // namespace neuncut
 
 // The one table of NeuNcut's parameters: X(type, name, CLI flag, default, doc).
 // Defaults differ from the paper's reference recipe where that recipe collapses; see
@@ -32,10 +81,10 @@
   X(int, n_clusters, "k", 10, "number of clusters k (>= 1)")                                                           \
   X(::neuncut::LayerWidths, hidden, "hidden", (::neuncut::LayerWidths{512, 512}),                                      \
     "hidden layer widths, comma-separated (ReLU layers; 'none' for a linear model)")                                   \
-  X(std::string, bias_init, "bias-init", std::string("auto"),                                                          \
+  X(::neuncut::BiasInit, bias_init, "bias-init", ::neuncut::BiasInit::Auto,                                            \
     "hidden-layer bias initialization: zero (the paper's reference), uniform (+-1/sqrt(fan_in), torch's default), "    \
     "or auto = zero for data with more than 10 features, uniform otherwise")                                           \
-  X(std::string, init, "init", std::string("spectral"),                                                                \
+  X(::neuncut::InitMethod, init, "init", ::neuncut::InitMethod::Spectral,                                              \
     "starting point: spectral (first fit the network to the NJW partition of up to 1000 training points under "        \
     "the loss's affinity; see docs/defaults.md) or random (the paper's: train from the random initialization)")        \
   X(int, init_steps, "init-steps", 100,                                                                                \
@@ -47,10 +96,10 @@
   X(std::int64_t, train_size, "train-size", 20000, "points sampled (without replacement) to train on; 0: all")         \
   X(double, learning_rate, "lr", 1e-3,                                                                                 \
     "initial Adam learning rate (the paper's 5e-3 kills clusters, see docs/defaults.md)")                              \
-  X(std::string, lr_schedule, "lr-schedule", std::string("cosine"),                                                    \
+  X(::neuncut::LrSchedule, lr_schedule, "lr-schedule", ::neuncut::LrSchedule::Cosine,                                  \
     "learning-rate schedule over the epochs: cosine (annealed to 0, as torch CosineAnnealingLR) or constant")          \
   X(double, weight_decay, "weight-decay", 1e-4, "weight decay coefficient")                                            \
-  X(std::string, optimizer, "optimizer", std::string("adam"),                                                          \
+  X(::neuncut::WeightDecayMode, optimizer, "optimizer", ::neuncut::WeightDecayMode::L2,                                \
     "adam (weight decay added to the gradient, as torch.optim.Adam) or adamw (decoupled)")                             \
   X(double, gamma, "gamma", 80.0, "weight of the orthogonality penalty at the start of training")                      \
   X(double, gamma_factor, "gamma-factor", 1.0,                                                                         \
@@ -58,14 +107,14 @@
   X(int, gamma_step, "gamma-step", 0, "epochs between gamma multiplications (0: gamma stays constant)")                \
   X(double, gamma_max, "gamma-max", 1e9, "cap of the gamma schedule")                                                  \
   X(double, sigma, "sigma", 0.0, "Gaussian affinity bandwidth on the preprocessed data (0: chosen from the data)")     \
-  X(std::string, sigma_rule, "sigma-rule", std::string("auto"),                                                        \
+  X(::neuncut::SigmaRuleChoice, sigma_rule, "sigma-rule", ::neuncut::SigmaRuleChoice::Auto,                            \
     "automatic sigma: neighbor (median distance to the sigma-neighbors-th nearest neighbour within a batch-sized "     \
     "sample: a local scale), median (twice the median distance between the sample's points: a wide kernel), or "       \
     "auto = median on scattering features and neighbor otherwise (see docs/defaults.md)")                              \
   X(int, sigma_neighbors, "sigma-neighbors", 10,                                                                       \
     "automatic sigma, neighbor rule: rank of the neighbour whose median distance is sigma")                            \
   X(double, sigma_scale, "sigma-scale", 1.0, "automatic sigma: multiplier on the estimate")                            \
-  X(std::string, features, "features", std::string("auto"),                                                            \
+  X(::neuncut::FeatureMap, features, "features", ::neuncut::FeatureMap::Auto,                                          \
     "what the network and the affinity see: raw (the rows as given), scattering (the wavelet scattering "              \
     "transform of each row as an image of image-shape; see docs/defaults.md), or auto = scattering when the "          \
     "image shape is known and raw otherwise")                                                                          \
@@ -78,7 +127,7 @@
     "scattering features: wavelet scales J (outputs every 2^J pixels); 0: auto = the largest J <= 3 with 2^J at most " \
     "half the shorter image side (3 from 16 pixels on, 2 for 8 x 8 images)")                                           \
   X(int, scattering_angles, "scattering-angles", 8, "scattering features: wavelet orientations L")                     \
-  X(std::string, affinity, "affinity", std::string("knn"),                                                             \
+  X(::neuncut::BatchAffinityKind, affinity, "affinity", ::neuncut::BatchAffinityKind::Knn,                             \
     "in-batch affinity, also the warm start's: knn (self-tuning kNN graph of the batch; far better than "              \
     "gaussian on the tables measured so far, mixed on iris and Fashion-MNIST: docs/defaults.md) or gaussian "          \
     "(full kernel with sigma, the paper's)")                                                                           \
@@ -89,25 +138,25 @@
     "healthy one, restore the network and optimizer of the healthy epoch with the lowest loss, halve the learning "    \
     "rate and go on; at most this many times, and a fit that still ends collapsed returns that healthy network "       \
     "(0: off, the paper's plain training; see docs/defaults.md)")                                                      \
-  X(std::string, normalize, "normalize", std::string("auto"),                                                          \
+  X(::neuncut::RowNormalization, normalize, "normalize", ::neuncut::RowNormalization::Auto,                            \
     "row L2 normalization after scaling: l2 (the paper's choice), none, or auto = l2 when the data has more than "     \
     "10 features (images, embeddings) and none otherwise (low-dimensional data keeps its geometry)")                   \
-  X(std::string, scaling, "scaling", std::string("auto"),                                                              \
+  X(::neuncut::ScalingChoice, scaling, "scaling", ::neuncut::ScalingChoice::Auto,                                      \
     "per-feature scaling fitted on the training subset: none, center, standardize, or auto = standardize unless "      \
     "rows are images (image-shape set), and for images standardize only when rows are not L2-normalized "              \
     "(columns in different units otherwise reduce a table to its largest columns; docs/defaults.md)")                  \
   X(std::uint64_t, seed, "seed", std::uint64_t{0}, "random seed (subset, initialization, batches)")                    \
-  X(std::string, precision, "precision", std::string("fp32"),                                                          \
+  X(::neuncut::Precision, precision, "precision", ::neuncut::Precision::Fp32,                                          \
     "arithmetic of the network's matrix products in training and inference: fp32, or bf16 (operands rounded to "       \
     "bfloat16, fp32 sums and fp32 master weights, via oneDNN; also the batch affinity when rows are L2-normalized "    \
     "and sigma >= 0.2; needs a CPU with AVX512_BF16; see docs/mixed-precision.md)")                                    \
   X(int, threads, "threads", 0, "threads for training and inference (0: all cores)")                                   \
-  X(std::string, recipe, "recipe", std::string("default"),                                                             \
+  X(::neuncut::Recipe, recipe, "recipe", ::neuncut::Recipe::Default,                                                   \
     "default (neuncut's tuned settings) or paper (the reference recipe of He et al.: Gaussian affinity on "            \
     "L2-normalized rows, sigma 3, random init, zero biases, lr 5e-3, 300 epochs, gamma 80, no "                        \
     "collapse recovery); the recipe sets every parameter left at its default value, so any "                           \
     "other value given wins (docs/defaults.md)")                                                                       \
-  X(std::string, select, "select", std::string("none"),                                                                \
+  X(::neuncut::Selection, select, "select", ::neuncut::Selection::None,                                                \
     "label-free model selection: none, or auto = train select-candidates networks (seeds seed, seed+1, ...) and "      \
     "keep the one whose labels have the lowest discrete Ncut on one fixed kNN graph of a sample (the quality "         \
     "check's graph; see docs/defaults.md)")                                                                            \
@@ -130,61 +179,103 @@ const std::vector<ParamInfo<NeuNcutParams>>& neuncut_param_table();
 /// Throws InvalidArgument naming the first invalid field (ranges, choices).
 void validate(const NeuNcutParams& params);
 
-/// What one epoch did (averages over its mini-batches).
-struct EpochStats {
-  int epoch = 0;                        ///< 1-based.
-  int epochs = 0;                       ///< Total planned.
-  double loss = 0;                      ///< Mean batch loss.
-  double trace = 0;                     ///< Mean soft Ncut term.
-  double penalty = 0;                   ///< Mean gamma/2 * R / k.
-  double orthogonality = 0;             ///< Mean R = ||H^T D H - I||_F.
-  double gamma = 0;                     ///< gamma used in this epoch.
-  double learning_rate = 0;             ///< Learning rate used in this epoch.
-  double elapsed_seconds = 0;           ///< Since the start of training.
-  double eta_seconds = 0;               ///< Estimated time to the last epoch.
-  int clusters_used = 0;                ///< Clusters that won the argmax of at least one training point this epoch.
-  double mean_max_probability = 0;      ///< Mean of max_j P_ij: 1/k for the uniform P, 1 for hard memberships.
-  double largest_cluster_fraction = 0;  ///< Share of the epoch's points in the biggest cluster.
-  std::string collapse;  ///< "" when healthy; "near-uniform memberships ..." when the mean max probability is within
-                         ///< 10% of uniform; "N of k clusters empty" when clusters won no point.
-  int rolled_back_to =
-      0;  ///< Collapse recovery: the epoch whose network and optimizer were restored after this one; 0 if none.
+/// What the collapse check of a set of memberships found.
+enum class CollapseKind {
+  None,           ///< Healthy.
+  NearUniform,    ///< The mean max probability is within 10% of uniform (1/k): the trivial solution.
+  EmptyClusters,  ///< Some clusters won no point.
 };
+NEUNCUT_ENUM_NAMES(CollapseKind, "collapse kind", {CollapseKind::None, "none"},
+                   {CollapseKind::NearUniform, "near_uniform"}, {CollapseKind::EmptyClusters, "empty_clusters"})
+
+/// A typed collapse outcome; description() is the sentence the CLI and Python show.
+struct CollapseStatus {
+  CollapseKind kind = CollapseKind::None;
+  int clusters = 0;                 ///< k.
+  int empty_clusters = 0;           ///< EmptyClusters: how many won no point.
+  double mean_max_probability = 0;  ///< NearUniform: the mean max probability found.
+  bool collapsed() const { return kind != CollapseKind::None; }
+  /// "" when healthy; "near-uniform memberships (mean max probability P, uniform is 1/k): the
+  /// trivial solution" or "N of k clusters empty".
+  std::string description() const;
+  /// Code written when this was a string ("" when healthy) keeps compiling: empty() is
+  /// !collapsed(), and comparisons and printing use description().
+  bool empty() const { return !collapsed(); }
+  bool operator==(std::string_view text) const { return description() == text; }
+  friend std::ostream& operator<<(std::ostream& os, const CollapseStatus& c) { return os << c.description(); }
+};
+
+// What one epoch did (averages over its mini-batches): X(type, name, default, doc).
+#define NEUNCUT_NEUNCUT_EPOCH_FIELDS(X)                                                                     \
+  X(int, epoch, 0, "1-based")                                                                               \
+  X(int, epochs, 0, "total planned")                                                                        \
+  X(double, loss, 0.0, "mean batch loss")                                                                   \
+  X(double, trace, 0.0, "mean soft Ncut term")                                                              \
+  X(double, penalty, 0.0, "mean gamma/2 * R / k")                                                           \
+  X(double, orthogonality, 0.0, "mean R = ||H^T D H - I||_F")                                               \
+  X(double, gamma, 0.0, "gamma used in this epoch")                                                         \
+  X(double, learning_rate, 0.0, "learning rate used in this epoch")                                         \
+  X(double, elapsed_seconds, 0.0, "since the start of training")                                            \
+  X(double, eta_seconds, 0.0, "estimated time to the last epoch")                                           \
+  X(int, clusters_used, 0, "clusters that won the argmax of at least one training point this epoch")        \
+  X(double, mean_max_probability, 0.0, "mean of max_j P_ij: 1/k for the uniform P, 1 for hard memberships") \
+  X(double, largest_cluster_fraction, 0.0, "share of the epoch's points in the biggest cluster")            \
+  X(::neuncut::CollapseStatus, collapse, {},                                                                \
+    "empty when healthy; otherwise what collapsed (near-uniform memberships, or N of k clusters empty)")    \
+  X(int, rolled_back_to, 0,                                                                                 \
+    "collapse recovery: the epoch whose network and optimizer were restored after this one; 0 if none")
+
+/// What one epoch did (see NEUNCUT_NEUNCUT_EPOCH_FIELDS).
+struct NeuNcutEpochStats {
+  NEUNCUT_NEUNCUT_EPOCH_FIELDS(NEUNCUT_RESULT_MEMBER)
+};
+NEUNCUT_RESULT_FIELDS(NeuNcutEpochStats, NEUNCUT_NEUNCUT_EPOCH_FIELDS)
 
 /// Called after every epoch; return false to stop training (fit then throws Interrupted).
-using ProgressCallback = std::function<bool(const EpochStats&)>;
+using NeuNcutProgress = std::function<bool(const NeuNcutEpochStats&)>;
 
-/// Outcome of fit().
-struct FitResult {
-  std::vector<EpochStats> history;  ///< One entry per epoch run.
-  double sigma = 0;                 ///< The bandwidth used (given or estimated).
-  bool sigma_estimated = false;     ///< Whether sigma came from the data.
-  Index train_points = 0;           ///< Size of the training subset.
-  Index batch_size = 0;             ///< Mini-batch size used.
-  double train_seconds = 0;         ///< Wall time of the epochs.
-  double init_seconds = 0;          ///< Wall time of the spectral warm start (0 with init = random).
-  double init_agreement =
-      0;            ///< Spectral init: share of the warm-start batch the network labels as the spectral partition does.
-  int threads = 1;  ///< Threads the fit ran on (params.threads resolved).
-  int clusters_used = 0;                  ///< Non-empty clusters among the training subset's final labels.
-  double mean_max_probability = 0;        ///< Of the final memberships on the training subset.
-  bool l2_normalized = false;             ///< Whether rows were L2-normalized (normalize resolved).
-  std::string features = "raw";           ///< The feature map used (features resolved): "raw" or "scattering".
-  Index feature_dim = 0;                  ///< Values per row the network and the affinity saw.
-  double features_seconds = 0;            ///< Wall time of the training subset's preprocessing (feature map included).
-  Precision precision = Precision::Fp32;  ///< Of the network's products (params.precision).
-  Precision affinity_precision = Precision::Fp32;  ///< Of the batch affinity's Gram matrix: bf16 only with
-                                                   ///< the gaussian affinity, precision bf16, L2-normalized rows and
-                                                   ///< sigma >= NeuNcut::kBf16AffinityMinSigma.
-  std::string collapse;                            ///< "" when healthy; otherwise a sentence saying what collapsed.
-  int rollbacks = 0;            ///< Collapse recovery: how many times training went back to a healthy epoch.
-  int restored_epoch = 0;       ///< Collapse recovery: the healthy epoch whose network was returned because
-                                ///< training ended collapsed; 0 when the network is the last epoch's.
-  PartitionQuality quality;     ///< Label-free quality check of the final labels (verdict NotChecked with
-                                ///< quality_points 0); see partition_quality.hpp.
-  int selected_candidate = -1;  ///< select auto: which candidate (0-based; seed + index) was kept; -1 otherwise.
-  std::vector<double> candidate_ncuts;  ///< select auto: each candidate's discrete Ncut on the check graph.
+// Outcome of NeuNcut::fit: X(type, name, default, doc).
+#define NEUNCUT_NEUNCUT_FIT_FIELDS(X)                                                                            \
+  X(std::vector<::neuncut::NeuNcutEpochStats>, history, {}, "one entry per epoch run")                           \
+  X(double, sigma, 0.0, "the bandwidth used (given or estimated)")                                               \
+  X(bool, sigma_estimated, false, "whether sigma came from the data")                                            \
+  X(::neuncut::Index, train_points, 0, "size of the training subset")                                            \
+  X(::neuncut::Index, batch_size, 0, "mini-batch size used")                                                     \
+  X(double, train_seconds, 0.0, "wall time of the epochs")                                                       \
+  X(double, init_seconds, 0.0, "wall time of the spectral warm start (0 with init = random)")                    \
+  X(double, init_agreement, 0.0,                                                                                 \
+    "spectral init: share of the warm-start batch the network labels as the spectral partition does")            \
+  X(int, threads, 1, "threads the fit ran on (params.threads resolved)")                                         \
+  X(int, clusters_used, 0, "non-empty clusters among the training subset's final labels")                        \
+  X(double, mean_max_probability, 0.0, "of the final memberships on the training subset")                        \
+  X(bool, l2_normalized, false, "whether rows were L2-normalized (normalize resolved)")                          \
+  X(::neuncut::FeatureMap, features, ::neuncut::FeatureMap::Raw, "the feature map used (features resolved)")     \
+  X(::neuncut::Index, feature_dim, 0, "values per row the network and the affinity saw")                         \
+  X(double, features_seconds, 0.0, "wall time of the training subset's preprocessing (feature map included)")    \
+  X(::neuncut::Precision, precision, ::neuncut::Precision::Fp32, "of the network's products (params.precision)") \
+  X(::neuncut::Precision, affinity_precision, ::neuncut::Precision::Fp32,                                        \
+    "of the batch affinity's Gram matrix: bf16 only with the gaussian affinity, precision bf16, L2-normalized "  \
+    "rows and sigma >= NeuNcut::kBf16AffinityMinSigma")                                                          \
+  X(::neuncut::CollapseStatus, collapse, {}, "empty when healthy; otherwise what collapsed at the end")          \
+  X(int, collapse_rollbacks, 0, "collapse recovery: how many times training went back to a healthy epoch")       \
+  X(int, restored_epoch, 0,                                                                                      \
+    "collapse recovery: the healthy epoch whose network was returned because training ended collapsed; 0 "       \
+    "when the network is the last epoch's")                                                                      \
+  X(::neuncut::PartitionQuality, quality, {},                                                                    \
+    "label-free quality check of the final labels (verdict not_checked with quality_points 0)")                  \
+  X(int, selected_candidate, -1, "select auto: which candidate (0-based; seed + index) was kept; -1 otherwise")  \
+  X(std::vector<double>, candidate_ncuts, {}, "select auto: each candidate's discrete Ncut on the check graph")
+
+/// Outcome of NeuNcut::fit (see NEUNCUT_NEUNCUT_FIT_FIELDS).
+struct NeuNcutFitResult {
+  NEUNCUT_NEUNCUT_FIT_FIELDS(NEUNCUT_RESULT_MEMBER)
 };
+NEUNCUT_RESULT_FIELDS(NeuNcutFitResult, NEUNCUT_NEUNCUT_FIT_FIELDS)
+
+/// Earlier names of NeuNcut's result types (README "Upgrading").
+using EpochStats = NeuNcutEpochStats;
+using FitResult = NeuNcutFitResult;
+using ProgressCallback = NeuNcutProgress;
 
 class NeuNcut {
  public:
@@ -197,7 +288,7 @@ class NeuNcut {
   /// returns false. The recipe is applied first (params() then holds the resolved values);
   /// with select auto several networks are trained and the best kept; the result carries the
   /// label-free quality check of the final labels unless quality_points is 0.
-  FitResult fit(const Eigen::Ref<const MatrixF>& data, const ProgressCallback& progress = {});
+  NeuNcutFitResult fit(const Eigen::Ref<const MatrixF>& data, const NeuNcutProgress& progress = {});
 
   /// Rows per inference chunk unless the caller says otherwise: small enough that a chunk's
   /// activations stay in cache, large enough for full-speed GEMMs.
@@ -227,7 +318,8 @@ class NeuNcut {
   /// Precision for predict ("fp32" or "bf16"); a loaded model predicts in the precision it
   /// was trained with unless this changes it. InvalidArgument for an unknown value, or bf16
   /// where it is unavailable (bf16_unavailable_reason()).
-  void set_precision(const std::string& precision);
+  void set_precision(Precision precision);
+  void set_precision(const std::string& precision) { set_precision(parse_enum<Precision>(precision)); }
 
   /// The smallest sigma at which the batch affinity of L2-normalized rows is computed in bf16
   /// with precision bf16 (below it, in fp32): the bf16 Gram matrix's error in a squared
@@ -243,9 +335,9 @@ class NeuNcut {
 
  private:
   // One training run with params_ as they are (recipe resolved, no selection, no quality check).
-  FitResult fit_single(const Eigen::Ref<const MatrixF>& data, const ProgressCallback& progress);
+  NeuNcutFitResult fit_single(const Eigen::Ref<const MatrixF>& data, const NeuNcutProgress& progress);
   // select auto: trains the candidates and keeps the best by the check graph's discrete Ncut.
-  FitResult fit_selected(const Eigen::Ref<const MatrixF>& data, const ProgressCallback& progress);
+  NeuNcutFitResult fit_selected(const Eigen::Ref<const MatrixF>& data, const NeuNcutProgress& progress);
 
   NeuNcutParams params_;
   Preprocessor preprocessor_;
@@ -253,7 +345,7 @@ class NeuNcut {
   double sigma_ = 0;
 };
 
-/// Resolves the normalize parameter ("auto", "l2", "none") for data with `dim` features.
-bool resolve_normalize(const std::string& normalize, Index dim);
+/// Resolves the normalize parameter (auto, l2, none) for data with `dim` features.
+bool resolve_normalize(RowNormalization normalize, Index dim);
 
 }  // namespace neuncut

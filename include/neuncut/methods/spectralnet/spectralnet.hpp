@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "neuncut/core/param_table.hpp"
+#include "neuncut/core/result_fields.hpp"
 #include "neuncut/core/types.hpp"
 #include "neuncut/features/preprocessing.hpp"
 #include "neuncut/graph/affinity_graph.hpp"
@@ -73,33 +74,46 @@ const std::vector<ParamInfo<SpectralNetParams>>& spectralnet_param_table();
 /// Throws InvalidArgument naming the first invalid field.
 void validate(const SpectralNetParams& params);
 
-/// What one epoch did (averages over its mini-batches).
+// What one epoch did (averages over its mini-batches): X(type, name, default, doc).
+#define NEUNCUT_SPECTRALNET_EPOCH_FIELDS(X)                                             \
+  X(int, epoch, 0, "1-based")                                                           \
+  X(int, epochs, 0, "total planned")                                                    \
+  X(double, loss, 0.0, "mean batch loss sum_ij W_ij ||y_i - y_j||^2 / m")               \
+  X(double, learning_rate, 0.0, "learning rate used in this epoch")                     \
+  X(int, cholesky_fallbacks, 0, "batches that needed the ridge fallback in this epoch") \
+  X(double, elapsed_seconds, 0.0, "since the start of training")                        \
+  X(double, eta_seconds, 0.0, "estimated time to the last epoch")
+
+/// What one epoch did (see NEUNCUT_SPECTRALNET_EPOCH_FIELDS).
 struct SpectralNetEpochStats {
-  int epoch = 0;               ///< 1-based.
-  int epochs = 0;              ///< Total planned.
-  double loss = 0;             ///< Mean batch loss sum_ij W_ij ||y_i - y_j||^2 / m.
-  double learning_rate = 0;    ///< Learning rate used in this epoch.
-  int cholesky_fallbacks = 0;  ///< Batches that needed the ridge fallback in this epoch.
-  double elapsed_seconds = 0;  ///< Since the start of training.
-  double eta_seconds = 0;      ///< Estimated time to the last epoch.
+  NEUNCUT_SPECTRALNET_EPOCH_FIELDS(NEUNCUT_RESULT_MEMBER)
 };
+NEUNCUT_RESULT_FIELDS(SpectralNetEpochStats, NEUNCUT_SPECTRALNET_EPOCH_FIELDS)
 
 /// Called after every epoch; return false to stop training (fit then throws Interrupted).
 using SpectralNetProgress = std::function<bool(const SpectralNetEpochStats&)>;
 
-/// Outcome of SpectralNet::fit.
+// Outcome of SpectralNet::fit: X(type, name, default, doc).
+#define NEUNCUT_SPECTRALNET_FIT_FIELDS(X)                                                     \
+  X(std::vector<::neuncut::SpectralNetEpochStats>, history, {}, "one entry per epoch")        \
+  X(::neuncut::Labels, labels, {}, "predict() of every row passed to fit")                    \
+  X(::neuncut::Index, train_points, 0, "size of the training subset")                         \
+  X(::neuncut::Index, batch_size, 0, "mini-batch size used")                                  \
+  X(int, cholesky_fallbacks, 0, "ridge fallbacks over all of training (and the final M)")     \
+  X(double, kmeans_inertia, 0.0, "inertia of k-means on the training embeddings")             \
+  X(bool, kmeans_converged, false, "the k-means run converged")                               \
+  X(std::vector<std::string>, warnings, {},                                                   \
+    "what the caller should know, one sentence each: ridge fallbacks, k-means not converged") \
+  X(double, train_seconds, 0.0, "wall time of the epochs")                                    \
+  X(double, total_seconds, 0.0, "wall time of fit()")
+
+/// Outcome of SpectralNet::fit (see NEUNCUT_SPECTRALNET_FIT_FIELDS).
 struct SpectralNetFitResult {
-  std::vector<SpectralNetEpochStats> history;  ///< One entry per epoch.
-  Labels labels;                               ///< predict() of every row passed to fit.
-  Index train_points = 0;                      ///< Size of the training subset.
-  Index batch_size = 0;                        ///< Mini-batch size used.
-  int cholesky_fallbacks = 0;                  ///< Ridge fallbacks over all of training (and the final M).
-  double kmeans_inertia = 0;                   ///< Inertia of k-means on the training embeddings.
-  bool kmeans_converged = false;               ///< The k-means run converged.
-  std::string message;                         ///< Empty, or warnings (fallbacks, k-means not converged).
-  double train_seconds = 0;                    ///< Wall time of the epochs.
-  double total_seconds = 0;                    ///< Wall time of fit().
+  NEUNCUT_SPECTRALNET_FIT_FIELDS(NEUNCUT_RESULT_MEMBER)
+  /// The warnings joined by "; " (empty when there are none), as the CLI and Python show them.
+  std::string message() const { return join_warnings(warnings); }
 };
+NEUNCUT_RESULT_FIELDS(SpectralNetFitResult, NEUNCUT_SPECTRALNET_FIT_FIELDS)
 
 class SpectralNet {
  public:
