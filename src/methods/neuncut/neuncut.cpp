@@ -59,6 +59,7 @@ void validate(const NeuNcutParams& p) {
   NEUNCUT_REQUIRE(p.affinity_neighbors >= 1, InvalidArgument, "affinity_neighbors must be >= 1, got ",
                   p.affinity_neighbors);
   NEUNCUT_REQUIRE(p.init_steps >= 1, InvalidArgument, "init_steps must be >= 1, got ", p.init_steps);
+  NEUNCUT_REQUIRE(p.init_sample >= 2, InvalidArgument, "init_sample must be >= 2, got ", p.init_sample);
   NEUNCUT_REQUIRE(p.collapse_rollbacks >= 0, InvalidArgument, "collapse_rollbacks must be >= 0, got ",
                   p.collapse_rollbacks);
   NEUNCUT_REQUIRE(p.select_candidates >= 2, InvalidArgument, "select_candidates must be >= 2, got ",

@@ -12,6 +12,8 @@
 #include "neuncut/core/precision.hpp"
 #include "neuncut/data/synthetic.hpp"
 #include "neuncut/eval/metrics.hpp"
+#include "neuncut/features/preprocessing.hpp"
+#include "neuncut/methods/ncut/spectral_clustering.hpp"
 #include "neuncut/methods/neuncut/neuncut.hpp"
 #include "row_invariance.hpp"
 #include "test_data.hpp"
@@ -93,6 +95,44 @@ TEST(NeuNcut, RecoversTwoMoonsWithDefaultSettings) {
     EXPECT_GE(r.init_agreement, 0.99) << "seed " << seed;
     EXPECT_GE(clustering_accuracy(ds.labels, model.predict(ds.features)), 0.95) << "seed " << seed;
   }
+}
+
+// With the knn affinity the warm start is classic Ncut's partition of up to init_sample
+// training points on the preprocessed rows: a network trained one step after it labels the
+// whole set as classic Ncut on the same rows does.
+// Concentric circles, whose two rings k-means or a straight cut would split wrongly.
+TEST(NeuNcut, WarmStartReproducesClassicNcutOnTheSample) {
+  SyntheticParams sp;
+  sp.kind = SyntheticKind::Circles;
+  sp.n_samples = 1500;
+  sp.noise = 0.03;
+  sp.seed = 4;
+  const Dataset ds = make_synthetic(sp);
+  NeuNcutParams p;
+  p.n_clusters = 2;
+  p.init_sample = 1500;  // the whole set: more than one batch of 1000
+  p.hidden = {64, 64};
+  p.epochs = 1;  // one batch of 1000: one step
+  p.init_steps = 300;
+  p.quality_points = 0;
+  p.threads = 1;
+  NeuNcut model(p);
+  const FitResult r = model.fit(ds.features);
+  EXPECT_GE(r.init_agreement, 0.99);
+
+  Preprocessor pre(FeatureScaling::Standardize, false);  // what auto means for a 2-column table
+  MatrixF rows = ds.features;
+  pre.fit(rows);
+  pre.transform_in_place(rows);
+  SpectralClusteringParams ncut;
+  ncut.n_clusters = 2;
+  ncut.n_neighbors = p.affinity_neighbors;
+  ncut.normalize = false;
+  ncut.threads = 1;
+  const Labels classic = fit_spectral_clustering(rows, ncut).labels;
+  ASSERT_EQ(classic.size(), ds.labels.size());
+  EXPECT_GE(clustering_accuracy(classic, model.predict(ds.features)), 0.99);
+  EXPECT_GE(clustering_accuracy(ds.labels, classic), 0.99);  // the rings themselves
 }
 
 TEST(NeuNcut, SameSeedSameThreadsGivesIdenticalModel) {
@@ -335,6 +375,9 @@ TEST(NeuNcut, RejectsBadInputBeforeWork) {
   EXPECT_THROW(neuncut::testing::set_param(bad, neuncut_param_table(), "init", "pca"), InvalidArgument);
   bad = p;
   bad.init_steps = 0;
+  EXPECT_THROW(fit_with(ds.features, bad), InvalidArgument);
+  bad = p;
+  bad.init_sample = 1;
   EXPECT_THROW(fit_with(ds.features, bad), InvalidArgument);
 
   NeuNcut model(p);

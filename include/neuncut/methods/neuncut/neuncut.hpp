@@ -85,10 +85,14 @@ NEUNCUT_ENUM_NAMES(Selection, "select", {Selection::None, "none"}, {Selection::A
     "hidden-layer bias initialization: zero (the paper's reference), uniform (+-1/sqrt(fan_in), torch's default), "    \
     "or auto = zero for data with more than 10 features, uniform otherwise")                                           \
   X(::neuncut::InitMethod, init, "init", ::neuncut::InitMethod::Spectral,                                              \
-    "starting point: spectral (first fit the network to the NJW partition of up to 1000 training points under "        \
-    "the loss's affinity; see docs/defaults.md) or random (the paper's: train from the random initialization)")        \
+    "starting point: spectral (first fit the network to the spectral partition of init-sample training points "       \
+    "under the loss's affinity; see docs/defaults.md) or random (the paper's: train from the random initialization)")        \
   X(int, init_steps, "init-steps", 100,                                                                                \
     "spectral init: full-batch Adam steps of cross-entropy fitting the network to the sample's spectral labels")       \
+  X(int, init_sample, "init-sample", 5000,                                                                             \
+    "spectral init with the knn affinity: training points in the warm start's sample, partitioned by classic Ncut "   \
+    "(sparse self-tuning kNN graph of affinity-neighbors neighbours, Lanczos: neuncut ncut's method); the gaussian "   \
+    "affinity's warm start stays the dense NJW partition of at most one batch of 1000 points (docs/defaults.md)")      \
   X(int, epochs, "epochs", 0,                                                                                          \
     "training epochs (passes over the training subset); 0: auto = 50, raised on small data so that training "          \
     "takes at least 500 mini-batch steps")                                                                             \
