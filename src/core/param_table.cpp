@@ -30,7 +30,10 @@ std::string format(bool v) { return v ? "true" : "false"; }
 std::string format(const std::string& v) { return v; }
 std::string format(const LayerWidths& v) {
   std::string s;
-  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(v[i]);
+  }
   return s;
 }
 

@@ -150,8 +150,9 @@ TEST_F(Cli, VersionNamesTheFp32LibraryAndItsEnvironmentSwitch) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("fp32 products: " + neuncut::fp32_gemm_library()), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("bf16: "), std::string::npos) << r.out;
-  if (!neuncut::onednn_cpu_isa().empty())
+  if (!neuncut::onednn_cpu_isa().empty()) {
     EXPECT_NE(r.out.find("oneDNN kernels: " + neuncut::onednn_cpu_isa() + ")"), std::string::npos) << r.out;
+  }
   // The child inherits the environment: NEUNCUT_FP32_GEMM=eigen selects Eigen's GEMM.
   const char* saved = std::getenv("NEUNCUT_FP32_GEMM");
   const std::string saved_value = saved ? saved : "";
@@ -531,7 +532,7 @@ TEST_F(Cli, TwoOutputsToTheSameFileAreRefused) {
   fs::create_hard_link(dir.file("a.npy"), dir.file("hard.npy"));
   const std::string fit = "fit --data " + dir.file("x.npy") + " --k 3 --epochs 1 --hidden 8 --init random";
   const std::string subdir = dir.file("") + "/./";
-  for (const std::string outputs : {" --labels-out " + dir.file("out.npy") + " --proba-out " + dir.file("out.npy"),
+  for (const std::string& outputs : {" --labels-out " + dir.file("out.npy") + " --proba-out " + dir.file("out.npy"),
                                     " --model " + dir.file("out.npy") + " --labels-out " + subdir + "out.npy",
                                     " --labels-out " + dir.file("a.npy") + " --proba-out " + dir.file("link.npy"),
                                     " --labels-out " + dir.file("a.npy") + " --proba-out " + dir.file("hard.npy")}) {
@@ -555,7 +556,7 @@ TEST_F(Cli, AnOutputThatIsAnInputIsRefusedAndTheInputKept) {
   fs::create_symlink(x, dir.file("xlink.npy"));
   const std::string before = neuncut::testing::read_text(x);
   const std::string model_before = neuncut::testing::read_text(dir.file("m.npy"));
-  for (const std::string command :
+  for (const std::string& command :
        {"fit --data " + x + " --k 3 --epochs 1 --hidden 8 --labels-out " + x,
         "fit --data " + x + " --k 3 --epochs 1 --hidden 8 --labels-out " + dir.file("xlink.npy"),
         "kmeans --data " + x + " --k 3 --labels-out " + dir.file("") + "/./x.npy",

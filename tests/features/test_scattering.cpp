@@ -267,7 +267,9 @@ TEST(Scattering, PreprocessorStandardizesTheFeaturesAndFitTransformEqualsFitThen
     const double mean = a.col(c).cast<double>().mean();
     const double var = (a.col(c).cast<double>().array() - mean).square().mean();
     EXPECT_NEAR(mean, 0.0, 1e-5) << c;
-    if (var > 1e-6) EXPECT_NEAR(var, 1.0, 1e-3) << c;
+    if (var > 1e-6) {
+      EXPECT_NEAR(var, 1.0, 1e-3) << c;
+    }
   }
 }
 

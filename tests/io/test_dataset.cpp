@@ -322,8 +322,9 @@ TEST(Idx, ImageFilesAndThreeDimensionalNpyCarryTheirImageShape) {
   EXPECT_EQ(load_dataset(dir.file("flat.npy")).image_shape, "");
   write_text(dir.file("4d.npy"), npy_file(npy_dict("<f4", "(2, 1, 2, 3)"), le_bytes(values)));
   EXPECT_THROW(load_dataset(dir.file("4d.npy")), FormatError);
-  if (std::filesystem::exists(std::string(kFashionMnistDir) + "/t10k-labels-idx1-ubyte.gz"))
+  if (std::filesystem::exists(std::string(kFashionMnistDir) + "/t10k-labels-idx1-ubyte.gz")) {
     EXPECT_EQ(load_dataset("fashion-mnist").image_shape, "28x28");
+  }
 }
 
 TEST(Idx, EveryPayloadType) {

@@ -227,8 +227,11 @@ TEST(KMeans, AllZeroRowsStayZeroUnderNormalization) {
   const KMeansResult r = fit_kmeans(x, p);
   const MatrixF pre = r.model.preprocessor().transform(x);
   EXPECT_EQ(pre.row(5).cwiseAbs().maxCoeff(), 0.0f);
-  for (Index i = 0; i < x.rows(); ++i)
-    if (i != 5) EXPECT_NEAR(pre.row(i).norm(), 1.0f, 1e-6f) << i;
+  for (Index i = 0; i < x.rows(); ++i) {
+    if (i != 5) {
+      EXPECT_NEAR(pre.row(i).norm(), 1.0f, 1e-6f) << i;
+    }
+  }
   EXPECT_EQ(r.model.predict(x)[5], r.labels[5]);
   MatrixF huge = x;
   huge(2, 0) = 1e30f;  // finite, but its squared norm overflows: refused, naming the row

@@ -305,8 +305,11 @@ TEST(NeuNcut, CollapseRecoveryGoesBackToTheBestHealthyEpoch) {
     ASSERT_LT(s.rolled_back_to, s.epoch);
     const EpochStats& target = r.history[std::size_t(s.rolled_back_to - 1)];
     EXPECT_EQ(target.collapse, "");
-    for (int e = 1; e < s.epoch; ++e)
-      if (r.history[std::size_t(e - 1)].collapse.empty()) EXPECT_LE(target.loss, r.history[std::size_t(e - 1)].loss);
+    for (int e = 1; e < s.epoch; ++e) {
+      if (r.history[std::size_t(e - 1)].collapse.empty()) {
+        EXPECT_LE(target.loss, r.history[std::size_t(e - 1)].loss);
+      }
+    }
     lr /= 2;
   }
   // Still collapsed at the end: the model is the best healthy epoch's network.
