@@ -109,10 +109,11 @@ Labels dense_warm_start_partition(const MatrixF& sample, const NeuNcutParams& p,
 // (the graph `neuncut ncut` builds, on the already preprocessed rows): on the quality suite a
 // sample of 5000 instead of one batch of 1000 raised digits20, satellite, letter and circles and
 // steadied their seeds, and cost segment ACC (docs/defaults.md, "Warm start from classic Ncut").
-// An unconverged eigensolver falls back to the dense partition of the sample's first batch.
+// An unconverged eigensolver falls back to the dense partition of the sample's first batch, and
+// so does a sample of no more than k points (classic Ncut needs k < N; the dense NJW does not).
 Labels warm_start_partition(const MatrixF& sample, const NeuNcutParams& p, Index m, float sigma, std::uint64_t seed,
                             int threads) {
-  if (p.affinity == BatchAffinityKind::Knn) {
+  if (p.affinity == BatchAffinityKind::Knn && sample.rows() > p.n_clusters) {
     SpectralClusteringParams ncut;
     ncut.n_clusters = p.n_clusters;
     ncut.n_neighbors = p.affinity_neighbors;

@@ -135,6 +135,22 @@ TEST(NeuNcut, WarmStartReproducesClassicNcutOnTheSample) {
   EXPECT_GE(clustering_accuracy(ds.labels, classic), 0.99);  // the rings themselves
 }
 
+// k = N and k = N - 1: the warm start's classic Ncut needs k < N, so such a sample takes the
+// dense NJW partition instead of refusing a fit the dense path always accepted.
+TEST(NeuNcut, FitsAsManyClustersAsPoints) {
+  const MatrixF x = MatrixF::Random(6, 3);
+  for (int k : {5, 6}) {
+    NeuNcutParams p;
+    p.n_clusters = k;
+    p.hidden = {8};
+    p.epochs = 2;
+    p.threads = 1;
+    NeuNcut model(p);
+    EXPECT_NO_THROW(model.fit(x)) << "k " << k;
+    EXPECT_EQ(model.predict(x).size(), 6u) << "k " << k;
+  }
+}
+
 TEST(NeuNcut, SameSeedSameThreadsGivesIdenticalModel) {
   const Dataset ds = blobs(500);
   for (int threads : {1, 2}) {
