@@ -379,6 +379,9 @@ def test_sigint_stops_a_long_fit(data):
     """A real SIGINT arriving while C++ trains (GIL released) stops it after the current epoch."""
     X, _ = data
     est = NeuNcut(n_clusters=3, epochs=100000, hidden=(16,), threads=1)
+    # A process started in the background by a non-interactive shell inherits SIGINT as ignored,
+    # and Python then installs no KeyboardInterrupt handler: install Python's own for the test.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
     start = time.monotonic()
     timer.start()
@@ -387,6 +390,7 @@ def test_sigint_stops_a_long_fit(data):
             est.fit(X)
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - start < 30
     assert not hasattr(est, "labels_")
 
