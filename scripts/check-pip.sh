@@ -73,12 +73,16 @@ wheels=("$work"/dist/neuncut-"$version"-*.whl)
 stamp "built $(basename "${wheels[0]}") ($((SECONDS - t0)) s)"
 
 "$python" -m venv --system-site-packages "$work/wheel-env"
-"$work/wheel-env/bin/pip" install "${pip_offline[@]}" -q "${wheels[0]}"
+# --ignore-installed --no-deps: a copy already installed system-wide (scripts/build.sh as root
+# pip-installs one into /usr/local, which --system-site-packages shows) would otherwise count as
+# "already satisfied" and nothing would be installed into the venv; numpy and scikit-learn still
+# come from Debian's packages.
+"$work/wheel-env/bin/pip" install "${pip_offline[@]}" --ignore-installed --no-deps -q "${wheels[0]}"
 check_env "$work/wheel-env"
 stamp "wheel installed and checked in a fresh venv"
 
 "$python" -m venv --system-site-packages "$work/install-env"
-"$work/install-env/bin/pip" install "${pip_offline[@]}" -q "$root"
+"$work/install-env/bin/pip" install "${pip_offline[@]}" --ignore-installed --no-deps -q "$root"
 check_env "$work/install-env"
 stamp "pip install . checked in a fresh venv"
 
