@@ -10,6 +10,7 @@
 // template parameter, so the step is called directly (inlined), with no indirection per batch.
 #pragma once
 
+#include <type_traits>
 #include <vector>
 
 #include "core/parallel.hpp"
@@ -31,7 +32,8 @@ struct EpochPlan {
 /// Runs plan.epochs epochs over the rows of `train`. Method provides:
 ///   using Stats = ...;                       // epoch record with epoch, epochs, elapsed_seconds, eta_seconds
 ///   Stats begin_epoch(int epoch);            // 0-based; sets the record's rates
-///   void step(const MatrixF& batch, Stats&); // one mini-batch
+///   void step(const MatrixF& batch, Stats&); // one mini-batch, or
+///   void step(const MatrixF& batch, const Index* rows, Stats&);  // with the batch's training rows
 ///   void end_epoch(Stats&);                  // averages; throws on divergence
 /// Each finished epoch is appended to `history` and passed to `progress` (if set); progress
 /// returning false throws Interrupted. Returns the wall time of the epochs in seconds.
@@ -54,7 +56,11 @@ double run_epochs(Method& method, const MatrixF& train, const EpochPlan& plan, R
       parallel_blocks(m, plan.threads, [&](Index lo, Index hi) {
         for (Index i = lo; i < hi; ++i) batch.row(i) = train.row(order[std::size_t(s * m + i)]);
       });
-      method.step(batch, st);
+      if constexpr (std::is_invocable_v<decltype(&Method::step), Method&, const MatrixF&, const Index*,
+                                        typename Method::Stats&>)
+        method.step(batch, order.data() + s * m, st);
+      else
+        method.step(batch, st);
     }
     method.end_epoch(st);
     st.elapsed_seconds = elapsed();

@@ -68,13 +68,36 @@ void softmax_backward(const Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>& P,
   G = (P.array() * (G.colwise() - inner).array()).matrix();
 }
 
+template <class Scalar>
+double add_anchor_cross_entropy(const Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>& P,
+                                const std::vector<std::int32_t>& labels, double weight,
+                                Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>& grad) {
+  Index taking_part = 0;
+  for (std::int32_t label : labels) taking_part += label >= 0;
+  if (taking_part == 0) return 0;
+  const double w = weight / double(taking_part);
+  double value = 0;
+  for (Index i = 0; i < P.rows(); ++i) {
+    const std::int32_t label = labels[std::size_t(i)];
+    if (label < 0) continue;
+    // A probability the softmax rounded to 0 gives an infinite term but a bounded gradient.
+    value -= std::log(std::max<double>(double(P(i, label)), 1e-30));
+    grad.row(i) += Scalar(w) * P.row(i);
+    grad(i, label) -= Scalar(w);
+  }
+  return w * value;
+}
+
 #define NEUNCUT_INSTANTIATE(S)                                                                                       \
   template NcutLossTerms ncut_loss<S>(                                                                               \
       const Eigen::Matrix<S, -1, -1, Eigen::RowMajor>&, const Eigen::Matrix<S, -1, 1>&,                              \
       const Eigen::Matrix<S, -1, -1, Eigen::RowMajor>&, double, double, Eigen::Matrix<S, -1, -1, Eigen::RowMajor>*); \
   template void softmax_rows<S>(Eigen::Matrix<S, -1, -1, Eigen::RowMajor>&);                                         \
   template void softmax_backward<S>(const Eigen::Matrix<S, -1, -1, Eigen::RowMajor>&,                                \
-                                    Eigen::Matrix<S, -1, -1, Eigen::RowMajor>&);
+                                    Eigen::Matrix<S, -1, -1, Eigen::RowMajor>&);                                 \
+  template double add_anchor_cross_entropy<S>(const Eigen::Matrix<S, -1, -1, Eigen::RowMajor>&,                      \
+                                              const std::vector<std::int32_t>&, double,                              \
+                                              Eigen::Matrix<S, -1, -1, Eigen::RowMajor>&);
 NEUNCUT_INSTANTIATE(float)
 NEUNCUT_INSTANTIATE(double)
 #undef NEUNCUT_INSTANTIATE

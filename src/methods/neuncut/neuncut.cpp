@@ -60,6 +60,8 @@ void validate(const NeuNcutParams& p) {
                   p.affinity_neighbors);
   NEUNCUT_REQUIRE(p.init_steps >= 1, InvalidArgument, "init_steps must be >= 1, got ", p.init_steps);
   NEUNCUT_REQUIRE(p.init_sample >= 2, InvalidArgument, "init_sample must be >= 2, got ", p.init_sample);
+  NEUNCUT_REQUIRE(std::isfinite(p.init_anchor) && p.init_anchor >= 0, InvalidArgument,
+                  "init_anchor must be a finite number >= 0, got ", p.init_anchor);
   NEUNCUT_REQUIRE(p.collapse_rollbacks >= 0, InvalidArgument, "collapse_rollbacks must be >= 0, got ",
                   p.collapse_rollbacks);
   NEUNCUT_REQUIRE(p.select_candidates >= 2, InvalidArgument, "select_candidates must be >= 2, got ",
@@ -165,8 +167,8 @@ NeuNcutFitResult NeuNcut::fit_single(const Eigen::Ref<const MatrixF>& data, cons
   // The warm start draws from its own stream, split off whichever init is chosen, so that
   // the training batches are the same for both.
   const std::uint64_t init_seed = rng.split();
-  detail::warm_start(params_, train, shape.m, sigma, init_seed, net, shape.threads, result);
-  detail::train_network(params_, train, shape.m, sigma, rng, net, shape.threads, progress, result);
+  const Labels anchor = detail::warm_start(params_, train, shape.m, sigma, init_seed, net, shape.threads, result);
+  detail::train_network(params_, train, anchor, shape.m, sigma, rng, net, shape.threads, progress, result);
 
   preprocessor_ = std::move(pre);
   mlp_ = std::move(net.mlp);

@@ -188,12 +188,14 @@ class NcutEpochs {
  public:
   using Stats = NeuNcutEpochStats;
 
-  NcutEpochs(const NeuNcutParams& p, Index m, double sigma, int epochs, Network& net, int threads,
-             NeuNcutFitResult& result)
+  NcutEpochs(const NeuNcutParams& p, Index m, double sigma, int epochs, const Labels& anchor, Network& net,
+             int threads, NeuNcutFitResult& result)
       : p_(p),
         m_(m),
         sigma_(float(sigma)),
         epochs_(epochs),
+        anchor_(anchor),
+        batch_anchor_(anchor.empty() ? 0 : static_cast<std::size_t>(m)),
         net_(net),
         threads_(threads),
         result_(result),
@@ -215,7 +217,7 @@ class NcutEpochs {
     return st;
   }
 
-  void step(const MatrixF& batch, NeuNcutEpochStats& st) {
+  void step(const MatrixF& batch, const Index* rows, NeuNcutEpochStats& st) {
     if (knn_) {
       W_ = knn_batch_affinity(batch, affinity_neighbors_, affinity_params_);
       degree_ = W_.rowwise().sum();
@@ -228,6 +230,12 @@ class NcutEpochs {
     const NcutLossTerms terms = ncut_loss(W_, degree_, P_, st.gamma, p_.eps, &grad_p_);
     tally(P_, counts_, max_prob_sum_);
     softmax_backward(P_, grad_p_);
+    // init_anchor: the sampled rows of the batch are also pulled towards their warm-start
+    // labels, so training refines classic Ncut's partition instead of drifting from it.
+    if (!anchor_.empty()) {
+      for (Index i = 0; i < m_; ++i) batch_anchor_[std::size_t(i)] = anchor_[std::size_t(rows[i])];
+      add_anchor_cross_entropy(P_, batch_anchor_, p_.init_anchor, grad_p_);
+    }
     net_.mlp.backward(batch, ws_, grad_p_, gradient_);
     net_.adam.step(net_.mlp.parameters(), gradient_, st.learning_rate, threads_);
     st.loss += terms.loss;
@@ -259,6 +267,8 @@ class NcutEpochs {
   Index m_;
   float sigma_;
   int epochs_;
+  const Labels& anchor_;  // warm-start label per training row, -1 off the sample; empty: no anchor
+  Labels batch_anchor_;   // anchor_ of the batch's rows
   Network& net_;
   int threads_;
   NeuNcutFitResult& result_;
@@ -365,9 +375,9 @@ Network build_network(const NeuNcutParams& p, const Preprocessor& pre, double si
   return net;
 }
 
-void warm_start(const NeuNcutParams& p, const MatrixF& train, Index m, double sigma, std::uint64_t init_seed,
-                Network& net, int threads, NeuNcutFitResult& result) {
-  if (p.init != InitMethod::Spectral || p.n_clusters <= 1) return;  // one cluster: nothing to warm-start
+Labels warm_start(const NeuNcutParams& p, const MatrixF& train, Index m, double sigma, std::uint64_t init_seed,
+                  Network& net, int threads, NeuNcutFitResult& result) {
+  if (p.init != InitMethod::Spectral || p.n_clusters <= 1) return {};  // one cluster: nothing to warm-start
   const auto start = Clock::now();
   Rng init_rng(init_seed);
   const Index s = warm_start_rows(p, train.rows(), m);
@@ -380,16 +390,20 @@ void warm_start(const NeuNcutParams& p, const MatrixF& train, Index m, double si
   result.init_agreement =
       fit_network_to_labels(net.mlp, sample, spectral, p.init_steps, p.learning_rate, net.adam_params, threads);
   result.init_seconds = seconds_since(start);
+  if (p.init_anchor <= 0) return {};
+  Labels anchor(static_cast<std::size_t>(train.rows()), -1);
+  for (std::size_t i = 0; i < spectral.size(); ++i) anchor[std::size_t(rows[i])] = spectral[i];
+  return anchor;
 }
 
-void train_network(const NeuNcutParams& p, const MatrixF& train, Index m, double sigma, Rng& rng, Network& net,
-                   int threads, const NeuNcutProgress& progress, NeuNcutFitResult& result) {
+void train_network(const NeuNcutParams& p, const MatrixF& train, const Labels& anchor, Index m, double sigma, Rng& rng,
+                   Network& net, int threads, const NeuNcutProgress& progress, NeuNcutFitResult& result) {
   EpochPlan plan;
   plan.batch_rows = m;
   plan.batches = train.rows() / m;  // the remainder is dropped; it is drawn in other epochs
   plan.epochs = resolve_epochs(p.epochs, plan.batches);
   plan.threads = threads;
-  NcutEpochs method(p, m, sigma, plan.epochs, net, threads, result);
+  NcutEpochs method(p, m, sigma, plan.epochs, anchor, net, threads, result);
   result.train_seconds = run_epochs(method, train, plan, rng, result.history, progress);
   result.restored_epoch = method.guard().restore_if_collapsed(result.history.back(), net.mlp);
 }

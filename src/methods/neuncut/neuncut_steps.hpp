@@ -48,13 +48,15 @@ struct Network {
 Network build_network(const NeuNcutParams& p, const Preprocessor& pre, double sigma, Rng& rng,
                       NeuNcutFitResult& result);
 
-/// Spectral warm start (init = spectral, k > 1): fits the network to the NJW partition of a
-/// sample of the training rows, drawn from init_seed.
-void warm_start(const NeuNcutParams& p, const MatrixF& train, Index m, double sigma, std::uint64_t init_seed,
+/// Spectral warm start (init = spectral, k > 1): fits the network to the spectral partition of
+/// a sample of the training rows, drawn from init_seed. Returns the anchor of training: one
+/// label per training row, the partition's on the sample and -1 elsewhere; empty when
+/// init_anchor is 0 or there was no warm start.
+Labels warm_start(const NeuNcutParams& p, const MatrixF& train, Index m, double sigma, std::uint64_t init_seed,
                 Network& net, int threads, NeuNcutFitResult& result);
 
 /// The epochs of mini-batch training under the Ncut loss, with the collapse guard.
-void train_network(const NeuNcutParams& p, const MatrixF& train, Index m, double sigma, Rng& rng, Network& net,
+void train_network(const NeuNcutParams& p, const MatrixF& train, const Labels& anchor, Index m, double sigma, Rng& rng, Network& net,
                    int threads, const NeuNcutProgress& progress, NeuNcutFitResult& result);
 
 /// Final health check of the trained network on the whole training subset.

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "core/random.hpp"
 #include "neuncut/core/error.hpp"
@@ -87,6 +88,42 @@ TEST(NcutLoss, GradientWrtLogitsThroughSoftmaxMatchesFiniteDifferences) {
   const MatD numeric = numeric_gradient(
       Z, [&](const MatD& Zp) { return ncut_loss(W, d, softmax(Zp), gamma, eps, (MatD*)nullptr).loss; });
   EXPECT_LT(relative_error(grad, numeric), 1e-6);
+}
+
+// The anchor term (init_anchor) added to the loss's logit gradient: the sum's gradient matches
+// finite differences of loss + weight * mean cross-entropy over the labelled rows; rows
+// labelled -1 take no part; with no labelled row the term is 0 and changes nothing.
+TEST(NcutLoss, AnchorCrossEntropyGradientMatchesFiniteDifferences) {
+  MatD W;
+  VecD d;
+  random_affinity(10, 5, W, d);
+  const MatD Z = random_logits(10, 4, 6, 2.0);
+  const std::vector<std::int32_t> labels = {0, -1, 3, 3, -1, 1, 2, -1, 0, 2};
+  const double gamma = 80.0, eps = 1e-6, weight = 2.5;
+  auto anchor_value = [&](const MatD& P) {
+    double sum = 0;
+    int rows = 0;
+    for (Index i = 0; i < P.rows(); ++i)
+      if (labels[std::size_t(i)] >= 0) sum -= std::log(P(i, labels[std::size_t(i)])), ++rows;
+    return weight * sum / rows;
+  };
+  const MatD P = softmax(Z);
+  MatD grad;
+  const double loss = ncut_loss(W, d, P, gamma, eps, &grad).loss;
+  softmax_backward(P, grad);
+  const double value = add_anchor_cross_entropy(P, labels, weight, grad);
+  EXPECT_NEAR(value, anchor_value(P), 1e-12);
+  EXPECT_GT(value, 0);
+  const MatD numeric = numeric_gradient(Z, [&](const MatD& Zp) {
+    const MatD Pp = softmax(Zp);
+    return ncut_loss(W, d, Pp, gamma, eps, (MatD*)nullptr).loss + anchor_value(Pp);
+  });
+  EXPECT_LT(relative_error(grad, numeric), 1e-6);
+  EXPECT_GT(std::abs(value), 1e-3 * std::abs(loss));  // the term is not negligible in this check
+
+  MatD unchanged = grad;
+  EXPECT_EQ(add_anchor_cross_entropy(P, std::vector<std::int32_t>(10, -1), weight, unchanged), 0.0);
+  EXPECT_EQ(unchanged, grad);
 }
 
 TEST(NcutLoss, TraceTermOnlyGradientWhenGammaIsZero) {

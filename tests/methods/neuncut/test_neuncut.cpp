@@ -135,6 +135,28 @@ TEST(NeuNcut, WarmStartReproducesClassicNcutOnTheSample) {
   EXPECT_GE(clustering_accuracy(ds.labels, classic), 0.99);  // the rings themselves
 }
 
+// init_anchor keeps the sampled rows on the warm start's partition through training: 30
+// epochs later the network still labels the rings as classic Ncut does.
+TEST(NeuNcut, AnchorKeepsTheWarmStartPartitionThroughTraining) {
+  SyntheticParams sp;
+  sp.kind = SyntheticKind::Circles;
+  sp.n_samples = 1500;
+  sp.noise = 0.03;
+  sp.seed = 4;
+  const Dataset ds = make_synthetic(sp);
+  NeuNcutParams p;
+  p.n_clusters = 2;
+  p.init_sample = 1500;
+  p.init_anchor = 10;
+  p.hidden = {64, 64};
+  p.epochs = 30;
+  p.quality_points = 0;
+  p.threads = 1;
+  NeuNcut model(p);
+  model.fit(ds.features);
+  EXPECT_GE(clustering_accuracy(ds.labels, model.predict(ds.features)), 0.99);
+}
+
 // k = N and k = N - 1: the warm start's classic Ncut needs k < N, so such a sample takes the
 // dense NJW partition instead of refusing a fit the dense path always accepted.
 TEST(NeuNcut, FitsAsManyClustersAsPoints) {
@@ -398,6 +420,11 @@ TEST(NeuNcut, RejectsBadInputBeforeWork) {
   bad = p;
   bad.init_sample = 1;
   EXPECT_THROW(fit_with(ds.features, bad), InvalidArgument);
+  for (double anchor : {-1.0, double(NAN), double(INFINITY)}) {
+    bad = p;
+    bad.init_anchor = anchor;
+    EXPECT_THROW(fit_with(ds.features, bad), InvalidArgument) << anchor;
+  }
 
   NeuNcut model(p);
   EXPECT_THROW(model.predict(ds.features), InvalidArgument);  // not fitted

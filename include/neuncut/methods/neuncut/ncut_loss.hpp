@@ -15,6 +15,9 @@
 // trace = its Ncut value. gamma trades the two.
 #pragma once
 
+#include <cstdint>
+#include <vector>
+
 #include "neuncut/core/types.hpp"
 
 namespace neuncut {
@@ -45,5 +48,14 @@ void softmax_rows(Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>& logits);
 template <class Scalar>
 void softmax_backward(const Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>& probabilities,
                       Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>& grad);
+
+/// The anchor term of training (init_anchor): weight times the mean cross-entropy
+/// -log P_i,label_i over the rows with label_i >= 0 (rows with -1 do not take part). Adds its
+/// gradient with respect to the logits, weight * (P_i - e_label_i) / (rows taking part), to
+/// grad_logits (m x k) and returns the term's value (0 when no row takes part).
+template <class Scalar>
+double add_anchor_cross_entropy(const Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>& probabilities,
+                                const std::vector<std::int32_t>& labels, double weight,
+                                Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>& grad_logits);
 
 }  // namespace neuncut

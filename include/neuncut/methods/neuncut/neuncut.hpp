@@ -93,6 +93,9 @@ NEUNCUT_ENUM_NAMES(Selection, "select", {Selection::None, "none"}, {Selection::A
     "spectral init with the knn affinity: training points in the warm start's sample, partitioned by classic Ncut "   \
     "(sparse self-tuning kNN graph of affinity-neighbors neighbours, Lanczos: neuncut ncut's method); the gaussian "   \
     "affinity's warm start stays the dense NJW partition of at most one batch of 1000 points (docs/defaults.md)")      \
+  X(double, init_anchor, "init-anchor", 10.0,                                                                         \
+    "spectral init: weight of a cross-entropy term that, during training, keeps the warm start's sample on its "      \
+    "spectral partition (0: off, the partition is only the starting point; docs/defaults.md)")                        \
   X(int, epochs, "epochs", 0,                                                                                          \
     "training epochs (passes over the training subset); 0: auto = 50, raised on small data so that training "          \
     "takes at least 500 mini-batch steps")                                                                             \
