@@ -41,11 +41,16 @@ void require_normal_values(const Eigen::Ref<const MatrixF>& data, const std::str
                   "values as 0, so all points would be the same: rescale the data");
 }
 
+// The most rows the dense warm-start partition takes: it is a dense eigen-decomposition
+// (O(s^3) time, s^2 memory).
+constexpr Index kDenseWarmStartRows = 1000;
+
 // Rows of the warm start's sample: with the knn affinity up to init_sample training points,
 // whose sparse graph classic Ncut partitions in about linear time; with the gaussian affinity
-// at most one batch of 1000, since its partition is a dense eigen-decomposition (O(s^3)).
+// at most one batch, and no more than the dense partition takes.
 Index warm_start_rows(const NeuNcutParams& p, Index n, Index m) {
-  const Index s = p.affinity == BatchAffinityKind::Knn ? std::min<Index>(n, p.init_sample) : std::min<Index>(m, 1000);
+  const Index s = p.affinity == BatchAffinityKind::Knn ? std::min<Index>(n, p.init_sample)
+                                                        : std::min<Index>(m, kDenseWarmStartRows);
   return std::max<Index>(p.n_clusters, s);
 }
 
@@ -123,7 +128,7 @@ Labels warm_start_partition(const MatrixF& sample, const NeuNcutParams& p, Index
     SpectralClusteringResult r = fit_spectral_clustering(sample, ncut);
     if (!r.labels.empty()) return std::move(r.labels);
   }
-  const Index rows = std::max<Index>(p.n_clusters, std::min<Index>({sample.rows(), m, Index(1000)}));
+  const Index rows = std::max<Index>(p.n_clusters, std::min<Index>({sample.rows(), m, kDenseWarmStartRows}));
   const MatrixF batch = sample.topRows(rows);
   Labels labels = dense_warm_start_partition(batch, p, sigma, seed, threads);
   return labels;
