@@ -110,6 +110,8 @@ def command(name, ds, labels_out, cfg, state):
                "--labels-out", labels_out, "--json"]
         if name == "spectralnet" and cfg.spectralnet_epochs > 0:
             cmd += ["--epochs", cfg.spectralnet_epochs]
+        if name == "spectralnet" and ds.image_shape:  # its features auto: scattering, as neuncut fit
+            cmd += ["--image-shape", ds.image_shape]
         return cmd, None
     if name in ("sklearn-spectral", "sklearn-kmeans"):
         cmd = [cfg.python, os.path.join(BENCH_DIR, "sklearn_peer.py"), name.split("-")[1], "--X", ds.path,

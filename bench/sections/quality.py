@@ -8,7 +8,7 @@ synthetic sets, seeds --quality-seeds, every method with its defaults:
   sklearn-spectral        scikit-learn SpectralClustering (nearest_neighbors, 10 neighbours,
                           lobpcg: the configuration bench/ uses everywhere), raw features;
                           skipped above --quality-sklearn-max-n rows (reason recorded)
-  spectralnet             `neuncut spectralnet`, raw features
+  spectralnet             `neuncut spectralnet` (images: scattering features, its default)
 
 Data: scripts/quality-datasets.py writes the suite into --quality-data (it is run for the sets
 that are not there yet; its sets.json describes each). A run that fails (error, time-out,
@@ -105,7 +105,8 @@ def collapsed(rec, k):
 def run_one(h, name, ds, cfg, seed, timeout):
     rec = methods.run_method(name, ds, h.workdir, cfg, {}, seed, timeout, h.mem_cap_mb)
     rec["seed"] = seed
-    default = "scattering" if name == "neuncut" and ds.image_shape else "raw"  # neuncut fit's default
+    # neuncut fit's and neuncut spectralnet's default
+    default = "scattering" if name in ("neuncut", "spectralnet") and ds.image_shape else "raw"
     rec["features"] = "scattering" if methods.on_scattering(name) else (
         rec.get("details", {}).get("features") or default)
     rec["collapsed"] = collapsed(rec, cfg.k)

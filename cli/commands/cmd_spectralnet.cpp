@@ -42,6 +42,10 @@ void register_spectralnet(CLI::App& app) {
         .add("--embedding-out", opts->embedding_out, OutputSet::Kind::Table)
         .check();
     const Dataset ds = opts->data.load();
+    // Images carry their shape (IDX, 3-D .npy, fashion-mnist): features auto then uses their
+    // scattering transform, as neuncut fit does. --image-shape given by hand wins.
+    if (params.image_shape.empty()) params.image_shape = ds.image_shape;
+    validate(params);
     const bool quiet = opts->output.quiet;
     if (!quiet)
       std::fprintf(stderr, "neuncut spectralnet: %ld x %ld from %s, k %d, loaded in %.1fs\n", long(ds.features.rows()),

@@ -235,8 +235,10 @@ class SpectralNet(TransformerMixin, ClusterMixin, ModelEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to cluster (converted to C-contiguous float32; NaN/Inf are refused with the row and column).
+        X : array-like of shape (n_samples, n_features) or (n_samples, height, width)
+            Rows to cluster (converted to C-contiguous float32; NaN/Inf are refused with the row and
+            column), or images: these are flattened and, with ``features="auto"``, seen through their
+            scattering transform (``image_shape`` set from X).
         y : ignored
 
         Returns
@@ -248,8 +250,12 @@ class SpectralNet(TransformerMixin, ClusterMixin, ModelEstimator):
         sklearn.exceptions.ConvergenceWarning
             When k-means on the embedding did not converge or the Cholesky step fell back.
         """
+        X, shape = _flatten_images(X)
         X = self._check_X(X, reset=True)
-        model = _core.SpectralNetModel(core_params(self, self._method))
+        params = core_params(self, self._method)
+        if shape is not None and not params["image_shape"]:
+            params["image_shape"] = f"{shape[0]}x{shape[1]}"
+        model = _core.SpectralNetModel(params)
         info = _fit_with_progress("SpectralNet", model, X, self.callback, self.verbose)
         self._model = model
         self.history_ = info.pop("history")
@@ -273,7 +279,7 @@ class SpectralNet(TransformerMixin, ClusterMixin, ModelEstimator):
         ndarray of int32, shape (n_samples,)
         """
         check_is_fitted(self)
-        return self._model.predict(self._check_X(X, reset=False))
+        return self._model.predict(self._check_X(_flatten_images(X)[0], reset=False))
 
     def transform(self, X: Any) -> np.ndarray:
         """The orthonormalized spectral embedding of each row.
@@ -288,7 +294,7 @@ class SpectralNet(TransformerMixin, ClusterMixin, ModelEstimator):
         ndarray of float32, shape (n_samples, n_clusters)
         """
         check_is_fitted(self)
-        return self._model.embed(self._check_X(X, reset=False))
+        return self._model.embed(self._check_X(_flatten_images(X)[0], reset=False))
 
 
 _finish_class(SpectralNet, "spectralnet", """

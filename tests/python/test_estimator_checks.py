@@ -19,7 +19,7 @@ FAST_INSTANCES = [
     # Default epochs (auto: at least 500 steps) and widths: check_clustering needs ARI > 0.4 on
     # 50 blobs, which 30 steps of a narrow net do not reliably reach.
     NeuNcut(n_clusters=2, normalize="none", threads=1),
-    SpectralNet(n_clusters=2, epochs=3, hidden=(16,), kmeans_n_init=2, normalize=False, threads=1),
+    SpectralNet(n_clusters=2, epochs=3, hidden=(16,), kmeans_n_init=2, normalize="none", n_neighbors=5, threads=1),
     KMeans(n_clusters=2, n_init=2, normalize=False, threads=1),
     SpectralClustering(n_clusters=2, n_neighbors=5, normalize=False, threads=1),
 ]

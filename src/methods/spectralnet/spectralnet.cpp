@@ -13,6 +13,7 @@
 #include "core/timing.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/pairwise_distance.hpp"
+#include "methods/neuncut/neuncut_internal.hpp"
 #include "methods/spectralnet/spectralnet_internal.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/core/resources.hpp"
@@ -31,6 +32,27 @@ constexpr std::uint32_t kSpectralNetPayloadVersion = 1;
 
 Index resolved_batch(const SpectralNetParams& p, Index train_points) {
   return p.batch_size > 0 ? Index(p.batch_size) : std::min<Index>(1024, train_points);
+}
+
+// 30 epochs are hundreds of steps on large data but 30 on a set that fits one batch: far too
+// few for the network to leave its random start (the published code runs 100 steps per
+// "epoch" whatever the data size). Measurements: docs/baselines.md.
+int resolved_epochs(const SpectralNetParams& p, Index batches) {
+  if (p.epochs > 0) return p.epochs;
+  constexpr Index kEpochs = 30;
+  const Index steps = std::max<Index>(1, batches);
+  return int(std::max(kEpochs, (Index(p.min_steps) + steps - 1) / steps));
+}
+
+// NeuNcut's preprocessing rules (features, scaling, row normalization: docs/defaults.md), so
+// both methods see the same rows: SpectralNet's affinity is as unit-dependent as NeuNcut's.
+Preprocessor make_preprocessor(const SpectralNetParams& p, Index dim) {
+  ScatteringTransform features;
+  if (p.features == FeatureMap::Scattering || (p.features == FeatureMap::Auto && !p.image_shape.empty()))
+    features = ScatteringTransform(scattering_params(p.image_shape, dim, 0, 8, 1));
+  const Index seen = features.empty() ? dim : features.output_dim();
+  const bool l2 = resolve_normalize(p.normalize, seen);
+  return Preprocessor(resolve_scaling(p.scaling, !p.image_shape.empty(), l2), l2, std::move(features));
 }
 
 // Y = logits M, each row a function of its own logits only (as predict_logits is): the
@@ -52,7 +74,11 @@ const std::vector<ParamInfo<SpectralNetParams>>& spectralnet_param_table() {
 void validate(const SpectralNetParams& p) {
   NEUNCUT_REQUIRE(p.n_clusters >= 1, InvalidArgument, "spectralnet: k must be >= 1, got ", p.n_clusters);
   for (int w : p.hidden) NEUNCUT_REQUIRE(w >= 1, InvalidArgument, "spectralnet: hidden widths must be >= 1, got ", w);
-  NEUNCUT_REQUIRE(p.epochs >= 1, InvalidArgument, "spectralnet: epochs must be >= 1, got ", p.epochs);
+  NEUNCUT_REQUIRE(p.epochs >= 0, InvalidArgument, "spectralnet: epochs must be >= 1, or 0 for auto, got ", p.epochs);
+  NEUNCUT_REQUIRE(p.min_steps >= 1, InvalidArgument, "spectralnet: min_steps must be >= 1, got ", p.min_steps);
+  if (!p.image_shape.empty()) parse_image_shape(p.image_shape);
+  NEUNCUT_REQUIRE(p.features != FeatureMap::Scattering || !p.image_shape.empty(), InvalidArgument,
+                  "spectralnet: features 'scattering' needs the image shape (image_shape, e.g. 28x28)");
   NEUNCUT_REQUIRE(p.batch_size >= 0, InvalidArgument, "spectralnet: batch_size must be >= 0, got ", p.batch_size);
   NEUNCUT_REQUIRE(p.train_size >= 0, InvalidArgument, "spectralnet: train_size must be >= 0, got ", p.train_size);
   NEUNCUT_REQUIRE(p.learning_rate > 0 && std::isfinite(p.learning_rate), InvalidArgument,
@@ -96,6 +122,25 @@ MatrixD orthonormalizer(const Eigen::Ref<const MatrixF>& outputs, double ridge, 
   return m_inv;
 }
 
+MatrixF gradient_through_orthonormalizer(const MatrixF& outputs, const MatrixF& y, const MatrixF& grad_y,
+                                         const MatrixF& ortho) {
+  // Y = F M with M = L^-T, L L^T = F^T F / m. Differentiating the Cholesky factor
+  // (dL = L Phi(L^-1 dA L^-T), Phi = lower triangle with half the diagonal) gives
+  // dJ/dF = G M^T - (2/m) F sym(M Phi(B^T) M^T), B = Y^T G. The first term alone is the
+  // gradient with M held fixed; the second removes what merely rescales or rotates Y, which
+  // the next orthonormalization would undo anyway.
+  const Index m = outputs.rows();
+  const MatrixD md = ortho.cast<double>();
+  const MatrixD b = y.cast<double>().transpose() * grad_y.cast<double>();
+  MatrixD phi = b.transpose().triangularView<Eigen::Lower>();
+  phi.diagonal() *= 0.5;
+  const MatrixD c = md * phi * md.transpose();
+  const MatrixF sym = ((c + c.transpose()) * (1.0 / double(m))).cast<float>();  // (2/m) sym(C)
+  MatrixF grad = grad_y * ortho.transpose();
+  grad.noalias() -= outputs * sym;
+  return grad;
+}
+
 double spectralnet_loss(const MatrixF& y, const MatrixF& affinity, MatrixF* grad) {
   const Index m = y.rows();
   const VectorF degree = affinity.rowwise().sum();
@@ -137,8 +182,10 @@ class SpectralNetEpochs {
  public:
   using Stats = SpectralNetEpochStats;
 
-  SpectralNetEpochs(const SpectralNetParams& p, Mlp& mlp, Adam& adam, Index batches, SpectralNetFitResult& result)
+  SpectralNetEpochs(const SpectralNetParams& p, Mlp& mlp, Adam& adam, Index batches, int epochs,
+                    SpectralNetFitResult& result)
       : p_(p),
+        epochs_(epochs),
         mlp_(mlp),
         adam_(adam),
         batches_(batches),
@@ -149,7 +196,7 @@ class SpectralNetEpochs {
   }
 
   Stats begin_epoch(int epoch) {
-    const double progress_fraction = p_.epochs > 1 ? double(epoch) / double(p_.epochs - 1) : 1.0;
+    const double progress_fraction = epochs_ > 1 ? double(epoch) / double(epochs_ - 1) : 1.0;
     Stats st;
     st.learning_rate = p_.learning_rate * (p_.lr_final_fraction +
                                            (1 - p_.lr_final_fraction) * 0.5 * (1 + std::cos(M_PI * progress_fraction)));
@@ -157,7 +204,8 @@ class SpectralNetEpochs {
   }
 
   void step(const MatrixF& xb, Stats& st) {
-    const MatrixF w = knn_batch_affinity(xb, p_.n_neighbors, ap_);
+    // As NeuNcut's knn affinity: a batch of m points has at most m - 1 neighbours per point.
+    const MatrixF w = knn_batch_affinity(xb, std::min<int>(p_.n_neighbors, int(xb.rows()) - 1), ap_);
     mlp_.forward(xb, ws_);
     const MatrixF& out = ws_.activations.back();
     bool fallback = false;
@@ -165,7 +213,8 @@ class SpectralNetEpochs {
     st.cholesky_fallbacks += fallback ? 1 : 0;
     y_.noalias() = out * ortho;
     st.loss += detail::spectralnet_loss(y_, w, &grad_y_);
-    const MatrixF grad_out = grad_y_ * ortho.transpose();
+    const MatrixF grad_out = p_.ortho_gradient ? detail::gradient_through_orthonormalizer(out, y_, grad_y_, ortho)
+                                               : MatrixF(grad_y_ * ortho.transpose());
     mlp_.backward(xb, ws_, grad_out, gradient_);
     adam_.step(mlp_.parameters(), gradient_, st.learning_rate);
   }
@@ -179,6 +228,7 @@ class SpectralNetEpochs {
 
  private:
   const SpectralNetParams& p_;
+  int epochs_;
   Mlp& mlp_;
   Adam& adam_;
   Index batches_;
@@ -206,8 +256,6 @@ SpectralNetFitResult SpectralNet::fit(const Eigen::Ref<const MatrixF>& data, con
   const Index batch = resolved_batch(p, train_points);
   NEUNCUT_REQUIRE(batch <= train_points, InvalidArgument, "spectralnet: batch_size (", batch,
                   ") exceeds the training points (", train_points, ")");
-  NEUNCUT_REQUIRE(Index(p.n_neighbors) < batch, InvalidArgument, "spectralnet: n_neighbors (", p.n_neighbors,
-                  ") must be smaller than the batch size (", batch, ")");
   NEUNCUT_REQUIRE(Index(p.n_clusters) <= batch, InvalidArgument, "spectralnet: k (", p.n_clusters,
                   ") must not exceed the batch size (", batch, "): the orthonormalization needs rank k");
 
@@ -219,10 +267,10 @@ SpectralNetFitResult SpectralNet::fit(const Eigen::Ref<const MatrixF>& data, con
   std::sort(subset.begin(), subset.end());
   MatrixF train(train_points, data.cols());
   for (Index i = 0; i < train_points; ++i) train.row(i) = data.row(subset[std::size_t(i)]);
-  preprocessor_ = Preprocessor(FeatureScaling::None, p.normalize);
-  preprocessor_.fit_transform_in_place(train);
+  preprocessor_ = make_preprocessor(p, data.cols());
+  preprocessor_.fit_transform_in_place(train, detail::resolve_threads(p.threads));
 
-  std::vector<Index> widths{data.cols()};
+  std::vector<Index> widths{train.cols()};
   for (int w : p.hidden) widths.push_back(w);
   widths.push_back(p.n_clusters);
   mlp_ = Mlp(widths);
@@ -235,9 +283,9 @@ SpectralNetFitResult SpectralNet::fit(const Eigen::Ref<const MatrixF>& data, con
   detail::EpochPlan plan;
   plan.batch_rows = batch;
   plan.batches = std::max<Index>(1, train_points / batch);  // the incomplete last batch is dropped
-  plan.epochs = p.epochs;
+  plan.epochs = resolved_epochs(p, plan.batches);
   plan.threads = p.threads;
-  SpectralNetEpochs method(p, mlp_, adam, plan.batches, result);
+  SpectralNetEpochs method(p, mlp_, adam, plan.batches, plan.epochs, result);
   result.train_seconds = detail::run_epochs(method, train, plan, rng, result.history, progress);
 
   // Final orthonormalization on the whole training subset, then k-means on its embedding.
@@ -324,7 +372,14 @@ SpectralNet SpectralNet::load(const std::string& path) {
   const std::uint64_t count = in.u64();
   NEUNCUT_REQUIRE(count <= 1000, FormatError, what, ": corrupted parameter count");
   for (std::uint64_t i = 0; i < count; ++i) {
-    const std::string name = in.str(), value = in.str();
+    const std::string name = in.str();
+    std::string value = in.str();
+    // Files of neuncut 0.1 hold normalize as a bool, and had no scaling or feature map.
+    if (name == "normalize" && (value == "true" || value == "false")) {
+      value = value == "true" ? "l2" : "none";
+      params.scaling = ScalingChoice::None;
+      params.features = FeatureMap::Raw;
+    }
     // Unknown names come from a newer minor version; they cannot change inference, so skip them.
     for (const auto& info : table)
       if (info.name == name) info.set(params, value);
@@ -340,7 +395,7 @@ SpectralNet SpectralNet::load(const std::string& path) {
                     ": corrupted layer width");
   }
   const Index k = params.n_clusters;
-  NEUNCUT_REQUIRE(widths.front() == model.preprocessor_.dim() && widths.back() == k, FormatError, what,
+  NEUNCUT_REQUIRE(widths.front() == model.preprocessor_.output_dim() && widths.back() == k, FormatError, what,
                   ": network shape does not match its preprocessing or k");
   const std::vector<float> weights = in.floats("network weights");
   // Before building the network: corrupted widths must not allocate what they claim.
