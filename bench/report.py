@@ -437,7 +437,8 @@ def render_quality(sec, img_rel):
         "all. Features: `raw` = the rows as the data set gives them (each method then applies its own default "
         "preprocessing); `scattering` = the output of `neuncut features` (order-1 scattering), which is what "
         "NeuNcut's defaults train on for images; on image sets Ncut and k-means run on both. scikit-learn "
-        f"SpectralClustering (`nearest_neighbors`, 10 neighbours, `lobpcg`) and SpectralNet run on raw features; "
+        f"SpectralClustering (`nearest_neighbors`, 10 neighbours, `lobpcg`) runs on raw features, SpectralNet on "
+        "those its defaults choose (its features column; a run before SpectralNet took images' shape was raw); "
         f"scikit-learn only up to {c['sklearn_max_n']:,} rows. ACC (Hungarian matching), NMI (geometric) and ARI "
         "are computed by the benchmark from each run's labels. A run counts as collapsed when a cluster is empty "
         "or neuncut reports a collapse.",
