@@ -97,25 +97,37 @@ TEST(NeuNcut, RecoversTwoMoonsWithDefaultSettings) {
   }
 }
 
-// With the knn affinity the warm start is classic Ncut's partition of up to init_sample
-// training points on the preprocessed rows: a network trained one step after it labels the
-// whole set as classic Ncut on the same rows does.
-// Concentric circles, whose two rings k-means or a straight cut would split wrongly.
-TEST(NeuNcut, WarmStartReproducesClassicNcutOnTheSample) {
+// Concentric circles, whose two rings k-means or a straight cut would split wrongly: 1500
+// points, all of them in the warm start's sample (more than one batch of 1000).
+namespace {
+Dataset two_rings() {
   SyntheticParams sp;
   sp.kind = SyntheticKind::Circles;
   sp.n_samples = 1500;
   sp.noise = 0.03;
   sp.seed = 4;
-  const Dataset ds = make_synthetic(sp);
+  return make_synthetic(sp);
+}
+
+NeuNcutParams two_rings_params() {
   NeuNcutParams p;
   p.n_clusters = 2;
-  p.init_sample = 1500;  // the whole set: more than one batch of 1000
+  p.init_sample = 1500;
   p.hidden = {64, 64};
-  p.epochs = 1;  // one batch of 1000: one step
-  p.init_steps = 300;
   p.quality_points = 0;
   p.threads = 1;
+  return p;
+}
+}  // namespace
+
+// With the knn affinity the warm start is classic Ncut's partition of up to init_sample
+// training points on the preprocessed rows: a network trained one step after it labels the
+// whole set as classic Ncut on the same rows does.
+TEST(NeuNcut, WarmStartReproducesClassicNcutOnTheSample) {
+  const Dataset ds = two_rings();
+  NeuNcutParams p = two_rings_params();
+  p.epochs = 1;  // one batch of 1000: one step
+  p.init_steps = 300;
   NeuNcut model(p);
   const FitResult r = model.fit(ds.features);
   EXPECT_GE(r.init_agreement, 0.99);
@@ -138,20 +150,10 @@ TEST(NeuNcut, WarmStartReproducesClassicNcutOnTheSample) {
 // init_anchor keeps the sampled rows on the warm start's partition through training: 30
 // epochs later the network still labels the rings as classic Ncut does.
 TEST(NeuNcut, AnchorKeepsTheWarmStartPartitionThroughTraining) {
-  SyntheticParams sp;
-  sp.kind = SyntheticKind::Circles;
-  sp.n_samples = 1500;
-  sp.noise = 0.03;
-  sp.seed = 4;
-  const Dataset ds = make_synthetic(sp);
-  NeuNcutParams p;
-  p.n_clusters = 2;
-  p.init_sample = 1500;
+  const Dataset ds = two_rings();
+  NeuNcutParams p = two_rings_params();
   p.init_anchor = 10;
-  p.hidden = {64, 64};
   p.epochs = 30;
-  p.quality_points = 0;
-  p.threads = 1;
   NeuNcut model(p);
   model.fit(ds.features);
   EXPECT_GE(clustering_accuracy(ds.labels, model.predict(ds.features)), 0.99);
