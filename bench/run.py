@@ -186,6 +186,10 @@ def parse_args(argv=None):
                    help="data sets, in this order: names from `scripts/quality-datasets.py --list` and fashion-mnist "
                         "(default: all of them)")
     g.add_argument("--quality-seeds", type=_int_list, default=[0, 1, 2], help="seeds of every method (default 0,1,2)")
+    g.add_argument("--quality-methods", type=_str_list, default=None,
+                   help="run only these methods (default: all; names as in the report's method column: neuncut, "
+                        "ncut, kmeans, ncut-scattering, kmeans-scattering, sklearn-spectral, spectralnet). A run of "
+                        "some methods can update an earlier full run: bench/report.py --quality FULL.json PART.json")
     g.add_argument("--quality-data", default=os.path.join(REPO, "data", "quality"),
                    help="folder of the suite's .npy files; missing sets are written there first (default data/quality)")
     g.add_argument("--quality-fmnist-rows", type=int, default=0,
@@ -227,6 +231,12 @@ def parse_args(argv=None):
         bad = [n for n in a.quality_sets if n not in known]
         if bad:
             errors.append(f"--quality-sets: unknown set(s) {', '.join(bad)}; known: {', '.join(known)}")
+    if a.quality_methods is not None and "quality" in a.sections:
+        from sections import quality
+        bad = [n for n in a.quality_methods if n not in quality.ALL_METHODS]
+        if bad or not a.quality_methods:
+            errors.append(f"--quality-methods: unknown method(s) {', '.join(bad) or '(none given)'}; "
+                          f"known: {', '.join(quality.ALL_METHODS)}")
     if min(a.quality_seeds) < 0 or a.quality_fmnist_rows < 0:
         errors.append("--quality-seeds and --quality-fmnist-rows must be >= 0")
     if min(a.scaling_sizes) <= a.k:

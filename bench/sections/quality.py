@@ -47,12 +47,17 @@ def default_sets():
         return [FASHION]
 
 
-def method_list(record):
-    """The methods run on one set: the image sets get Ncut and k-means on both feature kinds."""
+ALL_METHODS = ("neuncut", "ncut", "kmeans", "ncut-scattering", "kmeans-scattering", "sklearn-spectral", "spectralnet")
+
+
+def method_list(record, only=None):
+    """The methods run on one set (those of `only`, when given): the image sets get Ncut and
+    k-means on both feature kinds."""
     names = ["neuncut", "ncut", "kmeans"]
     if record.get("image_shape"):
         names += ["ncut-scattering", "kmeans-scattering"]
-    return names + ["sklearn-spectral", "spectralnet"]
+    names += ["sklearn-spectral", "spectralnet"]
+    return [n for n in names if only is None or n in only]
 
 
 def prepare_data(h, wanted):
@@ -182,7 +187,7 @@ def run(h):
         scattering = None
         for seed in a.quality_seeds:
             cfg = dataclasses.replace(base, seed=seed, k=rec["k"])
-            for name in method_list(rec):
+            for name in method_list(rec, a.quality_methods):
                 if name == "sklearn-spectral" and ds.n > a.quality_sklearn_max_n:
                     r = dict(method=name, label=methods.METHODS[name][0], data=ds.name, n=ds.n, rep=seed, seed=seed,
                              status="skipped", features="raw",
@@ -224,7 +229,7 @@ def finish(a, runs, data_sets, missing, suite, interrupted=False):
     out = dict(config=dict(sets=done, missing=missing, seeds=a.quality_seeds, threads=a.threads,
                            train_size=a.train_size, timeout_s=a.timeout, data_folder=a.quality_data,
                            sklearn_max_n=a.quality_sklearn_max_n, fmnist_rows=a.quality_fmnist_rows,
-                           references=list(REFERENCES)),
+                           references=list(REFERENCES), methods=a.quality_methods),
                data_sets={n: data_sets[n] for n in done}, suite=list(suite.values()), runs=runs, summary=summary, comparison=compare(summary, done))
     if interrupted:
         out["interrupted"] = True
