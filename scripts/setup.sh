@@ -24,6 +24,8 @@ build_pkgs=(
   python3-pytest python3-matplotlib python3-pandas python3-sklearn python3-scipy
   python3-pip python3-setuptools python3-wheel python3-venv  # pip install . / pip wheel . offline (docs/python.md)
   python3-onnx python3-opencv               # ONNX export, and OpenCV's DNN module that the tests run it in
+  python3-dask python3-distributed python3-h5py  # dask arrays as estimator input (tests/python/test_dask.py),
+                                            # examples/dask_label_hdf5.py
   dataset-fashion-mnist                     # real benchmark data
   clang libclang-rt-14-dev libomp-14-dev    # scripts/fuzz.sh: libFuzzer (in libclang-rt-14-dev), clang's OpenMP
 )

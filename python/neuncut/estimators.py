@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _core
 from ._base import ModelEstimator, NeuncutEstimator, epoch_callback, fits_atomically
+from ._dask import accepts_dask_fit, accepts_dask_rows, is_dask_array
 from ._params import core_params, make_init
 
 
@@ -97,6 +98,7 @@ class NeuNcut(ClusterMixin, ModelEstimator):
         return _core.NeuNcutModel
 
     @fits_atomically
+    @accepts_dask_fit
     def fit(self, X: Any, y: Any = None) -> "NeuNcut":
         """Trains the network on X and labels its rows.
 
@@ -111,6 +113,9 @@ class NeuNcut(ClusterMixin, ModelEstimator):
         -------
         self : NeuNcut
             Fitted; ``labels_``, ``history_``, ``fit_info_``, ``quality_`` set.
+            A dask array X is fitted on its training subset (``train_size`` rows drawn with
+            ``numpy.random.default_rng(random_state)``), computed in memory; ``labels_`` is then
+            a lazy dask array (docs/python.md, "Dask arrays").
 
         Warns
         -----
@@ -141,6 +146,7 @@ class NeuNcut(ClusterMixin, ModelEstimator):
                           stacklevel=3)
         return self
 
+    @accepts_dask_rows(np.int32)
     def predict(self, X: Any) -> np.ndarray:
         """Cluster of each row, for any rows, seen or not.
 
@@ -153,10 +159,12 @@ class NeuNcut(ClusterMixin, ModelEstimator):
         -------
         ndarray of int32, shape (n_samples,)
             The argmax of ``predict_proba`` (the lowest index on ties).
+            Lazy (a dask array computed block by block) when X is a dask array.
         """
         check_is_fitted(self)
         return self._model.predict(self._check_X(_flatten_images(X)[0], reset=False))
 
+    @accepts_dask_rows(np.float32, width="n_clusters")
     def predict_proba(self, X: Any) -> np.ndarray:
         """Soft cluster memberships: the softmax of the network's logits.
 
@@ -169,6 +177,7 @@ class NeuNcut(ClusterMixin, ModelEstimator):
         -------
         ndarray of float32, shape (n_samples, n_clusters)
             Rows summing to 1.
+            Lazy (a dask array computed block by block) when X is a dask array.
         """
         check_is_fitted(self)
         return self._model.predict_proba(self._check_X(_flatten_images(X)[0], reset=False))
@@ -230,6 +239,7 @@ class SpectralNet(TransformerMixin, ClusterMixin, ModelEstimator):
         return _core.SpectralNetModel
 
     @fits_atomically
+    @accepts_dask_fit
     def fit(self, X: Any, y: Any = None) -> "SpectralNet":
         """Trains the network on X, then k-means on its embedding.
 
@@ -244,6 +254,9 @@ class SpectralNet(TransformerMixin, ClusterMixin, ModelEstimator):
         Returns
         -------
         self : SpectralNet
+            A dask array X is fitted on its training subset (``train_size`` rows drawn with
+            ``numpy.random.default_rng(random_state)``), computed in memory; ``labels_`` is then
+            a lazy dask array (docs/python.md, "Dask arrays").
 
         Warns
         -----
@@ -266,6 +279,7 @@ class SpectralNet(TransformerMixin, ClusterMixin, ModelEstimator):
             warnings.warn(f"SpectralNet: {info['message']}", ConvergenceWarning, stacklevel=3)
         return self
 
+    @accepts_dask_rows(np.int32)
     def predict(self, X: Any) -> np.ndarray:
         """Nearest k-means centroid of each row's embedding.
 
@@ -277,10 +291,12 @@ class SpectralNet(TransformerMixin, ClusterMixin, ModelEstimator):
         Returns
         -------
         ndarray of int32, shape (n_samples,)
+            Lazy (a dask array computed block by block) when X is a dask array.
         """
         check_is_fitted(self)
         return self._model.predict(self._check_X(_flatten_images(X)[0], reset=False))
 
+    @accepts_dask_rows(np.float32, width="n_clusters")
     def transform(self, X: Any) -> np.ndarray:
         """The orthonormalized spectral embedding of each row.
 
@@ -292,6 +308,7 @@ class SpectralNet(TransformerMixin, ClusterMixin, ModelEstimator):
         Returns
         -------
         ndarray of float32, shape (n_samples, n_clusters)
+            Lazy (a dask array computed block by block) when X is a dask array.
         """
         check_is_fitted(self)
         return self._model.embed(self._check_X(_flatten_images(X)[0], reset=False))
@@ -322,6 +339,7 @@ class KMeans(ClusterMixin, ModelEstimator):
         return _core.KMeansModel
 
     @fits_atomically
+    @accepts_dask_fit
     def fit(self, X: Any, y: Any = None) -> "KMeans":
         """Clusters X (k-means++ seeding, n_init Lloyd restarts).
 
@@ -334,6 +352,8 @@ class KMeans(ClusterMixin, ModelEstimator):
         Returns
         -------
         self : KMeans
+            A dask array X is computed in memory (KMeans has no ``train_size``); ``labels_`` is
+            then a lazy dask array (docs/python.md, "Dask arrays").
 
         Warns
         -----
@@ -352,6 +372,7 @@ class KMeans(ClusterMixin, ModelEstimator):
             warnings.warn(f"KMeans: {info['message']}", ConvergenceWarning, stacklevel=3)
         return self
 
+    @accepts_dask_rows(np.int32)
     def predict(self, X: Any) -> np.ndarray:
         """Index of the nearest centroid of each row.
 
@@ -363,6 +384,7 @@ class KMeans(ClusterMixin, ModelEstimator):
         Returns
         -------
         ndarray of int32, shape (n_samples,)
+            Lazy (a dask array computed block by block) when X is a dask array.
         """
         check_is_fitted(self)
         return self._model.predict(self._check_X(X, reset=False), self.threads)
@@ -429,6 +451,8 @@ class SpectralClustering(ClusterMixin, NeuncutEstimator):
         sklearn.exceptions.ConvergenceWarning
             When the eigensolver did not converge (``labels_`` all -1).
         """
+        if is_dask_array(X):  # transductive: its kNN graph needs every row in memory
+            X = X.compute()
         X = self._check_X(X, reset=True)
         info = _core.fit_spectral_clustering(X, core_params(self, self._method))
         labels = info.pop("labels")
