@@ -10,7 +10,6 @@
 // template parameter, so the step is called directly (inlined), with no indirection per batch.
 #pragma once
 
-#include <type_traits>
 #include <vector>
 
 #include "core/parallel.hpp"
@@ -32,8 +31,8 @@ struct EpochPlan {
 /// Runs plan.epochs epochs over the rows of `train`. Method provides:
 ///   using Stats = ...;                       // epoch record with epoch, epochs, elapsed_seconds, eta_seconds
 ///   Stats begin_epoch(int epoch);            // 0-based; sets the record's rates
-///   void step(const MatrixF& batch, Stats&); // one mini-batch, or
-///   void step(const MatrixF& batch, const Index* rows, Stats&);  // with the batch's training rows
+///   void step(const MatrixF& batch, const Index* rows, Stats&);  // one mini-batch and the rows of
+///                                            // `train` it holds (batch.rows() of them)
 ///   void end_epoch(Stats&);                  // averages; throws on divergence
 /// Each finished epoch is appended to `history` and passed to `progress` (if set); progress
 /// returning false throws Interrupted. Returns the wall time of the epochs in seconds.
@@ -56,11 +55,7 @@ double run_epochs(Method& method, const MatrixF& train, const EpochPlan& plan, R
       parallel_blocks(m, plan.threads, [&](Index lo, Index hi) {
         for (Index i = lo; i < hi; ++i) batch.row(i) = train.row(order[std::size_t(s * m + i)]);
       });
-      if constexpr (std::is_invocable_v<decltype(&Method::step), Method&, const MatrixF&, const Index*,
-                                        typename Method::Stats&>)
-        method.step(batch, order.data() + s * m, st);
-      else
-        method.step(batch, st);
+      method.step(batch, order.data() + s * m, st);
     }
     method.end_epoch(st);
     st.elapsed_seconds = elapsed();

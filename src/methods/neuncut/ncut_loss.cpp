@@ -68,6 +68,8 @@ void softmax_backward(const Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>& P,
   G = (P.array() * (G.colwise() - inner).array()).matrix();
 }
 
+double anchor_weight(double init_anchor, int k) { return init_anchor * std::max(1.0, double(k) / 10.0); }
+
 template <class Scalar>
 double add_anchor_cross_entropy(const Eigen::Matrix<Scalar, -1, -1, Eigen::RowMajor>& P,
                                 const std::vector<std::int32_t>& labels, double weight,

@@ -239,7 +239,7 @@ class NcutEpochs {
     // labels, so training refines classic Ncut's partition instead of drifting from it.
     if (!anchor_.empty()) {
       for (Index i = 0; i < m_; ++i) batch_anchor_[std::size_t(i)] = anchor_[std::size_t(rows[i])];
-      add_anchor_cross_entropy(P_, batch_anchor_, p_.init_anchor, grad_p_);
+      add_anchor_cross_entropy(P_, batch_anchor_, anchor_weight(p_.init_anchor, p_.n_clusters), grad_p_);
     }
     net_.mlp.backward(batch, ws_, grad_p_, gradient_);
     net_.adam.step(net_.mlp.parameters(), gradient_, st.learning_rate, threads_);

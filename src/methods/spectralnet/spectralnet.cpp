@@ -203,7 +203,8 @@ class SpectralNetEpochs {
     return st;
   }
 
-  void step(const MatrixF& xb, Stats& st) {
+  // `rows` (which training rows the batch holds) is not needed: SpectralNet has no per-row state.
+  void step(const MatrixF& xb, const Index* /*rows*/, Stats& st) {
     // As NeuNcut's knn affinity: a batch of m points has at most m - 1 neighbours per point.
     const MatrixF w = knn_batch_affinity(xb, std::min<int>(p_.n_neighbors, int(xb.rows()) - 1), ap_);
     mlp_.forward(xb, ws_);

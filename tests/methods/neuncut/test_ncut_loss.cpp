@@ -126,6 +126,13 @@ TEST(NcutLoss, AnchorCrossEntropyGradientMatchesFiniteDifferences) {
   EXPECT_EQ(unchanged, grad);
 }
 
+TEST(NcutLoss, AnchorWeightIsInitAnchorUpToTenClustersThenGrowsWithK) {
+  for (int k : {1, 2, 10}) EXPECT_EQ(anchor_weight(10.0, k), 10.0) << "k " << k;
+  EXPECT_DOUBLE_EQ(anchor_weight(10.0, 26), 26.0);
+  EXPECT_DOUBLE_EQ(anchor_weight(10.0, 50), 50.0);
+  EXPECT_EQ(anchor_weight(0.0, 50), 0.0);  // off stays off
+}
+
 TEST(NcutLoss, TraceTermOnlyGradientWhenGammaIsZero) {
   MatD W;
   VecD d;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <set>
 
 #include "methods/neuncut/neuncut_internal.hpp"
 #include "neuncut/core/error.hpp"
@@ -157,6 +158,28 @@ TEST(NeuNcut, AnchorKeepsTheWarmStartPartitionThroughTraining) {
   NeuNcut model(p);
   model.fit(ds.features);
   EXPECT_GE(clustering_accuracy(ds.labels, model.predict(ds.features)), 0.99);
+}
+
+// k = 50 on 150 points (3 per cluster) with the defaults: every cluster stays in use. With
+// the anchor's weight not scaled by k / 10 (anchor_weight), 3 of the 50 clusters of this set
+// emptied during training, as 1 to 5 did on iris, wine and glass (docs/defaults.md, "Number
+// of clusters").
+TEST(NeuNcut, KeepsFiftyClustersOnOneHundredFiftyPoints) {
+  SyntheticParams data;
+  data.kind = SyntheticKind::Blobs;
+  data.n_samples = 150;
+  data.n_clusters = 5;
+  data.dim = 8;
+  data.noise = 2.0;
+  data.seed = 1;
+  const Dataset ds = make_synthetic(data);
+  NeuNcutParams p;
+  p.n_clusters = 50;
+  p.threads = 1;
+  NeuNcut model(p);
+  model.fit(ds.features);
+  const Labels labels = model.predict(ds.features);
+  EXPECT_EQ(std::set<std::int32_t>(labels.begin(), labels.end()).size(), 50u);
 }
 
 // k = N and k = N - 1: the warm start's classic Ncut needs k < N, so such a sample takes the

@@ -95,7 +95,8 @@ NEUNCUT_ENUM_NAMES(Selection, "select", {Selection::None, "none"}, {Selection::A
     "affinity's warm start stays the dense NJW partition of at most one batch of 1000 points (docs/defaults.md)")      \
   X(double, init_anchor, "init-anchor", 10.0,                                                                         \
     "spectral init: weight of a cross-entropy term that, during training, keeps the warm start's sample on its "      \
-    "spectral partition (0: off, the partition is only the starting point; docs/defaults.md)")                        \
+    "spectral partition, scaled by k / 10 above 10 clusters (0: off, the partition is only the starting point; "       \
+    "docs/defaults.md)")                                                                                               \
   X(int, epochs, "epochs", 0,                                                                                          \
     "training epochs (passes over the training subset); 0: auto = 50, raised on small data so that training "          \
     "takes at least 500 mini-batch steps")                                                                             \
