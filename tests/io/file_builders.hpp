@@ -63,6 +63,23 @@ inline void write_gz(const std::string& path, const std::string& data) {
   ASSERT_EQ(gzclose(gz), Z_OK);
 }
 
+/// Calls f.template operator()<T>(descr) for every .npy dtype the readers support, T the C++
+/// type of its elements (bool as uint8: any non-zero byte is 1).
+template <class F>
+void for_each_npy_dtype(F&& f) {
+  f.template operator()<float>("<f4");
+  f.template operator()<double>("<f8");
+  f.template operator()<std::uint8_t>("|u1");
+  f.template operator()<std::int8_t>("|i1");
+  f.template operator()<std::uint16_t>("<u2");
+  f.template operator()<std::int16_t>("<i2");
+  f.template operator()<std::uint32_t>("<u4");
+  f.template operator()<std::int32_t>("<i4");
+  f.template operator()<std::uint64_t>("<u8");
+  f.template operator()<std::int64_t>("<i8");
+  f.template operator()<std::uint8_t>("|b1");
+}
+
 // Expects `f` to throw E with a message containing `needle`.
 template <class E, class F>
 void expect_throw_with(F&& f, const std::string& needle) {

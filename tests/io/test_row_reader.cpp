@@ -15,15 +15,7 @@
 namespace neuncut {
 namespace {
 
-using testing::be_bytes;
-using testing::expect_throw_with;
-using testing::idx_file;
-using testing::le_bytes;
-using testing::npy_dict;
-using testing::npy_file;
-using testing::TempDir;
-using testing::write_gz;
-using testing::write_text;
+using namespace testing;  // the file builders, TempDir, write_text
 
 constexpr Index kRows = 100, kCols = 3;
 
@@ -74,17 +66,7 @@ void check_npy_dtype(const std::string& descr) {
 }
 
 TEST(RowReader, NpyBlocksAreTheFullLoadersRowsForEveryDtype) {
-  check_npy_dtype<float>("<f4");
-  check_npy_dtype<double>("<f8");
-  check_npy_dtype<std::uint8_t>("|u1");
-  check_npy_dtype<std::int8_t>("|i1");
-  check_npy_dtype<std::uint16_t>("<u2");
-  check_npy_dtype<std::int16_t>("<i2");
-  check_npy_dtype<std::uint32_t>("<u4");
-  check_npy_dtype<std::int32_t>("<i4");
-  check_npy_dtype<std::uint64_t>("<u8");
-  check_npy_dtype<std::int64_t>("<i8");
-  check_npy_dtype<std::uint8_t>("|b1");  // bool: any non-zero byte is 1
+  testing::for_each_npy_dtype([]<class T>(const std::string& descr) { check_npy_dtype<T>(descr); });
 }
 
 TEST(RowReader, ImagesAndColumnsKeepTheirShape) {
