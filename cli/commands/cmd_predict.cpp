@@ -97,8 +97,8 @@ void register_predict(CLI::App& app) {
     RowReader data = opts->data.open();
     const Index n = data.rows();
     const Labels truth = opts->data.ground_truth(data.labels(), n);
-    NEUNCUT_REQUIRE(data.cols() == input_dim, InvalidArgument, "data has ", data.cols(),
-                    " features but the model '", opts->model, "' was trained on ", input_dim);
+    NEUNCUT_REQUIRE(data.cols() == input_dim, InvalidArgument, "data has ", data.cols(), " features but the model '",
+                    opts->model, "' was trained on ", input_dim);
     // All labels are kept (4 bytes a row) only to score them against the ground truth.
     Labels labels;
     std::vector<bool> used(static_cast<std::size_t>(k));

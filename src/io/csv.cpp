@@ -10,8 +10,8 @@
 
 #include "io/io_util.hpp"
 #include "neuncut/core/error.hpp"
-#include "neuncut/io/row_writer.hpp"
 #include "neuncut/io/dataset.hpp"
+#include "neuncut/io/row_writer.hpp"
 
 namespace neuncut {
 

@@ -259,7 +259,7 @@ class IdxRows final : public RowSource {
  private:
   std::string path_;
   ByteSource src_;
-  IdxArray header_;  // type and dims; no data
+  IdxArray header_;                     // type and dims; no data
   std::uint64_t bytes_ = 0, next_ = 0;  // payload bytes, elements read
   Index cols_ = 0;
   std::vector<unsigned char> raw_;

@@ -213,8 +213,8 @@ class NpyReader {
 
     unsigned char pre[12] = {};
     const std::size_t got = read_some(pre, 10);
-    NEUNCUT_REQUIRE(got >= detail::kNpyMagicLen && std::memcmp(pre, detail::kNpyMagic, detail::kNpyMagicLen) == 0, FormatError, "'", path,
-                    "' is not a .npy file (bad magic string)");
+    NEUNCUT_REQUIRE(got >= detail::kNpyMagicLen && std::memcmp(pre, detail::kNpyMagic, detail::kNpyMagicLen) == 0,
+                    FormatError, "'", path, "' is not a .npy file (bad magic string)");
     NEUNCUT_REQUIRE(got == 10, FormatError, "'", path, "': truncated .npy header");
     const int major = pre[6], minor = pre[7];
     NEUNCUT_REQUIRE((major == 1 || major == 2 || major == 3) && minor == 0, FormatError, "'", path,
@@ -256,8 +256,8 @@ class NpyReader {
     std::vector<T> values(raw_.size() / header_.itemsize);
     for (const std::uint64_t end = next_ + count; next_ < end;) {
       const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(per_chunk, end - next_));
-      NEUNCUT_REQUIRE(read_some(raw_.data(), n * header_.itemsize) == n * header_.itemsize, IoError,
-                      "read error on '", path_, "'");
+      NEUNCUT_REQUIRE(read_some(raw_.data(), n * header_.itemsize) == n * header_.itemsize, IoError, "read error on '",
+                      path_, "'");
       convert(raw_.data(), n, values.data());
       sink(next_, values.data(), n);
       next_ += n;
@@ -331,8 +331,9 @@ class NpyRows final : public detail::RowSource {
  public:
   explicit NpyRows(const std::string& path) : path_(path), reader_(path) {
     const NpyHeader& h = reader_.header();
-    NEUNCUT_REQUIRE(h.shape.size() <= 3, FormatError, "'", path, "': expected a 1-D, 2-D or 3-D (images) array, got shape ",
-                    DictParser::shape_string(h.shape), " (reshape it to (n_samples, n_features))");
+    NEUNCUT_REQUIRE(h.shape.size() <= 3, FormatError, "'", path,
+                    "': expected a 1-D, 2-D or 3-D (images) array, got shape ", DictParser::shape_string(h.shape),
+                    " (reshape it to (n_samples, n_features))");
     // With a zero dimension the element count is 0 whatever the others claim, so the row
     // length is checked on its own.
     const std::uint64_t rows = h.shape[0];
@@ -361,8 +362,9 @@ class NpyRows final : public detail::RowSource {
       });
       return;
     }
-    reader_.read_next<float>(
-        count, [&](std::uint64_t first, const float* v, std::size_t m) { std::copy(v, v + m, dst + (first - first_in_block)); });
+    reader_.read_next<float>(count, [&](std::uint64_t first, const float* v, std::size_t m) {
+      std::copy(v, v + m, dst + (first - first_in_block));
+    });
   }
 
  private:

@@ -47,7 +47,11 @@ void write_npy_payload(std::ofstream& out, const T* data, std::size_t n) {
 }  // namespace
 
 RowWriter::RowWriter(const std::string& path, Format format, bool labels, Index rows, Index cols)
-    : file_(std::make_unique<AtomicFile>(path)), path_(path), format_(format), labels_(labels), rows_(rows),
+    : file_(std::make_unique<AtomicFile>(path)),
+      path_(path),
+      format_(format),
+      labels_(labels),
+      rows_(rows),
       cols_(cols) {
   NEUNCUT_REQUIRE(rows >= 0 && cols >= 0, InvalidArgument, "RowWriter: negative shape ", rows, " x ", cols);
   if (format_ != Format::Npy) return;
@@ -89,8 +93,8 @@ RowWriter RowWriter::csv_matrix(const std::string& path, Index rows, Index cols)
 
 void RowWriter::append(std::span<const std::int32_t> labels) {
   NEUNCUT_REQUIRE(labels_, InvalidArgument, "RowWriter: '", path_, "' holds a matrix, not labels");
-  NEUNCUT_REQUIRE(Index(labels.size()) <= rows_ - written_, InvalidArgument, "RowWriter: '", path_, "' was declared with ",
-                  rows_, " labels; ", written_ + Index(labels.size()), " given");
+  NEUNCUT_REQUIRE(Index(labels.size()) <= rows_ - written_, InvalidArgument, "RowWriter: '", path_,
+                  "' was declared with ", rows_, " labels; ", written_ + Index(labels.size()), " given");
   std::ofstream& out = file_->stream();
   if (format_ == Format::Npy) {
     write_npy_payload(out, labels.data(), labels.size());

@@ -690,11 +690,11 @@ TEST_F(Cli, StreamedPredictWritesTheBytesOfTheWholeRead) {
                     dir.file(""))
                 .exit_code,
             0);
-  ASSERT_EQ(run_cli("fit --data " + dir.file("x.npy") + " --k 3 --epochs 2 --hidden 8 --quiet --model " +
-                        dir.file("m.nnc"),
-                    dir.file(""))
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      run_cli("fit --data " + dir.file("x.npy") + " --k 3 --epochs 2 --hidden 8 --quiet --model " + dir.file("m.nnc"),
+              dir.file(""))
+          .exit_code,
+      0);
   ASSERT_EQ(run_cli("kmeans --data " + dir.file("x.npy") + " --k 3 --quiet --model " + dir.file("km.nnc"), dir.file(""))
                 .exit_code,
             0);
@@ -717,7 +717,8 @@ TEST_F(Cli, StreamedPredictWritesTheBytesOfTheWholeRead) {
     EXPECT_EQ(neuncut::testing::read_text(dir.file("p.npy")), whole_p);
     EXPECT_EQ(number(r.out, "n"), 100);
     EXPECT_EQ(number(r.out, "clusters_used"), neuncut::count_clusters(model.predict(X)));
-    EXPECT_EQ(number(r.out, "acc"), neuncut::score_clustering(neuncut::load_labels(dir.file("st.npy")), model.predict(X)).acc);
+    EXPECT_EQ(number(r.out, "acc"),
+              neuncut::score_clustering(neuncut::load_labels(dir.file("st.npy")), model.predict(X)).acc);
     const auto km = run_cli("predict --model " + dir.file("km.nnc") + " --data " + dir.file("s.npy") +
                                 " --chunk-rows " + chunk + " --labels-out " + dir.file("km.npy"),
                             dir.file(""));
@@ -730,11 +731,11 @@ TEST_F(Cli, StreamedPredictWritesTheBytesOfTheWholeRead) {
 // row in the file, not in the chunk), after earlier chunks were written to temporary files:
 // none of the outputs appears, an existing output is kept, no temporary file is left.
 TEST_F(Cli, ANanInALateChunkFailsLikeTheWholeReadAndWritesNothing) {
-  ASSERT_EQ(run_cli("fit --data " + dir.file("x.npy") + " --k 3 --epochs 1 --hidden 8 --quiet --model " +
-                        dir.file("m.nnc"),
-                    dir.file(""))
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      run_cli("fit --data " + dir.file("x.npy") + " --k 3 --epochs 1 --hidden 8 --quiet --model " + dir.file("m.nnc"),
+              dir.file(""))
+          .exit_code,
+      0);
   neuncut::MatrixF X = neuncut::read_npy_matrix(dir.file("x.npy"));
   X(457, 1) = std::numeric_limits<float>::quiet_NaN();
   neuncut::write_npy(dir.file("nan.npy"), X);
@@ -742,10 +743,10 @@ TEST_F(Cli, ANanInALateChunkFailsLikeTheWholeReadAndWritesNothing) {
   std::string first_message;
   for (const char* chunk : {"7", "100000"}) {
     SCOPED_TRACE(std::string("--chunk-rows ") + chunk);
-    const auto r = run_cli("predict --model " + dir.file("m.nnc") + " --data " + dir.file("nan.npy") +
-                               " --chunk-rows " + chunk + " --labels-out " + dir.file("y.npy") + " --proba-out " +
-                               dir.file("p.csv"),
-                           dir.file(""));
+    const auto r =
+        run_cli("predict --model " + dir.file("m.nnc") + " --data " + dir.file("nan.npy") + " --chunk-rows " + chunk +
+                    " --labels-out " + dir.file("y.npy") + " --proba-out " + dir.file("p.csv"),
+                dir.file(""));
     EXPECT_EQ(r.exit_code, 2) << r.err;
     EXPECT_NE(r.err.find("input data contains NaN at row 457, column 1"), std::string::npos) << r.err;
     if (first_message.empty()) first_message = r.err;

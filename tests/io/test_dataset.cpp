@@ -11,24 +11,24 @@
 #include <map>
 
 #include "io/fashion_mnist.hpp"
+#include "io/file_builders.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/io/dataset.hpp"
-#include "io/file_builders.hpp"
 #include "test_util.hpp"
 
 namespace neuncut {
 namespace {
 
-using testing::read_text;
-using testing::TempDir;
-using testing::write_text;
 using testing::be_bytes;
 using testing::expect_throw_with;
 using testing::idx_file;
 using testing::le_bytes;
 using testing::npy_dict;
 using testing::npy_file;
+using testing::read_text;
+using testing::TempDir;
 using testing::write_gz;
+using testing::write_text;
 
 bool dir_is_empty_but(const std::filesystem::path& dir, std::size_t expected_files) {
   return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(dir),

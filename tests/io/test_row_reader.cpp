@@ -168,7 +168,8 @@ TEST(RowReader, IdxErrorsAreTheFullLoaders) {
 TEST(RowReader, CsvIsReadWholeAndHandedOutInBlocks) {
   TempDir dir;
   std::string text = "a,b,label\n";
-  for (int i = 0; i < 100; ++i) text += std::to_string(i) + "," + std::to_string(i * 0.5) + "," + std::to_string(i % 4) + "\n";
+  for (int i = 0; i < 100; ++i)
+    text += std::to_string(i) + "," + std::to_string(i * 0.5) + "," + std::to_string(i % 4) + "\n";
   write_text(dir.file("d.csv"), text);
   CsvOptions csv;
   csv.label_column = 2;
