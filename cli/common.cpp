@@ -25,14 +25,25 @@ void DataOptions::add_to(CLI::App* app, bool required) {
       ->check(CLI::IsMember({"auto", "yes", "no"}));
 }
 
-Dataset DataOptions::load() const {
+CsvOptions DataOptions::csv_options() const {
   CsvOptions options = csv;
   options.header = csv_header == "yes" ? 1 : csv_header == "no" ? 0 : -1;
-  Dataset ds = load_dataset(data, options);
-  if (!truth.empty()) ds.labels = load_labels(truth);
-  NEUNCUT_REQUIRE(ds.labels.empty() || Index(ds.labels.size()) == ds.features.rows(), InvalidArgument,
-                  "ground truth has ", ds.labels.size(), " labels but the data has ", ds.features.rows(), " rows");
+  return options;
+}
+
+Dataset DataOptions::load() const {
+  Dataset ds = load_dataset(data, csv_options());
+  ds.labels = ground_truth(std::move(ds.labels), ds.features.rows());
   return ds;
+}
+
+RowReader DataOptions::open() const { return RowReader(data, csv_options()); }
+
+Labels DataOptions::ground_truth(Labels with_data, Index rows) const {
+  if (!truth.empty()) with_data = load_labels(truth);
+  NEUNCUT_REQUIRE(with_data.empty() || Index(with_data.size()) == rows, InvalidArgument, "ground truth has ",
+                  with_data.size(), " labels but the data has ", rows, " rows");
+  return with_data;
 }
 
 void OutputOptions::add_to(CLI::App* app) {

@@ -13,6 +13,7 @@
 #include "neuncut/core/param_table.hpp"
 #include "neuncut/eval/metrics.hpp"
 #include "neuncut/io/dataset.hpp"
+#include "neuncut/io/row_reader.hpp"
 
 namespace neuncut::cli {
 
@@ -26,6 +27,15 @@ struct DataOptions {
   /// Loads the data and, if given, the truth (replacing labels that came with the data).
   /// Throws InvalidArgument when the truth's length differs from the data's row count.
   Dataset load() const;
+  /// Opens the data to be read a block of rows at a time (RowReader: .npy and IDX files are
+  /// streamed, CSV and fashion-mnist read whole).
+  RowReader open() const;
+  /// The labels to score against: the --truth file when given, else `with_data` (labels that
+  /// came with the data); InvalidArgument unless empty or `rows` long.
+  Labels ground_truth(Labels with_data, Index rows) const;
+
+ private:
+  CsvOptions csv_options() const;
 };
 
 /// --json / --quiet.

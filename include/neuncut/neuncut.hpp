@@ -26,6 +26,8 @@
 #include "neuncut/io/atomic_file.hpp"
 #include "neuncut/io/dataset.hpp"
 #include "neuncut/io/model_file.hpp"
+#include "neuncut/io/row_reader.hpp"
+#include "neuncut/io/row_writer.hpp"
 #include "neuncut/methods/kmeans/kmeans.hpp"
 #include "neuncut/methods/ncut/spectral_clustering.hpp"
 #include "neuncut/methods/neuncut/ncut_loss.hpp"

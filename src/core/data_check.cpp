@@ -17,7 +17,7 @@ void require_finite(const Eigen::Ref<const MatrixF>& data, const DataCheck& c) {
   for (Index i = 0; i < data.rows(); ++i)
     for (Index j = 0; j < data.cols(); ++j)
       NEUNCUT_REQUIRE(std::isfinite(data(i, j)), InvalidArgument, prefix(c), c.what, " contains ",
-                      std::isnan(data(i, j)) ? "NaN" : "infinity (Inf)", " at row ", i, ", column ", j,
+                      std::isnan(data(i, j)) ? "NaN" : "infinity (Inf)", " at row ", c.row_offset + i, ", column ", j,
                       ": every value must be finite (no NaN or Inf)");
 }
 

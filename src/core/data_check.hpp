@@ -23,6 +23,8 @@ struct DataCheck {
   Index min_points = 1;           ///< fewest rows accepted; 0 accepts no rows (nothing to predict)
   std::string min_points_reason;  ///< why min_points (named when the data has fewer)
   int threads = 1;                ///< threads for the scan of the values
+  Index row_offset = 0;           ///< added to row numbers in messages: the first row's index when a
+                                  ///< caller checks a larger data set in parts (streamed inference)
 };
 
 /// Throws InvalidArgument unless `data` has at least one row and column (and min_points rows),

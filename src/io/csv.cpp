@@ -10,8 +10,8 @@
 
 #include "io/io_util.hpp"
 #include "neuncut/core/error.hpp"
-#include "neuncut/io/atomic_file.hpp"
 #include "neuncut/io/dataset.hpp"
+#include "neuncut/io/row_writer.hpp"
 
 namespace neuncut {
 
@@ -134,29 +134,14 @@ Dataset read_csv(const std::string& path, const CsvOptions& options) {
 }
 
 void write_csv(const std::string& path, const MatrixF& matrix) {
-  AtomicFile file(path);
-  std::string line;
-  char buf[32];
-  for (Index i = 0; i < matrix.rows(); ++i) {
-    line.clear();
-    for (Index j = 0; j < matrix.cols(); ++j) {
-      if (j) line += ',';
-      line.append(buf, static_cast<std::size_t>(std::snprintf(buf, sizeof buf, "%.9g", double(matrix(i, j)))));
-    }
-    line += '\n';
-    file.stream().write(line.data(), static_cast<std::streamsize>(line.size()));
-  }
+  RowWriter file = RowWriter::csv_matrix(path, matrix.rows(), matrix.cols());
+  file.append(matrix);
   file.commit();
 }
 
 void write_csv(const std::string& path, const Labels& labels) {
-  AtomicFile file(path);
-  std::string text;
-  for (std::int32_t v : labels) {
-    text += std::to_string(v);
-    text += '\n';
-  }
-  file.stream().write(text.data(), static_cast<std::streamsize>(text.size()));
+  RowWriter file = RowWriter::csv_labels(path, Index(labels.size()));
+  file.append(labels);
   file.commit();
 }
 

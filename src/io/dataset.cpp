@@ -8,6 +8,7 @@
 #include "io/idx.hpp"
 #include "io/io_util.hpp"
 #include "neuncut/core/error.hpp"
+#include "neuncut/io/row_writer.hpp"
 
 namespace neuncut {
 
@@ -89,19 +90,15 @@ Labels load_labels(const std::string& path) {
 }
 
 void write_labels(const std::string& path, const Labels& labels) {
-  const std::string ext = detail::lower_extension(path);
-  if (ext == ".npy") return write_npy(path, labels);
-  if (is_csv_extension(ext)) return write_csv(path, labels);
-  throw InvalidArgument("cannot write labels to '" + path + "': unsupported extension '" + ext +
-                        "' (use .npy, .csv or .txt)");
+  RowWriter file = RowWriter::labels(path, Index(labels.size()));
+  file.append(labels);
+  file.commit();
 }
 
 void write_matrix(const std::string& path, const MatrixF& matrix) {
-  const std::string ext = detail::lower_extension(path);
-  if (ext == ".npy") return write_npy(path, matrix);
-  if (is_csv_extension(ext)) return write_csv(path, matrix);
-  throw InvalidArgument("cannot write a matrix to '" + path + "': unsupported extension '" + ext +
-                        "' (use .npy, .csv or .txt)");
+  RowWriter file = RowWriter::matrix(path, matrix.rows(), matrix.cols());
+  file.append(matrix);
+  file.commit();
 }
 
 }  // namespace neuncut

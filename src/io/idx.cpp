@@ -7,9 +7,12 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <limits>
+#include <memory>
 #include <type_traits>
 
 #include "io/io_util.hpp"
+#include "io/row_source.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/io/dataset.hpp"
 
@@ -152,13 +155,16 @@ double IdxArray::value(std::size_t i) const {
   return out;
 }
 
-IdxArray read_idx(const std::string& path) {
-  ByteSource src(path);
+namespace {
+
+// Reads and checks the magic number and dimensions; returns the payload's byte count and
+// leaves `src` at its first byte. A plain file's length is checked against it here; a gzip
+// file's only as it is read.
+std::uint64_t read_idx_header(ByteSource& src, const std::string& path, IdxArray& out) {
   unsigned char magic[4] = {};
   NEUNCUT_REQUIRE(src.read(magic, 4) == 4 && magic[0] == 0 && magic[1] == 0 && size_of_type(magic[2]) != 0, FormatError,
                   "'", path,
                   "' is not an IDX file (bad magic number; expected 00 00 <type 08/09/0B/0C/0D/0E> <ndims>)");
-  IdxArray out;
   out.type = magic[2];
   const int ndims = magic[3];
   NEUNCUT_REQUIRE(ndims >= 1, FormatError, "'", path, "': IDX file with 0 dimensions");
@@ -179,45 +185,116 @@ IdxArray read_idx(const std::string& path) {
     NEUNCUT_REQUIRE(bytes <= available, FormatError, "'", path, "': truncated IDX data: dimensions ",
                     dims_string(out.dims), " need ", bytes, " bytes but the file has ", available);
   }
+  return bytes;
+}
+
+// Reads `want` payload bytes into dst; `have` counts the payload bytes read before them.
+void read_idx_payload(ByteSource& src, const std::string& path, const IdxArray& a, std::uint64_t bytes,
+                      std::size_t have, unsigned char* dst, std::size_t want) {
+  const std::size_t got = src.read(dst, want);
+  NEUNCUT_REQUIRE(got == want, FormatError, "'", path, "': truncated IDX data: dimensions ", dims_string(a.dims),
+                  " need ", bytes, " bytes but only ", have + got, " follow the header");
+}
+
+void require_idx_end(ByteSource& src, const std::string& path, const IdxArray& a) {
+  unsigned char extra;
+  NEUNCUT_REQUIRE(src.read(&extra, 1) == 0, FormatError, "'", path,
+                  "': unexpected bytes after the IDX data for dimensions ", dims_string(a.dims));
+}
+
+// Elements [first, first + n) of the payload `src` (big-endian, of IDX type `type`) as
+// float32; a float64 beyond float32's range is refused naming its index in the file.
+void convert_idx(int type, const unsigned char* src, std::size_t n, std::uint64_t first, const std::string& path,
+                 float* dst) {
+  dispatch_type(type, [&]<class S>(S) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const S v = load_bytes<S>(src + i * sizeof(S), true);
+      if constexpr (std::is_same_v<S, double>) require_float32_range(v, path, " at element ", first + i);
+      dst[i] = static_cast<float>(v);
+    }
+  });
+}
+
+std::string idx_image_shape(const IdxArray& a) {
+  return a.dims.size() == 3 && a.dims[1] * a.dims[2] > 0 ? image_shape_string(Index(a.dims[1]), Index(a.dims[2])) : "";
+}
+
+Index idx_row_length(const IdxArray& a, const std::string& path) {
+  // With a first dimension of 0 the element count is 0 whatever the others claim.
+  std::uint64_t cols = 0;
+  NEUNCUT_REQUIRE(row_length(a.dims, cols), FormatError, "'", path, "': IDX dimensions ", dims_string(a.dims),
+                  " are out of range");
+  return static_cast<Index>(cols);
+}
+
+// An IDX file read a block of rows at a time (rows: the first dimension).
+class IdxRows final : public RowSource {
+ public:
+  explicit IdxRows(const std::string& path) : path_(path), src_(path) {
+    bytes_ = read_idx_header(src_, path, header_);
+    cols_ = idx_row_length(header_, path);
+    NEUNCUT_REQUIRE(header_.dims[0] <= std::uint64_t(std::numeric_limits<Index>::max()), FormatError, "'", path,
+                    "': IDX dimensions ", dims_string(header_.dims), " are out of range");
+    if (bytes_ == 0) require_idx_end(src_, path_, header_);
+  }
+  Index rows() const override { return static_cast<Index>(header_.dims[0]); }
+  Index cols() const override { return cols_; }
+  std::string image_shape() const override { return idx_image_shape(header_); }
+
+  void read_rows(Index n, float* dst) override {
+    const std::size_t size = header_.element_size();
+    std::uint64_t left = std::uint64_t(n) * std::uint64_t(cols_);
+    while (left > 0) {
+      const std::size_t m = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk / size, left));
+      raw_.resize(m * size);
+      read_idx_payload(src_, path_, header_, bytes_, static_cast<std::size_t>(next_ * size), raw_.data(), raw_.size());
+      convert_idx(header_.type, raw_.data(), m, next_, path_, dst);
+      next_ += m;
+      dst += m;
+      left -= m;
+    }
+    if (n > 0 && next_ * size == bytes_) require_idx_end(src_, path_, header_);
+  }
+
+ private:
+  std::string path_;
+  ByteSource src_;
+  IdxArray header_;                     // type and dims; no data
+  std::uint64_t bytes_ = 0, next_ = 0;  // payload bytes, elements read
+  Index cols_ = 0;
+  std::vector<unsigned char> raw_;
+};
+
+}  // namespace
+
+IdxArray read_idx(const std::string& path) {
+  ByteSource src(path);
+  IdxArray out;
+  const std::uint64_t bytes = read_idx_header(src, path, out);
   // Grow with the data actually read, so that a gzip file claiming huge dimensions fails on
   // its real length instead of allocating what its header claims.
   std::size_t have = 0;
   while (have < bytes) {
     const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, bytes - have));
     out.data.resize(have + want);
-    const std::size_t got = src.read(out.data.data() + have, want);
-    have += got;
-    NEUNCUT_REQUIRE(got == want, FormatError, "'", path, "': truncated IDX data: dimensions ", dims_string(out.dims),
-                    " need ", bytes, " bytes but only ", have, " follow the header");
+    read_idx_payload(src, path, out, bytes, have, out.data.data() + have, want);
+    have += want;
   }
-  unsigned char extra;
-  NEUNCUT_REQUIRE(src.read(&extra, 1) == 0, FormatError, "'", path,
-                  "': unexpected bytes after the IDX data for dimensions ", dims_string(out.dims));
+  require_idx_end(src, path, out);
   return out;
 }
+
+std::unique_ptr<RowSource> open_idx_rows(const std::string& path) { return std::make_unique<IdxRows>(path); }
 
 }  // namespace detail
 
 MatrixF read_idx_matrix(const std::string& path, std::string* image_shape) {
+  // Read whole, not through IdxRows: the matrix is allocated after the payload was read, so a
+  // gzip file claiming huge dimensions fails on its real length (see read_idx).
   const detail::IdxArray a = detail::read_idx(path);
-  if (image_shape)
-    *image_shape =
-        a.dims.size() == 3 && a.dims[1] * a.dims[2] > 0 ? image_shape_string(Index(a.dims[1]), Index(a.dims[2])) : "";
-  const std::uint64_t rows = a.dims[0];
-  // With a first dimension of 0 the element count is 0 whatever the others claim.
-  std::uint64_t cols = 0;
-  NEUNCUT_REQUIRE(detail::row_length(a.dims, cols), FormatError, "'", path, "': IDX dimensions ",
-                  detail::dims_string(a.dims), " are out of range");
-  MatrixF out(static_cast<Index>(rows), static_cast<Index>(cols));
-  float* dst = out.data();
-  const std::size_t n = a.data.size() / a.element_size();
-  detail::dispatch_type(a.type, [&]<class S>(S) {
-    for (std::size_t i = 0; i < n; ++i) {
-      const S v = detail::load_bytes<S>(a.data.data() + i * sizeof(S), true);
-      if constexpr (std::is_same_v<S, double>) detail::require_float32_range(v, path, " at element ", i);
-      dst[i] = static_cast<float>(v);
-    }
-  });
+  if (image_shape) *image_shape = detail::idx_image_shape(a);
+  MatrixF out(static_cast<Index>(a.dims[0]), detail::idx_row_length(a, path));
+  detail::convert_idx(a.type, a.data.data(), a.data.size() / a.element_size(), 0, path, out.data());
   return out;
 }
 

@@ -16,6 +16,10 @@
 
 namespace neuncut::detail {
 
+/// The .npy magic string (numpy/lib/format.py), read by npy.cpp and written by row_writer.cpp.
+inline constexpr char kNpyMagic[] = "\x93NUMPY";
+inline constexpr std::size_t kNpyMagicLen = 6;
+
 /// The path's extension in lower case, with the dot (".npy"), or "" when there is none.
 inline std::string lower_extension(const std::string& path) {
   std::string ext = std::filesystem::path(path).extension().string();

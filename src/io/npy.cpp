@@ -2,25 +2,24 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "io/io_util.hpp"
+#include "io/row_source.hpp"
 #include "neuncut/core/error.hpp"
-#include "neuncut/io/atomic_file.hpp"
 #include "neuncut/io/dataset.hpp"
+#include "neuncut/io/row_writer.hpp"
 
 namespace neuncut {
 
 namespace {
 
-constexpr char kMagic[] = "\x93NUMPY";
-constexpr std::size_t kMagicLen = 6;
 // numpy itself refuses headers over 10,000 bytes by default; ours is looser but still
 // bounded so that a corrupted length cannot make us allocate gigabytes for the header.
 constexpr std::uint64_t kMaxHeaderLen = std::uint64_t(1) << 20;
 constexpr std::size_t kChunkBytes = std::size_t(1) << 20;
-constexpr std::size_t kAlign = 64;
 
 enum class Dtype { B1, U1, I1, U2, I2, U4, I4, U8, I8, F4, F8 };
 
@@ -214,8 +213,8 @@ class NpyReader {
 
     unsigned char pre[12] = {};
     const std::size_t got = read_some(pre, 10);
-    NEUNCUT_REQUIRE(got >= kMagicLen && std::memcmp(pre, kMagic, kMagicLen) == 0, FormatError, "'", path,
-                    "' is not a .npy file (bad magic string)");
+    NEUNCUT_REQUIRE(got >= detail::kNpyMagicLen && std::memcmp(pre, detail::kNpyMagic, detail::kNpyMagicLen) == 0,
+                    FormatError, "'", path, "' is not a .npy file (bad magic string)");
     NEUNCUT_REQUIRE(got == 10, FormatError, "'", path, "': truncated .npy header");
     const int major = pre[6], minor = pre[7];
     NEUNCUT_REQUIRE((major == 1 || major == 2 || major == 3) && minor == 0, FormatError, "'", path,
@@ -248,19 +247,25 @@ class NpyReader {
 
   const NpyHeader& header() const { return header_; }
 
-  // Decodes every element as T (in file order) and hands them to sink(first_index, values, n).
+  // Decodes the next `count` elements as T (in file order) and hands them to
+  // sink(index_in_file, values, n), at most kChunkBytes of the file at a time.
   template <class T, class Sink>
-  void read_as(Sink&& sink) {
+  void read_next(std::uint64_t count, Sink&& sink) {
     const std::size_t per_chunk = kChunkBytes / header_.itemsize;
-    std::vector<unsigned char> raw(per_chunk * header_.itemsize);
-    std::vector<T> values(per_chunk);
-    for (std::uint64_t first = 0; first < header_.count; first += per_chunk) {
-      const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(per_chunk, header_.count - first));
-      NEUNCUT_REQUIRE(read_some(raw.data(), n * header_.itemsize) == n * header_.itemsize, IoError, "read error on '",
+    raw_.resize(static_cast<std::size_t>(std::min<std::uint64_t>(per_chunk, count)) * header_.itemsize);
+    std::vector<T> values(raw_.size() / header_.itemsize);
+    for (const std::uint64_t end = next_ + count; next_ < end;) {
+      const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(per_chunk, end - next_));
+      NEUNCUT_REQUIRE(read_some(raw_.data(), n * header_.itemsize) == n * header_.itemsize, IoError, "read error on '",
                       path_, "'");
-      convert(raw.data(), n, values.data());
-      sink(first, values.data(), n);
+      convert(raw_.data(), n, values.data());
+      sink(next_, values.data(), n);
+      next_ += n;
     }
+  }
+  template <class T, class Sink>
+  void read_all(Sink&& sink) {
+    read_next<T>(header_.count, sink);
   }
 
  private:
@@ -314,69 +319,72 @@ class NpyReader {
   std::string path_;
   std::ifstream in_;
   NpyHeader header_;
+  std::uint64_t next_ = 0;          // elements read so far
+  std::vector<unsigned char> raw_;  // the file's bytes, one piece at a time
 };
 
 bool is_integer_dtype(Dtype d) { return d != Dtype::F4 && d != Dtype::F8; }
 
-std::string npy_header(const char* descr, const std::string& shape) {
-  std::string dict = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
-  // numpy pads with spaces and ends with '\n' so that the data starts on a 64-byte boundary.
-  const std::size_t unpadded = 10 + dict.size() + 1;
-  dict.append((kAlign - unpadded % kAlign) % kAlign, ' ');
-  dict += '\n';
-  std::string out(kMagic, kMagicLen);
-  out += '\x01';
-  out += '\x00';
-  unsigned char len[2];
-  detail::store_little_endian(len, static_cast<std::uint16_t>(dict.size()));
-  out.append(reinterpret_cast<const char*>(len), 2);
-  return out + dict;
-}
-
-template <class T>
-void write_npy_payload(AtomicFile& file, const T* data, std::size_t n) {
-  if constexpr (std::endian::native == std::endian::little) {
-    file.stream().write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(n * sizeof(T)));
-  } else {
-    std::vector<unsigned char> buf(sizeof(T) * 4096);
-    for (std::size_t first = 0; first < n; first += 4096) {
-      const std::size_t m = std::min<std::size_t>(4096, n - first);
-      for (std::size_t i = 0; i < m; ++i) detail::store_little_endian(buf.data() + i * sizeof(T), data[first + i]);
-      file.stream().write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(m * sizeof(T)));
-    }
+// A 2-D (or 1-D, as N x 1) array, or a 3-D array of images (n, height, width) read as n rows
+// of height * width pixels, handed out a block of rows at a time as float32.
+class NpyRows final : public detail::RowSource {
+ public:
+  explicit NpyRows(const std::string& path) : path_(path), reader_(path) {
+    const NpyHeader& h = reader_.header();
+    NEUNCUT_REQUIRE(h.shape.size() <= 3, FormatError, "'", path,
+                    "': expected a 1-D, 2-D or 3-D (images) array, got shape ", DictParser::shape_string(h.shape),
+                    " (reshape it to (n_samples, n_features))");
+    // With a zero dimension the element count is 0 whatever the others claim, so the row
+    // length is checked on its own.
+    const std::uint64_t rows = h.shape[0];
+    std::uint64_t cols = 0;
+    constexpr std::uint64_t kMaxDim = std::numeric_limits<Index>::max();
+    NEUNCUT_REQUIRE(rows <= kMaxDim && detail::row_length(h.shape, cols), FormatError, "'", path, "': .npy shape ",
+                    DictParser::shape_string(h.shape), " is out of range");
+    rows_ = static_cast<Index>(rows);
+    cols_ = static_cast<Index>(cols);
+    if (h.shape.size() == 3 && cols > 0) image_shape_ = image_shape_string(Index(h.shape[1]), Index(h.shape[2]));
   }
-}
+  Index rows() const override { return rows_; }
+  Index cols() const override { return cols_; }
+  std::string image_shape() const override { return image_shape_; }
+
+  void read_rows(Index n, float* dst) override {
+    const std::uint64_t count = std::uint64_t(n) * std::uint64_t(cols_);
+    const std::uint64_t cols = std::uint64_t(cols_), first_in_block = std::uint64_t(next_row_) * cols;
+    next_row_ += n;
+    if (reader_.header().dtype == Dtype::F8) {
+      reader_.read_next<double>(count, [&](std::uint64_t first, const double* v, std::size_t m) {
+        for (std::size_t i = 0; i < m; ++i) {
+          detail::require_float32_range(v[i], path_, " at row ", (first + i) / cols, ", column ", (first + i) % cols);
+          dst[first - first_in_block + i] = static_cast<float>(v[i]);
+        }
+      });
+      return;
+    }
+    reader_.read_next<float>(count, [&](std::uint64_t first, const float* v, std::size_t m) {
+      std::copy(v, v + m, dst + (first - first_in_block));
+    });
+  }
+
+ private:
+  std::string path_;
+  NpyReader reader_;
+  Index rows_ = 0, cols_ = 0, next_row_ = 0;
+  std::string image_shape_;
+};
 
 }  // namespace
 
+std::unique_ptr<detail::RowSource> detail::open_npy_rows(const std::string& path) {
+  return std::make_unique<NpyRows>(path);
+}
+
 MatrixF read_npy_matrix(const std::string& path, std::string* image_shape) {
-  NpyReader reader(path);
-  const NpyHeader& h = reader.header();
-  NEUNCUT_REQUIRE(h.shape.size() <= 3, FormatError, "'", path,
-                  "': expected a 1-D, 2-D or 3-D (images) array, got shape ", DictParser::shape_string(h.shape),
-                  " (reshape it to (n_samples, n_features))");
-  // A 3-D array (n, height, width) holds images: each becomes one row of height * width pixels.
-  // With a zero dimension the element count is 0 whatever the others claim, so the row
-  // length is checked on its own.
-  const std::uint64_t rows = h.shape[0];
-  std::uint64_t cols = 0;
-  constexpr std::uint64_t kMaxDim = std::numeric_limits<Index>::max();
-  NEUNCUT_REQUIRE(rows <= kMaxDim && detail::row_length(h.shape, cols), FormatError, "'", path, "': .npy shape ",
-                  DictParser::shape_string(h.shape), " is out of range");
-  if (image_shape)
-    *image_shape = h.shape.size() == 3 && cols > 0 ? image_shape_string(Index(h.shape[1]), Index(h.shape[2])) : "";
-  MatrixF out(static_cast<Index>(rows), static_cast<Index>(cols));
-  float* dst = out.data();
-  if (h.dtype == Dtype::F8) {
-    reader.read_as<double>([&](std::uint64_t first, const double* v, std::size_t n) {
-      for (std::size_t i = 0; i < n; ++i) {
-        detail::require_float32_range(v[i], path, " at row ", (first + i) / cols, ", column ", (first + i) % cols);
-        dst[first + i] = static_cast<float>(v[i]);
-      }
-    });
-    return out;
-  }
-  reader.read_as<float>([&](std::uint64_t first, const float* v, std::size_t n) { std::copy(v, v + n, dst + first); });
+  NpyRows reader(path);
+  if (image_shape) *image_shape = reader.image_shape();
+  MatrixF out(reader.rows(), reader.cols());
+  reader.read_rows(reader.rows(), out.data());
   return out;
 }
 
@@ -389,7 +397,7 @@ Labels read_npy_labels(const std::string& path) {
   Labels out(static_cast<std::size_t>(h.count));
   if (is_integer_dtype(h.dtype)) {
     // Through int64 rather than double so that huge uint64/int64 values are not rounded into range.
-    reader.read_as<std::int64_t>([&](std::uint64_t first, const std::int64_t* v, std::size_t n) {
+    reader.read_all<std::int64_t>([&](std::uint64_t first, const std::int64_t* v, std::size_t n) {
       for (std::size_t i = 0; i < n; ++i) {
         NEUNCUT_REQUIRE(v[i] >= std::numeric_limits<std::int32_t>::min() &&
                             v[i] <= std::numeric_limits<std::int32_t>::max() && (h.dtype != Dtype::U8 || v[i] >= 0),
@@ -398,7 +406,7 @@ Labels read_npy_labels(const std::string& path) {
       }
     });
   } else {
-    reader.read_as<double>([&](std::uint64_t first, const double* v, std::size_t n) {
+    reader.read_all<double>([&](std::uint64_t first, const double* v, std::size_t n) {
       for (std::size_t i = 0; i < n; ++i) {
         NEUNCUT_REQUIRE(detail::is_int32_value(v[i]), FormatError, "'", path, "': label ", first + i, " is ", v[i],
                         "; float labels must be integral values that fit in int32");
@@ -410,18 +418,14 @@ Labels read_npy_labels(const std::string& path) {
 }
 
 void write_npy(const std::string& path, const MatrixF& matrix) {
-  const std::string header = npy_header("<f4", detail::concat('(', matrix.rows(), ", ", matrix.cols(), ')'));
-  AtomicFile file(path);
-  file.stream().write(header.data(), static_cast<std::streamsize>(header.size()));
-  write_npy_payload(file, matrix.data(), static_cast<std::size_t>(matrix.size()));
+  RowWriter file = RowWriter::npy_matrix(path, matrix.rows(), matrix.cols());
+  file.append(matrix);
   file.commit();
 }
 
 void write_npy(const std::string& path, const Labels& labels) {
-  const std::string header = npy_header("<i4", detail::concat('(', labels.size(), ",)"));
-  AtomicFile file(path);
-  file.stream().write(header.data(), static_cast<std::streamsize>(header.size()));
-  write_npy_payload(file, labels.data(), labels.size());
+  RowWriter file = RowWriter::npy_labels(path, Index(labels.size()));
+  file.append(labels);
   file.commit();
 }
 

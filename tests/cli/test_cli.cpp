@@ -22,6 +22,8 @@
 #include "neuncut/eval/metrics.hpp"
 #include "neuncut/io/dataset.hpp"
 #include "neuncut/io/model_file.hpp"
+#include "neuncut/methods/kmeans/kmeans.hpp"
+#include "neuncut/methods/neuncut/neuncut.hpp"
 #include "test_util.hpp"
 
 using neuncut::testing::run_cli;
@@ -676,4 +678,81 @@ TEST_F(Cli, MessagesNameTheRealProblem) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("every nonzero value is subnormal"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("duplicate"), std::string::npos) << r.err;
+}
+
+// Issue 14: predict reads .npy and IDX inputs --chunk-rows rows at a time and writes each
+// chunk's labels and memberships before reading the next. The files are those of the whole
+// matrix labelled at once (the library on the data read whole, as predict did before), byte
+// for byte, with a chunk size that does not divide N (7 on 100), one chunk for all, and kmeans.
+TEST_F(Cli, StreamedPredictWritesTheBytesOfTheWholeRead) {
+  ASSERT_EQ(run_cli("generate --kind blobs -n 100 --clusters 3 --noise 0.5 --seed 5 --out " + dir.file("s.npy") +
+                        " --labels-out " + dir.file("st.npy"),
+                    dir.file(""))
+                .exit_code,
+            0);
+  ASSERT_EQ(
+      run_cli("fit --data " + dir.file("x.npy") + " --k 3 --epochs 2 --hidden 8 --quiet --model " + dir.file("m.nnc"),
+              dir.file(""))
+          .exit_code,
+      0);
+  ASSERT_EQ(run_cli("kmeans --data " + dir.file("x.npy") + " --k 3 --quiet --model " + dir.file("km.nnc"), dir.file(""))
+                .exit_code,
+            0);
+  const neuncut::MatrixF X = neuncut::read_npy_matrix(dir.file("s.npy"));
+  const neuncut::NeuNcut model = neuncut::NeuNcut::load(dir.file("m.nnc"));
+  neuncut::write_npy(dir.file("whole-p.npy"), model.predict_proba(X));
+  neuncut::write_npy(dir.file("whole-y.npy"), model.predict(X));
+  neuncut::write_npy(dir.file("whole-km.npy"), neuncut::KMeansModel::load(dir.file("km.nnc")).predict(X));
+  const std::string whole_p = neuncut::testing::read_text(dir.file("whole-p.npy"));
+  const std::string whole_y = neuncut::testing::read_text(dir.file("whole-y.npy"));
+  std::string whole_summary;
+  for (const char* chunk : {"7", "1", "100000"}) {
+    SCOPED_TRACE(std::string("--chunk-rows ") + chunk);
+    const auto r = run_cli("predict --model " + dir.file("m.nnc") + " --data " + dir.file("s.npy") + " --truth " +
+                               dir.file("st.npy") + " --chunk-rows " + chunk + " --labels-out " + dir.file("y.npy") +
+                               " --proba-out " + dir.file("p.npy") + " --json",
+                           dir.file(""));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(neuncut::testing::read_text(dir.file("y.npy")), whole_y);
+    EXPECT_EQ(neuncut::testing::read_text(dir.file("p.npy")), whole_p);
+    EXPECT_EQ(number(r.out, "n"), 100);
+    EXPECT_EQ(number(r.out, "clusters_used"), neuncut::count_clusters(model.predict(X)));
+    EXPECT_EQ(number(r.out, "acc"),
+              neuncut::score_clustering(neuncut::load_labels(dir.file("st.npy")), model.predict(X)).acc);
+    const auto km = run_cli("predict --model " + dir.file("km.nnc") + " --data " + dir.file("s.npy") +
+                                " --chunk-rows " + chunk + " --labels-out " + dir.file("km.npy"),
+                            dir.file(""));
+    ASSERT_EQ(km.exit_code, 0) << km.err;
+    EXPECT_EQ(neuncut::testing::read_text(dir.file("km.npy")), neuncut::testing::read_text(dir.file("whole-km.npy")));
+  }
+}
+
+// A NaN in a late chunk ends predict there with the message the whole read gives (naming the
+// row in the file, not in the chunk), after earlier chunks were written to temporary files:
+// none of the outputs appears, an existing output is kept, no temporary file is left.
+TEST_F(Cli, ANanInALateChunkFailsLikeTheWholeReadAndWritesNothing) {
+  ASSERT_EQ(
+      run_cli("fit --data " + dir.file("x.npy") + " --k 3 --epochs 1 --hidden 8 --quiet --model " + dir.file("m.nnc"),
+              dir.file(""))
+          .exit_code,
+      0);
+  neuncut::MatrixF X = neuncut::read_npy_matrix(dir.file("x.npy"));
+  X(457, 1) = std::numeric_limits<float>::quiet_NaN();
+  neuncut::write_npy(dir.file("nan.npy"), X);
+  neuncut::testing::write_text(dir.file("y.npy"), "old");
+  std::string first_message;
+  for (const char* chunk : {"7", "100000"}) {
+    SCOPED_TRACE(std::string("--chunk-rows ") + chunk);
+    const auto r =
+        run_cli("predict --model " + dir.file("m.nnc") + " --data " + dir.file("nan.npy") + " --chunk-rows " + chunk +
+                    " --labels-out " + dir.file("y.npy") + " --proba-out " + dir.file("p.csv"),
+                dir.file(""));
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("input data contains NaN at row 457, column 1"), std::string::npos) << r.err;
+    if (first_message.empty()) first_message = r.err;
+    EXPECT_EQ(r.err, first_message);
+    EXPECT_EQ(neuncut::testing::read_text(dir.file("y.npy")), "old");
+    EXPECT_FALSE(fs::exists(dir.file("p.csv")));
+    EXPECT_TRUE(temporary_files(dir.path()).empty());
+  }
 }

@@ -19,11 +19,13 @@ namespace {
 constexpr std::uint32_t kKMeansPayloadVersion = 1;
 
 // The data check every estimator shares (data_check.hpp); k is checked against the rows when given.
-void validate_data(const Eigen::Ref<const MatrixF>& data, int threads, const char* who, Index k = 0) {
+void validate_data(const Eigen::Ref<const MatrixF>& data, int threads, const char* who, Index k = 0,
+                   Index first_row = 0) {
   detail::DataCheck check;
   check.who = who;
   check.k = k;
   check.threads = threads;
+  check.row_offset = first_row;
   detail::check_data(data, check);
 }
 
@@ -224,15 +226,15 @@ KMeansModel::KMeansModel(MatrixF centroids, Preprocessor preprocessor)
                   preprocessor_.dim(), " features, the centroids have ", centroids_.cols());
 }
 
-Labels KMeansModel::predict(const Eigen::Ref<const MatrixF>& data, int threads) const {
+Labels KMeansModel::predict(const Eigen::Ref<const MatrixF>& data, int threads, Index first_row) const {
   NEUNCUT_REQUIRE(!empty(), InvalidArgument, "KMeansModel::predict: the model is empty (not fitted or loaded)");
   NEUNCUT_REQUIRE(data.cols() == dim(), InvalidArgument, "KMeansModel::predict: data has ", data.cols(),
                   " features, the model expects ", dim());
-  validate_data(data, threads, "KMeansModel::predict");
+  validate_data(data, threads, "KMeansModel::predict", 0, first_row);
   detail::ThreadCountScope scope(threads);
   Labels labels(static_cast<std::size_t>(data.rows()));
   std::vector<float> dist(static_cast<std::size_t>(data.rows()));
-  const MatrixF x = preprocessor_.transform(data);
+  const MatrixF x = preprocessor_.transform(data, first_row);
   detail::nearest_centres(x, detail::squared_row_norms(x, threads), centroids_, labels.data(), dist.data(), threads);
   return labels;
 }

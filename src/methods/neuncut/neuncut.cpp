@@ -72,9 +72,10 @@ void validate(const NeuNcutParams& p) {
   require_precision_available(p.precision, "precision bf16");
 }
 
-void validate_data(const Eigen::Ref<const MatrixF>& data, const std::string& what) {
+void validate_data(const Eigen::Ref<const MatrixF>& data, const std::string& what, Index first_row) {
   detail::DataCheck check;  // serial: callers hold no thread count here
   check.what = what;
+  check.row_offset = first_row;
   detail::check_data(data, check);
 }
 
@@ -177,12 +178,12 @@ NeuNcutFitResult NeuNcut::fit_single(const Eigen::Ref<const MatrixF>& data, cons
   return result;
 }
 
-MatrixF NeuNcut::predict_proba(const Eigen::Ref<const MatrixF>& data, Index chunk_rows) const {
+MatrixF NeuNcut::predict_proba(const Eigen::Ref<const MatrixF>& data, Index chunk_rows, Index first_row) const {
   NEUNCUT_REQUIRE(fitted(), InvalidArgument, "the model is not fitted; call fit() or load a model first");
   NEUNCUT_REQUIRE(chunk_rows >= 1, InvalidArgument, "chunk_rows must be >= 1, got ", chunk_rows);
   NEUNCUT_REQUIRE(data.cols() == input_dim(), InvalidArgument, "data has ", data.cols(),
                   " features, the model was trained on ", input_dim());
-  validate_data(data, "input data");
+  validate_data(data, "input data", first_row);
   require_precision_available(mlp_.precision(),
                               "this model's precision bf16 (predict --precision fp32, or "
                               "set_precision(\"fp32\"), switches it)");
@@ -202,7 +203,7 @@ MatrixF NeuNcut::predict_proba(const Eigen::Ref<const MatrixF>& data, Index chun
   detail::parallel_for(0, blocks, threads, [&](Index c) {
     const Index lo = c * block, rows = std::min(block, data.rows() - lo);
     MatrixF chunk = data.middleRows(lo, rows);
-    preprocessor_.transform_in_place(chunk, lo);
+    preprocessor_.transform_in_place(chunk, first_row + lo);
     MatrixF P = mlp_.predict_logits(chunk);
     softmax_rows(P);
     out.middleRows(lo, rows) = P;
@@ -216,9 +217,12 @@ void NeuNcut::set_precision(Precision precision) {
   mlp_.set_precision(precision);
 }
 
-Labels NeuNcut::predict(const Eigen::Ref<const MatrixF>& data, Index chunk_rows) const {
-  const MatrixF P = predict_proba(data, chunk_rows);  // N x k: small next to the data itself
-  Labels labels(static_cast<std::size_t>(data.rows()));
+Labels NeuNcut::predict(const Eigen::Ref<const MatrixF>& data, Index chunk_rows, Index first_row) const {
+  return labels_from_proba(predict_proba(data, chunk_rows, first_row));  // N x k: small next to the data itself
+}
+
+Labels NeuNcut::labels_from_proba(const MatrixF& P) {
+  Labels labels(static_cast<std::size_t>(P.rows()));
   for (Index i = 0; i < P.rows(); ++i) {
     Index j;
     P.row(i).maxCoeff(&j);

@@ -45,8 +45,9 @@ PartitionQuality check_quality(const NeuNcut& model, const Eigen::Ref<const Matr
 /// (image_shape set) or not, L2-normalized afterwards or not.
 FeatureScaling resolve_scaling(ScalingChoice scaling, bool images, bool l2);
 
-/// Checks a data matrix: at least one row and column, all values finite. `what` names it in messages.
-void validate_data(const Eigen::Ref<const MatrixF>& data, const std::string& what);
+/// Checks a data matrix: at least one row and column, all values finite. `what` names it in
+/// messages, whose row numbers start at `first_row` (the matrix's place in a streamed data set).
+void validate_data(const Eigen::Ref<const MatrixF>& data, const std::string& what, Index first_row = 0);
 
 /// The NJW partition of any dense affinity `w` (m x m, symmetric, non-negative) with degrees
 /// `degree` (all > 0): the step of spectral_batch_partition after the affinity, used for the

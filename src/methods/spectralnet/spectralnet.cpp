@@ -314,7 +314,7 @@ SpectralNetFitResult SpectralNet::fit(const Eigen::Ref<const MatrixF>& data, con
   return result;
 }
 
-MatrixF SpectralNet::embed(const Eigen::Ref<const MatrixF>& data, Index chunk_rows) const {
+MatrixF SpectralNet::embed(const Eigen::Ref<const MatrixF>& data, Index chunk_rows, Index first_row) const {
   NEUNCUT_REQUIRE(fitted(), InvalidArgument, "spectralnet: the model is not fitted");
   NEUNCUT_REQUIRE(data.cols() == preprocessor_.dim(), InvalidArgument, "spectralnet: data has ", data.cols(),
                   " features, the model expects ", preprocessor_.dim());
@@ -323,20 +323,21 @@ MatrixF SpectralNet::embed(const Eigen::Ref<const MatrixF>& data, Index chunk_ro
   check.who = "spectralnet";
   check.min_points = 0;  // no rows, no embedding
   check.threads = params_.threads;
+  check.row_offset = first_row;
   detail::check_data(data, check);
   detail::ThreadCountScope scope(params_.threads);
   MatrixF y(data.rows(), ortho_.cols());
   for (Index lo = 0; lo < data.rows(); lo += chunk_rows) {
     const Index rows = std::min(chunk_rows, data.rows() - lo);
-    const MatrixF x = preprocessor_.transform(data.middleRows(lo, rows), lo);
+    const MatrixF x = preprocessor_.transform(data.middleRows(lo, rows), first_row + lo);
     y.middleRows(lo, rows) = embedding_of(mlp_.predict_logits(x), ortho_);
   }
   return y;
 }
 
-Labels SpectralNet::predict(const Eigen::Ref<const MatrixF>& data, Index chunk_rows) const {
-  const MatrixF y = embed(data, chunk_rows);
-  return KMeansModel(centroids_).predict(y, params_.threads);
+Labels SpectralNet::predict(const Eigen::Ref<const MatrixF>& data, Index chunk_rows, Index first_row) const {
+  const MatrixF y = embed(data, chunk_rows, first_row);
+  return KMeansModel(centroids_).predict(y, params_.threads, first_row);
 }
 
 void SpectralNet::save(const std::string& path) const {

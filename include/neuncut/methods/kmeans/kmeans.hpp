@@ -73,7 +73,9 @@ class KMeansModel {
   /// Index of the nearest centroid (squared Euclidean; ties go to the lower index) for each
   /// preprocessed row of `data` (N x dim(), finite). InvalidArgument on a dimension mismatch,
   /// or an empty model (an all-zero row stays at zero when the model normalizes rows).
-  Labels predict(const Eigen::Ref<const MatrixF>& data, int threads = 0) const;
+  /// `first_row`: the index of data's first row when a caller labels a larger data set part by
+  /// part, so that messages name the row of the whole set (as NeuNcut::predict_proba).
+  Labels predict(const Eigen::Ref<const MatrixF>& data, int threads = 0, Index first_row = 0) const;
   /// Sum over preprocessed rows of the squared distance to the nearest centroid.
   double inertia(const Eigen::Ref<const MatrixF>& data, int threads = 0) const;
 

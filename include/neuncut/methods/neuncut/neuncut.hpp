@@ -309,10 +309,17 @@ class NeuNcut {
   /// threads x chunk_rows rows; each row's label is the same for any chunking, order and
   /// thread count). Throws
   /// InvalidArgument when not fitted, on a feature-count mismatch, NaN/Inf, or rows that
-  /// cannot be normalized.
-  MatrixF predict_proba(const Eigen::Ref<const MatrixF>& data, Index chunk_rows = kDefaultChunkRows) const;
+  /// cannot be normalized. `first_row`: the index of data's first row when the caller labels a
+  /// larger data set part by part (neuncut predict streams files so); messages then name the
+  /// row of the whole set (default 0: data is the whole set).
+  MatrixF predict_proba(const Eigen::Ref<const MatrixF>& data, Index chunk_rows = kDefaultChunkRows,
+                        Index first_row = 0) const;
   /// Hard labels argmax_j P_ij (ties go to the lower index), chunked likewise.
-  Labels predict(const Eigen::Ref<const MatrixF>& data, Index chunk_rows = kDefaultChunkRows) const;
+  Labels predict(const Eigen::Ref<const MatrixF>& data, Index chunk_rows = kDefaultChunkRows,
+                 Index first_row = 0) const;
+  /// The labels predict() derives from soft memberships P (N x k): argmax per row, ties to the
+  /// lower index; for callers that need both without computing P twice.
+  static Labels labels_from_proba(const MatrixF& proba);
 
   /// Saves the model (parameters, preprocessing, sigma, weights) atomically.
   void save(const std::string& path) const;

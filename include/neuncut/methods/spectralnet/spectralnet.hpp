@@ -158,10 +158,12 @@ class SpectralNet {
   /// work, Interrupted when the callback returns false.
   SpectralNetFitResult fit(const Eigen::Ref<const MatrixF>& data, const SpectralNetProgress& progress = {});
 
-  /// Orthonormalized embedding Y = f(x) M (N x k), in chunks of chunk_rows.
-  MatrixF embed(const Eigen::Ref<const MatrixF>& data, Index chunk_rows = 8192) const;
+  /// Orthonormalized embedding Y = f(x) M (N x k), in chunks of chunk_rows. `first_row`: the
+  /// index of data's first row when a caller labels a larger data set part by part, so that
+  /// messages name the row of the whole set (as NeuNcut::predict_proba).
+  MatrixF embed(const Eigen::Ref<const MatrixF>& data, Index chunk_rows = 8192, Index first_row = 0) const;
   /// Nearest stored centroid of each row's embedding (stable across calls and save/load).
-  Labels predict(const Eigen::Ref<const MatrixF>& data, Index chunk_rows = 8192) const;
+  Labels predict(const Eigen::Ref<const MatrixF>& data, Index chunk_rows = 8192, Index first_row = 0) const;
 
   /// Saves the model atomically (model_file.hpp container, ModelMethod::SpectralNet).
   /// Payload: u32 payload version (1); u64 count + (name, value) strings of the parameter

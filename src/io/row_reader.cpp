@@ -1,0 +1,65 @@
+#include "neuncut/io/row_reader.hpp"
+
+#include <algorithm>
+
+#include "io/io_util.hpp"
+#include "io/row_source.hpp"
+#include "neuncut/core/error.hpp"
+
+namespace neuncut {
+
+namespace {
+
+// Rows already in memory (a CSV file, fashion-mnist), handed out in blocks like a file's.
+class MemoryRows final : public detail::RowSource {
+ public:
+  MemoryRows(MatrixF features, std::string image_shape)
+      : features_(std::move(features)), image_shape_(std::move(image_shape)) {}
+  Index rows() const override { return features_.rows(); }
+  Index cols() const override { return features_.cols(); }
+  std::string image_shape() const override { return image_shape_; }
+  void read_rows(Index n, float* dst) override {
+    const float* src = features_.data() + next_ * features_.cols();
+    std::copy(src, src + n * features_.cols(), dst);
+    next_ += n;
+  }
+
+ private:
+  MatrixF features_;
+  std::string image_shape_;
+  Index next_ = 0;
+};
+
+}  // namespace
+
+RowReader::RowReader(const std::string& spec, const CsvOptions& csv) : name_(spec) {
+  const std::string ext = detail::lower_extension(spec);
+  if (spec != "fashion-mnist" && !spec.empty() && ext != ".csv" && ext != ".txt") {
+    detail::require_readable_file(spec, "data file");
+    source_ = ext == ".npy" ? detail::open_npy_rows(spec) : detail::open_idx_rows(spec);
+  } else {
+    // The whole file through load_dataset (its messages for an empty spec, a missing file).
+    Dataset ds = load_dataset(spec, csv);
+    labels_ = std::move(ds.labels);
+    source_ = std::make_unique<MemoryRows>(std::move(ds.features), std::move(ds.image_shape));
+    streams_ = false;
+  }
+  image_shape_ = source_->image_shape();
+}
+
+RowReader::~RowReader() = default;
+RowReader::RowReader(RowReader&&) noexcept = default;
+RowReader& RowReader::operator=(RowReader&&) noexcept = default;
+
+Index RowReader::rows() const { return source_->rows(); }
+Index RowReader::cols() const { return source_->cols(); }
+
+MatrixF RowReader::read(Index max_rows) {
+  NEUNCUT_REQUIRE(max_rows >= 1, InvalidArgument, "RowReader::read: max_rows must be >= 1, got ", max_rows);
+  MatrixF block(std::min(max_rows, rows() - next_row_), cols());
+  source_->read_rows(block.rows(), block.data());
+  next_row_ += block.rows();
+  return block;
+}
+
+}  // namespace neuncut
