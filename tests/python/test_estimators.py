@@ -303,6 +303,9 @@ def test_interrupted_fit_and_refit_leave_the_estimator_as_it_was(data, cls):
     assert est.n_features_in_ == 2 and all(_fitted_state(est)[k] is v for k, v in before.items())
 
 
+@pytest.mark.skipif("libasan" in os.environ.get("LD_PRELOAD", ""),
+                    reason="an address-space limit cannot be combined with AddressSanitizer's shadow memory "
+                           "(scripts/test-sanitize.sh preloads libasan)")
 def test_out_of_memory_is_a_memory_error_that_says_so(data):
     """std::bad_alloc in the core arrives as MemoryError with a message a user can act on (pybind11's
     own mapping said only 'std::bad_alloc'), and the estimator stays unfitted. The configuration
