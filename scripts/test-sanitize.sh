@@ -5,6 +5,9 @@
 # Python: /usr/bin/python3 is not instrumented, so the ASan runtime must be the first library
 # loaded (LD_PRELOAD) for the extension module to load; CPython's allocator keeps objects
 # alive until exit by design, so leak detection is off there (ASan's memory errors stay on).
+# The Python suite runs without test_estimator_checks.py: scikit-learn's generic estimator checks
+# (272 of its 412 tests) took most of the sanitized Python suite's time (17% of the suite done
+# after 5 minutes, inside that file), far beyond CI's budget; they run in every other stage.
 # Python's own small objects stay in its pool allocator (no PYTHONMALLOC=malloc): the module's
 # C++ allocations, what this run is for, go through ASan either way, and routing every Python
 # object through it made the Python suite several times slower than CI's time allows.
@@ -28,4 +31,4 @@ libasan=$(${CXX:-g++} -print-file-name=libasan.so)
 libstdcxx=$(${CXX:-g++} -print-file-name=libstdc++.so)
 LD_PRELOAD="$libasan $libstdcxx" ASAN_OPTIONS=detect_leaks=0 \
   PYTHONPATH="$root/build-asan/python" NEUNCUT_CLI="$root/build-asan/neuncut" \
-  /usr/bin/python3 -m pytest tests/python -q -p no:cacheprovider
+  /usr/bin/python3 -m pytest tests/python -q -p no:cacheprovider --ignore tests/python/test_estimator_checks.py
