@@ -17,14 +17,15 @@ inline MatrixF gaussian_matrix(Index rows, Index cols, std::uint64_t seed) {
   return m;
 }
 
-/// make_synthetic with the fields the tests vary.
-inline Dataset synthetic(SyntheticKind kind, Index n, int clusters, double noise, std::uint64_t seed) {
+/// make_synthetic with the fields the tests vary (dim: blob kinds only).
+inline Dataset synthetic(SyntheticKind kind, Index n, int clusters, double noise, std::uint64_t seed, int dim = 2) {
   SyntheticParams p;
   p.kind = kind;
   p.n_samples = n;
   p.n_clusters = clusters;
   p.noise = noise;
   p.seed = seed;
+  p.dim = dim;
   return make_synthetic(p);
 }
 

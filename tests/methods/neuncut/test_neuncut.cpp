@@ -165,14 +165,7 @@ TEST(NeuNcut, AnchorKeepsTheWarmStartPartitionThroughTraining) {
 // emptied during training, as 1 to 5 did on iris, wine and glass (docs/defaults.md, "Number
 // of clusters").
 TEST(NeuNcut, KeepsFiftyClustersOnOneHundredFiftyPoints) {
-  SyntheticParams data;
-  data.kind = SyntheticKind::Blobs;
-  data.n_samples = 150;
-  data.n_clusters = 5;
-  data.dim = 8;
-  data.noise = 2.0;
-  data.seed = 1;
-  const Dataset ds = make_synthetic(data);
+  const Dataset ds = neuncut::testing::synthetic(SyntheticKind::Blobs, 150, 5, 2.0, 1, /*dim=*/8);
   NeuNcutParams p;
   p.n_clusters = 50;
   p.threads = 1;
