@@ -44,12 +44,19 @@ void register_ncut(CLI::App& app) {
     const Dataset ds = opts->data.load();
     const bool quiet = opts->output.quiet;
     if (!quiet)
-      std::fprintf(stderr, "neuncut ncut: %ld x %ld from %s, k %d, kNN %d (%s), %s affinity, loaded in %.1fs\n",
+      std::fprintf(stderr,
+                   "neuncut ncut: %ld x %ld from %s, k %d, %s solver, kNN %d (%s), %s affinity, loaded in %.1fs\n",
                    long(ds.features.rows()), long(ds.features.cols()), ds.name.c_str(), params.n_clusters,
-                   params.n_neighbors, to_string(params.knn_method).c_str(), to_string(params.affinity).c_str(),
-                   seconds_since(start));
+                   to_string(params.solver).c_str(), params.n_neighbors, to_string(params.knn_method).c_str(),
+                   to_string(params.affinity).c_str(), seconds_since(start));
     const SpectralClusteringResult r = fit_spectral_clustering(ds.features, params);
-    if (!quiet) {
+    if (!quiet && r.solver == NcutSolver::Landmark) {
+      std::fprintf(stderr,
+                   "landmark graph %.1fs (%d landmarks, %d per point, %d components), eigenvectors %.1fs, "
+                   "k-means %.1fs\n",
+                   r.knn_seconds + r.affinity_seconds, r.n_landmarks, r.landmark_neighbors_used, r.n_components,
+                   r.eigen_seconds, r.kmeans_seconds);
+    } else if (!quiet) {
       std::fprintf(stderr,
                    "kNN graph (%s) %.1fs, affinity %.1fs (%ld edges, %d components), Lanczos %.1fs "
                    "(%s, %d restarts, %d products), k-means %.1fs\n",
@@ -73,6 +80,11 @@ void register_ncut(CLI::App& app) {
     field("n_neighbors_used");
     summary.add("affinity", to_string(params.affinity));
     field("knn_method");
+    field("solver");
+    if (r.solver == NcutSolver::Landmark) {
+      field("n_landmarks");
+      field("landmark_neighbors_used");
+    }
     summary.add("seed", (unsigned long)params.seed);
     for (const char* name :
          {"converged", "solver_status", "restarts", "matvecs", "n_components", "isolated_points", "n_edges"})

@@ -29,6 +29,7 @@
 #include "neuncut/io/row_reader.hpp"
 #include "neuncut/io/row_writer.hpp"
 #include "neuncut/methods/kmeans/kmeans.hpp"
+#include "neuncut/methods/ncut/landmark_spectral_clustering.hpp"
 #include "neuncut/methods/ncut/spectral_clustering.hpp"
 #include "neuncut/methods/neuncut/ncut_loss.hpp"
 #include "neuncut/methods/neuncut/neuncut.hpp"

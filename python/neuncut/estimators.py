@@ -426,7 +426,8 @@ class SpectralClustering(ClusterMixin, NeuncutEstimator):
     fit_info_ : dict
         converged, solver_status, restarts, matvecs, n_components, n_neighbors_used (more than
         n_neighbors when that kNN graph had more components than clusters), isolated_points, n_edges,
-        knn_method, kmeans_inertia, kmeans_converged, message, total_seconds.
+        knn_method, solver (exact or landmark), n_landmarks and landmark_neighbors_used (landmark
+        solver), kmeans_inertia, kmeans_converged, message, total_seconds.
     n_features_in_ : int
     """
 

@@ -258,6 +258,18 @@ TEST_F(Cli, BaselinesRunAndTheirModelsPredictTheSameLabels) {
   const auto ncut = run_cli("ncut" + data + " --json", dir.file(""));
   ASSERT_EQ(ncut.exit_code, 0) << ncut.err;
   EXPECT_GE(number(ncut.out, "acc"), 0.99) << ncut.out;
+  EXPECT_NE(ncut.out.find("\"solver\": \"exact\""), std::string::npos) << ncut.out;
+  // The landmark solver, asked for by name, on the same data; too few landmarks are refused.
+  const auto landmark = run_cli("ncut" + data + " --solver landmark --landmarks 50 --json", dir.file(""));
+  ASSERT_EQ(landmark.exit_code, 0) << landmark.err;
+  EXPECT_GE(number(landmark.out, "acc"), 0.99) << landmark.out;
+  EXPECT_NE(landmark.out.find("\"solver\": \"landmark\""), std::string::npos) << landmark.out;
+  EXPECT_EQ(number(landmark.out, "n_landmarks"), 50) << landmark.out;
+  const auto few = run_cli("ncut" + data + " --solver landmark --landmarks 3 --labels-out " + dir.file("few.npy"),
+                           dir.file(""));
+  EXPECT_EQ(few.exit_code, 2) << few.err;
+  EXPECT_NE(few.err.find("more landmarks than clusters"), std::string::npos) << few.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("few.npy")));
   for (const std::string method : {"kmeans", "spectralnet"}) {
     const std::string model = dir.file(method + ".nnc"), labels = dir.file(method + ".npy");
     const auto fit = run_cli(method + data + " --model " + model + " --labels-out " + labels + " --json", dir.file(""));

@@ -151,6 +151,12 @@ def test_spectralnet_kmeans_ncut(data):
     assert neuncut.scores(y, sc.labels_)["acc"] > 0.95
     assert sc.embedding_.shape == (len(X), 3) and sc.eigenvalues_[0] == pytest.approx(1, abs=1e-4)
     assert not hasattr(sc, "predict")
+    assert sc.fit_info_["solver"] == "exact"
+    lm = SpectralClustering(n_clusters=3, solver="landmark", landmarks=60, threads=1).fit(X)
+    assert lm.fit_info_["solver"] == "landmark" and lm.fit_info_["n_landmarks"] == 60
+    assert neuncut.scores(y, lm.labels_)["acc"] > 0.95
+    with pytest.raises(ValueError, match="more landmarks than clusters"):
+        SpectralClustering(n_clusters=3, solver="landmark", landmarks=3, threads=1).fit(X)
 
 
 @pytest.mark.parametrize("make", [lambda: small_neuncut(epochs=3),

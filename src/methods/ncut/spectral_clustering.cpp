@@ -11,9 +11,11 @@
 #include "core/random.hpp"
 #include "core/timing.hpp"
 #include "kernels/pairwise_distance.hpp"
+#include "methods/ncut/ncut_internal.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/features/preprocessing.hpp"
 #include "neuncut/methods/kmeans/kmeans.hpp"
+#include "neuncut/methods/ncut/landmark_spectral_clustering.hpp"
 
 namespace neuncut {
 namespace {
@@ -199,10 +201,7 @@ SpectralClusteringResult cluster_affinity(const SparseMatrixF& w, const Spectral
   const Index n = w.rows();
   r.embedding = eig.eigenvectors;
   if (p.normalization == EmbeddingNormalization::Rows) {
-    for (Index i = 0; i < n; ++i) {
-      const float norm = r.embedding.row(i).norm();
-      if (norm > 0) r.embedding.row(i) /= norm;
-    }
+    detail::normalize_embedding_rows(r.embedding);
   } else {
     VectorD deg(n);
     for (Index i = 0; i < n; ++i) {
@@ -212,20 +211,7 @@ SpectralClusteringResult cluster_affinity(const SparseMatrixF& w, const Spectral
     }
     for (Index i = 0; i < n; ++i) r.embedding.row(i) *= float(deg[i]);
   }
-  const auto t = Clock::now();
-  KMeansParams kp;
-  kp.n_clusters = p.n_clusters;
-  kp.normalize = false;
-  kp.n_init = p.kmeans_n_init;
-  kp.max_iter = p.kmeans_max_iter;
-  kp.seed = detail::Rng(p.seed).split();
-  kp.threads = p.threads;
-  KMeansResult km = fit_kmeans(r.embedding, kp);
-  r.labels = std::move(km.labels);
-  r.kmeans_inertia = km.inertia;
-  r.kmeans_converged = km.converged;
-  for (const std::string& w : km.warnings) append(r.warnings, "k-means: " + w);
-  r.kmeans_seconds = seconds_since(t);
+  detail::cluster_embedding(p, r);
   return r;
 }
 
@@ -280,6 +266,32 @@ ConnectedKnnAffinity knn_affinity_with_at_most_k_components(const Eigen::Ref<con
 
 }  // namespace
 
+namespace detail {
+void normalize_embedding_rows(MatrixF& embedding) {
+  for (Index i = 0; i < embedding.rows(); ++i) {
+    const float norm = embedding.row(i).norm();
+    if (norm > 0) embedding.row(i) /= norm;
+  }
+}
+
+void cluster_embedding(const SpectralClusteringParams& p, SpectralClusteringResult& r) {
+  const auto t = Clock::now();
+  KMeansParams kp;
+  kp.n_clusters = p.n_clusters;
+  kp.normalize = false;
+  kp.n_init = p.kmeans_n_init;
+  kp.max_iter = p.kmeans_max_iter;
+  kp.seed = Rng(p.seed).split();
+  kp.threads = p.threads;
+  KMeansResult km = fit_kmeans(r.embedding, kp);
+  r.labels = std::move(km.labels);
+  r.kmeans_inertia = km.inertia;
+  r.kmeans_converged = km.converged;
+  for (const std::string& w : km.warnings) r.warnings.push_back("k-means: " + w);
+  r.kmeans_seconds = seconds_since(t);
+}
+}  // namespace detail
+
 const std::vector<ParamInfo<SpectralClusteringParams>>& ncut_param_table() {
   using ParamsType = SpectralClusteringParams;
   static const std::vector<ParamInfo<SpectralClusteringParams>> table = {NEUNCUT_NCUT_PARAMS(NEUNCUT_PARAM_INFO)};
@@ -296,6 +308,9 @@ void validate(const SpectralClusteringParams& p) {
   NEUNCUT_REQUIRE(p.kmeans_n_init >= 1, InvalidArgument, "ncut: kmeans_n_init must be >= 1, got ", p.kmeans_n_init);
   NEUNCUT_REQUIRE(p.kmeans_max_iter >= 1, InvalidArgument, "ncut: kmeans_max_iter must be >= 1, got ",
                   p.kmeans_max_iter);
+  NEUNCUT_REQUIRE(p.landmarks >= 2, InvalidArgument, "ncut: landmarks must be >= 2, got ", p.landmarks);
+  NEUNCUT_REQUIRE(p.landmark_neighbors >= 1, InvalidArgument, "ncut: landmark_neighbors must be >= 1, got ",
+                  p.landmark_neighbors);
 }
 
 SparseMatrixF normalized_affinity(const SparseMatrixF& affinity) {
@@ -409,6 +424,13 @@ SpectralClusteringResult fit_spectral_clustering(const Eigen::Ref<const MatrixF>
   NEUNCUT_REQUIRE(params.scale_neighbor >= 1, InvalidArgument, "ncut: scale_neighbor must be >= 1, got ",
                   params.scale_neighbor);
   NEUNCUT_REQUIRE(std::isfinite(params.sigma), InvalidArgument, "ncut: sigma must be finite, got ", params.sigma);
+  const bool landmark = params.solver == NcutSolver::Landmark ||
+                        (params.solver == NcutSolver::Auto && input.rows() >= kLandmarkSolverMinRows);
+  if (landmark) {
+    SpectralClusteringResult r = fit_landmark_spectral_clustering(input, params);
+    r.total_seconds = seconds_since(start);
+    return r;
+  }
   MatrixF normalized;
   if (params.normalize) {
     Preprocessor pre(FeatureScaling::None, true);

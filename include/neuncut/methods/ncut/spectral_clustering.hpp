@@ -52,33 +52,54 @@ inline EmbeddingNormalization parse_embedding_normalization(const std::string& n
   return parse_enum<EmbeddingNormalization>(name);
 }
 
+/// How the spectral embedding is computed (landmark_spectral_clustering.hpp describes the landmark solver).
+enum class NcutSolver {
+  Auto,      ///< Exact up to kLandmarkSolverMinRows points, landmark above.
+  Exact,     ///< kNN graph of all points and Lanczos: O(N k) memory per Lanczos vector, superlinear time.
+  Landmark,  ///< Landmark (anchor) graph: linear in N (Chen and Cai's LSC, as scaled up by U-SPEC).
+};
+NEUNCUT_ENUM_NAMES(NcutSolver, "ncut solver", {NcutSolver::Auto, "auto"}, {NcutSolver::Exact, "exact"},
+                   {NcutSolver::Landmark, "landmark"})
+
+/// The size from which NcutSolver::Auto picks the landmark solver. The exact solver took 365 s and
+/// 5.2 GB at 560,000 Fashion-MNIST points (docs/benchmarks.md); the landmark solver's cost grows
+/// linearly, and its accuracy is measured against the exact one in docs/benchmarks.md.
+inline constexpr long kLandmarkSolverMinRows = 200000;
+
 }  // namespace neuncut
 
 // The one table of classic Ncut's parameters: X(type, name, CLI flag, default, doc). The
 // defaults are the settings measured on Fashion-MNIST.
-#define NEUNCUT_NCUT_PARAMS(X)                                                                                   \
-  X(int, n_clusters, "k", 10, "number of clusters k (1 <= k < N)")                                               \
-  X(int, n_neighbors, "n-neighbors", 10, "kNN graph degree (>= 1; N - 1 when larger)")                           \
-  X(::neuncut::KnnMethod, knn_method, "knn", ::neuncut::KnnMethod::Auto,                                         \
-    "kNN algorithm: auto (up to 100,000 points: projected when d > 256, else exact; HNSW above), exact, "        \
-    "projected (candidates from a 128-D PCA, re-ranked by exact distance) or hnsw")                              \
-  X(::neuncut::AffinityKind, affinity, "affinity", ::neuncut::AffinityKind::SelfTuning,                          \
-    "edge weights: self-tuning, gaussian or connectivity")                                                       \
-  X(double, sigma, "sigma", 0.0,                                                                                 \
-    "gaussian affinity bandwidth (0: median distance to the scale-neighbor-th neighbour)")                       \
-  X(int, scale_neighbor, "scale-neighbor", 7,                                                                    \
-    "neighbour whose distance sets the local (self-tuning) or median global scale")                              \
-  X(::neuncut::Symmetrization, symmetrize, "symmetrize", ::neuncut::Symmetrization::Average,                     \
-    "symmetrization of the kNN weights: average ((W + W^T)/2) or max")                                           \
-  X(::neuncut::EmbeddingNormalization, normalization, "embedding-norm", ::neuncut::EmbeddingNormalization::Rows, \
-    "k-means input: rows (NJW unit rows) or degree (D^-1/2 U, as scikit-learn)")                                 \
-  X(bool, normalize, "normalize", true, "L2-normalize every data row before the kNN graph")                      \
-  X(double, eigen_tol, "eigen-tol", 1e-7, "Lanczos relative residual tolerance")                                 \
-  X(int, eigen_max_restarts, "eigen-max-restarts", 1000, "Lanczos restarts before giving up")                    \
-  X(int, ncv, "ncv", 0, "Lanczos subspace size (0: max(2k + 1, 20), clamped to N)")                              \
-  X(int, kmeans_n_init, "kmeans-n-init", 10, "k-means restarts on the embedding")                                \
-  X(int, kmeans_max_iter, "kmeans-max-iter", 300, "k-means iterations per restart")                              \
-  X(std::uint64_t, seed, "seed", std::uint64_t{0}, "seed of the Lanczos start vector, HNSW and k-means")         \
+#define NEUNCUT_NCUT_PARAMS(X)                                                                                     \
+  X(int, n_clusters, "k", 10, "number of clusters k (1 <= k < N)")                                                 \
+  X(int, n_neighbors, "n-neighbors", 10, "kNN graph degree (>= 1; N - 1 when larger)")                             \
+  X(::neuncut::KnnMethod, knn_method, "knn", ::neuncut::KnnMethod::Auto,                                           \
+    "kNN algorithm: auto (up to 100,000 points: projected when d > 256, else exact; HNSW above), exact, "          \
+    "projected (candidates from a 128-D PCA, re-ranked by exact distance) or hnsw")                                \
+  X(::neuncut::AffinityKind, affinity, "affinity", ::neuncut::AffinityKind::SelfTuning,                            \
+    "edge weights: self-tuning, gaussian or connectivity")                                                         \
+  X(double, sigma, "sigma", 0.0,                                                                                   \
+    "gaussian affinity bandwidth (0: median distance to the scale-neighbor-th neighbour)")                         \
+  X(int, scale_neighbor, "scale-neighbor", 7,                                                                      \
+    "neighbour whose distance sets the local (self-tuning) or median global scale")                                \
+  X(::neuncut::Symmetrization, symmetrize, "symmetrize", ::neuncut::Symmetrization::Average,                       \
+    "symmetrization of the kNN weights: average ((W + W^T)/2) or max")                                             \
+  X(::neuncut::EmbeddingNormalization, normalization, "embedding-norm", ::neuncut::EmbeddingNormalization::Rows,   \
+    "k-means input: rows (NJW unit rows) or degree (D^-1/2 U, as scikit-learn)")                                   \
+  X(bool, normalize, "normalize", true, "L2-normalize every data row before the kNN graph")                        \
+  X(::neuncut::NcutSolver, solver, "solver", ::neuncut::NcutSolver::Auto,                                          \
+    "auto (exact up to 200,000 points, landmark above), exact (kNN graph + Lanczos) or landmark (anchor graph, "   \
+    "linear in N)")                                                                                                \
+  X(int, landmarks, "landmarks", 1000,                                                                             \
+    "landmark solver: number of landmarks p (k-means centres of a sample of 10 p rows; k < p, clamped to N)")      \
+  X(int, landmark_neighbors, "landmark-neighbors", 5,                                                              \
+    "landmark solver: nearest landmarks per point (doubled up to 16x while the graph has more than k components)") \
+  X(double, eigen_tol, "eigen-tol", 1e-7, "Lanczos relative residual tolerance")                                   \
+  X(int, eigen_max_restarts, "eigen-max-restarts", 1000, "Lanczos restarts before giving up")                      \
+  X(int, ncv, "ncv", 0, "Lanczos subspace size (0: max(2k + 1, 20), clamped to N)")                                \
+  X(int, kmeans_n_init, "kmeans-n-init", 10, "k-means restarts on the embedding")                                  \
+  X(int, kmeans_max_iter, "kmeans-max-iter", 300, "k-means iterations per restart")                                \
+  X(std::uint64_t, seed, "seed", std::uint64_t{0}, "seed of the Lanczos start vector, HNSW and k-means")           \
   X(int, threads, "threads", 0, "worker threads (0: all cores)")
 
 namespace neuncut {
@@ -117,30 +138,35 @@ struct SpectralEigenResult {
 };
 
 // Outcome of fit_spectral_clustering: X(type, name, default, doc).
-#define NEUNCUT_NCUT_RESULT_FIELDS(X)                                                                          \
-  X(::neuncut::Labels, labels, {}, "cluster of each point; EMPTY when the eigensolver did not converge")       \
-  X(::neuncut::VectorD, eigenvalues, {}, "leading eigenvalues of D^-1/2 W D^-1/2, largest first")              \
-  X(::neuncut::MatrixF, embedding, {}, "N x k k-means input (normalized eigenvectors)")                        \
-  X(bool, converged, false, "the eigensolver converged (k-means' own status is kmeans_converged)")             \
-  X(::neuncut::SolverStatus, solver_status, ::neuncut::SolverStatus::NotComputed, "Spectra's CompInfo")        \
-  X(int, restarts, 0, "Lanczos restarts")                                                                      \
-  X(int, matvecs, 0, "operator applications")                                                                  \
-  X(int, n_components, 0, "connected components of the affinity graph clustered (1 is the normal case)")       \
-  X(int, n_neighbors_used, 0,                                                                                  \
-    "kNN degree of that graph: params.n_neighbors, or more when that graph had more than k components (0 for " \
-    "a precomputed affinity)")                                                                                 \
-  X(int, isolated_points, 0, "points without any edge")                                                        \
-  X(::neuncut::Index, n_edges, 0, "non-zeros of W (each undirected edge counted twice)")                       \
-  X(::neuncut::KnnMethod, knn_method, ::neuncut::KnnMethod::Exact, "kNN algorithm actually used")              \
-  X(double, kmeans_inertia, 0.0, "inertia of the final k-means on the embedding")                              \
-  X(bool, kmeans_converged, false, "the k-means run converged")                                                \
-  X(std::vector<std::string>, warnings, {},                                                                    \
-    "what the caller should know, one sentence each: not converged, disconnected graph, isolated points, "     \
-    "rebuilt kNN graph, k-means not converged")                                                                \
-  X(double, knn_seconds, 0.0, "wall time of the kNN graph")                                                    \
-  X(double, affinity_seconds, 0.0, "wall time of the affinity")                                                \
-  X(double, eigen_seconds, 0.0, "wall time of the eigensolver")                                                \
-  X(double, kmeans_seconds, 0.0, "wall time of k-means")                                                       \
+#define NEUNCUT_NCUT_RESULT_FIELDS(X)                                                                              \
+  X(::neuncut::Labels, labels, {}, "cluster of each point; EMPTY when the eigensolver did not converge")           \
+  X(::neuncut::VectorD, eigenvalues, {}, "leading eigenvalues of D^-1/2 W D^-1/2, largest first")                  \
+  X(::neuncut::MatrixF, embedding, {}, "N x k k-means input (normalized eigenvectors)")                            \
+  X(bool, converged, false, "the eigensolver converged (k-means' own status is kmeans_converged)")                 \
+  X(::neuncut::SolverStatus, solver_status, ::neuncut::SolverStatus::NotComputed, "Spectra's CompInfo")            \
+  X(int, restarts, 0, "Lanczos restarts")                                                                          \
+  X(int, matvecs, 0, "operator applications")                                                                      \
+  X(int, n_components, 0, "connected components of the affinity graph clustered (1 is the normal case)")           \
+  X(int, n_neighbors_used, 0,                                                                                      \
+    "kNN degree of that graph: params.n_neighbors, or more when that graph had more than k components (0 for "     \
+    "a precomputed affinity)")                                                                                     \
+  X(int, isolated_points, 0, "points without any edge")                                                            \
+  X(::neuncut::Index, n_edges, 0, "non-zeros of W (each undirected edge counted twice)")                           \
+  X(::neuncut::KnnMethod, knn_method, ::neuncut::KnnMethod::Exact, "kNN algorithm actually used")                  \
+  X(::neuncut::NcutSolver, solver, ::neuncut::NcutSolver::Exact, "solver actually used (exact or landmark)")       \
+  X(int, n_landmarks, 0, "landmarks of the landmark solver (0 for the exact solver)")                              \
+  X(int, landmark_neighbors_used, 0,                                                                               \
+    "nearest landmarks per point in the landmark graph (more than params.landmark_neighbors when it was rebuilt)") \
+  X(double, kmeans_inertia, 0.0, "inertia of the final k-means on the embedding")                                  \
+  X(bool, kmeans_converged, false, "the k-means run converged")                                                    \
+  X(std::vector<std::string>, warnings, {},                                                                        \
+    "what the caller should know, one sentence each: not converged, disconnected graph, isolated points, "         \
+    "rebuilt kNN graph, k-means not converged")                                                                    \
+  X(double, knn_seconds, 0.0,                                                                                      \
+    "wall time of the kNN graph (landmark solver: the landmarks and each point's nearest ones)")                   \
+  X(double, affinity_seconds, 0.0, "wall time of the affinity (landmark solver: the p x p Gram matrix)")           \
+  X(double, eigen_seconds, 0.0, "wall time of the eigensolver")                                                    \
+  X(double, kmeans_seconds, 0.0, "wall time of k-means")                                                           \
   X(double, total_seconds, 0.0, "wall time in total")
 
 /// Outcome of fit_spectral_clustering (see NEUNCUT_NCUT_RESULT_FIELDS).
