@@ -20,10 +20,12 @@
 #include "neuncut/core/precision.hpp"
 #include "neuncut/core/resources.hpp"
 #include "neuncut/eval/metrics.hpp"
+#include "neuncut/features/scattering.hpp"
 #include "neuncut/io/dataset.hpp"
 #include "neuncut/io/model_file.hpp"
 #include "neuncut/methods/kmeans/kmeans.hpp"
 #include "neuncut/methods/neuncut/neuncut.hpp"
+#include "test_data.hpp"
 #include "test_util.hpp"
 
 using neuncut::testing::run_cli;
@@ -742,6 +744,35 @@ TEST_F(Cli, StreamedPredictWritesTheBytesOfTheWholeRead) {
     ASSERT_EQ(km.exit_code, 0) << km.err;
     EXPECT_EQ(neuncut::testing::read_text(dir.file("km.npy")), neuncut::testing::read_text(dir.file("whole-km.npy")));
   }
+}
+
+// Issue 14: features streams too: --chunk-rows images are read, transformed and written at a
+// time. The file is the library's transform of the whole matrix, byte for byte, for a chunk
+// size that does not divide N, one row at a time and one chunk for all.
+TEST_F(Cli, StreamedFeaturesWriteTheBytesOfTheWholeTransform) {
+  const neuncut::MatrixF images = (neuncut::testing::gaussian_matrix(50, 144, 9).array().abs() * 0.3f).matrix();
+  neuncut::write_npy(dir.file("images.npy"), images);
+  neuncut::ScatteringParams sp;
+  sp.height = sp.width = 12;
+  sp.scales = neuncut::auto_scattering_scales(12, 12);
+  const neuncut::MatrixF whole = neuncut::ScatteringTransform(sp).transform(images, 1);
+  neuncut::write_npy(dir.file("whole-f.npy"), whole);
+  const std::string expected = neuncut::testing::read_text(dir.file("whole-f.npy"));
+  for (const char* chunk : {"7", "1", "100000"}) {
+    SCOPED_TRACE(std::string("--chunk-rows ") + chunk);
+    const auto r = run_cli("features --data " + dir.file("images.npy") + " --image-shape 12x12 --chunk-rows " + chunk +
+                               " --threads 2 --out " + dir.file("f.npy") + " --json",
+                           dir.file(""));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(number(r.out, "n"), 50);
+    EXPECT_EQ(neuncut::testing::read_text(dir.file("f.npy")), expected);
+  }
+  const auto zero = run_cli("features --data " + dir.file("images.npy") + " --image-shape 12x12 --chunk-rows 0 --out " +
+                                dir.file("g.npy"),
+                            dir.file(""));
+  EXPECT_EQ(zero.exit_code, 2);
+  EXPECT_NE(zero.err.find("--chunk-rows must be >= 1"), std::string::npos) << zero.err;
+  EXPECT_FALSE(fs::exists(dir.file("g.npy")));
 }
 
 // A NaN in a late chunk ends predict there with the message the whole read gives (naming the
