@@ -12,7 +12,7 @@ import json
 import os
 import sys
 
-SECTION_ORDER = ("step", "infer", "e2e", "scaling")
+SECTION_ORDER = ("step", "infer", "e2e", "scaling", "scale")
 
 
 # ---------------------------------------------------------------- formatting
@@ -260,6 +260,36 @@ def render_scaling(sec, img_rel):
     lines += [table(["N"] + [labels.get(m, m) for m in methods], rows), ""]
     if img_rel:
         lines += [f"![time and peak memory against N]({img_rel})", ""]
+    return lines
+
+
+SCALE_LABELS = dict(neuncut="NeuNcut (fit on a sample, streamed predict)", ncut="Ncut, landmark solver",
+                    kmeans="k-means")
+
+
+def render_scale(sec):
+    """Issue 14's targets, one row per data set and method, from the `scale` section."""
+    c = sec["config"]
+    lines = [
+        f"Fashion-MNIST-like uint8 images (copies of Fashion-MNIST with N(0, {num(c['image_noise'])}^2) grey-level "
+        f"noise) and 2-D Gaussian blobs. NeuNcut trains on {c['train_size']:,} random rows and `predict` labels "
+        "the whole file, streamed (images: scattering transform included). Ncut (`--solver landmark`) and k-means "
+        "run on the images' scattering features (`neuncut features`, streamed) and on the raw points. Time: the "
+        f"sum of the method's commands. Threads: {c['threads']}. Limits per command: {num(c['timeout_s'])} s and "
+        f"{num((c['mem_cap_mb'] or 0) / 1024)} GiB resident.",
+        ""]
+    rows = []
+    for r in sec["runs"]:
+        label = SCALE_LABELS.get(r["method"], r["method"])
+        if r["status"] == "ok":
+            steps = ", ".join(f"{s['step']} {num(s['wall_seconds'])} s" for s in r["steps"])
+            rate = f"{num(r['rows_per_second'])}" if r.get("rows_per_second") else ""
+            rows.append([r["kind"], f"{r['n']:,}", label, f"{num(r['wall_seconds'])} s ({steps})",
+                         f"{mb(r['peak_rss_mb'])} MB", rate, fixed(r["acc"], 3), fixed(r["nmi"], 3)])
+        else:
+            rows.append([r["kind"], f"{r['n']:,}", label, f"**{r['status']}**: {r.get('message') or ''}",
+                         "", "", "", ""])
+    lines += [table(["data", "N", "method", "time", "peak RSS", "rows/s labelled", "ACC", "NMI"], rows), ""]
     return lines
 
 
@@ -566,7 +596,7 @@ def write_report(paths, md, img):
                   + (" (interrupted)" if res.get("interrupted") else "") + ". Command (from the repository root):",
                   "", "```sh", res.get("command", "?"), "```", "", context_table(res), ""]
     titles = dict(step="Training step: neuncut vs PyTorch", infer="Inference throughput: neuncut vs PyTorch",
-                  e2e="Fashion-MNIST end to end", scaling="Scaling with N")
+                  e2e="Fashion-MNIST end to end", scaling="Scaling with N", scale="Millions of rows")
     for name in SECTION_ORDER:
         if name not in chosen:
             continue
@@ -582,6 +612,8 @@ def write_report(paths, md, img):
             lines += render_infer(sec)
         elif name == "e2e":
             lines += render_e2e(sec)
+        elif name == "scale":
+            lines += render_scale(sec)
         else:
             img_rel = None
             if any(r["status"] == "ok" for r in sec["summary"]):

@@ -19,6 +19,10 @@ Sections (--sections, comma-separated; default all):
   scaling  time and peak memory vs N (--scaling-sizes; above 70,000: jittered Fashion-MNIST
            replicas) with a time limit and a memory cap; a method that fails at some N is
            recorded as infeasible and not run at larger N.
+  scale    issue 14's targets at millions of rows: --scale-images Fashion-MNIST-like uint8 images
+           (default 1M, 5M, 10M) and --scale-points 2-D blobs (default 20M); NeuNcut (fit on
+           --train-size rows, streamed predict of all), landmark Ncut and k-means (on the images'
+           scattering features); time, peak RSS, ACC, labelling rate. Not in the default list.
   quality  clustering quality (issue 13) over the quality suite (scripts/quality-datasets.py),
            Fashion-MNIST and synthetic sets x --quality-seeds: NeuNcut (defaults), Ncut and
            k-means on the same features (images: scattering and raw), scikit-learn
@@ -50,7 +54,7 @@ BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(BENCH_DIR)
 sys.path.insert(0, BENCH_DIR)
 
-SECTIONS = ("step", "infer", "e2e", "scaling", "quality")
+SECTIONS = ("step", "infer", "e2e", "scaling", "scale", "quality")
 DEFAULT_SECTIONS = ("step", "infer", "e2e", "scaling")
 SCHEMA_VERSION = 1
 
@@ -71,11 +75,11 @@ def _size_list(text):
         v = v.strip().lower()
         if not v:
             continue
-        mult = 1000 if v.endswith("k") else 1
+        mult = 1000 if v.endswith("k") else 1000000 if v.endswith("m") else 1
         try:
-            out.append(int(float(v.rstrip("k")) * mult))
+            out.append(int(float(v.rstrip("km")) * mult))
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected sizes like 10000,20k,70000, got {text!r}")
+            raise argparse.ArgumentTypeError(f"expected sizes like 10000,20k,1m, got {text!r}")
     if not out:
         raise argparse.ArgumentTypeError("empty list")
     return out
@@ -181,6 +185,14 @@ def parse_args(argv=None):
     g.add_argument("--jitter", type=float, default=0.1,
                    help="std of the Gaussian jitter of the replicas, in pixel units of [0, 1] (default 0.1: at 0.01 "
                         "the copies are near-duplicates, which break kNN graphs into many components)")
+    g = ap.add_argument_group("scale section")
+    g.add_argument("--scale-images", type=_size_list, default=[1000000, 5000000, 10000000],
+                   help="image counts N (uint8 on disk: 784 bytes each; default 1M,5M,10M)")
+    g.add_argument("--scale-points", type=_size_list, default=[20000000],
+                   help="2-D point counts N (default 20M)")
+    g.add_argument("--scale-methods", type=_str_list, default=["neuncut", "ncut", "kmeans"],
+                   help="of neuncut (fit on --train-size rows, streamed predict), ncut (landmark solver), kmeans "
+                        "(default all three)")
     g = ap.add_argument_group("quality section")
     g.add_argument("--quality-sets", type=_str_list, default=None,
                    help="data sets, in this order: names from `scripts/quality-datasets.py --list` and fashion-mnist "
@@ -212,6 +224,9 @@ def parse_args(argv=None):
         if bad:
             errors.append(f"--{name.replace('_', '-')}: unknown method(s) {', '.join(bad)}; "
                           f"known: {', '.join(methods.METHODS)}")
+    bad = [m for m in a.scale_methods if m not in ("neuncut", "ncut", "kmeans")]
+    if bad:
+        errors.append(f"--scale-methods: unknown method(s) {', '.join(bad)}; known: neuncut, ncut, kmeans")
     for name in ("reps", "e2e_reps", "scaling_reps", "threads", "torch_threads", "step_epochs", "batch_size",
                  "chunk_rows"):
         if getattr(a, name) < 1:
@@ -372,8 +387,9 @@ def main(argv=None):
 
     import context
     import datasets
-    from sections import e2e, infer, quality, scaling, step
-    runners = dict(step=step.run, infer=infer.run, e2e=e2e.run, scaling=scaling.run, quality=quality.run)
+    from sections import e2e, infer, quality, scale, scaling, step
+    runners = dict(step=step.run, infer=infer.run, e2e=e2e.run, scaling=scaling.run, scale=scale.run,
+                   quality=quality.run)
 
     mem_total = context.memory_total_mb() or 0
     mem_cap_mb = a.mem_cap_gb * 1024 if a.mem_cap_gb else (0.85 * mem_total if mem_total else None)
@@ -408,7 +424,7 @@ def main(argv=None):
             section.update(seconds=round(time.perf_counter() - t, 1), load_average_before=load_before,
                            load_average_after=context.load_average())
             failed += sum(1 for r in section.get("runs", []) if r.get("status") not in ("ok", "skipped")
-                          and not (name == "scaling" and r.get("status") in ("timeout", "memory")))
+                          and not (name in ("scaling", "scale") and r.get("status") in ("timeout", "memory")))
             results["sections"][name] = section
             save(results, out_path, latest)
             h.log(f"section {name}: done in {section['seconds']:.0f} s")

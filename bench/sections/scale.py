@@ -1,0 +1,164 @@
+"""Section `scale`: issue 14's targets, end to end at millions of rows, as a user would run them.
+
+Images (--scale-images, default 1M, 5M, 10M): Fashion-MNIST-like uint8 images on disk (copy 0 is
+Fashion-MNIST's 70,000 images; copy r >= 1 a shuffled copy with N(0, 8^2) grey-level noise,
+rounded and clipped; written copy by copy, never whole in memory). Per N:
+  - NeuNcut: `fit` on a random `--train-size` subset (the rows gathered from the memory-mapped
+    file into a small .npy), then `predict` on the whole file, which streams it and computes the
+    scattering transform chunk by chunk. Reported: the sum of both walls, the larger peak RSS,
+    and the labelling rate N / predict wall (scattering included).
+  - Large-scale Ncut: `features` (streamed) then `ncut --solver landmark` on the features, which
+    reads them whole (N x 400 float32).
+  - k-means: `kmeans` on the same features.
+Points (--scale-points, default 20M): 2-D Gaussian blobs (`neuncut generate`, 10 clusters); NeuNcut
+as above, landmark Ncut and k-means on the points without L2 normalization (it would put every
+2-D point on the unit circle).
+
+Every command is timed on its own (proc.run: wall and peak RSS of its process tree) with the
+run's time limit and memory cap; a method that fails at some N is not run at larger N."""
+import os
+
+import numpy as np
+
+import proc
+import metrics
+
+IMAGE_NOISE = 8.0  # grey levels (of 255): the jitter of the copies
+
+
+def _images(workdir, n, seed, fm):
+    """(path, labels path) of n Fashion-MNIST-like uint8 images, shape (n, 28, 28)."""
+    X, y = fm
+    pixels = np.clip(np.rint(X * 255.0), 0, 255).astype(np.uint8).reshape(-1, 28, 28)
+    path = os.path.join(workdir, f"images_{n}.npy")
+    labels_path = os.path.join(workdir, f"images_{n}_labels.npy")
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=(n, 28, 28))
+    labels = np.empty(n, dtype=np.int32)
+    pos, r = 0, 0
+    while pos < n:
+        take = min(len(pixels), n - pos)
+        if r == 0:
+            idx, block = np.arange(take), pixels[:take]
+        else:
+            rng = np.random.default_rng([seed, r])
+            idx = rng.permutation(len(pixels))[:take]
+            noisy = pixels[idx].astype(np.float32) + rng.standard_normal((take, 28, 28), dtype=np.float32) * IMAGE_NOISE
+            block = np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
+        out[pos:pos + take] = block
+        labels[pos:pos + take] = y[idx]
+        pos += take
+        r += 1
+    out.flush()
+    del out
+    np.save(labels_path, labels)
+    return path, labels_path
+
+
+def _subset(path, labels_path, m, seed, workdir):
+    """A random subset of m rows of a (memory-mapped) .npy, written to its own file."""
+    X = np.load(path, mmap_mode="r")
+    idx = np.sort(np.random.default_rng(seed).choice(len(X), min(m, len(X)), replace=False))
+    out = os.path.join(workdir, f"train_{os.path.basename(path)}")
+    np.save(out, np.asarray(X[idx]))
+    return out
+
+
+def _run(h, cmd, what, n):
+    a = h.args
+    r = proc.run(cmd, timeout=a.timeout, mem_cap_mb=h.mem_cap_mb)
+    h.log(f"scale N {n:,} {what}: {r.status} wall {r.wall_seconds:.1f}s peak {r.peak_rss_mb:.0f} MB")
+    return r
+
+
+def _record(method, kind, n, steps, labels_path, labels_out, extra=None):
+    rec = dict(method=method, kind=kind, n=n, steps=[dict(step=s, **r.as_dict()) for s, r in steps])
+    bad = [r for _, r in steps if not r.ok]
+    if bad:
+        rec.update(status=bad[0].status, message=bad[0].message or bad[0].stderr_tail[-300:])
+        return rec
+    rec.update(status="ok", wall_seconds=sum(r.wall_seconds for _, r in steps),
+               peak_rss_mb=max(r.peak_rss_mb for _, r in steps))
+    try:
+        rec.update(metrics.scores_from_files(labels_path, labels_out))
+    except (OSError, ValueError) as e:
+        rec.update(status="error", message=f"cannot score the labels: {e}")
+    rec.update(extra or {})
+    return rec
+
+
+def _methods(h, kind, n, data, labels_path, features, state):
+    """Runs NeuNcut, landmark Ncut and k-means on one data set; returns their records."""
+    a, cli, t = h.args, h.neuncut, str(h.args.threads)
+    w = h.workdir
+    out = os.path.join(w, "labels.npy")
+    recs = []
+    for method in a.scale_methods:
+        if method in state:
+            recs.append(dict(method=method, kind=kind, n=n, status="skipped",
+                             message=f"infeasible at N = {state[method]:,}"))
+            continue
+        if os.path.exists(out):
+            os.remove(out)
+        steps, extra = [], {}
+        if method == "neuncut":
+            train = _subset(data, labels_path, a.train_size, a.seed, w)
+            model = os.path.join(w, "model.nnc")
+            steps.append(("fit", _run(h, [cli, "fit", "--data", train, "--k", a.k, "--seed", a.seed, "--threads", t,
+                                          "--model", model, "--json", "-q"], "NeuNcut fit", n)))
+            if steps[-1][1].ok:
+                steps.append(("predict", _run(h, [cli, "predict", "--model", model, "--data", data, "--labels-out",
+                                                  out, "--threads", t, "--json"], "NeuNcut predict", n)))
+                if steps[-1][1].ok:
+                    extra["rows_per_second"] = n / steps[-1][1].wall_seconds
+            os.remove(train)
+        else:
+            source = features if features else data
+            if kind == "images" and not os.path.exists(features):
+                steps.append(("features", _run(h, [cli, "features", "--data", data, "--out", features, "--threads",
+                                                   t, "--json"], "features", n)))
+            if not steps or steps[-1][1].ok:
+                extra_flags = ["--normalize", "false"] if kind == "points" else []
+                if method == "ncut":
+                    cmd = [cli, "ncut", "--data", source, "--k", a.k, "--solver", "landmark", "--seed", a.seed]
+                else:
+                    cmd = [cli, "kmeans", "--data", source, "--k", a.k, "--seed", a.seed]
+                steps.append((method, _run(h, cmd + extra_flags + ["--threads", t, "--labels-out", out, "--json",
+                                                                   "-q"], method, n)))
+        rec = _record(method, kind, n, steps, labels_path, out, extra)
+        if rec["status"] != "ok":
+            state[method] = n
+        recs.append(rec)
+    if os.path.exists(out):
+        os.remove(out)
+    return recs
+
+
+def run(h):
+    import datasets
+    a = h.args
+    runs = []
+    state = {}
+    fm = h.store._fashion()
+    for n in sorted(a.scale_images):
+        h.log(f"scale images N {n:,}: writing the data")
+        data, labels = _images(h.workdir, n, a.seed, fm)
+        features = os.path.join(h.workdir, f"features_{n}.npy")
+        runs += _methods(h, "images", n, data, labels, features, state)
+        for p in (data, labels, features):
+            if os.path.exists(p):
+                os.remove(p)
+    state = {}
+    for n in sorted(a.scale_points):
+        h.log(f"scale points N {n:,}: writing the data")
+        data, labels = os.path.join(h.workdir, f"points_{n}.npy"), os.path.join(h.workdir, f"points_{n}_labels.npy")
+        proc.run([h.neuncut, "generate", "--kind", "blobs", "-n", n, "--clusters", a.k, "--dim", 2, "--seed",
+                  a.seed, "--out", data, "--labels-out", labels])
+        runs += _methods(h, "points", n, data, labels, None, state)
+        for p in (data, labels):
+            if os.path.exists(p):
+                os.remove(p)
+    del datasets
+    return dict(config=dict(images=sorted(a.scale_images), points=sorted(a.scale_points), methods=a.scale_methods,
+                            threads=a.threads, train_size=a.train_size, seed=a.seed, timeout_s=a.timeout,
+                            mem_cap_mb=h.mem_cap_mb, image_noise=IMAGE_NOISE),
+                runs=runs)
