@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/data_check.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
 #include "core/timing.hpp"
@@ -151,9 +152,23 @@ void build_weights(const NearestLandmarks& nl, Index n, Index p, int r, Landmark
     if (used[std::size_t(c)] && find_root(parent, int(c)) == int(c)) ++g.n_components;
 }
 
+// The checks fit_spectral_clustering makes, for callers of the public functions here.
+void check_input(const Eigen::Ref<const MatrixF>& data, const SpectralClusteringParams& params) {
+  detail::DataCheck check;
+  check.who = "ncut";
+  check.k = params.n_clusters;
+  check.k_below_points = true;
+  check.min_points = 2;
+  check.min_points_reason = "a graph";
+  check.threads = params.threads;
+  detail::check_data(data, check);
+  validate(params);
+}
+
 }  // namespace
 
 LandmarkGraph landmark_graph(const Eigen::Ref<const MatrixF>& data, const SpectralClusteringParams& params) {
+  check_input(data, params);
   const Index n = data.rows();
   const Index p = std::min<Index>(params.landmarks, n);
   NEUNCUT_REQUIRE(params.n_clusters < p, InvalidArgument, "ncut: the landmark solver needs more landmarks than ",
@@ -181,7 +196,6 @@ LandmarkGraph landmark_graph(const Eigen::Ref<const MatrixF>& data, const Spectr
 SpectralClusteringResult fit_landmark_spectral_clustering(const Eigen::Ref<const MatrixF>& data,
                                                           const SpectralClusteringParams& params) {
   const auto start = Clock::now();
-  validate(params);
   const LandmarkGraph g = landmark_graph(data, params);
   SpectralClusteringResult r;
   r.solver = NcutSolver::Landmark;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include "neuncut/core/error.hpp"
@@ -156,6 +157,12 @@ TEST(LandmarkSpectralClustering, RefusesFewerLandmarksThanClusters) {
   p.landmarks = 100;
   p.landmark_neighbors = 0;
   EXPECT_THROW(fit_spectral_clustering(d.features, p), InvalidArgument);
+  // The public steps check their data as fit_spectral_clustering does.
+  MatrixF bad = d.features;
+  bad(17, 1) = std::numeric_limits<float>::quiet_NaN();
+  p = landmark_params(3, 50);
+  EXPECT_THROW(landmark_graph(bad, p), InvalidArgument);
+  EXPECT_THROW(fit_landmark_spectral_clustering(bad, p), InvalidArgument);
 }
 
 }  // namespace

@@ -38,10 +38,12 @@ struct LandmarkGraph {
   double landmark_seconds = 0, neighbor_seconds = 0;
 };
 
-/// Steps 1-2 (validated input; uses landmarks, landmark_neighbors, n_clusters, normalize, seed, threads).
+/// Steps 1-2 (uses landmarks, landmark_neighbors, n_clusters, normalize, seed, threads). Throws
+/// InvalidArgument for the data fit_spectral_clustering refuses (empty, NaN/Inf, k >= N), invalid
+/// params, and landmarks (clamped to N) <= k.
 LandmarkGraph landmark_graph(const Eigen::Ref<const MatrixF>& data, const SpectralClusteringParams& params);
 
-/// The whole landmark solver on validated data (fit_spectral_clustering calls it for
+/// The whole landmark solver, with landmark_graph's checks (fit_spectral_clustering calls it for
 /// NcutSolver::Landmark, and for Auto from kLandmarkSolverMinRows points). The result's
 /// eigenvalues are those of W = Z L^-1 Z^T; `n_edges` counts the non-zeros of Z.
 SpectralClusteringResult fit_landmark_spectral_clustering(const Eigen::Ref<const MatrixF>& data,
