@@ -300,6 +300,7 @@ class Hdf5Rows final : public detail::RowSource {
     Hid space(H5Dget_space(dset.get()), H5Sclose);
     NEUNCUT_REQUIRE(space.valid(), FormatError, where(file_path_, dataset_path_), ": cannot read the dataspace (",
                     hdf5_reason(), ")");
+    spec_string_ = file_path_ + ":" + dataset_path_;
     file_ = std::move(file);
     dset_ = std::move(dset);
     file_space_ = std::move(space);
@@ -333,7 +334,7 @@ class Hdf5Rows final : public detail::RowSource {
         const std::uint64_t cols = std::uint64_t(cols_), first = std::uint64_t(next_row_ + done) * cols;
         float* out = dst + done * cols_;
         for (std::size_t i = 0; i < buffer.size(); ++i) {
-          detail::require_float32_range(buffer[i], file_path_ + ":" + dataset_path_, " at row ", (first + i) / cols,
+          detail::require_float32_range(buffer[i], spec_string_, " at row ", (first + i) / cols,
                                         ", column ", (first + i) % cols);
           out[i] = static_cast<float>(buffer[i]);
         }
@@ -362,7 +363,7 @@ class Hdf5Rows final : public detail::RowSource {
                     ": cannot read rows ", first, " to ", first + n - 1, " (", hdf5_reason(), ")");
   }
 
-  std::string file_path_, dataset_path_;
+  std::string file_path_, dataset_path_, spec_string_;
   Hid file_, dset_, file_space_;
   DatasetInfo info_;
   Index rows_ = 0, cols_ = 0, next_row_ = 0;
