@@ -20,6 +20,8 @@ build_pkgs=(
   libspectra-dev                            # Lanczos eigensolver (classic Ncut baseline)
   libhnswlib-dev                            # approximate kNN for large data
   libdnnl-dev                               # oneDNN: bf16 mixed precision (precision = bf16)
+  libhdf5-dev                               # HDF5 datasets as input (--data file.h5:/x), a format
+                                            # of large data sets; optional at build time
   pybind11-dev python3-dev python3-numpy    # Python extension
   python3-pytest python3-matplotlib python3-pandas python3-sklearn python3-scipy
   python3-pip python3-setuptools python3-wheel python3-venv  # pip install . / pip wheel . offline (docs/python.md)

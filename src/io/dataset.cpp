@@ -2,9 +2,11 @@
 #include "neuncut/io/dataset.hpp"
 
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include "io/fashion_mnist.hpp"
+#include "io/hdf5.hpp"
 #include "io/idx.hpp"
 #include "io/io_util.hpp"
 #include "neuncut/core/error.hpp"
@@ -65,6 +67,17 @@ std::string image_shape_string(Index height, Index width) {
 Dataset load_dataset(const std::string& spec, const CsvOptions& csv) {
   if (spec == "fashion-mnist") return load_fashion_mnist();
   NEUNCUT_REQUIRE(!spec.empty(), InvalidArgument, "data set spec is empty; give a file path or 'fashion-mnist'");
+  detail::Hdf5Spec h5;
+  if (detail::parse_hdf5_spec(spec, &h5)) {
+    detail::require_readable_file(h5.file, "HDF5 file");
+    const std::unique_ptr<detail::RowSource> rows = detail::open_hdf5_rows(h5);
+    Dataset out;
+    out.name = spec;
+    out.image_shape = rows->image_shape();
+    out.features.resize(rows->rows(), rows->cols());
+    rows->read_rows(rows->rows(), out.features.data());
+    return out;
+  }
   detail::require_readable_file(spec, "data file");
   const std::string ext = detail::lower_extension(spec);
   if (is_csv_extension(ext)) return read_csv(spec, csv);
@@ -75,6 +88,11 @@ Dataset load_dataset(const std::string& spec, const CsvOptions& csv) {
 }
 
 Labels load_labels(const std::string& path) {
+  detail::Hdf5Spec h5;
+  if (detail::parse_hdf5_spec(path, &h5)) {
+    detail::require_readable_file(h5.file, "HDF5 labels file");
+    return detail::read_hdf5_labels(h5);
+  }
   detail::require_readable_file(path, "labels file");
   const std::string ext = detail::lower_extension(path);
   if (ext == ".npy") return read_npy_labels(path);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "io/hdf5.hpp"
 #include "io/io_util.hpp"
 #include "io/row_source.hpp"
 #include "neuncut/core/error.hpp"
@@ -34,7 +35,11 @@ class MemoryRows final : public detail::RowSource {
 
 RowReader::RowReader(const std::string& spec, const CsvOptions& csv) : name_(spec) {
   const std::string ext = detail::lower_extension(spec);
-  if (spec != "fashion-mnist" && !spec.empty() && ext != ".csv" && ext != ".txt") {
+  detail::Hdf5Spec h5;
+  if (detail::parse_hdf5_spec(spec, &h5)) {
+    detail::require_readable_file(h5.file, "HDF5 file");
+    source_ = detail::open_hdf5_rows(h5);
+  } else if (spec != "fashion-mnist" && !spec.empty() && ext != ".csv" && ext != ".txt") {
     detail::require_readable_file(spec, "data file");
     source_ = ext == ".npy" ? detail::open_npy_rows(spec) : detail::open_idx_rows(spec);
   } else {

@@ -1,5 +1,5 @@
-// Reading data sets and writing results: .npy, numeric CSV, MNIST IDX (plain or .gz), and
-// the built-in name "fashion-mnist".
+// Reading data sets and writing results: .npy, numeric CSV, MNIST IDX (plain or .gz), HDF5
+// datasets (when built with libhdf5), and the built-in name "fashion-mnist".
 //
 // Every reader validates before it allocates: sizes in a header are checked against the
 // file's length and against overflow, so a truncated or hostile file raises FormatError
@@ -17,7 +17,7 @@ struct Dataset {
   MatrixF features;         ///< N x d, row-major float32.
   Labels labels;            ///< N ground-truth labels, or empty when none are known.
   std::string name;         ///< Where it came from (spec or path), for messages and summaries.
-  std::string image_shape;  ///< "HxW" when each row is an image (IDX image files, 3-D .npy, fashion-mnist), else "".
+  std::string image_shape;  ///< "HxW" when each row is an image (IDX image files, 3-D .npy or HDF5, fashion-mnist), else "".
 };
 
 /// Options for numeric CSV input.
@@ -34,6 +34,10 @@ struct CsvOptions {
 ///    format versions 1-3) converted to float32, or a 3-D array of images (n, height, width),
 ///    one row per image; no labels.
 ///  - a path ending in .csv or .txt: numeric CSV read with `csv`.
+///  - "file.h5:/group/dataset" (also .hdf5, .he5): an HDF5 dataset of any integer or float
+///    type, 1-D (N x 1), 2-D or 3-D images (n, height, width), converted to float32; a bare
+///    "file.h5" reads the file's only numeric 2-D or 3-D dataset (InvalidArgument listing the
+///    datasets otherwise). A build without HDF5 refuses these with IoError.
 ///  - any other path: an MNIST IDX file (plain or .gz); 3-D image files are flattened per image.
 /// Throws IoError when the file cannot be read and FormatError when it is malformed.
 /// Empty arrays (0 rows or 0 columns) are returned as they are; the estimators reject them.
@@ -43,7 +47,8 @@ Dataset load_dataset(const std::string& spec, const CsvOptions& csv = {});
 std::string image_shape_string(Index height, Index width);
 
 /// Loads integer labels from .npy (any integer dtype, or float with integral values), CSV
-/// (one column) or IDX (1-D, plain or .gz).
+/// (one column), IDX (1-D, plain or .gz) or an HDF5 dataset ("file.h5:/y", 1-D or N x 1; a bare
+/// "file.h5" reads its only such dataset).
 Labels load_labels(const std::string& path);
 
 /// Reads a 2-D (or 1-D, as N x 1) .npy array as float32; a 3-D array (n, height, width) is

@@ -2,8 +2,9 @@
 // one block rather than the whole file (neuncut predict; docs/data.md "Labelling a file
 // larger than memory").
 //
-// .npy (C order, every dtype load_dataset reads, 2-D or 3-D images) and MNIST IDX files
-// (plain or .gz) are streamed: the header is read and checked at open, each block is read
+// .npy (C order, every dtype load_dataset reads, 2-D or 3-D images), MNIST IDX files
+// (plain or .gz) and HDF5 datasets ("file.h5:/x", read a hyperslab of rows at a time) are
+// streamed: the header is read and checked at open, each block is read
 // from the file when asked for, converted to float32 and checked exactly as load_dataset
 // does (the same values, the same messages naming the row and column in the whole file).
 // CSV files and "fashion-mnist" are read whole at open (a CSV file's row count is only known
