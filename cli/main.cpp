@@ -6,14 +6,47 @@
 // a failure or a signal leaves all of them as they were, with no temporary files.
 #include <iostream>
 #include <new>
+#include <string>
 
 #include "common.hpp"
+#include "mpi.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/core/precision.hpp"
 #include "neuncut/version.hpp"
 #include "signals.hpp"
 
+namespace {
+int run(int argc, char** argv);
+
+// The subcommand named on the command line (the first argument that is not an option).
+std::string subcommand_of(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (argv[i][0] != '-') return argv[i];
+  return "";
+}
+}  // namespace
+
 int main(int argc, char** argv) {
+  // Under mpirun every rank runs this; only `predict` knows how to share the work (each rank
+  // labels its slice of the rows). Any other command, or a build without MPI, is refused on
+  // every rank before anything is read, rank 0 saying why.
+  const neuncut::cli::mpi::Session mpi_session(&argc, &argv);
+  if (neuncut::cli::mpi::size() > 1) {
+    const std::string sub = subcommand_of(argc, argv);
+    const char* why = !neuncut::cli::mpi::built_with_mpi()
+                          ? "this neuncut was built without MPI (install libopenmpi-dev and rebuild)"
+                      : sub != "predict" ? "only `predict` runs on several MPI ranks; run other commands as one process"
+                                         : nullptr;
+    if (why) {
+      if (neuncut::cli::mpi::rank() == 0) std::cerr << "neuncut: error: " << why << "\n";
+      return 2;
+    }
+  }
+  return run(argc, argv);
+}
+
+namespace {
+int run(int argc, char** argv) {
   CLI::App app{"neuncut: scalable spectral clustering by Neural Normalized Cut (NeuNcut)"};
   app.require_subcommand(1);
   // The version line also says which library runs fp32 products and whether precision bf16
@@ -24,7 +57,8 @@ int main(int argc, char** argv) {
     const std::string isa = neuncut::onednn_cpu_isa();
     return std::string("neuncut ") + NEUNCUT_VERSION + " (fp32 products: " + neuncut::fp32_gemm_library() +
            "; bf16: " + (why_not.empty() ? "available" : "unavailable, " + why_not) +
-           (isa.empty() ? std::string() : "; oneDNN kernels: " + isa) + ")";
+           (isa.empty() ? std::string() : "; oneDNN kernels: " + isa) +
+           "; MPI: " + (neuncut::cli::mpi::built_with_mpi() ? "yes" : "no") + ")";
   });
   neuncut::cli::register_fit(app);
   neuncut::cli::register_predict(app);
@@ -62,3 +96,4 @@ int main(int argc, char** argv) {
   }
   return 0;
 }
+}  // namespace

@@ -28,6 +28,7 @@ build_pkgs=(
   python3-onnx python3-opencv               # ONNX export, and OpenCV's DNN module that the tests run it in
   python3-dask python3-distributed python3-h5py  # dask arrays as estimator input (tests/python/test_dask.py),
                                             # examples/dask_label_hdf5.py
+  libopenmpi-dev openmpi-bin                # optional MPI in the CLI: mpirun -np R neuncut predict (docs/mpi.md)
   dataset-fashion-mnist                     # real benchmark data
   clang libclang-rt-14-dev libomp-14-dev    # scripts/fuzz.sh: libFuzzer (in libclang-rt-14-dev), clang's OpenMP
 )

@@ -263,6 +263,12 @@ class NpyReader {
       next_ += n;
     }
   }
+  // Moves past the next `count` elements without reading them.
+  void skip(std::uint64_t count) {
+    in_.seekg(static_cast<std::streamoff>(count * header_.itemsize), std::ios::cur);
+    NEUNCUT_REQUIRE(in_.good(), IoError, "seek error on '", path_, "'");
+    next_ += count;
+  }
   template <class T, class Sink>
   void read_all(Sink&& sink) {
     read_next<T>(header_.count, sink);
@@ -349,6 +355,10 @@ class NpyRows final : public detail::RowSource {
   Index cols() const override { return cols_; }
   std::string image_shape() const override { return image_shape_; }
 
+  void skip_rows(Index n) override {
+    reader_.skip(std::uint64_t(n) * std::uint64_t(cols_));
+    next_row_ += n;
+  }
   void read_rows(Index n, float* dst) override {
     const std::uint64_t count = std::uint64_t(n) * std::uint64_t(cols_);
     const std::uint64_t cols = std::uint64_t(cols_), first_in_block = std::uint64_t(next_row_) * cols;

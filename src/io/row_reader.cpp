@@ -1,6 +1,7 @@
 #include "neuncut/io/row_reader.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include "io/hdf5.hpp"
 #include "io/io_util.hpp"
@@ -33,6 +34,18 @@ class MemoryRows final : public detail::RowSource {
 
 }  // namespace
 
+namespace detail {
+void RowSource::skip_rows(Index n) {
+  constexpr Index kBlockRows = 1024;
+  std::vector<float> block(static_cast<std::size_t>(std::min(n, kBlockRows) * std::max<Index>(cols(), 1)));
+  for (Index done = 0; done < n;) {
+    const Index m = std::min(kBlockRows, n - done);
+    read_rows(m, block.data());
+    done += m;
+  }
+}
+}  // namespace detail
+
 RowReader::RowReader(const std::string& spec, const CsvOptions& csv) : name_(spec) {
   const std::string ext = detail::lower_extension(spec);
   detail::Hdf5Spec h5;
@@ -58,6 +71,13 @@ RowReader& RowReader::operator=(RowReader&&) noexcept = default;
 
 Index RowReader::rows() const { return source_->rows(); }
 Index RowReader::cols() const { return source_->cols(); }
+
+void RowReader::skip(Index rows) {
+  NEUNCUT_REQUIRE(rows >= 0 && rows <= this->rows() - next_row_, InvalidArgument, "RowReader::skip: ", rows,
+                  " rows asked for, ", this->rows() - next_row_, " left");
+  source_->skip_rows(rows);
+  next_row_ += rows;
+}
 
 MatrixF RowReader::read(Index max_rows) {
   NEUNCUT_REQUIRE(max_rows >= 1, InvalidArgument, "RowReader::read: max_rows must be >= 1, got ", max_rows);

@@ -23,6 +23,9 @@ class RowSource {
   /// for a value the full loader refuses (naming its row and column in the whole file) and
   /// IoError for a read error; the caller never asks beyond rows().
   virtual void read_rows(Index n, float* dst) = 0;
+  /// Passes over the next `n` rows without converting them (the caller never asks beyond rows()).
+  /// The default reads and drops them a block at a time; a reader that can seek overrides it.
+  virtual void skip_rows(Index n);
 };
 
 /// A .npy file (the header checked against the file's length at open).

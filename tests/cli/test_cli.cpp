@@ -267,8 +267,8 @@ TEST_F(Cli, BaselinesRunAndTheirModelsPredictTheSameLabels) {
   EXPECT_GE(number(landmark.out, "acc"), 0.99) << landmark.out;
   EXPECT_NE(landmark.out.find("\"solver\": \"landmark\""), std::string::npos) << landmark.out;
   EXPECT_EQ(number(landmark.out, "n_landmarks"), 50) << landmark.out;
-  const auto few = run_cli("ncut" + data + " --solver landmark --landmarks 3 --labels-out " + dir.file("few.npy"),
-                           dir.file(""));
+  const auto few =
+      run_cli("ncut" + data + " --solver landmark --landmarks 3 --labels-out " + dir.file("few.npy"), dir.file(""));
   EXPECT_EQ(few.exit_code, 2) << few.err;
   EXPECT_NE(few.err.find("more landmarks than clusters"), std::string::npos) << few.err;
   EXPECT_FALSE(std::filesystem::exists(dir.file("few.npy")));
@@ -554,9 +554,9 @@ TEST_F(Cli, TwoOutputsToTheSameFileAreRefused) {
   const std::string fit = "fit --data " + dir.file("x.npy") + " --k 3 --epochs 1 --hidden 8 --init random";
   const std::string subdir = dir.file("") + "/./";
   for (const std::string& outputs : {" --labels-out " + dir.file("out.npy") + " --proba-out " + dir.file("out.npy"),
-                                    " --model " + dir.file("out.npy") + " --labels-out " + subdir + "out.npy",
-                                    " --labels-out " + dir.file("a.npy") + " --proba-out " + dir.file("link.npy"),
-                                    " --labels-out " + dir.file("a.npy") + " --proba-out " + dir.file("hard.npy")}) {
+                                     " --model " + dir.file("out.npy") + " --labels-out " + subdir + "out.npy",
+                                     " --labels-out " + dir.file("a.npy") + " --proba-out " + dir.file("link.npy"),
+                                     " --labels-out " + dir.file("a.npy") + " --proba-out " + dir.file("hard.npy")}) {
     const auto r = run_cli(fit + outputs, dir.file(""));
     EXPECT_EQ(r.exit_code, 2) << outputs << ": " << r.err;
     EXPECT_NE(r.err.find("are the same file"), std::string::npos) << outputs << ": " << r.err;
@@ -767,12 +767,80 @@ TEST_F(Cli, StreamedFeaturesWriteTheBytesOfTheWholeTransform) {
     EXPECT_EQ(number(r.out, "n"), 50);
     EXPECT_EQ(neuncut::testing::read_text(dir.file("f.npy")), expected);
   }
-  const auto zero = run_cli("features --data " + dir.file("images.npy") + " --image-shape 12x12 --chunk-rows 0 --out " +
-                                dir.file("g.npy"),
-                            dir.file(""));
+  const auto zero = run_cli(
+      "features --data " + dir.file("images.npy") + " --image-shape 12x12 --chunk-rows 0 --out " + dir.file("g.npy"),
+      dir.file(""));
   EXPECT_EQ(zero.exit_code, 2);
   EXPECT_NE(zero.err.find("--chunk-rows must be >= 1"), std::string::npos) << zero.err;
   EXPECT_FALSE(fs::exists(dir.file("g.npy")));
+}
+
+// Issue 14: `mpirun -np R neuncut predict` shards the rows over R ranks (each reads its own
+// slice), and rank 0 writes the outputs: the bytes of one process, for 2 and 3 ranks (3 on 2
+// cores: --oversubscribe), a NeuNcut model with memberships and a k-means model. A NaN in the
+// last rank's slice stops every rank, with the single process's message and no output. Other
+// commands are refused on several ranks. Skipped where the CLI was built without MPI or there
+// is no mpirun, and under ASan (Open MPI's allocations at exit are reported as leaks there).
+TEST_F(Cli, PredictOnMpiRanksWritesTheBytesOfOneProcess) {
+#ifdef __SANITIZE_ADDRESS__
+  GTEST_SKIP() << "Open MPI under LeakSanitizer";
+#endif
+  if (run_cli("--version", dir.file("")).out.find("MPI: yes") == std::string::npos)
+    GTEST_SKIP() << "this neuncut was built without MPI";
+  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "no mpirun on PATH";
+  ASSERT_EQ(
+      run_cli("fit --data " + dir.file("x.npy") + " --k 3 --epochs 2 --hidden 8 --quiet --model " + dir.file("m.nnc"),
+              dir.file(""))
+          .exit_code,
+      0);
+  ASSERT_EQ(run_cli("kmeans --data " + dir.file("x.npy") + " --k 3 --quiet --model " + dir.file("km.nnc"), dir.file(""))
+                .exit_code,
+            0);
+  const std::string data = " --data " + dir.file("x.npy") + " --chunk-rows 7 --threads 1";
+  ASSERT_EQ(run_cli("predict --model " + dir.file("m.nnc") + data + " --labels-out " + dir.file("y1.npy") +
+                        " --proba-out " + dir.file("p1.npy") + " --quiet",
+                    dir.file(""))
+                .exit_code,
+            0);
+  ASSERT_EQ(run_cli("predict --model " + dir.file("km.nnc") + data + " --labels-out " + dir.file("k1.npy") + " --quiet",
+                    dir.file(""))
+                .exit_code,
+            0);
+  for (const char* ranks : {"2", "3"}) {
+    SCOPED_TRACE(std::string("ranks ") + ranks);
+    const std::string mpirun = std::string("mpirun --allow-run-as-root --oversubscribe -np ") + ranks;
+    const auto r = run_cli("predict --model " + dir.file("m.nnc") + data + " --truth " + dir.file("y.npy") +
+                               " --labels-out " + dir.file("yr.npy") + " --proba-out " + dir.file("p.npy") + " --json",
+                           dir.file(""), mpirun);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(number(r.out, "ranks"), std::stoi(ranks)) << r.out;
+    EXPECT_EQ(neuncut::testing::read_text(dir.file("yr.npy")), neuncut::testing::read_text(dir.file("y1.npy")));
+    EXPECT_EQ(neuncut::testing::read_text(dir.file("p.npy")), neuncut::testing::read_text(dir.file("p1.npy")));
+    const auto km = run_cli("predict --model " + dir.file("km.nnc") + data + " --labels-out " + dir.file("k.npy"),
+                            dir.file(""), mpirun);
+    ASSERT_EQ(km.exit_code, 0) << km.err;
+    EXPECT_EQ(neuncut::testing::read_text(dir.file("k.npy")), neuncut::testing::read_text(dir.file("k1.npy")));
+  }
+  neuncut::MatrixF X = neuncut::read_npy_matrix(dir.file("x.npy"));
+  X(X.rows() - 5, 1) = std::numeric_limits<float>::quiet_NaN();
+  neuncut::write_npy(dir.file("nan.npy"), X);
+  neuncut::testing::write_text(dir.file("kept.npy"), "old");
+  const auto nan = run_cli("predict --model " + dir.file("m.nnc") + " --data " + dir.file("nan.npy") +
+                               " --labels-out " + dir.file("kept.npy") + " --proba-out " + dir.file("pn.npy"),
+                           dir.file(""), "mpirun --allow-run-as-root --oversubscribe -np 2");
+  EXPECT_NE(nan.exit_code, 0);
+  EXPECT_NE(nan.err.find("input data contains NaN at row " + std::to_string(X.rows() - 5) + ", column 1"),
+            std::string::npos)
+      << nan.err;
+  EXPECT_EQ(neuncut::testing::read_text(dir.file("kept.npy")), "old");
+  EXPECT_FALSE(fs::exists(dir.file("pn.npy")));
+  EXPECT_TRUE(temporary_files(dir.path()).empty());
+  for (const auto& entry : fs::directory_iterator(dir.path()))
+    EXPECT_EQ(entry.path().filename().string().find(".neuncut-predict-"), std::string::npos) << entry.path();
+  const auto other = run_cli("kmeans --data " + dir.file("x.npy") + " --k 3", dir.file(""),
+                             "mpirun --allow-run-as-root --oversubscribe -np 2");
+  EXPECT_NE(other.exit_code, 0);
+  EXPECT_NE(other.err.find("only `predict` runs on several MPI ranks"), std::string::npos) << other.err;
 }
 
 // A NaN in a late chunk ends predict there with the message the whole read gives (naming the

@@ -41,6 +41,23 @@ void expect_blocks_equal_the_full_read(const std::string& spec) {
     SCOPED_TRACE("blocks of " + std::to_string(block));
     EXPECT_EQ(read_in_blocks(spec, block), whole);
   }
+  // A slice's reader (an MPI rank's) skips to its first row, then reads the rest.
+  for (Index wanted : {Index(0), Index(1), Index(37), whole.rows()}) {
+    const Index skip = std::min(wanted, whole.rows());
+    SCOPED_TRACE("skip " + std::to_string(skip));
+    RowReader reader(spec);
+    const MatrixF first = reader.read(std::max<Index>(1, std::min<Index>(3, skip)));
+    reader.skip(skip - first.rows() > 0 ? skip - first.rows() : 0);
+    EXPECT_EQ(reader.next_row(), std::max(skip, first.rows()));
+    MatrixF rest(0, reader.cols());
+    while (!reader.done()) {
+      const MatrixF block = reader.read(7);
+      rest.conservativeResize(rest.rows() + block.rows(), Eigen::NoChange);
+      rest.bottomRows(block.rows()) = block;
+    }
+    EXPECT_EQ(rest, whole.bottomRows(whole.rows() - std::max(skip, first.rows())));
+    EXPECT_THROW(reader.skip(1), InvalidArgument);
+  }
 }
 
 // kRows x kCols values of T, some negative where T is signed.

@@ -51,6 +51,10 @@ class RowReader {
   /// done(). FormatError for a value the full loader refuses (float64 beyond float32's
   /// range, a truncated gzip stream), naming its place in the whole file.
   MatrixF read(Index max_rows);
+  /// Moves past the next `rows` rows (0 <= rows <= rows() - next_row(); InvalidArgument otherwise)
+  /// without converting or checking them: a reader of one slice of the file (an MPI rank's
+  /// rows) starts at its first row. .npy files seek; the other formats read and drop the rows.
+  void skip(Index rows);
 
  private:
   std::unique_ptr<detail::RowSource> source_;
