@@ -73,6 +73,36 @@ def load_fashion_mnist():
     return X, y.astype(np.int32)
 
 
+def write_replicas(path, labels_path, n, X, y, seed, jitter, whole_copies=False):
+    """Writes n rows to a new .npy at `path` (X's dtype and row shape) and their labels: copy 0 is X
+    itself; copy r >= 1 is X in a shuffled order through jitter(block, rng), seeded by (seed, r);
+    the last copy may be cut short. Written copy by copy through a memory map, so memory holds
+    about two copies whatever n is. With whole_copies, the noise of a cut copy is drawn for the
+    whole copy (so that a smaller n gives a prefix of a larger one). Returns the copies written."""
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=X.dtype, shape=(n,) + X.shape[1:])
+    labels = np.empty(n, dtype=np.int32)
+    pos, r = 0, 0
+    while pos < n:
+        take = min(len(X), n - pos)
+        if r == 0:
+            idx, block = np.arange(take), X[:take]
+        else:
+            rng = np.random.default_rng([seed, r])
+            idx = rng.permutation(len(X))
+            if not whole_copies:
+                idx = idx[:take]
+            block = jitter(X[idx], rng)
+            idx, block = idx[:take], block[:take]
+        out[pos:pos + take] = block
+        labels[pos:pos + take] = y[idx]
+        pos += take
+        r += 1
+    out.flush()
+    del out
+    np.save(labels_path, labels)
+    return r
+
+
 class DataStore:
     """Writes and caches the data sets of one benchmark run in `workdir`."""
 
@@ -140,26 +170,12 @@ class DataStore:
         X, y = self._fashion()
         path = os.path.join(self.workdir, f"{name}.npy")
         labels_path = os.path.join(self.workdir, f"{name}_labels.npy")
-        out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, X.shape[1]))
-        labels = np.empty(n, dtype=np.int32)
-        pos, r = 0, 0
-        while pos < n:
-            take = min(len(X), n - pos)
-            if r == 0:
-                idx, block = np.arange(len(X)), X
-            else:  # a whole shuffled, jittered copy, of which the first `take` rows are used
-                rng = np.random.default_rng([self.seed, r])
-                idx = rng.permutation(len(X))
-                block = X[idx] + rng.standard_normal(X.shape, dtype=np.float32) * np.float32(self.jitter)
-                np.clip(block, 0.0, 1.0, out=block)
-                idx, block = idx[:take], block[:take]
-            out[pos:pos + take] = block
-            labels[pos:pos + take] = y[idx]
-            pos += take
-            r += 1
-        out.flush()
-        del out
-        np.save(labels_path, labels)
+
+        def jitter(block, rng):  # a whole shuffled copy's noise, of which the first rows are used
+            block = block + rng.standard_normal(block.shape, dtype=np.float32) * np.float32(self.jitter)
+            return np.clip(block, 0.0, 1.0, out=block)
+
+        r = write_replicas(path, labels_path, n, X, y, self.seed, jitter, whole_copies=True)
         ds = DataSet(name, path, labels_path, n, int(X.shape[1]), path,
                      f"{n:,} rows: Fashion-MNIST and {r - 1} jittered cop{'y' if r == 2 else 'ies'} "
                      f"(noise std {self.jitter}, seed {self.seed})", "28x28")

@@ -20,8 +20,9 @@ import os
 
 import numpy as np
 
-import proc
+import datasets
 import metrics
+import proc
 
 IMAGE_NOISE = 8.0  # grey levels (of 255): the jitter of the copies
 
@@ -32,25 +33,12 @@ def _images(workdir, n, seed, fm):
     pixels = np.clip(np.rint(X * 255.0), 0, 255).astype(np.uint8).reshape(-1, 28, 28)
     path = os.path.join(workdir, f"images_{n}.npy")
     labels_path = os.path.join(workdir, f"images_{n}_labels.npy")
-    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=(n, 28, 28))
-    labels = np.empty(n, dtype=np.int32)
-    pos, r = 0, 0
-    while pos < n:
-        take = min(len(pixels), n - pos)
-        if r == 0:
-            idx, block = np.arange(take), pixels[:take]
-        else:
-            rng = np.random.default_rng([seed, r])
-            idx = rng.permutation(len(pixels))[:take]
-            noisy = pixels[idx].astype(np.float32) + rng.standard_normal((take, 28, 28), dtype=np.float32) * IMAGE_NOISE
-            block = np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
-        out[pos:pos + take] = block
-        labels[pos:pos + take] = y[idx]
-        pos += take
-        r += 1
-    out.flush()
-    del out
-    np.save(labels_path, labels)
+
+    def jitter(block, rng):
+        noisy = block.astype(np.float32) + rng.standard_normal(block.shape, dtype=np.float32) * IMAGE_NOISE
+        return np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
+
+    datasets.write_replicas(path, labels_path, n, pixels, y, seed, jitter)
     return path, labels_path
 
 
@@ -134,7 +122,6 @@ def _methods(h, kind, n, data, labels_path, features, state):
 
 
 def run(h):
-    import datasets
     a = h.args
     runs = []
     state = {}
@@ -157,7 +144,6 @@ def run(h):
         for p in (data, labels):
             if os.path.exists(p):
                 os.remove(p)
-    del datasets
     return dict(config=dict(images=sorted(a.scale_images), points=sorted(a.scale_points), methods=a.scale_methods,
                             threads=a.threads, train_size=a.train_size, seed=a.seed, timeout_s=a.timeout,
                             mem_cap_mb=h.mem_cap_mb, image_noise=IMAGE_NOISE),

@@ -699,6 +699,20 @@ TEST_F(Cli, MessagesNameTheRealProblem) {
   EXPECT_EQ(r.err.find("duplicate"), std::string::npos) << r.err;
 }
 
+namespace {
+// A 2-epoch NeuNcut model (m.nnc) and a k-means model (km.nnc) of x.npy, for the predict tests.
+void fit_small_models(const neuncut::testing::TempDir& dir) {
+  ASSERT_EQ(
+      run_cli("fit --data " + dir.file("x.npy") + " --k 3 --epochs 2 --hidden 8 --quiet --model " + dir.file("m.nnc"),
+              dir.file(""))
+          .exit_code,
+      0);
+  ASSERT_EQ(run_cli("kmeans --data " + dir.file("x.npy") + " --k 3 --quiet --model " + dir.file("km.nnc"), dir.file(""))
+                .exit_code,
+            0);
+}
+}  // namespace
+
 // Issue 14: predict reads .npy and IDX inputs --chunk-rows rows at a time and writes each
 // chunk's labels and memberships before reading the next. The files are those of the whole
 // matrix labelled at once (the library on the data read whole, as predict did before), byte
@@ -709,14 +723,7 @@ TEST_F(Cli, StreamedPredictWritesTheBytesOfTheWholeRead) {
                     dir.file(""))
                 .exit_code,
             0);
-  ASSERT_EQ(
-      run_cli("fit --data " + dir.file("x.npy") + " --k 3 --epochs 2 --hidden 8 --quiet --model " + dir.file("m.nnc"),
-              dir.file(""))
-          .exit_code,
-      0);
-  ASSERT_EQ(run_cli("kmeans --data " + dir.file("x.npy") + " --k 3 --quiet --model " + dir.file("km.nnc"), dir.file(""))
-                .exit_code,
-            0);
+  ASSERT_NO_FATAL_FAILURE(fit_small_models(dir));
   const neuncut::MatrixF X = neuncut::read_npy_matrix(dir.file("s.npy"));
   const neuncut::NeuNcut model = neuncut::NeuNcut::load(dir.file("m.nnc"));
   neuncut::write_npy(dir.file("whole-p.npy"), model.predict_proba(X));
@@ -788,14 +795,7 @@ TEST_F(Cli, PredictOnMpiRanksWritesTheBytesOfOneProcess) {
   if (run_cli("--version", dir.file("")).out.find("MPI: yes") == std::string::npos)
     GTEST_SKIP() << "this neuncut was built without MPI";
   if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "no mpirun on PATH";
-  ASSERT_EQ(
-      run_cli("fit --data " + dir.file("x.npy") + " --k 3 --epochs 2 --hidden 8 --quiet --model " + dir.file("m.nnc"),
-              dir.file(""))
-          .exit_code,
-      0);
-  ASSERT_EQ(run_cli("kmeans --data " + dir.file("x.npy") + " --k 3 --quiet --model " + dir.file("km.nnc"), dir.file(""))
-                .exit_code,
-            0);
+  ASSERT_NO_FATAL_FAILURE(fit_small_models(dir));
   const std::string data = " --data " + dir.file("x.npy") + " --chunk-rows 7 --threads 1";
   ASSERT_EQ(run_cli("predict --model " + dir.file("m.nnc") + data + " --labels-out " + dir.file("y1.npy") +
                         " --proba-out " + dir.file("p1.npy") + " --quiet",
