@@ -155,8 +155,11 @@ TEST_F(Cli, VersionNamesTheFp32LibraryAndItsEnvironmentSwitch) {
   EXPECT_NE(r.out.find("fp32 products: " + neuncut::fp32_gemm_library()), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("bf16: "), std::string::npos) << r.out;
   if (!neuncut::onednn_cpu_isa().empty()) {
-    EXPECT_NE(r.out.find("oneDNN kernels: " + neuncut::onednn_cpu_isa() + ")"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("oneDNN kernels: " + neuncut::onednn_cpu_isa() + ";"), std::string::npos) << r.out;
   }
+  // The line ends by saying whether this CLI was built with MPI (docs/mpi.md).
+  EXPECT_TRUE(r.out.find("; MPI: yes)") != std::string::npos || r.out.find("; MPI: no)") != std::string::npos)
+      << r.out;
   // The child inherits the environment: NEUNCUT_FP32_GEMM=eigen selects Eigen's GEMM.
   const char* saved = std::getenv("NEUNCUT_FP32_GEMM");
   const std::string saved_value = saved ? saved : "";
