@@ -154,21 +154,12 @@ void build_weights(const NearestLandmarks& nl, Index n, Index p, int r, Landmark
 
 // The checks fit_spectral_clustering makes, for callers of the public functions here.
 void check_input(const Eigen::Ref<const MatrixF>& data, const SpectralClusteringParams& params) {
-  detail::DataCheck check;
-  check.who = "ncut";
-  check.k = params.n_clusters;
-  check.k_below_points = true;
-  check.min_points = 2;
-  check.min_points_reason = "a graph";
-  check.threads = params.threads;
-  detail::check_data(data, check);
+  detail::check_data(data, detail::ncut_data_check(params));
   validate(params);
 }
 
-}  // namespace
-
-LandmarkGraph landmark_graph(const Eigen::Ref<const MatrixF>& data, const SpectralClusteringParams& params) {
-  check_input(data, params);
+// landmark_graph on data and params already checked.
+LandmarkGraph landmark_graph_of_checked(const Eigen::Ref<const MatrixF>& data, const SpectralClusteringParams& params) {
   const Index n = data.rows();
   const Index p = std::min<Index>(params.landmarks, n);
   NEUNCUT_REQUIRE(params.n_clusters < p, InvalidArgument, "ncut: the landmark solver needs more landmarks than ",
@@ -193,10 +184,24 @@ LandmarkGraph landmark_graph(const Eigen::Ref<const MatrixF>& data, const Spectr
   }
 }
 
+}  // namespace
+
+LandmarkGraph landmark_graph(const Eigen::Ref<const MatrixF>& data, const SpectralClusteringParams& params) {
+  check_input(data, params);
+  return landmark_graph_of_checked(data, params);
+}
+
 SpectralClusteringResult fit_landmark_spectral_clustering(const Eigen::Ref<const MatrixF>& data,
                                                           const SpectralClusteringParams& params) {
+  check_input(data, params);
+  return detail::landmark_spectral_clustering_of_checked(data, params);
+}
+
+namespace detail {
+SpectralClusteringResult landmark_spectral_clustering_of_checked(const Eigen::Ref<const MatrixF>& data,
+                                                                 const SpectralClusteringParams& params) {
   const auto start = Clock::now();
-  const LandmarkGraph g = landmark_graph(data, params);
+  const LandmarkGraph g = landmark_graph_of_checked(data, params);
   SpectralClusteringResult r;
   r.solver = NcutSolver::Landmark;
   r.n_landmarks = int(g.landmarks.rows());
@@ -269,5 +274,6 @@ SpectralClusteringResult fit_landmark_spectral_clustering(const Eigen::Ref<const
   r.total_seconds = seconds_since(start);
   return r;
 }
+}  // namespace detail
 
 }  // namespace neuncut

@@ -1,9 +1,13 @@
 // PRIVATE header: the steps the exact and the landmark Ncut solvers share.
 #pragma once
 
+#include "core/data_check.hpp"
 #include "neuncut/methods/ncut/spectral_clustering.hpp"
 
 namespace neuncut::detail {
+
+/// The check both solvers make of their data: finite, at least 2 rows, k < N, named "ncut".
+DataCheck ncut_data_check(const SpectralClusteringParams& params);
 
 /// Scales every row of `embedding` to unit Euclidean length (zero rows stay zero): NJW.
 void normalize_embedding_rows(MatrixF& embedding);
@@ -12,5 +16,10 @@ void normalize_embedding_rows(MatrixF& embedding);
 /// from params.seed, threads) on r.embedding, filling r's labels, kmeans_inertia, kmeans_converged,
 /// kmeans_seconds and k-means' warnings.
 void cluster_embedding(const SpectralClusteringParams& params, SpectralClusteringResult& r);
+
+/// fit_landmark_spectral_clustering without its data and parameter checks, for
+/// fit_spectral_clustering, which has made them (one pass over the data saved).
+SpectralClusteringResult landmark_spectral_clustering_of_checked(const Eigen::Ref<const MatrixF>& data,
+                                                                 const SpectralClusteringParams& params);
 
 }  // namespace neuncut::detail

@@ -267,6 +267,15 @@ ConnectedKnnAffinity knn_affinity_with_at_most_k_components(const Eigen::Ref<con
 }  // namespace
 
 namespace detail {
+DataCheck ncut_data_check(const SpectralClusteringParams& params) {
+  DataCheck check = affinity_check(params);
+  check.what = "data";
+  check.min_points = 2;
+  check.min_points_reason = "a graph";
+  check.threads = params.threads;
+  return check;
+}
+
 void normalize_embedding_rows(MatrixF& embedding) {
   for (Index i = 0; i < embedding.rows(); ++i) {
     const float norm = embedding.row(i).norm();
@@ -409,12 +418,7 @@ SpectralClusteringResult fit_spectral_clustering(const SparseMatrixF& affinity,
 SpectralClusteringResult fit_spectral_clustering(const Eigen::Ref<const MatrixF>& input,
                                                  const SpectralClusteringParams& params) {
   const auto start = Clock::now();
-  detail::DataCheck check = affinity_check(params);
-  check.what = "data";
-  check.min_points = 2;
-  check.min_points_reason = "a graph";
-  check.threads = params.threads;
-  detail::check_data(input, check);  // NaN or Inf is named first, whatever else is wrong
+  detail::check_data(input, detail::ncut_data_check(params));  // NaN or Inf is named first, whatever else is wrong
   validate(params);
   validate_solver_params(params, input.rows());
   NEUNCUT_REQUIRE(params.n_neighbors >= 1, InvalidArgument, "ncut: n_neighbors must be >= 1, got ", params.n_neighbors);
@@ -427,7 +431,7 @@ SpectralClusteringResult fit_spectral_clustering(const Eigen::Ref<const MatrixF>
   const bool landmark = params.solver == NcutSolver::Landmark ||
                         (params.solver == NcutSolver::Auto && input.rows() >= kLandmarkSolverMinRows);
   if (landmark) {
-    SpectralClusteringResult r = fit_landmark_spectral_clustering(input, params);
+    SpectralClusteringResult r = detail::landmark_spectral_clustering_of_checked(input, params);
     r.total_seconds = seconds_since(start);
     return r;
   }
