@@ -34,6 +34,23 @@ struct PredictOptions {
 };
 using LabelBlock = std::function<Labels(const MatrixF&, Index, MatrixF*)>;
 
+// The summary of a predict run, on one process or (ranks > 1, rank 0) several.
+void print_predict_summary(const PredictOptions& opts, ModelMethod method, const std::string& data_name, Index n,
+                           Index k, int ranks, const std::vector<bool>& used, const Labels& truth, const Labels& labels,
+                           double predict_s, std::chrono::steady_clock::time_point start) {
+  JsonObject summary;
+  summary.add("method", to_string(method)).add("model", opts.model).add("data", data_name);
+  summary.add("n", long(n)).add("k", long(k));
+  if (ranks > 1) summary.add("ranks", ranks);
+  summary.add("clusters_used", int(std::count(used.begin(), used.end(), true)));
+  if (!truth.empty()) add_scores(summary, truth, labels);
+  summary.add("predict_seconds", predict_s);
+  summary.add("rows_per_second", double(n) / std::max(predict_s, 1e-9));
+  summary.add("total_seconds", seconds_since(start));
+  if (!opts.labels_out.empty()) summary.add("labels_out", opts.labels_out);
+  print_summary(summary, opts.output.json);
+}
+
 // A temporary file of one rank's raw labels or memberships, beside the output (on a cluster,
 // on the shared file system every rank and rank 0 see). Removed when it goes out of scope.
 struct PartFile {
@@ -155,16 +172,7 @@ void predict_on_ranks(const PredictOptions& opts, const OutputSet& outputs, cons
     if (proba_out) proba_out->commit();
   });
 
-  JsonObject summary;
-  summary.add("method", to_string(method)).add("model", opts.model).add("data", data_name);
-  summary.add("n", long(n)).add("k", long(k)).add("ranks", ranks);
-  summary.add("clusters_used", int(std::count(used.begin(), used.end(), true)));
-  if (!truth.empty()) add_scores(summary, truth, labels);
-  summary.add("predict_seconds", predict_s);
-  summary.add("rows_per_second", double(n) / std::max(predict_s, 1e-9));
-  summary.add("total_seconds", seconds_since(start));
-  if (!opts.labels_out.empty()) summary.add("labels_out", opts.labels_out);
-  print_summary(summary, opts.output.json);
+  print_predict_summary(opts, method, data_name, n, k, ranks, used, truth, labels, predict_s, start);
 }
 }  // namespace
 
@@ -268,16 +276,7 @@ void register_predict(CLI::App& app) {
       if (proba_out) proba_out->commit();
     });
 
-    JsonObject summary;
-    summary.add("method", to_string(method)).add("model", opts->model).add("data", data.name());
-    summary.add("n", long(n)).add("k", long(k));
-    summary.add("clusters_used", int(std::count(used.begin(), used.end(), true)));
-    if (!truth.empty()) add_scores(summary, truth, labels);
-    summary.add("predict_seconds", predict_s);
-    summary.add("rows_per_second", double(n) / std::max(predict_s, 1e-9));
-    summary.add("total_seconds", seconds_since(start));
-    if (!opts->labels_out.empty()) summary.add("labels_out", opts->labels_out);
-    print_summary(summary, opts->output.json);
+    print_predict_summary(*opts, method, data.name(), n, k, 1, used, truth, labels, predict_s, start);
   });
 }
 
