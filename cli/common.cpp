@@ -39,6 +39,8 @@ Dataset DataOptions::load() const {
 
 RowReader DataOptions::open() const { return RowReader(data, csv_options()); }
 
+FileRows DataOptions::open_rows() const { return FileRows(data, csv_options()); }
+
 Labels DataOptions::ground_truth(Labels with_data, Index rows) const {
   if (!truth.empty()) with_data = load_labels(truth);
   NEUNCUT_REQUIRE(with_data.empty() || Index(with_data.size()) == rows, InvalidArgument, "ground truth has ",

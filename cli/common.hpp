@@ -13,6 +13,7 @@
 #include "neuncut/core/param_table.hpp"
 #include "neuncut/eval/metrics.hpp"
 #include "neuncut/io/dataset.hpp"
+#include "neuncut/io/file_rows.hpp"
 #include "neuncut/io/row_reader.hpp"
 
 namespace neuncut::cli {
@@ -30,6 +31,8 @@ struct DataOptions {
   /// Opens the data to be read a block of rows at a time (RowReader: .npy and IDX files are
   /// streamed, CSV and fashion-mnist read whole).
   RowReader open() const;
+  /// Opens the data for reading rows by index (NeuNcut's fit then reads only its samples).
+  FileRows open_rows() const;
   /// The labels to score against: the --truth file when given, else `with_data` (labels that
   /// came with the data); InvalidArgument unless empty or `rows` long.
   Labels ground_truth(Labels with_data, Index rows) const;

@@ -1,6 +1,7 @@
 // neuncut fit: train NeuNcut, label every row, save the model, report metrics.
 #include <algorithm>
 #include <iostream>
+#include <optional>
 #include <vector>
 
 #include "common.hpp"
@@ -9,6 +10,7 @@
 #include "outputs.hpp"
 #include "progress.hpp"
 #include "result_json.hpp"
+#include "streamed_labels.hpp"
 
 namespace neuncut::cli {
 
@@ -53,7 +55,9 @@ void register_fit(CLI::App& app) {
   sub->add_option("--model", opts->model_out, "where to save the trained model (.nnc); none: not saved");
   sub->add_option("--labels-out", opts->labels_out, "write the labels of all rows (.npy int32 or .csv)");
   sub->add_option("--proba-out", opts->proba_out, "write the soft memberships N x k (.npy float32 or .csv)");
-  sub->add_option("--chunk-rows", opts->chunk_rows, "rows per inference chunk (bounds memory)")
+  sub->add_option("--chunk-rows", opts->chunk_rows,
+                  "rows per inference chunk (bounds memory); with --train-size on a .npy, IDX or HDF5 file, also "
+                  "the rows read at a time when labelling it (only the sampled rows are read for training)")
       ->default_val(NeuNcut::kDefaultChunkRows);
   opts->output.add_to(sub);
   auto flags = std::make_shared<ParamFlags<NeuNcutParams>>(sub, neuncut_param_table(), "NeuNcut parameters");
@@ -64,6 +68,7 @@ void register_fit(CLI::App& app) {
     flags->apply(params);
     validate(params);
     warn_thread_bound(params.threads);
+    NEUNCUT_REQUIRE(opts->chunk_rows >= 1, InvalidArgument, "--chunk-rows must be >= 1, got ", opts->chunk_rows);
     // Check output destinations before hours of training.
     OutputSet outputs;
     outputs.reads(opts->data)
@@ -71,34 +76,73 @@ void register_fit(CLI::App& app) {
         .add("--labels-out", opts->labels_out, OutputSet::Kind::Table)
         .add("--proba-out", opts->proba_out, OutputSet::Kind::Table)
         .check();
-    const Dataset ds = opts->data.load();
+    // With train_size set and a file read block by block (.npy, IDX, HDF5), only the sampled
+    // rows are read for training and the labelling streams the file: memory for the sample, not
+    // the data (docs/streaming.md). The model is the same, bit for bit (NeuNcut::fit on a
+    // RowAccess). Otherwise the data is loaded whole.
+    const bool sampled = params.train_size > 0 && RowReader::streams(opts->data.data);
+    std::optional<Dataset> ds;
+    std::optional<FileRows> file;
+    if (sampled) file.emplace(opts->data.open_rows());
+    else ds.emplace(opts->data.load());
+    const Index n = sampled ? file->rows() : ds->features.rows();
+    const Index d = sampled ? file->cols() : ds->features.cols();
+    const std::string& data_name = sampled ? file->name() : ds->name;
+    const Labels truth = sampled ? opts->data.ground_truth(file->labels(), n) : ds->labels;
     const double load_s = seconds_since(start);
     // Images carry their shape (IDX image files, 3-D .npy, fashion-mnist): with features auto,
     // NeuNcut then trains on their scattering transform. --image-shape given by hand wins.
-    if (params.image_shape.empty()) params.image_shape = ds.image_shape;
+    if (params.image_shape.empty()) params.image_shape = sampled ? file->image_shape() : ds->image_shape;
     validate(params);
     if (!opts->output.quiet)
-      std::fprintf(stderr, "neuncut fit: %ld x %ld from %s, k %d, loaded in %.1fs\n", long(ds.features.rows()),
-                   long(ds.features.cols()), ds.name.c_str(), params.n_clusters, load_s);
+      std::fprintf(stderr, "neuncut fit: %ld x %ld from %s, k %d, %s in %.1fs\n", long(n), long(d), data_name.c_str(),
+                   params.n_clusters, sampled ? "opened (rows read where sampled)" : "loaded", load_s);
 
     NeuNcut model(params);
     const bool quiet = opts->output.quiet;
-    const NeuNcutFitResult fit =
-        model.fit(ds.features, [quiet](const NeuNcutEpochStats& s) { return report_epoch(s, quiet); });
+    const NeuNcutProgress progress = [quiet](const NeuNcutEpochStats& s) { return report_epoch(s, quiet); };
+    const NeuNcutFitResult fit = sampled ? model.fit(*file, progress) : model.fit(ds->features, progress);
     const auto predict_start = std::chrono::steady_clock::now();
-    const Labels labels = model.predict(ds.features, opts->chunk_rows);
-    const double predict_s = seconds_since(predict_start);
-    MatrixF proba;
-    if (!opts->proba_out.empty()) proba = model.predict_proba(ds.features, opts->chunk_rows);
+    StreamedLabels labelled;
+    double predict_s = 0;
+    if (sampled) {
+      // Labelled block by block as the outputs are written (all of them or none).
+      const Index k = params.n_clusters;
+      const LabelBlock label = [&](const MatrixF& x, Index first_row, MatrixF* proba) {
+        MatrixF P = model.predict_proba(x, opts->chunk_rows, first_row);
+        Labels block = NeuNcut::labels_from_proba(P);
+        if (proba) *proba = std::move(P);
+        return block;
+      };
+      outputs.write([&] {
+        if (!opts->model_out.empty()) model.save(opts->model_out);
+        std::optional<RowWriter> labels_out, proba_out;
+        if (!opts->labels_out.empty()) labels_out = RowWriter::labels(opts->labels_out, n);
+        if (!opts->proba_out.empty()) proba_out = RowWriter::matrix(opts->proba_out, n, k);
+        RowReader data = opts->data.open();
+        labelled = label_stream(data, opts->chunk_rows, k, label, labels_out ? &*labels_out : nullptr,
+                                proba_out ? &*proba_out : nullptr, !truth.empty());
+        if (labels_out) labels_out->commit();
+        if (proba_out) proba_out->commit();
+      });
+      predict_s = labelled.seconds;
+    } else {
+      labelled.labels = model.predict(ds->features, opts->chunk_rows);
+      labelled.used.assign(std::size_t(params.n_clusters), false);
+      for (std::int32_t c : labelled.labels) labelled.used[std::size_t(c)] = true;
+      MatrixF proba;
+      if (!opts->proba_out.empty()) proba = model.predict_proba(ds->features, opts->chunk_rows);
+      predict_s = seconds_since(predict_start);
+      // All computation is done; now write the outputs, all of them or none.
+      outputs.write([&] {
+        if (!opts->model_out.empty()) model.save(opts->model_out);
+        if (!opts->labels_out.empty()) write_labels(opts->labels_out, labelled.labels);
+        if (!opts->proba_out.empty()) write_matrix(opts->proba_out, proba);
+      });
+    }
+    const Labels& labels = labelled.labels;
 
-    // All computation is done; now write the outputs, all of them or none.
-    outputs.write([&] {
-      if (!opts->model_out.empty()) model.save(opts->model_out);
-      if (!opts->labels_out.empty()) write_labels(opts->labels_out, labels);
-      if (!opts->proba_out.empty()) write_matrix(opts->proba_out, proba);
-    });
-
-    const int used = count_clusters(labels);
+    const int used = int(std::count(labelled.used.begin(), labelled.used.end(), true));
     const std::string collapse =
         fit.collapse.collapsed() ? fit.collapse.description()
         : used < params.n_clusters
@@ -118,8 +162,9 @@ void register_fit(CLI::App& app) {
     JsonObject summary;
     // Result fields by their table (result_json.hpp's kFitSummary), in the summary's order.
     const auto field = [&](std::string_view name) { add_result_field(summary, kFitSummary, fit, name); };
-    summary.add("method", "neuncut").add("data", ds.name);
-    summary.add("n", long(ds.features.rows())).add("d", long(ds.features.cols())).add("k", params.n_clusters);
+    summary.add("method", "neuncut").add("data", data_name);
+    summary.add("n", long(n)).add("d", long(d)).add("k", params.n_clusters);
+    summary.add("read", sampled ? "sampled rows" : "whole");
     field("train_points");
     field("batch_size");
     summary.add("epochs", int(fit.history.size())).add("seed", (unsigned long)params.seed);
@@ -144,7 +189,7 @@ void register_fit(CLI::App& app) {
       field("selected_candidate");
       summary.add("candidate_ncuts", fit.candidate_ncuts, 6);
     }
-    if (!ds.labels.empty()) add_scores(summary, ds.labels, labels);
+    if (!truth.empty()) add_scores(summary, truth, labels);
     field("threads");
     summary.add("load_seconds", load_s);
     field("features_seconds");

@@ -20,6 +20,7 @@
 #include "neuncut/methods/neuncut/neuncut.hpp"
 #include "neuncut/methods/spectralnet/spectralnet.hpp"
 #include "outputs.hpp"
+#include "streamed_labels.hpp"
 
 namespace neuncut::cli {
 
@@ -32,7 +33,6 @@ struct PredictOptions {
   int threads = 0;
   std::string precision;
 };
-using LabelBlock = std::function<Labels(const MatrixF&, Index, MatrixF*)>;
 
 // The summary of a predict run, on one process or (ranks > 1, rank 0) several.
 void print_predict_summary(const PredictOptions& opts, ModelMethod method, const std::string& data_name, Index n,
@@ -211,7 +211,7 @@ void register_predict(CLI::App& app) {
     // The labels of one block of rows (and, with NeuNcut models, its memberships when asked
     // for); first_row is the block's place in the data set, for messages naming a row.
     Index input_dim = 0, k = 0;
-    std::function<Labels(const MatrixF&, Index, MatrixF*)> label;
+    LabelBlock label;
     if (method == ModelMethod::NeuNcut) {
       auto model = std::make_shared<NeuNcut>(NeuNcut::load(opts->model));
       model->set_threads(opts->threads);
@@ -252,31 +252,19 @@ void register_predict(CLI::App& app) {
     NEUNCUT_REQUIRE(data.cols() == input_dim, InvalidArgument, "data has ", data.cols(), " features but the model '",
                     opts->model, "' was trained on ", input_dim);
     // All labels are kept (4 bytes a row) only to score them against the ground truth.
-    Labels labels;
-    std::vector<bool> used(static_cast<std::size_t>(k));
-    double predict_s = 0;
+    StreamedLabels streamed;
     outputs.write([&] {
       std::optional<RowWriter> labels_out, proba_out;
       if (!opts->labels_out.empty()) labels_out = RowWriter::labels(opts->labels_out, n);
       if (!opts->proba_out.empty()) proba_out = RowWriter::matrix(opts->proba_out, n, k);
-      // At least one block, so that empty data meets the model's own check and message.
-      do {
-        const Index first_row = data.next_row();
-        const MatrixF x = data.read(opts->chunk_rows);
-        const auto t0 = std::chrono::steady_clock::now();
-        MatrixF proba;
-        const Labels block = label(x, first_row, proba_out ? &proba : nullptr);
-        predict_s += seconds_since(t0);
-        for (std::int32_t c : block) used[static_cast<std::size_t>(c)] = true;
-        if (!truth.empty()) labels.insert(labels.end(), block.begin(), block.end());
-        if (labels_out) labels_out->append(block);
-        if (proba_out) proba_out->append(proba);
-      } while (!data.done());
+      streamed = label_stream(data, opts->chunk_rows, k, label, labels_out ? &*labels_out : nullptr,
+                              proba_out ? &*proba_out : nullptr, !truth.empty());
       if (labels_out) labels_out->commit();
       if (proba_out) proba_out->commit();
     });
 
-    print_predict_summary(*opts, method, data.name(), n, k, 1, used, truth, labels, predict_s, start);
+    print_predict_summary(*opts, method, data.name(), n, k, 1, streamed.used, truth, streamed.labels, streamed.seconds,
+                          start);
   });
 }
 

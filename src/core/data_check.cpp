@@ -34,14 +34,34 @@ void require_min_points(Index n, const DataCheck& c) {
                   c.min_points, " points");
 }
 
+void require_not_empty(Index rows, Index cols, const DataCheck& c) {
+  NEUNCUT_REQUIRE((rows > 0 || c.min_points == 0) && cols > 0, InvalidArgument, prefix(c), c.what, " is empty (", rows,
+                  " x ", cols, ")");
+}
+
 }  // namespace
 
 void check_data(const Eigen::Ref<const MatrixF>& data, const DataCheck& c) {
-  NEUNCUT_REQUIRE((data.rows() > 0 || c.min_points == 0) && data.cols() > 0, InvalidArgument, prefix(c), c.what,
-                  " is empty (", data.rows(), " x ", data.cols(), ")");
+  require_not_empty(data.rows(), data.cols(), c);
   require_finite(data, c);
   require_min_points(data.rows(), c);
   require_k_fits(data.rows(), c);
+}
+
+void check_data_shape(Index rows, Index cols, const DataCheck& c) {
+  require_not_empty(rows, cols, c);
+  require_min_points(rows, c);
+  require_k_fits(rows, c);
+}
+
+void check_gathered_values(const Eigen::Ref<const MatrixF>& gathered, const std::vector<Index>& rows,
+                           const DataCheck& c) {
+  if (all_finite(gathered, c.threads)) return;
+  for (Index i = 0; i < gathered.rows(); ++i) {
+    DataCheck one = c;
+    one.row_offset = rows[std::size_t(i)];
+    require_finite(gathered.middleRows(i, 1), one);
+  }
 }
 
 void check_affinity(const SparseMatrixF& w, const DataCheck& c) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "neuncut/core/types.hpp"
 
@@ -30,6 +31,15 @@ struct DataCheck {
 /// Throws InvalidArgument unless `data` has at least one row and column (and min_points rows),
 /// every value is finite, and k fits the number of rows.
 void check_data(const Eigen::Ref<const MatrixF>& data, const DataCheck& check);
+
+/// The checks of check_data that need no values (empty, min_points, k), for data whose rows are
+/// read only where sampled (RowAccess).
+void check_data_shape(Index rows, Index cols, const DataCheck& check);
+
+/// The finite-value check of rows gathered from a larger data set: `gathered` row i is data row
+/// rows[i], and the message names that row.
+void check_gathered_values(const Eigen::Ref<const MatrixF>& gathered, const std::vector<Index>& rows,
+                           const DataCheck& check);
 
 /// The same for a precomputed affinity: square and non-empty, every entry finite and >= 0,
 /// symmetric (max |W - W^T| <= 1e-5 max |W|), k against its rows.

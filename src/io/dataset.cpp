@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "core/resources_internal.hpp"
 #include "io/fashion_mnist.hpp"
 #include "io/hdf5.hpp"
 #include "io/idx.hpp"
@@ -71,6 +72,13 @@ Dataset load_dataset(const std::string& spec, const CsvOptions& csv) {
   if (detail::parse_hdf5_spec(spec, &h5)) {
     detail::require_readable_file(h5.file, "HDF5 file");
     const std::unique_ptr<detail::RowSource> rows = detail::open_hdf5_rows(h5);
+    // A chunked dataset may declare any shape with no data stored (unwritten chunks read as the
+    // fill value), so unlike a .npy file its shape cannot be checked against the file's length:
+    // a shape beyond this machine's memory is refused before it is allocated.
+    require_memory("reading '" + spec + "' whole",
+                   {{detail::concat("its ", rows->rows(), " x ", rows->cols(), " values as float32"),
+                     4.0 * double(rows->rows()) * double(rows->cols())}},
+                   "predict and features stream it, and fit --train-size reads only the rows it samples");
     Dataset out;
     out.name = spec;
     out.image_shape = rows->image_shape();

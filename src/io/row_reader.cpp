@@ -46,13 +46,20 @@ void RowSource::skip_rows(Index n) {
 }
 }  // namespace detail
 
+bool RowReader::streams(const std::string& spec) {
+  const std::string ext = detail::lower_extension(spec);
+  detail::Hdf5Spec h5;
+  return detail::parse_hdf5_spec(spec, &h5) ||
+         (spec != "fashion-mnist" && !spec.empty() && ext != ".csv" && ext != ".txt");
+}
+
 RowReader::RowReader(const std::string& spec, const CsvOptions& csv) : name_(spec) {
   const std::string ext = detail::lower_extension(spec);
   detail::Hdf5Spec h5;
   if (detail::parse_hdf5_spec(spec, &h5)) {
     detail::require_readable_file(h5.file, "HDF5 file");
     source_ = detail::open_hdf5_rows(h5);
-  } else if (spec != "fashion-mnist" && !spec.empty() && ext != ".csv" && ext != ".txt") {
+  } else if (streams(spec)) {
     detail::require_readable_file(spec, "data file");
     source_ = ext == ".npy" ? detail::open_npy_rows(spec) : detail::open_idx_rows(spec);
   } else {

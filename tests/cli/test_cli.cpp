@@ -158,8 +158,7 @@ TEST_F(Cli, VersionNamesTheFp32LibraryAndItsEnvironmentSwitch) {
     EXPECT_NE(r.out.find("oneDNN kernels: " + neuncut::onednn_cpu_isa() + ";"), std::string::npos) << r.out;
   }
   // The line ends by saying whether this CLI was built with MPI (docs/mpi.md).
-  EXPECT_TRUE(r.out.find("; MPI: yes)") != std::string::npos || r.out.find("; MPI: no)") != std::string::npos)
-      << r.out;
+  EXPECT_TRUE(r.out.find("; MPI: yes)") != std::string::npos || r.out.find("; MPI: no)") != std::string::npos) << r.out;
   // The child inherits the environment: NEUNCUT_FP32_GEMM=eigen selects Eigen's GEMM.
   const char* saved = std::getenv("NEUNCUT_FP32_GEMM");
   const std::string saved_value = saved ? saved : "";
@@ -714,6 +713,15 @@ void fit_small_models(const neuncut::testing::TempDir& dir) {
                 .exit_code,
             0);
 }
+
+// n points in 3 blobs (s.npy) and their labels (st.npy).
+void generate_blobs(const neuncut::testing::TempDir& dir, int n) {
+  ASSERT_EQ(run_cli("generate --kind blobs -n " + std::to_string(n) + " --clusters 3 --noise 0.5 --seed 5 --out " +
+                        dir.file("s.npy") + " --labels-out " + dir.file("st.npy"),
+                    dir.file(""))
+                .exit_code,
+            0);
+}
 }  // namespace
 
 // Issue 14: predict reads .npy and IDX inputs --chunk-rows rows at a time and writes each
@@ -721,11 +729,7 @@ void fit_small_models(const neuncut::testing::TempDir& dir) {
 // matrix labelled at once (the library on the data read whole, as predict did before), byte
 // for byte, with a chunk size that does not divide N (7 on 100), one chunk for all, and kmeans.
 TEST_F(Cli, StreamedPredictWritesTheBytesOfTheWholeRead) {
-  ASSERT_EQ(run_cli("generate --kind blobs -n 100 --clusters 3 --noise 0.5 --seed 5 --out " + dir.file("s.npy") +
-                        " --labels-out " + dir.file("st.npy"),
-                    dir.file(""))
-                .exit_code,
-            0);
+  ASSERT_NO_FATAL_FAILURE(generate_blobs(dir, 100));
   ASSERT_NO_FATAL_FAILURE(fit_small_models(dir));
   const neuncut::MatrixF X = neuncut::read_npy_matrix(dir.file("s.npy"));
   const neuncut::NeuNcut model = neuncut::NeuNcut::load(dir.file("m.nnc"));
@@ -783,6 +787,47 @@ TEST_F(Cli, StreamedFeaturesWriteTheBytesOfTheWholeTransform) {
   EXPECT_EQ(zero.exit_code, 2);
   EXPECT_NE(zero.err.find("--chunk-rows must be >= 1"), std::string::npos) << zero.err;
   EXPECT_FALSE(fs::exists(dir.file("g.npy")));
+}
+
+// Issue 14: fit with --train-size on a streamed file (.npy) reads only the sampled rows and
+// labels the file --chunk-rows rows at a time: model, labels and memberships are the bytes of
+// the same data read whole (its CSV copy), and the summary says which read it was. A NaN is
+// refused with its row named, whether training read it or labelling met it, and nothing is
+// written.
+TEST_F(Cli, FitOnASampleOfAFileWritesTheBytesOfTheWholeRead) {
+  ASSERT_NO_FATAL_FAILURE(generate_blobs(dir, 300));
+  neuncut::MatrixF X = neuncut::read_npy_matrix(dir.file("s.npy"));
+  neuncut::write_csv(dir.file("s.csv"), X);
+  const std::string common = " --truth " + dir.file("st.npy") +
+                             " --k 3 --train-size 120 --epochs 3 --hidden 8 --threads 1 --chunk-rows 7 --json";
+  const auto fit = [&](const std::string& data, const std::string& tag) {
+    return run_cli("fit --data " + data + common + " --model " + dir.file("m" + tag + ".nnc") + " --labels-out " +
+                       dir.file("y" + tag + ".npy") + " --proba-out " + dir.file("p" + tag + ".npy"),
+                   dir.file(""));
+  };
+  const auto sampled = fit(dir.file("s.npy"), "1");
+  ASSERT_EQ(sampled.exit_code, 0) << sampled.err;
+  const auto whole = fit(dir.file("s.csv") + " --csv-header no", "2");
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  EXPECT_NE(sampled.out.find("\"read\": \"sampled rows\""), std::string::npos) << sampled.out;
+  EXPECT_NE(whole.out.find("\"read\": \"whole\""), std::string::npos) << whole.out;
+  for (const char* file : {"m", "y", "p"})
+    EXPECT_EQ(neuncut::testing::read_text(dir.file(std::string(file) + "1" + (file[0] == 'm' ? ".nnc" : ".npy"))),
+              neuncut::testing::read_text(dir.file(std::string(file) + "2" + (file[0] == 'm' ? ".nnc" : ".npy"))))
+        << file;
+  for (const char* key : {"n", "train_points", "clusters_used", "acc", "nmi", "final_loss"})
+    EXPECT_EQ(number(sampled.out, key), number(whole.out, key)) << key;
+
+  for (int row : {0, 150, 299}) {
+    SCOPED_TRACE(row);
+    neuncut::MatrixF bad = X;
+    bad(row, 1) = std::numeric_limits<float>::quiet_NaN();
+    neuncut::write_npy(dir.file("bad.npy"), bad);
+    const auto r = fit(dir.file("bad.npy"), "3");
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find("NaN at row " + std::to_string(row) + ", column 1"), std::string::npos) << r.err;
+    for (const char* out : {"m3.nnc", "y3.npy", "p3.npy"}) EXPECT_FALSE(fs::exists(dir.file(out))) << out;
+  }
 }
 
 // Issue 14: `mpirun -np R neuncut predict` shards the rows over R ranks (each reads its own

@@ -184,8 +184,8 @@ TEST_F(Hdf5, BareFileUsesItsOnlyMatrixOrListsTheCandidates) {
   // Three candidates: refused with every dataset listed.
   const std::string e = error_of([&] { load_dataset(file_); });
   EXPECT_THROW(load_dataset(file_), InvalidArgument);
-  for (const char* part : {"holds 3 numeric 2-D or 3-D datasets", "/x (float64, 100 x 3)", "/images/train (uint8, 10 x 4 x 5)",
-                           "/y (int32, 100)", "/packed", file_.c_str()})
+  for (const char* part : {"holds 3 numeric 2-D or 3-D datasets", "/x (float64, 100 x 3)",
+                           "/images/train (uint8, 10 x 4 x 5)", "/y (int32, 100)", "/packed", file_.c_str()})
     EXPECT_TRUE(contains(e, part)) << part << " not in: " << e;
 }
 
@@ -242,6 +242,33 @@ TEST_F(Hdf5, HostileInputsAreRefusedWithTheFileAndTheProblem) {
     });
     EXPECT_EQ(streamed, whole_read);
   }
+}
+
+// A chunked dataset can declare a shape with nothing stored: 2^40 x 1000 float32 (4 PB) in a
+// file of a few KB. Read whole it is refused before any allocation, naming the file and the
+// memory; the streamed reader opens it (it reads only the rows asked for).
+TEST_F(Hdf5, AHugeDeclaredShapeIsRefusedBeforeItIsAllocated) {
+  const std::string path = dir_.file("sparse.h5");
+  {
+    const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    const hsize_t dims[2] = {hsize_t(1) << 40, 1000}, chunk[2] = {1024, 1000};
+    const hid_t space = H5Screate_simple(2, dims, nullptr);
+    const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 2, chunk);
+    const hid_t ds = H5Dcreate2(f, "/x", H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    ASSERT_GE(ds, 0);
+    H5Dclose(ds);
+    H5Pclose(dcpl);
+    H5Sclose(space);
+    H5Fclose(f);
+  }
+  const std::string error = error_of([&] { load_dataset(path + ":/x"); });
+  EXPECT_TRUE(contains(error, "reading '" + path + ":/x' whole needs about")) << error;
+  EXPECT_TRUE(contains(error, "of physical memory")) << error;
+  RowReader reader(path + ":/x");
+  EXPECT_EQ(reader.rows(), Index(1) << 40);
+  EXPECT_EQ(reader.read(2), MatrixF::Zero(2, 1000));
 }
 
 // A compressed chunk overwritten with garbage: the block that holds it fails with the file,
@@ -305,18 +332,22 @@ TEST_F(Hdf5, PredictOnHdf5WritesTheBytesOfPredictOnNpy) {
       0);
   // The same float32 values in an HDF5 file, chunked and compressed.
   const MatrixF x = read_npy_matrix(dir_.file("x.npy"));
-  write_h5(dir_.file("x.h5"), {{"/data/x", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
-                                {hsize_t(x.rows()), hsize_t(x.cols())}, x.data(), {64, hsize_t(x.cols())}}});
+  write_h5(dir_.file("x.h5"), {{"/data/x",
+                                H5T_IEEE_F32LE,
+                                H5T_NATIVE_FLOAT,
+                                {hsize_t(x.rows()), hsize_t(x.cols())},
+                                x.data(),
+                                {64, hsize_t(x.cols())}}});
   const auto npy = run_cli("predict --model " + dir_.file("m.nnc") + " --data " + dir_.file("x.npy") +
                                " --labels-out " + dir_.file("from-npy.npy") + " --proba-out " + dir_.file("p-npy.npy"),
                            cwd);
   ASSERT_EQ(npy.exit_code, 0) << npy.err;
   for (const char* chunk : {"1", "7", "100000"}) {
     SCOPED_TRACE(std::string("--chunk-rows ") + chunk);
-    const auto h5 = run_cli("predict --model " + dir_.file("m.nnc") + " --data " + dir_.file("x.h5") +
-                                ":/data/x --chunk-rows " + chunk + " --labels-out " + dir_.file("from-h5.npy") +
-                                " --proba-out " + dir_.file("p-h5.npy"),
-                            cwd);
+    const auto h5 =
+        run_cli("predict --model " + dir_.file("m.nnc") + " --data " + dir_.file("x.h5") + ":/data/x --chunk-rows " +
+                    chunk + " --labels-out " + dir_.file("from-h5.npy") + " --proba-out " + dir_.file("p-h5.npy"),
+                cwd);
     ASSERT_EQ(h5.exit_code, 0) << h5.err;
     EXPECT_EQ(testing::read_text(dir_.file("from-h5.npy")), testing::read_text(dir_.file("from-npy.npy")));
     EXPECT_EQ(testing::read_text(dir_.file("p-h5.npy")), testing::read_text(dir_.file("p-npy.npy")));

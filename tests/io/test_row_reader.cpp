@@ -10,6 +10,7 @@
 #include "io/file_builders.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/io/dataset.hpp"
+#include "neuncut/io/file_rows.hpp"
 #include "test_util.hpp"
 
 namespace neuncut {
@@ -212,6 +213,37 @@ TEST(RowReader, EmptyFilesHaveNoBlocks) {
   EXPECT_EQ(rows.rows(), 0);
   EXPECT_EQ(rows.cols(), 5);
   EXPECT_THROW(reader.read(0), InvalidArgument);
+}
+
+// FileRows (file_rows.hpp): rows gathered by index, in the order asked for (unsorted, repeated,
+// runs of neighbours, and going back to earlier rows, which reopens the reader), are the full
+// loader's rows, for a streamed .npy of uint8 and for CSV read whole; rows skipped over
+// are not read.
+TEST(FileRows, GatheredRowsAreTheFullLoadersRowsInTheOrderAskedFor) {
+  TempDir dir;
+  write_text(dir.file("a.npy"), npy_file(npy_dict("|u1", "(100, 3)"), le_bytes(values_of<std::uint8_t>())));
+  write_csv(dir.file("a.csv"), load_dataset(dir.file("a.npy")).features);
+  EXPECT_TRUE(RowReader::streams(dir.file("a.npy")));
+  EXPECT_TRUE(RowReader::streams(dir.file("a.h5:/x")));
+  EXPECT_FALSE(RowReader::streams(dir.file("a.csv")));
+  EXPECT_FALSE(RowReader::streams("fashion-mnist"));
+  for (const std::string spec : {dir.file("a.npy"), dir.file("a.csv")}) {
+    SCOPED_TRACE(spec);
+    const MatrixF whole = load_dataset(spec).features;
+    const FileRows rows(spec);
+    EXPECT_EQ(rows.rows(), kRows);
+    EXPECT_EQ(rows.cols(), kCols);
+    for (const std::vector<Index>& ask :
+         {std::vector<Index>{42, 3, 99, 4, 3, 5, 0}, std::vector<Index>{1, 2}, std::vector<Index>{}}) {
+      const MatrixF got = rows.gather(ask);
+      ASSERT_EQ(got.rows(), Index(ask.size()));
+      for (std::size_t i = 0; i < ask.size(); ++i) EXPECT_EQ(got.row(Index(i)), whole.row(ask[i])) << ask[i];
+    }
+    // 6 + 2 rows read: 0, 3-5 (one block), 42 and 99, then 1-2 after reopening.
+    EXPECT_EQ(rows.rows_read(), 8);
+    EXPECT_THROW(rows.gather({100}), InvalidArgument);
+    EXPECT_THROW(rows.gather({-1}), InvalidArgument);
+  }
 }
 
 }  // namespace

@@ -43,6 +43,8 @@ class RowReader {
   /// True when blocks are read from the file as they are asked for; false when the data was
   /// read whole at open (CSV, fashion-mnist).
   bool streams() const { return streams_; }
+  /// What streams() will say for a reader of `spec`, without opening it.
+  static bool streams(const std::string& spec);
 
   /// Rows handed out so far: the index in the whole data set of the next block's first row.
   Index next_row() const { return next_row_; }

@@ -149,8 +149,8 @@ std::string CollapseStatus::description() const {
 
 NeuNcut::NeuNcut(NeuNcutParams params) : params_(std::move(params)) {}
 
-NeuNcutFitResult NeuNcut::fit_single(const Eigen::Ref<const MatrixF>& data, const NeuNcutProgress& progress) {
-  const detail::FitShape shape = detail::check_fit_inputs(params_, data);
+NeuNcutFitResult NeuNcut::fit_single(const RowAccess& data, const NeuNcutProgress& progress, bool values_checked) {
+  const detail::FitShape shape = detail::check_fit_shape(params_, data.rows(), data.cols());
   // Every Eigen product in the step (affinity, MLP, loss) runs on exactly `threads` threads:
   // GEMM blocking depends on the thread count, so this is what makes runs reproducible.
   detail::ThreadCountScope thread_scope(shape.threads);
@@ -161,7 +161,7 @@ NeuNcutFitResult NeuNcut::fit_single(const Eigen::Ref<const MatrixF>& data, cons
   result.batch_size = shape.m;
   result.threads = shape.threads;
 
-  MatrixF train = detail::draw_training_set(data, shape.n, rng);
+  MatrixF train = detail::draw_training_set(data, shape.n, rng, values_checked ? nullptr : &params_);
   Preprocessor pre = detail::fit_features(params_, train, shape.threads, result);
   const double sigma = detail::choose_sigma(params_, train, pre, shape.m, rng, shape.threads, result);
   detail::Network net = detail::build_network(params_, pre, sigma, rng, result);

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/data_check.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
 #include "methods/neuncut/neuncut_internal.hpp"
+#include "methods/neuncut/neuncut_steps.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/features/scattering.hpp"
 #include "neuncut/methods/neuncut/neuncut.hpp"
@@ -23,13 +25,19 @@ struct CheckSample {
   std::uint64_t assess_seed = 0;
 };
 
-CheckSample check_sample(const Eigen::Ref<const MatrixF>& data, Index points, std::uint64_t seed) {
+// values_checked false: the sample's rows are checked as they are gathered (fit on a RowAccess).
+CheckSample check_sample(const RowAccess& data, Index points, std::uint64_t seed, bool values_checked, int threads) {
   detail::Rng rng(seed);
   std::vector<Index> rows = rng.sample_without_replacement(data.rows(), std::min<Index>(points, data.rows()));
   std::sort(rows.begin(), rows.end());
   CheckSample out;
-  out.raw.resize(Index(rows.size()), data.cols());
-  for (Index i = 0; i < Index(rows.size()); ++i) out.raw.row(i) = data.row(rows[i]);
+  out.raw = data.gather(rows);
+  if (!values_checked) {
+    detail::DataCheck check;
+    check.what = "data";
+    check.threads = threads;
+    detail::check_gathered_values(out.raw, rows, check);
+  }
   out.assess_seed = rng.split();
   return out;
 }
@@ -54,6 +62,17 @@ QualityGraph check_graph(const NeuNcut& model, const CheckSample& sample, int th
   // max_points = all: the graph keeps every sampled row, in order.
   return QualityGraph(view, view.rows(), kNeighbors, 0, threads);
 }
+
+// The quality check of a fitted model's labels on a sample of `data` (none for under 3 rows).
+PartitionQuality quality_of(const NeuNcut& model, const RowAccess& data, Index points, std::uint64_t seed,
+                            bool values_checked) {
+  if (data.rows() < 3) return {};
+  const int threads = detail::resolve_threads(model.params().threads);
+  const CheckSample sample = check_sample(data, points, seed, values_checked, threads);
+  return check_graph(model, sample, threads)
+      .assess(model.predict(sample.raw), model.params().n_clusters, sample.assess_seed, threads);
+}
+
 }  // namespace
 
 NeuNcutParams resolve_recipe(const NeuNcutParams& params) {
@@ -84,24 +103,31 @@ PartitionQuality check_quality(const NeuNcut& model, const Eigen::Ref<const Matr
                                std::uint64_t seed) {
   NEUNCUT_REQUIRE(model.fitted(), InvalidArgument, "quality check: the model is not fitted");
   NEUNCUT_REQUIRE(points >= 3, InvalidArgument, "quality check: points must be >= 3, got ", points);
-  if (data.rows() < 3) return {};
-  const int threads = detail::resolve_threads(model.params().threads);
-  const CheckSample sample = check_sample(data, points, seed);
-  return check_graph(model, sample, threads)
-      .assess(model.predict(sample.raw), model.params().n_clusters, sample.assess_seed, threads);
+  return quality_of(model, MatrixRowAccess(data), points, seed, true);
 }
 
 NeuNcutFitResult NeuNcut::fit(const Eigen::Ref<const MatrixF>& data, const NeuNcutProgress& progress) {
   validate(params_);
+  // Every value of a matrix is checked before any work, the message naming the first bad one.
+  detail::check_training_values(params_, data);
+  return fit_rows(MatrixRowAccess(data), progress, true);
+}
+
+NeuNcutFitResult NeuNcut::fit(const RowAccess& data, const NeuNcutProgress& progress) {
+  validate(params_);
+  return fit_rows(data, progress, false);
+}
+
+NeuNcutFitResult NeuNcut::fit_rows(const RowAccess& data, const NeuNcutProgress& progress, bool values_checked) {
   params_ = resolve_recipe(params_);
-  if (params_.select == Selection::Auto) return fit_selected(data, progress);
-  NeuNcutFitResult result = fit_single(data, progress);
+  if (params_.select == Selection::Auto) return fit_selected(data, progress, values_checked);
+  NeuNcutFitResult result = fit_single(data, progress, values_checked);
   if (params_.quality_points > 0)
-    result.quality = check_quality(*this, data, params_.quality_points, quality_seed(params_.seed));
+    result.quality = quality_of(*this, data, params_.quality_points, quality_seed(params_.seed), values_checked);
   return result;
 }
 
-NeuNcutFitResult NeuNcut::fit_selected(const Eigen::Ref<const MatrixF>& data, const NeuNcutProgress& progress) {
+NeuNcutFitResult NeuNcut::fit_selected(const RowAccess& data, const NeuNcutProgress& progress, bool values_checked) {
   const int k = params_.n_clusters;
   const int threads = detail::resolve_threads(params_.threads);
   const Index points = params_.quality_points > 0 ? params_.quality_points : 3000;
@@ -112,7 +138,7 @@ NeuNcutFitResult NeuNcut::fit_selected(const Eigen::Ref<const MatrixF>& data, co
     p.select = Selection::None;
     p.seed = params_.seed + std::uint64_t(c);  // candidate 0 is the plain fit with this seed
     candidates.emplace_back(p);
-    results.push_back(candidates.back().fit_single(data, progress));
+    results.push_back(candidates.back().fit_single(data, progress, values_checked));
   }
   if (data.rows() < 3) {  // no graph to compare on: the first candidate
     NeuNcutFitResult result = std::move(results[0]);
@@ -123,7 +149,7 @@ NeuNcutFitResult NeuNcut::fit_selected(const Eigen::Ref<const MatrixF>& data, co
     return result;
   }
   // One graph for all candidates (their feature map is the same).
-  const CheckSample sample = check_sample(data, points, quality_seed(params_.seed));
+  const CheckSample sample = check_sample(data, points, quality_seed(params_.seed), values_checked, threads);
   const QualityGraph graph = check_graph(candidates[0], sample, threads);
   std::vector<double> ncuts;
   std::vector<Labels> labels;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <numeric>
 #include <optional>
 
 #include "core/data_check.hpp"
@@ -10,11 +11,11 @@
 #include "core/resources_internal.hpp"
 #include "core/timing.hpp"
 #include "methods/neuncut/neuncut_internal.hpp"
-#include "neuncut/methods/ncut/spectral_clustering.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/core/resources.hpp"
 #include "neuncut/graph/affinity_graph.hpp"
 #include "neuncut/graph/batch_affinity.hpp"
+#include "neuncut/methods/ncut/spectral_clustering.hpp"
 #include "neuncut/methods/neuncut/ncut_loss.hpp"
 #include "neuncut/methods/neuncut/spectral_init.hpp"
 #include "nn/epoch_trainer.hpp"
@@ -50,7 +51,7 @@ constexpr Index kDenseWarmStartRows = 1000;
 // at most one batch, and no more than the dense partition takes.
 Index warm_start_rows(const NeuNcutParams& p, Index n, Index m) {
   const Index s = p.affinity == BatchAffinityKind::Knn ? std::min<Index>(n, p.init_sample)
-                                                        : std::min<Index>(m, kDenseWarmStartRows);
+                                                       : std::min<Index>(m, kDenseWarmStartRows);
   return std::max<Index>(p.n_clusters, s);
 }
 
@@ -193,8 +194,8 @@ class NcutEpochs {
  public:
   using Stats = NeuNcutEpochStats;
 
-  NcutEpochs(const NeuNcutParams& p, Index m, double sigma, int epochs, const Labels& anchor, Network& net,
-             int threads, NeuNcutFitResult& result)
+  NcutEpochs(const NeuNcutParams& p, Index m, double sigma, int epochs, const Labels& anchor, Network& net, int threads,
+             NeuNcutFitResult& result)
       : p_(p),
         m_(m),
         sigma_(float(sigma)),
@@ -293,36 +294,50 @@ class NcutEpochs {
 
 }  // namespace
 
-FitShape check_fit_inputs(const NeuNcutParams& p, const Eigen::Ref<const MatrixF>& data) {
+FitShape check_fit_shape(const NeuNcutParams& p, Index rows, Index cols) {
   validate(p);
   FitShape s;
   s.k = p.n_clusters;
   s.threads = resolve_threads(p.threads);
-  DataCheck check;
-  check.what = "training data";
-  check.k = s.k;
-  check.threads = s.threads;
-  check_data(data, check);
-  require_normal_values(data, "training data");
-  s.n = p.train_size > 0 ? std::min<Index>(p.train_size, data.rows()) : data.rows();
+  check_data_shape(rows, cols, training_data_check(p));
+  s.n = p.train_size > 0 ? std::min<Index>(p.train_size, rows) : rows;
   NEUNCUT_REQUIRE(s.n >= 2, InvalidArgument, "training needs at least 2 points (pairs to cut), got 1 sample");
   NEUNCUT_REQUIRE(s.k <= s.n, InvalidArgument, "k (", s.k, ") exceeds the training subset (", s.n, " points)");
   NEUNCUT_REQUIRE(p.batch_size <= s.n, InvalidArgument, "batch size (", p.batch_size,
                   ") exceeds the number of training points (", s.n, ")");
   s.m = p.batch_size > 0 ? p.batch_size : std::min<Index>(1000, s.n);
   NEUNCUT_REQUIRE(s.m >= s.k, InvalidArgument, "batch size (", s.m, ") must be >= k (", s.k, ")");
-  require_fit_memory(p, s.n, data.cols(), s.m, s.threads);
+  require_fit_memory(p, s.n, cols, s.m, s.threads);
   return s;
 }
 
-MatrixF draw_training_set(const Eigen::Ref<const MatrixF>& data, Index n, Rng& rng) {
+DataCheck training_data_check(const NeuNcutParams& p) {
+  DataCheck check;
+  check.what = "training data";
+  check.k = p.n_clusters;
+  check.threads = resolve_threads(p.threads);
+  return check;
+}
+
+void check_training_values(const NeuNcutParams& p, const Eigen::Ref<const MatrixF>& data) {
+  check_data(data, training_data_check(p));
+  require_normal_values(data, "training data");
+}
+
+MatrixF draw_training_set(const RowAccess& data, Index n, Rng& rng, const NeuNcutParams* check_values_of) {
+  std::vector<Index> rows;
   if (n == data.rows()) {
     rng.split();  // keep the stream aligned whether or not a subset was drawn
-    return data;
+    rows.resize(std::size_t(n));
+    std::iota(rows.begin(), rows.end(), Index{0});
+  } else {
+    rows = rng.sample_without_replacement(data.rows(), n);
   }
-  const auto rows = rng.sample_without_replacement(data.rows(), n);
-  MatrixF train(n, data.cols());
-  for (Index i = 0; i < n; ++i) train.row(i) = data.row(rows[i]);
+  MatrixF train = data.gather(rows);
+  if (check_values_of) {
+    check_gathered_values(train, rows, training_data_check(*check_values_of));
+    require_normal_values(train, "training data");
+  }
   return train;
 }
 

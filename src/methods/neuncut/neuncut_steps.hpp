@@ -8,7 +8,9 @@
 
 #include <cstdint>
 
+#include "core/data_check.hpp"
 #include "core/random.hpp"
+#include "neuncut/core/row_access.hpp"
 #include "neuncut/methods/neuncut/neuncut.hpp"
 #include "neuncut/nn/optimizer.hpp"
 
@@ -22,12 +24,20 @@ struct FitShape {
   int threads = 1;  ///< resolved thread count
 };
 
-/// Checks the parameters and the data against each other, and that the fit fits in memory,
-/// before anything is allocated.
-FitShape check_fit_inputs(const NeuNcutParams& p, const Eigen::Ref<const MatrixF>& data);
+/// Checks the parameters against the data's shape (empty, k, batch size), and that the fit fits
+/// in memory, before anything is allocated.
+FitShape check_fit_shape(const NeuNcutParams& p, Index rows, Index cols);
 
-/// The training rows: a seeded subset of n rows, or a copy of all of them.
-MatrixF draw_training_set(const Eigen::Ref<const MatrixF>& data, Index n, Rng& rng);
+/// The check of training data: its messages say "training data".
+DataCheck training_data_check(const NeuNcutParams& p);
+
+/// Checks every value of data trained on whole (a matrix): finite, and not all subnormal.
+void check_training_values(const NeuNcutParams& p, const Eigen::Ref<const MatrixF>& data);
+
+/// The training rows: a seeded subset of n rows, or all of them, gathered from `data` (so only
+/// those rows are read). With check_values_of, their values are checked as
+/// check_training_values does, messages naming the rows of `data`.
+MatrixF draw_training_set(const RowAccess& data, Index n, Rng& rng, const NeuNcutParams* check_values_of);
 
 /// Builds the preprocessing (feature map, scaling, L2 normalization), fits it on `train` and
 /// applies it there in place.
@@ -53,11 +63,11 @@ Network build_network(const NeuNcutParams& p, const Preprocessor& pre, double si
 /// label per training row, the partition's on the sample and -1 elsewhere; empty when
 /// init_anchor is 0 or there was no warm start.
 Labels warm_start(const NeuNcutParams& p, const MatrixF& train, Index m, double sigma, std::uint64_t init_seed,
-                Network& net, int threads, NeuNcutFitResult& result);
+                  Network& net, int threads, NeuNcutFitResult& result);
 
 /// The epochs of mini-batch training under the Ncut loss, with the collapse guard.
-void train_network(const NeuNcutParams& p, const MatrixF& train, const Labels& anchor, Index m, double sigma, Rng& rng, Network& net,
-                   int threads, const NeuNcutProgress& progress, NeuNcutFitResult& result);
+void train_network(const NeuNcutParams& p, const MatrixF& train, const Labels& anchor, Index m, double sigma, Rng& rng,
+                   Network& net, int threads, const NeuNcutProgress& progress, NeuNcutFitResult& result);
 
 /// Final health check of the trained network on the whole training subset.
 void check_health(const Mlp& mlp, const MatrixF& train, int k, NeuNcutFitResult& result);

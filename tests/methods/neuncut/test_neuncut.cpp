@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <set>
@@ -606,4 +607,87 @@ TEST(NeuNcut, FeatureChoiceFollowsTheImageShapeAndIsValidated) {
   EXPECT_THROW(NeuNcut(p).fit(ds.features), InvalidArgument);
   p.scattering_order = 2;
   EXPECT_THROW(neuncut::testing::set_param(p, neuncut_param_table(), "sigma_rule", "widest"), InvalidArgument);
+}
+
+namespace {
+// A matrix as a RowAccess that records every row it hands out.
+class RecordingRows final : public RowAccess {
+ public:
+  explicit RecordingRows(const MatrixF& data) : inner_(data) {}
+  Index rows() const override { return inner_.rows(); }
+  Index cols() const override { return inner_.cols(); }
+  MatrixF gather(const std::vector<Index>& rows) const override {
+    read.insert(read.end(), rows.begin(), rows.end());
+    return inner_.gather(rows);
+  }
+  mutable std::vector<Index> read;
+
+ private:
+  MatrixRowAccess inner_;
+};
+
+bool same_parameters(const NeuNcut& a, const NeuNcut& b) {
+  const auto pa = a.network().parameters(), pb = b.network().parameters();
+  return pa.size() == pb.size() && std::equal(pa.begin(), pa.end(), pb.begin());
+}
+}  // namespace
+
+// Issue 14: fit on a RowAccess reads only the training subset and the quality check's sample
+// (each candidate's subset under select auto), and trains the model of fit on the whole
+// matrix, bit for bit, with the same result.
+TEST(NeuNcut, FitOnRowAccessReadsOnlyItsSamplesAndTrainsTheSameModel) {
+  const Dataset ds = blobs(600);
+  for (Selection select : {Selection::None, Selection::Auto}) {
+    NeuNcutParams p = small_params(3);
+    p.train_size = 150;
+    p.quality_points = 100;
+    p.select = select;
+    p.select_candidates = 2;
+    NeuNcut whole(p), sampled(p);
+    const NeuNcutFitResult a = whole.fit(ds.features);
+    RecordingRows rows(ds.features);
+    const NeuNcutFitResult b = sampled.fit(rows);
+    const std::size_t trainings = select == Selection::Auto ? 2 : 1;
+    EXPECT_EQ(rows.read.size(), trainings * 150 + 100) << to_string(select);
+    EXPECT_TRUE(same_parameters(whole, sampled)) << to_string(select);
+    EXPECT_EQ(whole.predict(ds.features), sampled.predict(ds.features));
+    EXPECT_EQ(a.history.back().loss, b.history.back().loss);
+    EXPECT_EQ(a.quality.ncut, b.quality.ncut);
+    EXPECT_EQ(a.selected_candidate, b.selected_candidate);
+  }
+}
+
+// The rows a RowAccess fit reads are checked, the message naming the row of the data set; a
+// row it never reads is not (neuncut fit meets it when labelling the file).
+TEST(NeuNcut, FitOnRowAccessChecksTheRowsItReads) {
+  const Dataset ds = blobs(600);
+  NeuNcutParams p = small_params(3);
+  p.train_size = 150;
+  p.quality_points = 100;
+  RecordingRows clean(ds.features);
+  NeuNcut(p).fit(clean);
+  const std::set<Index> read(clean.read.begin(), clean.read.end());
+  const Index sampled_row = clean.read.front();  // the training subset's first row
+  Index unread_row = 0;
+  while (read.count(unread_row)) ++unread_row;
+
+  MatrixF bad = ds.features;
+  bad(sampled_row, 1) = std::numeric_limits<float>::quiet_NaN();
+  RecordingRows bad_rows(bad);
+  try {
+    NeuNcut(p).fit(bad_rows);
+    ADD_FAILURE() << "a NaN in a sampled row was not refused";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("training data contains NaN at row " + std::to_string(sampled_row) + ", column 1"),
+        std::string::npos)
+        << e.what();
+  }
+  MatrixF unread = ds.features;
+  unread(unread_row, 0) = std::numeric_limits<float>::infinity();
+  RecordingRows unread_rows(unread);
+  NeuNcut model(p);
+  EXPECT_NO_THROW(model.fit(unread_rows));
+  EXPECT_THROW(model.predict(unread), InvalidArgument);
+  EXPECT_THROW(NeuNcut(p).fit(unread), InvalidArgument);  // a matrix is checked whole
 }

@@ -24,6 +24,7 @@
 #include "neuncut/core/param_table.hpp"
 #include "neuncut/core/precision.hpp"
 #include "neuncut/core/result_fields.hpp"
+#include "neuncut/core/row_access.hpp"
 #include "neuncut/core/types.hpp"
 #include "neuncut/eval/partition_quality.hpp"
 #include "neuncut/features/preprocessing.hpp"
@@ -85,16 +86,16 @@ NEUNCUT_ENUM_NAMES(Selection, "select", {Selection::None, "none"}, {Selection::A
     "hidden-layer bias initialization: zero (the paper's reference), uniform (+-1/sqrt(fan_in), torch's default), "    \
     "or auto = zero for data with more than 10 features, uniform otherwise")                                           \
   X(::neuncut::InitMethod, init, "init", ::neuncut::InitMethod::Spectral,                                              \
-    "starting point: spectral (first fit the network to the spectral partition of init-sample training points "       \
-    "under the loss's affinity; see docs/defaults.md) or random (the paper's: train from the random initialization)")        \
+    "starting point: spectral (first fit the network to the spectral partition of init-sample training points "        \
+    "under the loss's affinity; see docs/defaults.md) or random (the paper's: train from the random initialization)")  \
   X(int, init_steps, "init-steps", 100,                                                                                \
     "spectral init: full-batch Adam steps of cross-entropy fitting the network to the sample's spectral labels")       \
   X(int, init_sample, "init-sample", 5000,                                                                             \
-    "spectral init with the knn affinity: training points in the warm start's sample, partitioned by classic Ncut "   \
+    "spectral init with the knn affinity: training points in the warm start's sample, partitioned by classic Ncut "    \
     "(sparse self-tuning kNN graph of affinity-neighbors neighbours, Lanczos: neuncut ncut's method); the gaussian "   \
     "affinity's warm start stays the dense NJW partition of at most one batch of 1000 points (docs/defaults.md)")      \
-  X(double, init_anchor, "init-anchor", 10.0,                                                                         \
-    "spectral init: weight of a cross-entropy term that, during training, keeps the warm start's sample on its "      \
+  X(double, init_anchor, "init-anchor", 10.0,                                                                          \
+    "spectral init: weight of a cross-entropy term that, during training, keeps the warm start's sample on its "       \
     "spectral partition, scaled by k / 10 above 10 clusters (0: off, the partition is only the starting point; "       \
     "docs/defaults.md)")                                                                                               \
   X(int, epochs, "epochs", 0,                                                                                          \
@@ -297,6 +298,12 @@ class NeuNcut {
   /// with select auto several networks are trained and the best kept; the result carries the
   /// label-free quality check of the final labels unless quality_points is 0.
   NeuNcutFitResult fit(const Eigen::Ref<const MatrixF>& data, const NeuNcutProgress& progress = {});
+  /// The same fit reading only the rows it uses (the training subset of each restart, the
+  /// quality check's sample) from `data`: the same model and result, bit for bit, as fit() on
+  /// the whole matrix, with memory for those rows only. Values are checked on the rows read
+  /// (messages name their index in `data`); the rows never read are not checked, so a caller
+  /// that labels them afterwards (predict) meets a bad value there.
+  NeuNcutFitResult fit(const RowAccess& data, const NeuNcutProgress& progress = {});
 
   /// Rows per inference chunk unless the caller says otherwise: small enough that a chunk's
   /// activations stay in cache, large enough for full-speed GEMMs.
@@ -350,9 +357,13 @@ class NeuNcut {
 
  private:
   // One training run with params_ as they are (recipe resolved, no selection, no quality check).
-  NeuNcutFitResult fit_single(const Eigen::Ref<const MatrixF>& data, const NeuNcutProgress& progress);
+  // values_checked: every value of data was checked already (a matrix); otherwise the rows read
+  // are checked as they are gathered.
+  NeuNcutFitResult fit_single(const RowAccess& data, const NeuNcutProgress& progress, bool values_checked);
   // select auto: trains the candidates and keeps the best by the check graph's discrete Ncut.
-  NeuNcutFitResult fit_selected(const Eigen::Ref<const MatrixF>& data, const NeuNcutProgress& progress);
+  NeuNcutFitResult fit_selected(const RowAccess& data, const NeuNcutProgress& progress, bool values_checked);
+  // fit() after the data's values are (or are not) checked.
+  NeuNcutFitResult fit_rows(const RowAccess& data, const NeuNcutProgress& progress, bool values_checked);
 
   NeuNcutParams params_;
   Preprocessor preprocessor_;

@@ -1,0 +1,44 @@
+#include "neuncut/io/file_rows.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+#include "neuncut/core/error.hpp"
+
+namespace neuncut {
+
+FileRows::FileRows(std::string spec, CsvOptions csv)
+    : spec_(std::move(spec)), csv_(std::move(csv)), reader_(spec_, csv_) {
+  rows_ = reader_.rows();
+  cols_ = reader_.cols();
+  name_ = reader_.name();
+  image_shape_ = reader_.image_shape();
+  labels_ = reader_.labels();
+}
+
+MatrixF FileRows::gather(const std::vector<Index>& rows) const {
+  // The requested positions in file order; runs of consecutive rows are read as one block.
+  std::vector<std::size_t> order(rows.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return rows[a] < rows[b]; });
+  for (Index r : rows)
+    NEUNCUT_REQUIRE(r >= 0 && r < rows_, InvalidArgument, "row ", r, " is outside '", name_, "' (", rows_, " rows)");
+  MatrixF out(Index(rows.size()), cols_);
+  if (rows.empty()) return out;
+  // A reader moves forward only: start again when a row before its position is asked for.
+  if (reader_.next_row() > rows[order.front()]) reader_ = RowReader(spec_, csv_);
+  for (std::size_t i = 0; i < order.size();) {
+    const Index first = rows[order[i]];
+    std::size_t j = i + 1;
+    while (j < order.size() && rows[order[j]] <= rows[order[j - 1]] + 1) ++j;
+    const Index count = rows[order[j - 1]] - first + 1;
+    reader_.skip(first - reader_.next_row());
+    const MatrixF block = reader_.read(count);
+    rows_read_ += count;
+    for (std::size_t q = i; q < j; ++q) out.row(Index(order[q])) = block.row(rows[order[q]] - first);
+    i = j;
+  }
+  return out;
+}
+
+}  // namespace neuncut
