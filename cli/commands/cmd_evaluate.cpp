@@ -36,25 +36,36 @@ void register_evaluate(CLI::App& app) {
 
   sub->callback([opts] {
     const Labels predicted = load_labels(opts->labels);
-    Dataset ds;
-    if (!opts->data.data.empty()) ds = opts->data.load();
-    else if (!opts->data.truth.empty()) ds.labels = load_labels(opts->data.truth);
-    NEUNCUT_REQUIRE(!ds.labels.empty() || opts->sigma > 0, InvalidArgument,
+    // The data is opened for its row count and the labels that come with it; its rows are read
+    // only for the dense Ncut (--sigma, at most kMaxDenseNcut rows), so scoring the labels of a
+    // file larger than memory needs memory for the labels alone (.npy, IDX and HDF5 are not
+    // read at open; CSV and fashion-mnist are).
+    Labels truth;
+    Index rows = 0;
+    if (!opts->data.data.empty()) {
+      const RowReader reader = opts->data.open();
+      rows = reader.rows();
+      truth = opts->data.ground_truth(reader.labels(), rows);
+    } else if (!opts->data.truth.empty()) {
+      truth = load_labels(opts->data.truth);
+    }
+    NEUNCUT_REQUIRE(!truth.empty() || opts->sigma > 0, InvalidArgument,
                     "nothing to evaluate: give --truth (or --data with labels), and/or --data with --sigma");
     JsonObject summary;
     summary.add("n", long(predicted.size())).add("clusters", count_clusters(predicted));
-    if (!ds.labels.empty()) {
-      NEUNCUT_REQUIRE(ds.labels.size() == predicted.size(), InvalidArgument, "labels have ", predicted.size(),
-                      " entries but the ground truth has ", ds.labels.size());
-      summary.add("true_clusters", count_clusters(ds.labels));
-      add_scores(summary, ds.labels, predicted);
+    if (!truth.empty()) {
+      NEUNCUT_REQUIRE(truth.size() == predicted.size(), InvalidArgument, "labels have ", predicted.size(),
+                      " entries but the ground truth has ", truth.size());
+      summary.add("true_clusters", count_clusters(truth));
+      add_scores(summary, truth, predicted);
     }
     if (opts->sigma > 0) {
-      NEUNCUT_REQUIRE(ds.features.rows() > 0, InvalidArgument, "--sigma needs --data");
-      NEUNCUT_REQUIRE(Index(predicted.size()) == ds.features.rows(), InvalidArgument, "labels have ", predicted.size(),
-                      " entries but the data has ", ds.features.rows(), " rows");
-      NEUNCUT_REQUIRE(ds.features.rows() <= kMaxDenseNcut, InvalidArgument, "the dense Ncut needs N <= ", kMaxDenseNcut,
-                      " (got ", ds.features.rows(), "); evaluate a subsample");
+      NEUNCUT_REQUIRE(rows > 0, InvalidArgument, "--sigma needs --data");
+      NEUNCUT_REQUIRE(Index(predicted.size()) == rows, InvalidArgument, "labels have ", predicted.size(),
+                      " entries but the data has ", rows, " rows");
+      NEUNCUT_REQUIRE(rows <= kMaxDenseNcut, InvalidArgument, "the dense Ncut needs N <= ", kMaxDenseNcut, " (got ",
+                      rows, "); evaluate a subsample");
+      const Dataset ds = opts->data.load();
       Preprocessor pre(FeatureScaling::None,
                        resolve_normalize(parse_enum<RowNormalization>(opts->normalize), ds.features.cols()));
       pre.fit(ds.features);

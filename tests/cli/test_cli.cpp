@@ -83,6 +83,33 @@ TEST_F(Cli, FitPredictEvaluateRoundTrip) {
   EXPECT_TRUE(has_key(eval.out, "nmi_arithmetic"));
 }
 
+// Issue 14: evaluate scores labels without reading the data's rows unless --sigma needs them:
+// a float64 .npy whose value 1e300 the reader refuses (it is beyond float32) is scored, and
+// refused, naming the value, only when the dense Ncut reads it.
+TEST_F(Cli, EvaluateReadsTheDataRowsOnlyForTheNcut) {
+  neuncut::MatrixF X = neuncut::read_npy_matrix(dir.file("x.npy"));
+  std::string bytes(X.size() * 8, '\0');
+  for (neuncut::Index i = 0; i < X.size(); ++i) {
+    const double v = i == X.size() - 1 ? 1e300 : double(X.data()[i]);
+    std::memcpy(&bytes[std::size_t(i) * 8], &v, 8);
+  }
+  std::string header = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + std::to_string(X.rows()) + ", " +
+                       std::to_string(X.cols()) + "), }";
+  header.append(64 - (10 + header.size() + 1) % 64, ' ').push_back('\n');
+  std::string file = std::string("\x93NUMPY\x01\x00", 8);
+  file.push_back(char(header.size() & 0xff));
+  file.push_back(char(header.size() >> 8));
+  neuncut::testing::write_text(dir.file("x64.npy"), file + header + bytes);
+  const std::string args = "evaluate --labels " + dir.file("y.npy") + " --truth " + dir.file("y.npy") + " --data " +
+                           dir.file("x64.npy") + " --json";
+  const auto scored = run_cli(args, dir.file(""));
+  ASSERT_EQ(scored.exit_code, 0) << scored.err;
+  EXPECT_EQ(number(scored.out, "acc"), 1.0);
+  const auto ncut = run_cli(args + " --sigma 1", dir.file(""));
+  EXPECT_EQ(ncut.exit_code, 2);
+  EXPECT_NE(ncut.err.find("outside the float32 range"), std::string::npos) << ncut.err;
+}
+
 TEST_F(Cli, QuietSilencesProgress) {
   const auto r = run_cli("fit --data " + dir.file("x.npy") + " --k 3 --epochs 2 --quiet --json", dir.file(""));
   ASSERT_EQ(r.exit_code, 0) << r.err;
