@@ -27,16 +27,18 @@ std::string subcommand_of(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Under mpirun every rank runs this; only `predict` knows how to share the work (each rank
-  // labels its slice of the rows). Any other command, or a build without MPI, is refused on
-  // every rank before anything is read, rank 0 saying why.
+  // Under mpirun every rank runs this; `predict` shares the work (each rank labels its slice of
+  // the rows) and `fit` trains data-parallel (each rank its share of the mini-batches). Any
+  // other command, or a build without MPI, is refused on every rank before anything is read,
+  // rank 0 saying why.
   const neuncut::cli::mpi::Session mpi_session(&argc, &argv);
   if (neuncut::cli::mpi::size() > 1) {
     const std::string sub = subcommand_of(argc, argv);
     const char* why = !neuncut::cli::mpi::built_with_mpi()
                           ? "this neuncut was built without MPI (install libopenmpi-dev and rebuild)"
-                      : sub != "predict" ? "only `predict` runs on several MPI ranks; run other commands as one process"
-                                         : nullptr;
+                      : sub != "predict" && sub != "fit"
+                          ? "only `predict` and `fit` run on several MPI ranks; run other commands as one process"
+                          : nullptr;
     if (why) {
       if (neuncut::cli::mpi::rank() == 0) std::cerr << "neuncut: error: " << why << "\n";
       return 2;

@@ -52,6 +52,12 @@ double max_over_ranks(double value) {
   if (g_active) MPI_Allreduce(&value, &out, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
   return out;
 }
+void sum_over_ranks(double* values, std::size_t n) {
+  // In pieces: MPI counts are int.
+  constexpr std::size_t kPiece = std::size_t(1) << 28;
+  for (std::size_t done = 0; g_active && done < n; done += kPiece)
+    MPI_Allreduce(MPI_IN_PLACE, values + done, int(std::min(kPiece, n - done)), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+}
 std::uint64_t broadcast(std::uint64_t value) {
   if (g_active) MPI_Bcast(&value, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
   return value;
@@ -74,6 +80,7 @@ int size() { return g_size; }
 void barrier() {}
 int max_over_ranks(int value) { return value; }
 double max_over_ranks(double value) { return value; }
+void sum_over_ranks(double*, std::size_t) {}
 std::uint64_t broadcast(std::uint64_t value) { return value; }
 #endif
 

@@ -1,9 +1,10 @@
 // The CLI's MPI session: `mpirun -np R neuncut predict ...` shards the rows over R ranks
-// (cmd_predict.cpp). MPI is optional at build time (NEUNCUT_WITH_MPI, Debian's libopenmpi-dev);
-// the library itself never uses it. Without MPI, or in a process not started by an MPI
-// launcher, every function here behaves as a single rank.
+// (cmd_predict.cpp), `mpirun -np R neuncut fit ...` trains data-parallel (cmd_fit.cpp). MPI is optional at build time
+// (NEUNCUT_WITH_MPI, Debian's libopenmpi-dev); the library itself never uses it. Without MPI, or in a process not
+// started by an MPI launcher, every function here behaves as a single rank.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace neuncut::cli::mpi {
@@ -29,6 +30,8 @@ void barrier();
 /// The largest `value` over all ranks (every rank gets it).
 int max_over_ranks(int value);
 double max_over_ranks(double value);
+/// values[0, n) summed over all ranks, on every rank (in place).
+void sum_over_ranks(double* values, std::size_t n);
 /// Rank 0's `value`, on every rank.
 std::uint64_t broadcast(std::uint64_t value);
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "mpi.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/methods/neuncut/neuncut.hpp"
 #include "outputs.hpp"
@@ -56,8 +57,8 @@ void register_fit(CLI::App& app) {
   sub->add_option("--labels-out", opts->labels_out, "write the labels of all rows (.npy int32 or .csv)");
   sub->add_option("--proba-out", opts->proba_out, "write the soft memberships N x k (.npy float32 or .csv)");
   sub->add_option("--chunk-rows", opts->chunk_rows,
-                  "rows per inference chunk (bounds memory); with --train-size on a .npy, IDX or HDF5 file, also "
-                  "the rows read at a time when labelling it (only the sampled rows are read for training)")
+                  "rows per inference chunk (bounds memory); on a .npy, IDX or HDF5 file with --train-size > 0, "
+                  "also the rows read at a time when labelling it (only the sampled rows are read for training)")
       ->default_val(NeuNcut::kDefaultChunkRows);
   opts->output.add_to(sub);
   auto flags = std::make_shared<ParamFlags<NeuNcutParams>>(sub, neuncut_param_table(), "NeuNcut parameters");
@@ -76,8 +77,8 @@ void register_fit(CLI::App& app) {
         .add("--labels-out", opts->labels_out, OutputSet::Kind::Table)
         .add("--proba-out", opts->proba_out, OutputSet::Kind::Table)
         .check();
-    // With train_size set and a file read block by block (.npy, IDX, HDF5), only the sampled
-    // rows are read for training and the labelling streams the file: memory for the sample, not
+    // With train_size > 0 (the default) and a file read block by block (.npy, IDX, HDF5), only
+    // the sampled rows are read for training and the labelling streams the file: memory for the sample, not
     // the data (docs/streaming.md). The model is the same, bit for bit (NeuNcut::fit on a
     // RowAccess). Otherwise the data is loaded whole.
     const bool sampled = params.train_size > 0 && RowReader::streams(opts->data.data);
@@ -94,14 +95,21 @@ void register_fit(CLI::App& app) {
     // NeuNcut then trains on their scattering transform. --image-shape given by hand wins.
     if (params.image_shape.empty()) params.image_shape = sampled ? file->image_shape() : ds->image_shape;
     validate(params);
-    if (!opts->output.quiet)
+    if (!opts->output.quiet && mpi::rank() == 0)
       std::fprintf(stderr, "neuncut fit: %ld x %ld from %s, k %d, %s in %.1fs\n", long(n), long(d), data_name.c_str(),
                    params.n_clusters, sampled ? "opened (rows read where sampled)" : "loaded", load_s);
 
     NeuNcut model(params);
-    const bool quiet = opts->output.quiet;
+    // `mpirun -np R neuncut fit`: every rank reads the data and trains the same network on its
+    // share of each epoch's mini-batches, gradients averaged over the ranks (docs/mpi.md); rank
+    // 0 reports progress, labels the rows and writes the outputs.
+    const int ranks = mpi::size();
+    if (ranks > 1)
+      model.set_data_parallel({mpi::rank(), ranks, [](double* v, std::size_t n) { mpi::sum_over_ranks(v, n); }});
+    const bool quiet = opts->output.quiet || mpi::rank() != 0;
     const NeuNcutProgress progress = [quiet](const NeuNcutEpochStats& s) { return report_epoch(s, quiet); };
     const NeuNcutFitResult fit = sampled ? model.fit(*file, progress) : model.fit(ds->features, progress);
+    if (mpi::rank() != 0) return;
     const auto predict_start = std::chrono::steady_clock::now();
     StreamedLabels labelled;
     double predict_s = 0;
@@ -165,6 +173,7 @@ void register_fit(CLI::App& app) {
     summary.add("method", "neuncut").add("data", data_name);
     summary.add("n", long(n)).add("d", long(d)).add("k", params.n_clusters);
     summary.add("read", sampled ? "sampled rows" : "whole");
+    if (ranks > 1) summary.add("ranks", ranks);
     field("train_points");
     field("batch_size");
     summary.add("epochs", int(fit.history.size())).add("seed", (unsigned long)params.seed);

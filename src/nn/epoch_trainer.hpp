@@ -26,6 +26,8 @@ struct EpochPlan {
   Index batches = 0;     ///< mini-batches per epoch
   int epochs = 0;        ///< epochs to run
   int threads = 1;       ///< threads of the batch gather
+  int rank = 0;          ///< data-parallel training: this rank takes batches rank, rank + ranks, ...
+  int ranks = 1;         ///< of batches / ranks rounds (the remainder is dropped); 1: every batch
 };
 
 /// Runs plan.epochs epochs over the rows of `train`. Method provides:
@@ -49,7 +51,8 @@ double run_epochs(Method& method, const MatrixF& train, const EpochPlan& plan, R
     st.epoch = epoch + 1;
     st.epochs = plan.epochs;
     order = rng.permutation(train.rows());
-    for (Index s = 0; s < plan.batches; ++s) {
+    for (Index round = 0; round < plan.batches / plan.ranks; ++round) {
+      const Index s = round * plan.ranks + plan.rank;
       // Split over the threads: the gather copies m rows from all over the training set, a
       // visible share of a NeuNcut step. A copy is exact, so the split changes no value.
       parallel_blocks(m, plan.threads, [&](Index lo, Index hi) {

@@ -857,6 +857,19 @@ TEST_F(Cli, FitOnASampleOfAFileWritesTheBytesOfTheWholeRead) {
   }
 }
 
+namespace {
+// Why the MPI tests cannot run here ("" when they can).
+std::string why_no_mpi(const neuncut::testing::TempDir& dir) {
+#ifdef __SANITIZE_ADDRESS__
+  return "Open MPI under LeakSanitizer";
+#endif
+  if (run_cli("--version", dir.file("")).out.find("MPI: yes") == std::string::npos)
+    return "this neuncut was built without MPI";
+  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) return "no mpirun on PATH";
+  return "";
+}
+}  // namespace
+
 // Issue 14: `mpirun -np R neuncut predict` shards the rows over R ranks (each reads its own
 // slice), and rank 0 writes the outputs: the bytes of one process, for 2 and 3 ranks (3 on 2
 // cores: --oversubscribe), a NeuNcut model with memberships and a k-means model. A NaN in the
@@ -864,12 +877,7 @@ TEST_F(Cli, FitOnASampleOfAFileWritesTheBytesOfTheWholeRead) {
 // commands are refused on several ranks. Skipped where the CLI was built without MPI or there
 // is no mpirun, and under ASan (Open MPI's allocations at exit are reported as leaks there).
 TEST_F(Cli, PredictOnMpiRanksWritesTheBytesOfOneProcess) {
-#ifdef __SANITIZE_ADDRESS__
-  GTEST_SKIP() << "Open MPI under LeakSanitizer";
-#endif
-  if (run_cli("--version", dir.file("")).out.find("MPI: yes") == std::string::npos)
-    GTEST_SKIP() << "this neuncut was built without MPI";
-  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "no mpirun on PATH";
+  if (const std::string why = why_no_mpi(dir); !why.empty()) GTEST_SKIP() << why;
   ASSERT_NO_FATAL_FAILURE(fit_small_models(dir));
   const std::string data = " --data " + dir.file("x.npy") + " --chunk-rows 7 --threads 1";
   ASSERT_EQ(run_cli("predict --model " + dir.file("m.nnc") + data + " --labels-out " + dir.file("y1.npy") +
@@ -915,7 +923,34 @@ TEST_F(Cli, PredictOnMpiRanksWritesTheBytesOfOneProcess) {
   const auto other = run_cli("kmeans --data " + dir.file("x.npy") + " --k 3", dir.file(""),
                              "mpirun --allow-run-as-root --oversubscribe -np 2");
   EXPECT_NE(other.exit_code, 0);
-  EXPECT_NE(other.err.find("only `predict` runs on several MPI ranks"), std::string::npos) << other.err;
+  EXPECT_NE(other.err.find("only `predict` and `fit` run on several MPI ranks"), std::string::npos) << other.err;
+}
+
+// Issue 14: `mpirun -np 2 neuncut fit` trains data-parallel: one summary (rank 0's, saying 2
+// ranks), one model, whose labels are the ones fit wrote and recover the blobs; under mpirun
+// with one rank, fit is the single process's, byte for byte. Skipped as the predict test is.
+TEST_F(Cli, FitOnMpiRanksTrainsOneModel) {
+  if (const std::string why = why_no_mpi(dir); !why.empty()) GTEST_SKIP() << why;
+  const std::string args = "fit --data " + dir.file("x.npy") + " --truth " + dir.file("y.npy") +
+                           " --k 3 --batch-size 150 --epochs 30 --hidden 32,32 --threads 1 --json --model ";
+  const auto two = run_cli(args + dir.file("m2.nnc") + " --labels-out " + dir.file("y2.npy"), dir.file(""),
+                           "mpirun --allow-run-as-root --oversubscribe -np 2");
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  EXPECT_EQ(std::count(two.out.begin(), two.out.end(), '\n'), 1) << two.out;
+  EXPECT_EQ(number(two.out, "ranks"), 2) << two.out;
+  EXPECT_GE(number(two.out, "acc"), 0.99) << two.out;
+  const auto pred = run_cli("predict --model " + dir.file("m2.nnc") + " --data " + dir.file("x.npy") +
+                                " --labels-out " + dir.file("yp.npy") + " --quiet",
+                            dir.file(""));
+  ASSERT_EQ(pred.exit_code, 0) << pred.err;
+  EXPECT_EQ(neuncut::testing::read_text(dir.file("yp.npy")), neuncut::testing::read_text(dir.file("y2.npy")));
+
+  const auto one = run_cli(args + dir.file("m1.nnc"), dir.file(""), "mpirun --allow-run-as-root -np 1");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  const auto plain = run_cli(args + dir.file("m0.nnc"), dir.file(""));
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(neuncut::testing::read_text(dir.file("m1.nnc")), neuncut::testing::read_text(dir.file("m0.nnc")));
+  EXPECT_NE(neuncut::testing::read_text(dir.file("m2.nnc")), neuncut::testing::read_text(dir.file("m0.nnc")));
 }
 
 // A NaN in a late chunk ends predict there with the message the whole read gives (naming the

@@ -149,8 +149,20 @@ std::string CollapseStatus::description() const {
 
 NeuNcut::NeuNcut(NeuNcutParams params) : params_(std::move(params)) {}
 
+void NeuNcut::set_data_parallel(DataParallel dp) {
+  NEUNCUT_REQUIRE(dp.ranks >= 1 && dp.rank >= 0 && dp.rank < dp.ranks, InvalidArgument, "data parallel: rank ", dp.rank,
+                  " of ", dp.ranks, " ranks is out of range");
+  NEUNCUT_REQUIRE(dp.ranks == 1 || dp.sum, InvalidArgument, "data parallel: ", dp.ranks,
+                  " ranks need a sum (allreduce) function");
+  data_parallel_ = std::move(dp);
+}
+
 NeuNcutFitResult NeuNcut::fit_single(const RowAccess& data, const NeuNcutProgress& progress, bool values_checked) {
   const detail::FitShape shape = detail::check_fit_shape(params_, data.rows(), data.cols());
+  NEUNCUT_REQUIRE(shape.n / shape.m >= data_parallel_.ranks, InvalidArgument, "data-parallel training on ",
+                  data_parallel_.ranks, " ranks needs at least as many mini-batches per epoch; there are ",
+                  shape.n / shape.m, " (", shape.n, " training points / batch size ", shape.m,
+                  "): use fewer ranks or a smaller batch_size");
   // Every Eigen product in the step (affinity, MLP, loss) runs on exactly `threads` threads:
   // GEMM blocking depends on the thread count, so this is what makes runs reproducible.
   detail::ThreadCountScope thread_scope(shape.threads);
@@ -169,7 +181,8 @@ NeuNcutFitResult NeuNcut::fit_single(const RowAccess& data, const NeuNcutProgres
   // the training batches are the same for both.
   const std::uint64_t init_seed = rng.split();
   const Labels anchor = detail::warm_start(params_, train, shape.m, sigma, init_seed, net, shape.threads, result);
-  detail::train_network(params_, train, anchor, shape.m, sigma, rng, net, shape.threads, progress, result);
+  detail::train_network(params_, train, anchor, shape.m, sigma, rng, net, shape.threads, data_parallel_, progress,
+                        result);
 
   preprocessor_ = std::move(pre);
   mlp_ = std::move(net.mlp);

@@ -138,6 +138,7 @@ NeuNcutFitResult NeuNcut::fit_selected(const RowAccess& data, const NeuNcutProgr
     p.select = Selection::None;
     p.seed = params_.seed + std::uint64_t(c);  // candidate 0 is the plain fit with this seed
     candidates.emplace_back(p);
+    candidates.back().data_parallel_ = data_parallel_;
     results.push_back(candidates.back().fit_single(data, progress, values_checked));
   }
   if (data.rows() < 3) {  // no graph to compare on: the first candidate

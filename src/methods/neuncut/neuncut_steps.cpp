@@ -195,7 +195,7 @@ class NcutEpochs {
   using Stats = NeuNcutEpochStats;
 
   NcutEpochs(const NeuNcutParams& p, Index m, double sigma, int epochs, const Labels& anchor, Network& net, int threads,
-             NeuNcutFitResult& result)
+             const DataParallel& parallel, NeuNcutFitResult& result)
       : p_(p),
         m_(m),
         sigma_(float(sigma)),
@@ -204,6 +204,7 @@ class NcutEpochs {
         batch_anchor_(anchor.empty() ? 0 : static_cast<std::size_t>(m)),
         net_(net),
         threads_(threads),
+        parallel_(parallel),
         result_(result),
         knn_(p.affinity == BatchAffinityKind::Knn),
         // A batch of m points has m - 1 neighbours to offer: tiny data (scikit-learn's 10-point
@@ -243,6 +244,7 @@ class NcutEpochs {
       add_anchor_cross_entropy(P_, batch_anchor_, anchor_weight(p_.init_anchor, p_.n_clusters), grad_p_);
     }
     net_.mlp.backward(batch, ws_, grad_p_, gradient_);
+    if (parallel_.active()) average_over_ranks(gradient_);
     net_.adam.step(net_.mlp.parameters(), gradient_, st.learning_rate, threads_);
     st.loss += terms.loss;
     st.trace += terms.trace;
@@ -252,6 +254,7 @@ class NcutEpochs {
   }
 
   void end_epoch(NeuNcutEpochStats& st) {
+    if (parallel_.active()) sum_over_ranks(st);
     const double steps = double(steps_);
     st.loss /= steps;
     st.trace /= steps;
@@ -269,6 +272,30 @@ class NcutEpochs {
   const CollapseGuard& guard() const { return guard_; }
 
  private:
+  // The mean of every rank's gradient, on every rank: exact for two ranks (a float sum is exact
+  // in double, and halving it too), so both apply the same update to the same network.
+  void average_over_ranks(AlignedFloats& gradient) {
+    exchange_.assign(gradient.begin(), gradient.end());
+    parallel_.sum(exchange_.data(), exchange_.size());
+    const double inv = 1.0 / double(parallel_.ranks);
+    for (std::size_t i = 0; i < gradient.size(); ++i) gradient[i] = static_cast<float>(exchange_[i] * inv);
+  }
+
+  // The epoch's sums over all ranks' batches, so that every rank averages, detects collapse
+  // and rolls back (the collapse guard) on the same numbers.
+  void sum_over_ranks(NeuNcutEpochStats& st) {
+    exchange_ = {st.loss, st.trace, st.penalty, st.orthogonality, max_prob_sum_, double(steps_)};
+    exchange_.insert(exchange_.end(), counts_.begin(), counts_.end());
+    parallel_.sum(exchange_.data(), exchange_.size());
+    st.loss = exchange_[0];
+    st.trace = exchange_[1];
+    st.penalty = exchange_[2];
+    st.orthogonality = exchange_[3];
+    max_prob_sum_ = exchange_[4];
+    steps_ = Index(exchange_[5]);
+    for (std::size_t j = 0; j < counts_.size(); ++j) counts_[j] = Index(exchange_[6 + j]);
+  }
+
   const NeuNcutParams& p_;
   Index m_;
   float sigma_;
@@ -277,6 +304,7 @@ class NcutEpochs {
   Labels batch_anchor_;   // anchor_ of the batch's rows
   Network& net_;
   int threads_;
+  const DataParallel& parallel_;
   NeuNcutFitResult& result_;
   bool knn_;
   int affinity_neighbors_;
@@ -290,6 +318,7 @@ class NcutEpochs {
   Index steps_ = 0;
   double lr_scale_ = 1.0;
   CollapseGuard guard_;
+  std::vector<double> exchange_;  // what is summed over the ranks
 };
 
 }  // namespace
@@ -417,13 +446,16 @@ Labels warm_start(const NeuNcutParams& p, const MatrixF& train, Index m, double 
 }
 
 void train_network(const NeuNcutParams& p, const MatrixF& train, const Labels& anchor, Index m, double sigma, Rng& rng,
-                   Network& net, int threads, const NeuNcutProgress& progress, NeuNcutFitResult& result) {
+                   Network& net, int threads, const DataParallel& parallel, const NeuNcutProgress& progress,
+                   NeuNcutFitResult& result) {
   EpochPlan plan;
   plan.batch_rows = m;
   plan.batches = train.rows() / m;  // the remainder is dropped; it is drawn in other epochs
   plan.epochs = resolve_epochs(p.epochs, plan.batches);
   plan.threads = threads;
-  NcutEpochs method(p, m, sigma, plan.epochs, anchor, net, threads, result);
+  plan.rank = parallel.rank;
+  plan.ranks = parallel.ranks;
+  NcutEpochs method(p, m, sigma, plan.epochs, anchor, net, threads, parallel, result);
   result.train_seconds = run_epochs(method, train, plan, rng, result.history, progress);
   result.restored_epoch = method.guard().restore_if_collapsed(result.history.back(), net.mlp);
 }

@@ -65,9 +65,11 @@ Network build_network(const NeuNcutParams& p, const Preprocessor& pre, double si
 Labels warm_start(const NeuNcutParams& p, const MatrixF& train, Index m, double sigma, std::uint64_t init_seed,
                   Network& net, int threads, NeuNcutFitResult& result);
 
-/// The epochs of mini-batch training under the Ncut loss, with the collapse guard.
+/// The epochs of mini-batch training under the Ncut loss, with the collapse guard; with several
+/// ranks, this rank's share of the batches, gradients and epoch statistics summed over the ranks.
 void train_network(const NeuNcutParams& p, const MatrixF& train, const Labels& anchor, Index m, double sigma, Rng& rng,
-                   Network& net, int threads, const NeuNcutProgress& progress, NeuNcutFitResult& result);
+                   Network& net, int threads, const DataParallel& parallel, const NeuNcutProgress& progress,
+                   NeuNcutFitResult& result);
 
 /// Final health check of the trained network on the whole training subset.
 void check_health(const Mlp& mlp, const MatrixF& train, int k, NeuNcutFitResult& result);

@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <condition_variable>
 #include <limits>
+#include <mutex>
 #include <numeric>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "methods/neuncut/neuncut_internal.hpp"
 #include "neuncut/core/error.hpp"
@@ -690,4 +693,77 @@ TEST(NeuNcut, FitOnRowAccessChecksTheRowsItReads) {
   EXPECT_NO_THROW(model.fit(unread_rows));
   EXPECT_THROW(model.predict(unread), InvalidArgument);
   EXPECT_THROW(NeuNcut(p).fit(unread), InvalidArgument);  // a matrix is checked whole
+}
+
+namespace {
+// An allreduce between threads of one process, standing in for MPI's: each caller blocks until
+// all `ranks` have given their values, then gets their sum (for two ranks a + b, the same sum
+// whichever arrives first).
+class ThreadAllreduce {
+ public:
+  explicit ThreadAllreduce(int ranks) : ranks_(ranks) {}
+  void sum(double* values, std::size_t n) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    const unsigned generation = generation_;
+    if (arrived_ == 0) acc_.assign(values, values + n);
+    else
+      for (std::size_t i = 0; i < n; ++i) acc_[i] += values[i];
+    if (++arrived_ == ranks_) {
+      result_ = acc_;
+      arrived_ = 0;
+      ++generation_;
+      done_.notify_all();
+    } else {
+      done_.wait(lock, [&] { return generation_ != generation; });
+    }
+    std::copy(result_.begin(), result_.end(), values);
+    ++calls;
+  }
+  int calls = 0;
+
+ private:
+  int ranks_, arrived_ = 0;
+  unsigned generation_ = 0;
+  std::vector<double> acc_, result_;
+  std::mutex mutex_;
+  std::condition_variable done_;
+};
+}  // namespace
+
+// Issue 14: data-parallel training. Two ranks (threads exchanging through ThreadAllreduce) train
+// identical networks, each on half of every epoch's batches, and recover the blobs; one rank is
+// the single-process fit bit for bit and exchanges nothing; more ranks than batches, a rank out
+// of range and several ranks without a sum are refused.
+TEST(NeuNcut, DataParallelRanksTrainOneModel) {
+  const Dataset ds = blobs(2000);
+  NeuNcutParams p = small_params(3);
+  p.batch_size = 250;  // 8 batches an epoch: 4 per rank
+  NeuNcut single(p);
+  single.fit(ds.features);
+  NeuNcut one(p);
+  one.set_data_parallel({0, 1, {}});
+  one.fit(ds.features);
+  EXPECT_TRUE(same_parameters(single, one));
+
+  ThreadAllreduce allreduce(2);
+  std::vector<NeuNcut> ranks(2, NeuNcut(p));
+  std::vector<NeuNcutFitResult> results(2);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 2; ++r) {
+    ranks[std::size_t(r)].set_data_parallel({r, 2, [&](double* v, std::size_t n) { allreduce.sum(v, n); }});
+    threads.emplace_back([&, r] { results[std::size_t(r)] = ranks[std::size_t(r)].fit(ds.features); });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_TRUE(same_parameters(ranks[0], ranks[1]));
+  EXPECT_FALSE(same_parameters(ranks[0], single));
+  // Per rank and epoch: 4 gradient exchanges and one of the statistics.
+  EXPECT_EQ(allreduce.calls, 2 * p.epochs * (4 + 1));
+  EXPECT_EQ(results[0].history.back().loss, results[1].history.back().loss);
+  EXPECT_GE(score_clustering(ds.labels, ranks[0].predict(ds.features)).acc, 0.99);
+
+  NeuNcut too_many(p);
+  too_many.set_data_parallel({0, 9, [](double*, std::size_t) {}});
+  EXPECT_THROW(too_many.fit(ds.features), InvalidArgument);
+  EXPECT_THROW(NeuNcut(p).set_data_parallel({2, 2, [](double*, std::size_t) {}}), InvalidArgument);
+  EXPECT_THROW(NeuNcut(p).set_data_parallel({0, 2, {}}), InvalidArgument);
 }

@@ -28,6 +28,7 @@
 #include "neuncut/core/types.hpp"
 #include "neuncut/eval/partition_quality.hpp"
 #include "neuncut/features/preprocessing.hpp"
+#include "neuncut/nn/data_parallel.hpp"
 #include "neuncut/nn/mlp.hpp"
 #include "neuncut/nn/optimizer.hpp"
 
@@ -337,6 +338,12 @@ class NeuNcut {
   const NeuNcutParams& params() const { return params_; }
   /// Threads for predict (0: all cores); training uses params().threads.
   void set_threads(int threads) { params_.threads = threads; }
+  /// Trains data-parallel with the other ranks of `dp` (data_parallel.hpp): each rank calls
+  /// fit() on the same data with the same parameters, and gets the same model. InvalidArgument
+  /// for a rank outside [0, ranks), no `sum` with several ranks, or (at fit) fewer mini-batches
+  /// per epoch than ranks.
+  void set_data_parallel(DataParallel dp);
+  const DataParallel& data_parallel() const { return data_parallel_; }
   /// Precision for predict ("fp32" or "bf16"); a loaded model predicts in the precision it
   /// was trained with unless this changes it. InvalidArgument for an unknown value, or bf16
   /// where it is unavailable (bf16_unavailable_reason()).
@@ -366,6 +373,7 @@ class NeuNcut {
   NeuNcutFitResult fit_rows(const RowAccess& data, const NeuNcutProgress& progress, bool values_checked);
 
   NeuNcutParams params_;
+  DataParallel data_parallel_;
   Preprocessor preprocessor_;
   Mlp mlp_;
   double sigma_ = 0;
