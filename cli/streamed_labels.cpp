@@ -4,6 +4,13 @@
 
 namespace neuncut::cli {
 
+Labels label_with_neuncut(const NeuNcut& model, const MatrixF& x, Index chunk_rows, Index first_row, MatrixF* proba) {
+  MatrixF P = model.predict_proba(x, chunk_rows, first_row);
+  Labels labels = NeuNcut::labels_from_proba(P);
+  if (proba) *proba = std::move(P);
+  return labels;
+}
+
 StreamedLabels label_stream(RowReader& data, Index chunk_rows, Index k, const LabelBlock& label, RowWriter* labels_out,
                             RowWriter* proba_out, bool keep_labels) {
   StreamedLabels out;

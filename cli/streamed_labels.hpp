@@ -9,12 +9,17 @@
 #include "neuncut/core/types.hpp"
 #include "neuncut/io/row_reader.hpp"
 #include "neuncut/io/row_writer.hpp"
+#include "neuncut/methods/neuncut/neuncut.hpp"
 
 namespace neuncut::cli {
 
 /// The labels of one block of rows (and, given a matrix, its soft memberships); first_row is
 /// the block's place in the data set, for messages naming a row.
 using LabelBlock = std::function<Labels(const MatrixF& x, Index first_row, MatrixF* proba)>;
+
+/// A NeuNcut model's LabelBlock body: memberships of x in chunk_rows blocks, their argmax, and
+/// the memberships handed over when asked for (predict and fit alike).
+Labels label_with_neuncut(const NeuNcut& model, const MatrixF& x, Index chunk_rows, Index first_row, MatrixF* proba);
 
 struct StreamedLabels {
   Labels labels;           ///< every label, when kept (4 bytes a row: to score them)

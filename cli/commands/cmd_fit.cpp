@@ -117,10 +117,7 @@ void register_fit(CLI::App& app) {
       // Labelled block by block as the outputs are written (all of them or none).
       const Index k = params.n_clusters;
       const LabelBlock label = [&](const MatrixF& x, Index first_row, MatrixF* proba) {
-        MatrixF P = model.predict_proba(x, opts->chunk_rows, first_row);
-        Labels block = NeuNcut::labels_from_proba(P);
-        if (proba) *proba = std::move(P);
-        return block;
+        return label_with_neuncut(model, x, opts->chunk_rows, first_row, proba);
       };
       outputs.write([&] {
         if (!opts->model_out.empty()) model.save(opts->model_out);

@@ -219,10 +219,7 @@ void register_predict(CLI::App& app) {
       input_dim = model->input_dim();
       k = model->params().n_clusters;
       label = [model, opts](const MatrixF& x, Index first_row, MatrixF* proba) {
-        MatrixF P = model->predict_proba(x, opts->chunk_rows, first_row);
-        Labels labels = NeuNcut::labels_from_proba(P);
-        if (proba) *proba = std::move(P);
-        return labels;
+        return label_with_neuncut(*model, x, opts->chunk_rows, first_row, proba);
       };
     } else if (method == ModelMethod::SpectralNet) {
       auto model = std::make_shared<SpectralNet>(SpectralNet::load(opts->model));

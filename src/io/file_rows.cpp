@@ -8,13 +8,7 @@
 namespace neuncut {
 
 FileRows::FileRows(std::string spec, CsvOptions csv)
-    : spec_(std::move(spec)), csv_(std::move(csv)), reader_(spec_, csv_) {
-  rows_ = reader_.rows();
-  cols_ = reader_.cols();
-  name_ = reader_.name();
-  image_shape_ = reader_.image_shape();
-  labels_ = reader_.labels();
-}
+    : spec_(std::move(spec)), csv_(std::move(csv)), reader_(spec_, csv_) {}
 
 MatrixF FileRows::gather(const std::vector<Index>& rows) const {
   // The requested positions in file order; runs of consecutive rows are read as one block.
@@ -22,8 +16,9 @@ MatrixF FileRows::gather(const std::vector<Index>& rows) const {
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return rows[a] < rows[b]; });
   for (Index r : rows)
-    NEUNCUT_REQUIRE(r >= 0 && r < rows_, InvalidArgument, "row ", r, " is outside '", name_, "' (", rows_, " rows)");
-  MatrixF out(Index(rows.size()), cols_);
+    NEUNCUT_REQUIRE(r >= 0 && r < this->rows(), InvalidArgument, "row ", r, " is outside '", name(), "' (",
+                    this->rows(), " rows)");
+  MatrixF out(Index(rows.size()), cols());
   if (rows.empty()) return out;
   // A reader moves forward only: start again when a row before its position is asked for.
   if (reader_.next_row() > rows[order.front()]) reader_ = RowReader(spec_, csv_);

@@ -19,25 +19,22 @@ class FileRows final : public RowAccess {
   /// Opens the data set (the specs and errors of RowReader); reads no rows of a streamed file.
   explicit FileRows(std::string spec, CsvOptions csv = {});
 
-  Index rows() const override { return rows_; }
-  Index cols() const override { return cols_; }
+  Index rows() const override { return reader_.rows(); }
+  Index cols() const override { return reader_.cols(); }
   /// InvalidArgument for an index outside [0, rows()); the reader's errors for a bad value.
   MatrixF gather(const std::vector<Index>& rows) const override;
 
   /// As RowReader's: the spec, "HxW" for images, labels that came with the data.
-  const std::string& name() const { return name_; }
-  const std::string& image_shape() const { return image_shape_; }
-  const Labels& labels() const { return labels_; }
+  const std::string& name() const { return reader_.name(); }
+  const std::string& image_shape() const { return reader_.image_shape(); }
+  const Labels& labels() const { return reader_.labels(); }
   /// Rows read from the file by gather() so far (the rows skipped over not counted).
   Index rows_read() const { return rows_read_; }
 
  private:
   std::string spec_;
   CsvOptions csv_;
-  mutable RowReader reader_;
-  Index rows_ = 0, cols_ = 0;
-  std::string name_, image_shape_;
-  Labels labels_;
+  mutable RowReader reader_;  // reopened by gather() to go back; the same file, shape and labels
   mutable Index rows_read_ = 0;
 };
 
