@@ -158,19 +158,31 @@ TEST(Scattering, ShapesFollowTheFilterBank) {
   EXPECT_EQ(wide.output_dim(), 25 * 16 * 16);
 }
 
-TEST(Scattering, MatchesPlainReferenceAtBothOrders) {
-  for (int order : {1, 2}) {
+// Every path of the fast transform against the reference: both orders on a non-square image
+// with odd L; J = 3 at order 2 (aliases summed over 4 x 4 copies, maps of 4 x 4 pixels, output
+// side 2); J = 1 (output side 16: the low-pass without a compile-time side); and the default
+// features of 28 x 28 images (J = 3, L = 8, order 1).
+TEST(Scattering, MatchesPlainReferenceOnEveryPath) {
+  struct Case {
+    Index height, width;
+    int scales, angles, order;
+    Index images;
+  };
+  for (const Case& c : {Case{11, 13, 2, 3, 1, 3}, Case{11, 13, 2, 3, 2, 3}, Case{12, 12, 3, 2, 2, 2},
+                        Case{20, 20, 1, 2, 1, 2}, Case{28, 28, 3, 8, 1, 1}}) {
     ScatteringParams p;
-    p.height = 11, p.width = 13, p.scales = 2, p.angles = 3, p.order = order;  // grid 16, odd L, not square
-    const MatrixF x = random_images(3, p.height, p.width, 7);
+    p.height = c.height, p.width = c.width, p.scales = c.scales, p.angles = c.angles, p.order = c.order;
+    const MatrixF x = random_images(c.images, p.height, p.width, 7);
     const MatrixF fast = ScatteringTransform(p).transform(x, 1);
     for (Index i = 0; i < x.rows(); ++i) {
       const std::vector<double> ref = reference_scattering(x.row(i).data(), p);
       ASSERT_EQ(Index(ref.size()), fast.cols());
       double scale = 0;
       for (double v : ref) scale = std::max(scale, std::abs(v));
-      for (Index c = 0; c < fast.cols(); ++c)
-        ASSERT_NEAR(fast(i, c), ref[c], 2e-5 * scale) << "order " << order << " row " << i << " feature " << c;
+      for (Index f = 0; f < fast.cols(); ++f)
+        ASSERT_NEAR(fast(i, f), ref[f], 2e-5 * scale)
+            << c.height << "x" << c.width << " J " << c.scales << " L " << c.angles << " order " << c.order << " row "
+            << i << " feature " << f;
     }
   }
 }
