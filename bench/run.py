@@ -21,7 +21,7 @@ Sections (--sections, comma-separated; default all):
            recorded as infeasible and not run at larger N.
   scale    issue 14's targets at millions of rows: --scale-images Fashion-MNIST-like uint8 images
            (default 1M, 5M, 10M) and --scale-points 2-D blobs (default 20M); NeuNcut (fit on
-           --train-size rows, streamed predict of all), landmark Ncut and k-means (on the images'
+           --train-size rows it reads itself, labels of all streamed), landmark Ncut and k-means (on the images'
            scattering features); time, peak RSS, ACC, labelling rate. Not in the default list.
   quality  clustering quality (issue 13) over the quality suite (scripts/quality-datasets.py),
            Fashion-MNIST and synthetic sets x --quality-seeds: NeuNcut (defaults), Ncut and

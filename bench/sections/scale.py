@@ -3,10 +3,11 @@
 Images (--scale-images, default 1M, 5M, 10M): Fashion-MNIST-like uint8 images on disk (copy 0 is
 Fashion-MNIST's 70,000 images; copy r >= 1 a shuffled copy with N(0, 8^2) grey-level noise,
 rounded and clipped; written copy by copy, never whole in memory). Per N:
-  - NeuNcut: `fit` on a random `--train-size` subset (the rows gathered from the memory-mapped
-    file into a small .npy), then `predict` on the whole file, which streams it and computes the
-    scattering transform chunk by chunk. Reported: the sum of both walls, the larger peak RSS,
-    and the labelling rate N / predict wall (scattering included).
+  - NeuNcut: one `fit --train-size T --labels-out` on the file, as a user runs it: it reads only
+    its T random rows (and the quality check's sample), trains on them, then labels the whole
+    file streamed, computing the scattering transform chunk by chunk. Reported: its wall and
+    peak RSS, and the labelling rate N / the labelling time it reports (`predict_seconds`,
+    scattering included).
   - Large-scale Ncut: `features` (streamed) then `ncut --solver landmark` on the features, which
     reads them whole (N x 400 float32).
   - k-means: `kmeans` on the same features.
@@ -40,15 +41,6 @@ def _images(workdir, n, seed, fm):
 
     datasets.write_replicas(path, labels_path, n, pixels, y, seed, jitter)
     return path, labels_path
-
-
-def _subset(path, labels_path, m, seed, workdir):
-    """A random subset of m rows of a (memory-mapped) .npy, written to its own file."""
-    X = np.load(path, mmap_mode="r")
-    idx = np.sort(np.random.default_rng(seed).choice(len(X), min(m, len(X)), replace=False))
-    out = os.path.join(workdir, f"train_{os.path.basename(path)}")
-    np.save(out, np.asarray(X[idx]))
-    return out
 
 
 def _run(h, cmd, what, n):
@@ -89,16 +81,12 @@ def _methods(h, kind, n, data, labels_path, features, state):
             os.remove(out)
         steps, extra = [], {}
         if method == "neuncut":
-            train = _subset(data, labels_path, a.train_size, a.seed, w)
-            model = os.path.join(w, "model.nnc")
-            steps.append(("fit", _run(h, [cli, "fit", "--data", train, "--k", a.k, "--seed", a.seed, "--threads", t,
-                                          "--model", model, "--json", "-q"], "NeuNcut fit", n)))
-            if steps[-1][1].ok:
-                steps.append(("predict", _run(h, [cli, "predict", "--model", model, "--data", data, "--labels-out",
-                                                  out, "--threads", t, "--json"], "NeuNcut predict", n)))
-                if steps[-1][1].ok:
-                    extra["rows_per_second"] = n / steps[-1][1].wall_seconds
-            os.remove(train)
+            steps.append(("fit", _run(h, [cli, "fit", "--data", data, "--k", a.k, "--train-size", a.train_size,
+                                          "--seed", a.seed, "--threads", t, "--labels-out", out, "--json", "-q"],
+                                      "NeuNcut fit and label", n)))
+            label_s = steps[-1][1].summary.get("predict_seconds") if steps[-1][1].ok else None
+            if label_s:
+                extra.update(label_seconds=label_s, rows_per_second=n / label_s)
         else:
             source = features if features else data
             if kind == "images" and not os.path.exists(features):
@@ -146,5 +134,5 @@ def run(h):
                 os.remove(p)
     return dict(config=dict(images=sorted(a.scale_images), points=sorted(a.scale_points), methods=a.scale_methods,
                             threads=a.threads, train_size=a.train_size, seed=a.seed, timeout_s=a.timeout,
-                            mem_cap_mb=h.mem_cap_mb, image_noise=IMAGE_NOISE),
+                            mem_cap_mb=h.mem_cap_mb, image_noise=IMAGE_NOISE, neuncut_run="fit-labels"),
                 runs=runs)
