@@ -19,9 +19,12 @@ from . import _core
 
 
 def as_float32(X):
-    """X as a C-contiguous float32 array: the array itself when it already is one (zero copy),
-    a converted copy otherwise (float64, ints, Fortran order, slices)."""
-    return np.ascontiguousarray(X, dtype=np.float32)
+    """X as a C-contiguous, aligned float32 array: the array itself when it already is one (zero
+    copy), a converted copy otherwise (float64, ints, Fortran order, slices, and float32 data at an
+    address that is not a multiple of 4, as arrays unpickled from a byte buffer can be: the C++
+    core reads whole floats, and a misaligned load is undefined behaviour)."""
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    return X if X.flags.aligned else X.copy()
 
 
 class NeuncutEstimator(BaseEstimator):
