@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
-from . import _core
+from . import _base, _core
 from .estimators import CollapseWarning, KMeans, NeuNcut, QualityWarning, SpectralClustering, SpectralNet
 from .io import load
 
@@ -122,7 +122,7 @@ def scattering(images: Any, order: int = 1, scales: int = 0, angles: int = 8, th
     images = np.asarray(images)
     if images.ndim != 3:
         raise ValueError(f"images must be a 3-D array (n, height, width), got shape {images.shape}")
-    X = np.ascontiguousarray(images.reshape(images.shape[0], -1), dtype=np.float32)
+    X = _base.as_float32(images.reshape(images.shape[0], -1))
     return _core.scattering(X, images.shape[1], images.shape[2], int(scales), int(angles), int(order), int(threads))
 
 

@@ -104,7 +104,6 @@ struct LowPassMatrix {
   // [re | im] of B^T, n x 2s row-major: row y holds Re B[0..s, y] then Im B[0..s, y], so that
   // U B^T is n rows of one 2s-wide accumulation (8 floats for the usual s = 4).
   std::vector<float> transposed;
-  std::vector<float> re, im;  // B itself, s x n row-major
 };
 
 struct ScatteringTransform::FilterBank {
@@ -138,8 +137,7 @@ LowPassMatrix low_pass_matrix(const std::vector<double>& phi, Index M, int J, in
   std::vector<double> g(static_cast<std::size_t>(n));
   const double centre = std::sqrt(phi[0]);
   for (Index q = 0; q < n; ++q) g[q] = phi[(q < n / 2 ? q : M - n + q) * M] / centre;  // column 0 of the cropped phi
-  b.re.assign(static_cast<std::size_t>(s * n), 0.0f);
-  b.im.assign(b.re.size(), 0.0f);
+  b.transposed.assign(static_cast<std::size_t>(n * 2 * s), 0.0f);
   // e^(2 pi i (c q / s - f x / n)) = twiddle[(c q k - f x) mod n]
   std::vector<ComplexD> twiddle(static_cast<std::size_t>(n));
   for (Index t = 0; t < n; ++t) twiddle[t] = std::polar(1.0, 2 * M_PI * double(t) / double(n));
@@ -155,14 +153,8 @@ LowPassMatrix low_pass_matrix(const std::vector<double>& phi, Index M, int J, in
       // Values below float's normal range become 0, not denormals (each product with a denormal
       // costs about a hundred cycles).
       const auto to_float = [](double v) { return std::abs(v) < double(FLT_MIN) ? 0.0f : float(v); };
-      b.re[c * n + x] = to_float(sum.real());
-      b.im[c * n + x] = to_float(sum.imag());
-    }
-  b.transposed.assign(static_cast<std::size_t>(n * 2 * s), 0.0f);
-  for (Index x = 0; x < n; ++x)
-    for (Index c = 0; c < s; ++c) {
-      b.transposed[x * 2 * s + c] = b.re[c * n + x];
-      b.transposed[x * 2 * s + s + c] = b.im[c * n + x];
+      b.transposed[x * 2 * s + c] = to_float(sum.real());
+      b.transposed[x * 2 * s + s + c] = to_float(sum.imag());
     }
   return b;
 }
@@ -372,13 +364,15 @@ void apply_low_pass(const LowPassMatrix& b, const float* map, float scale, float
   Index x = 0;
   for (; x + 8 <= n; x += 8) rows(std::integral_constant<int, 8>(), x);
   for (; x < n; ++x) rows(std::integral_constant<int, 1>(), x);
-  // Re(B T) = Re B Re T - Im B Im T, all s rows of the output at once.
+  // Re(B T) = Re B Re T - Im B Im T, all s rows of the output at once (column x of B is row x
+  // of B^T).
   Half out[S];
   for (int c = 0; c < S; ++c) out[c].setZero();
   for (Index x = 0; x < n; ++x) {
     const Eigen::Map<const Row> t(product + x * 2 * S);
     const Half re_t = t.template head<S>(), im_t = t.template tail<S>();
-    for (int c = 0; c < S; ++c) out[c] += b.re[c * n + x] * re_t - b.im[c * n + x] * im_t;
+    const float* column = bt + x * 2 * S;
+    for (int c = 0; c < S; ++c) out[c] += column[c] * re_t - column[S + c] * im_t;
   }
   for (int c = 0; c < S; ++c) Eigen::Map<Half>(channel + c * S) = out[c] * scale;
 }
@@ -396,7 +390,7 @@ void apply_low_pass_any(const LowPassMatrix& b, const float* map, float scale, f
     for (Index c2 = 0; c2 < s; ++c2) {
       float sum = 0;
       for (Index x = 0; x < n; ++x)
-        sum += b.re[c1 * n + x] * product[x * w + c2] - b.im[c1 * n + x] * product[x * w + s + c2];
+        sum += b.transposed[x * w + c1] * product[x * w + c2] - b.transposed[x * w + s + c1] * product[x * w + s + c2];
       channel[c1 * s + c2] = sum * scale;
     }
 }

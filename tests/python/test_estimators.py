@@ -32,30 +32,6 @@ def small_neuncut(**kw):
 
 # ---- parameters: one source of truth ----------------------------------------------------
 
-def misaligned_copy(X):
-    """X as float32 at an address one byte past a multiple of 4 (as arrays unpickled from a byte
-    buffer can be, e.g. by dask's workers)."""
-    X = np.ascontiguousarray(X, dtype=np.float32)
-    raw = np.zeros(X.nbytes + 1, dtype=np.uint8)
-    out = np.frombuffer(raw.data, dtype=np.uint8, count=X.nbytes, offset=1).view(np.float32).reshape(X.shape)
-    out[...] = X
-    assert not out.flags.aligned
-    return out
-
-
-@pytest.mark.parametrize("method", ["neuncut", "kmeans"])
-def test_misaligned_float32_input_is_copied_and_gives_the_same_result(data, method):
-    # A float32 array at a misaligned address used to reach the C++ core as is (a misaligned load,
-    # undefined behaviour: UBSan stopped dask's workers); it is now copied to an aligned array.
-    X, _ = data
-    assert neuncut._base.as_float32(misaligned_copy(X)).flags.aligned
-    est = small_neuncut() if method == "neuncut" else KMeans(n_clusters=3, threads=1, random_state=0)
-    est.fit(misaligned_copy(X))
-    np.testing.assert_array_equal(est.predict(misaligned_copy(X)), est.predict(X))
-    if method == "neuncut":
-        np.testing.assert_array_equal(est.predict_proba(misaligned_copy(X)), est.predict_proba(X))
-
-
 @pytest.mark.parametrize("method", sorted(ESTIMATORS))
 def test_keywords_are_the_cpp_table(method):
     rows = _core.param_table(method)
@@ -98,6 +74,32 @@ def test_fitted_params_match_the_model():
 
 
 # ---- fit / predict ------------------------------------------------------------------------
+
+def misaligned_copy(X):
+    """X as float32 at an address one byte past a multiple of 4 (as arrays unpickled from a byte
+    buffer can be, e.g. by dask's workers)."""
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    raw = np.zeros(X.nbytes + 1, dtype=np.uint8)
+    out = np.frombuffer(raw.data, dtype=np.uint8, count=X.nbytes, offset=1).view(np.float32).reshape(X.shape)
+    out[...] = X
+    assert not out.flags.aligned
+    return out
+
+
+@pytest.mark.parametrize("method", ["neuncut", "kmeans"])
+def test_misaligned_float32_input_is_copied_and_gives_the_same_result(data, method):
+    # A float32 array at a misaligned address used to reach the C++ core as is (a misaligned load,
+    # undefined behaviour: UBSan stopped dask's workers); it is now copied to an aligned array.
+    X, _ = data
+    assert neuncut._base.as_float32(misaligned_copy(X)).flags.aligned
+    est = small_neuncut() if method == "neuncut" else KMeans(n_clusters=3, threads=1, random_state=0)
+    est.fit(misaligned_copy(X))
+    np.testing.assert_array_equal(est.predict(misaligned_copy(X)), est.predict(X))
+    if method == "neuncut":
+        np.testing.assert_array_equal(est.predict_proba(misaligned_copy(X)), est.predict_proba(X))
+        images = misaligned_copy(np.random.default_rng(0).random((3, 16, 16)))
+        np.testing.assert_array_equal(neuncut.scattering(images, threads=1),
+                                      neuncut.scattering(images.copy(), threads=1))
 
 def test_neuncut_fit_predict(data):
     X, y = data
