@@ -9,25 +9,20 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-# x86-64-v3 is AVX2 + FMA + BMI1/2 + F16C + LZCNT + MOVBE: a narrower CPU cannot run this build.
-flags=$(grep -m1 '^flags' /proc/cpuinfo || true)
-for f in avx2 fma bmi1 bmi2 f16c abm movbe; do
-  if [[ " $flags " != *" $f "* ]]; then
-    echo "test-avx2.sh: skipped, this CPU lacks '$f' (needed to run an x86-64-v3 build)"
-    exit 0
-  fi
-done
+source scripts/avx2-machine.sh
+missing=$(x86_64_v3_missing_flag)
+if [[ -n "$missing" ]]; then
+  echo "test-avx2.sh: skipped, this CPU lacks '$missing' (needed to run an x86-64-v3 build)"
+  exit 0
+fi
 
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S . -B build-avx2 -DCMAKE_BUILD_TYPE=Release -DNEUNCUT_BUILD_TESTS=ON -DNEUNCUT_BUILD_PYTHON=ON \
-  -DPython_EXECUTABLE=/usr/bin/python3 -DNEUNCUT_NATIVE=OFF -DNEUNCUT_ARCH=x86-64-v3 "${launcher[@]}" >/dev/null
+  -DPython_EXECUTABLE=/usr/bin/python3 "${avx2_machine_cmake_args[@]}" "${launcher[@]}" >/dev/null
 cmake --build build-avx2 -j"$(nproc)"
 
-# oneDNN reads this once per process; the tests that check oneDNN's instruction set compare
-# against min(CPU, this cap). OpenBLAS (numpy's BLAS when libopenblas is installed) likewise.
-export ONEDNN_MAX_CPU_ISA=AVX2
-export OPENBLAS_CORETYPE=Haswell
+export_avx2_machine_caps
 export OMP_WAIT_POLICY=passive
 ctest --test-dir build-avx2 --output-on-failure -j2
 PYTHONPATH="$root/build-avx2/python" NEUNCUT_CLI="$root/build-avx2/neuncut" \

@@ -21,17 +21,14 @@ command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 # -march=x86-64-v3 and oneDNN's JIT capped at AVX2, so a CI host with AVX-512 also runs the
 # kernels, the bf16 refusal and the float rounding that AVX2 users get (scripts/test-avx2.sh
 # does the same for an optimized build). A CPU without x86-64-v3 builds for itself.
-arch=(-DNEUNCUT_NATIVE=OFF -DNEUNCUT_ARCH=x86-64-v3)
-flags=$(grep -m1 '^flags' /proc/cpuinfo || true)
-for f in avx2 fma bmi1 bmi2 f16c abm movbe; do
-  if [[ " $flags " != *" $f "* ]]; then
-    echo "test-sanitize.sh: this CPU lacks '$f': built for this machine, not as an AVX2 machine"
-    arch=()
-    break
-  fi
-done
-if ((${#arch[@]})); then
-  export ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell
+source scripts/avx2-machine.sh
+missing=$(x86_64_v3_missing_flag)
+arch=()
+if [[ -n "$missing" ]]; then
+  echo "test-sanitize.sh: this CPU lacks '$missing': built for this machine, not as an AVX2 machine"
+else
+  arch=("${avx2_machine_cmake_args[@]}")
+  export_avx2_machine_caps
 fi
 # -O1 -g1 (line tables only): GCC's UBSan instrumentation of Eigen's templates at -O2 -g made
 # single files take minutes (src/graph/knn.cpp 195 s, -O1 -g1: 68 s; docs/reliability.md), and
