@@ -536,7 +536,8 @@ def render_quality(sec, img_rel):
               "Mean over seeds; Δ = NeuNcut − the better reference (per metric, so the two columns may name "
               "different methods); the references get the input NeuNcut got (on image sets the scattering "
               "features it trains on) and apply their own default preprocessing (L2-normalized rows), "
-              "while NeuNcut applies its own (tables: standardized columns).", "",
+              "while NeuNcut applies its own (tables: standardized columns, or raw L2 rows where their kNN graph's "
+              "eigengap is far clearer: docs/defaults.md).", "",
               quality_comparison_table(sec), ""]
     if img_rel:
         lines += [f"![ACC per data set and method]({img_rel})", ""]

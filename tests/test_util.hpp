@@ -24,6 +24,18 @@ void set_param(Params& params, const std::vector<ParamInfo<Params>>& table, cons
   throw std::logic_error("no parameter " + name);
 }
 
+/// A small network (two hidden layers of 32, one thread) for quick fits of three clusters:
+/// NeuNcutParams or SpectralNetParams.
+template <class Params>
+Params small_network_params(int epochs) {
+  Params p;
+  p.n_clusters = 3;
+  p.hidden = {32, 32};
+  p.epochs = epochs;
+  p.threads = 1;
+  return p;
+}
+
 /// A fresh temporary directory removed at scope exit.
 class TempDir {
  public:

@@ -180,6 +180,11 @@ void register_fit(CLI::App& app) {
     field("feature_dim");
     if (!params.image_shape.empty()) summary.add("image_shape", params.image_shape);
     field("l2_normalized");
+    field("scaling");
+    if (!fit.geometry_eigengaps.empty()) {
+      field("geometry_eigengaps");
+      field("geometry_fallback");
+    }
     field("precision");
     field("affinity_precision");
     summary.add("final_loss", fit.history.back().loss).add("final_trace", fit.history.back().trace);

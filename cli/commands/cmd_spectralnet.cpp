@@ -74,6 +74,9 @@ void register_spectralnet(CLI::App& app) {
     summary.add("n", long(ds.features.rows())).add("d", long(ds.features.cols())).add("k", params.n_clusters);
     field("train_points");
     field("batch_size");
+    field("scaling");
+    field("l2_normalized");
+    if (!fit.geometry_eigengaps.empty()) field("geometry_eigengaps");
     summary.add("epochs", int(fit.history.size())).add("seed", (unsigned long)params.seed);
     summary.add("final_loss", fit.history.back().loss);
     field("cholesky_fallbacks");

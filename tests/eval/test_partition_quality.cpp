@@ -23,15 +23,7 @@ Dataset blobs(Index n, int clusters, std::uint64_t seed) {
   return neuncut::testing::synthetic(SyntheticKind::Blobs, n, clusters, 0.5, seed);
 }
 
-// A small network for quick fits of three clusters.
-NeuNcutParams small_params(int epochs) {
-  NeuNcutParams p;
-  p.n_clusters = 3;
-  p.hidden = {32, 32};
-  p.epochs = epochs;
-  p.threads = 1;
-  return p;
-}
+NeuNcutParams small_params(int epochs) { return neuncut::testing::small_network_params<NeuNcutParams>(epochs); }
 
 Labels random_labels(Index n, int k, std::uint64_t seed) {
   std::mt19937_64 rng(seed);

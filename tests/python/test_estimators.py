@@ -531,6 +531,22 @@ def test_quality_check_flags_a_fit_forced_onto_noise():
     assert est.quality_["verdict"] in ("weak", "chance") and est.quality_["what_to_try"]
 
 
+def test_table_geometry_is_chosen_by_the_eigengap_and_reported():
+    # Iris: four lengths in cm, whose raw proportions carry the species; its raw L2 rows hold 3
+    # clusters far more clearly than its standardized columns (docs/defaults.md).
+    from sklearn.datasets import load_iris
+    X, y = load_iris(return_X_y=True)
+    est = NeuNcut(n_clusters=3, threads=1, random_state=0).fit(X)  # default network: 2 s
+    info = est.fit_info_
+    standardized, raw_l2 = info["geometry_eigengaps"]
+    assert raw_l2 < 0.5 * standardized
+    assert info["scaling"] == "none" and info["l2_normalized"] and not info["geometry_fallback"]
+    assert neuncut.scores(y, est.labels_)["acc"] > 0.9
+    # Asked for explicitly, the scaling is obeyed and nothing is compared.
+    given = small_neuncut(n_clusters=3, scaling="standardize").fit(X)
+    assert given.fit_info_["scaling"] == "standardize" and given.fit_info_["geometry_eigengaps"] == []
+
+
 def test_recipe_paper_and_select_auto(data):
     X, y = data
     est = small_neuncut(recipe="paper", learning_rate=2e-3, epochs=5).fit(X)

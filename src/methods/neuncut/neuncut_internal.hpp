@@ -41,6 +41,11 @@ NeuNcutParams resolve_recipe(const NeuNcutParams& params);
 PartitionQuality check_quality(const NeuNcut& model, const Eigen::Ref<const MatrixF>& data, Index points,
                                std::uint64_t seed);
 
+/// Whether a plain fit is redone on standardized columns: raw L2 rows were chosen by the
+/// eigengap alone (table_geometry.hpp), and the quality check, which judges on z-scored
+/// columns, found the partition weak or at chance.
+bool refit_standardized(const NeuNcutFitResult& result);
+
 /// Resolves the scaling parameter (auto or a FeatureScaling) for rows that are images
 /// (image_shape set) or not, L2-normalized afterwards or not.
 FeatureScaling resolve_scaling(ScalingChoice scaling, bool images, bool l2);

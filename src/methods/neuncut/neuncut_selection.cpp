@@ -75,6 +75,15 @@ PartitionQuality quality_of(const NeuNcut& model, const RowAccess& data, Index p
 
 }  // namespace
 
+bool refit_standardized(const NeuNcutFitResult& result) {
+  // Raw L2 rows were chosen by the eigengap alone. Should their directions have shown a
+  // structure the data does not have, the check (z-scored columns) sees the partition ignore
+  // the data: then the table is fitted again as every other table is, standardized.
+  const bool raw_l2_chosen = !result.geometry_eigengaps.empty() && result.scaling == FeatureScaling::None;
+  return raw_l2_chosen && !result.geometry_fallback &&
+         (result.quality.verdict == QualityVerdict::Weak || result.quality.verdict == QualityVerdict::Chance);
+}
+
 NeuNcutParams resolve_recipe(const NeuNcutParams& params) {
   if (params.recipe == Recipe::Default) return params;
   // He et al.'s reference code: full Gaussian kernel with sigma 3 on L2-normalized rows, the
@@ -122,8 +131,18 @@ NeuNcutFitResult NeuNcut::fit_rows(const RowAccess& data, const NeuNcutProgress&
   params_ = resolve_recipe(params_);
   if (params_.select == Selection::Auto) return fit_selected(data, progress, values_checked);
   NeuNcutFitResult result = fit_single(data, progress, values_checked);
-  if (params_.quality_points > 0)
-    result.quality = quality_of(*this, data, params_.quality_points, quality_seed(params_.seed), values_checked);
+  if (params_.quality_points <= 0) return result;
+  result.quality = quality_of(*this, data, params_.quality_points, quality_seed(params_.seed), values_checked);
+  if (refit_standardized(result)) {
+    const NeuNcutParams asked = params_;
+    params_.scaling = ScalingChoice::Standardize;
+    NeuNcutFitResult refit = fit_single(data, progress, values_checked);
+    refit.quality = quality_of(*this, data, params_.quality_points, quality_seed(params_.seed), values_checked);
+    refit.geometry_eigengaps = result.geometry_eigengaps;
+    refit.geometry_fallback = true;
+    params_ = asked;  // the model records what was asked for; the result says what was done
+    return refit;
+  }
   return result;
 }
 

@@ -11,6 +11,7 @@
 #include "core/resources_internal.hpp"
 #include "core/timing.hpp"
 #include "methods/neuncut/neuncut_internal.hpp"
+#include "methods/neuncut/table_geometry.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/core/resources.hpp"
 #include "neuncut/graph/affinity_graph.hpp"
@@ -371,18 +372,22 @@ MatrixF draw_training_set(const RowAccess& data, Index n, Rng& rng, const NeuNcu
 }
 
 Preprocessor fit_features(const NeuNcutParams& p, MatrixF& train, int threads, NeuNcutFitResult& result) {
+  const auto start = Clock::now();
   ScatteringTransform features = resolve_features(p, train.cols());
   const bool scattering = !features.empty();
   const Index dim = scattering ? features.output_dim() : train.cols();  // what the network sees
-  const bool l2 = resolve_normalize(p.normalize, dim);
-  const FeatureScaling scaling = resolve_scaling(p.scaling, !p.image_shape.empty(), l2);
+  bool l2 = resolve_normalize(p.normalize, dim);
+  FeatureScaling scaling = resolve_scaling(p.scaling, !p.image_shape.empty(), l2);
+  // A table: standardized columns unless raw L2 rows hold k clusters far more clearly.
+  result.geometry_eigengaps = apply_table_geometry(train, p.n_clusters, p.scaling, p.normalize,
+                                                   p.image_shape.empty() && !scattering, p.seed, threads, scaling, l2);
   Preprocessor pre(scaling, l2, std::move(features));
-  const auto start = Clock::now();
   pre.fit_transform_in_place(train, threads);  // validates the rows
   result.features = scattering ? FeatureMap::Scattering : FeatureMap::Raw;
   result.feature_dim = dim;
   result.features_seconds = seconds_since(start);
   result.l2_normalized = pre.l2_normalize();
+  result.scaling = pre.scaling();
   return pre;
 }
 

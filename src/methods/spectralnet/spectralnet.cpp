@@ -14,6 +14,7 @@
 #include "kernels/gemm.hpp"
 #include "kernels/pairwise_distance.hpp"
 #include "methods/neuncut/neuncut_internal.hpp"
+#include "methods/neuncut/table_geometry.hpp"
 #include "methods/spectralnet/spectralnet_internal.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/core/resources.hpp"
@@ -44,15 +45,22 @@ int resolved_epochs(const SpectralNetParams& p, Index batches) {
   return int(std::max(kEpochs, (Index(p.min_steps) + steps - 1) / steps));
 }
 
-// NeuNcut's preprocessing rules (features, scaling, row normalization: docs/defaults.md), so
-// both methods see the same rows: SpectralNet's affinity is as unit-dependent as NeuNcut's.
-Preprocessor make_preprocessor(const SpectralNetParams& p, Index dim) {
+// NeuNcut's preprocessing rules (features, scaling, row normalization, and for tables the
+// eigengap's choice of geometry: docs/defaults.md), so both methods see the same rows:
+// SpectralNet's affinity is as unit-dependent as NeuNcut's. `train`: the raw training rows.
+Preprocessor make_preprocessor(const SpectralNetParams& p, const MatrixF& train, SpectralNetFitResult& result) {
   ScatteringTransform features;
   if (p.features == FeatureMap::Scattering || (p.features == FeatureMap::Auto && !p.image_shape.empty()))
-    features = ScatteringTransform(scattering_params(p.image_shape, dim, 0, 8, 1));
-  const Index seen = features.empty() ? dim : features.output_dim();
-  const bool l2 = resolve_normalize(p.normalize, seen);
-  return Preprocessor(resolve_scaling(p.scaling, !p.image_shape.empty(), l2), l2, std::move(features));
+    features = ScatteringTransform(scattering_params(p.image_shape, train.cols(), 0, 8, 1));
+  const Index seen = features.empty() ? train.cols() : features.output_dim();
+  bool l2 = resolve_normalize(p.normalize, seen);
+  FeatureScaling scaling = resolve_scaling(p.scaling, !p.image_shape.empty(), l2);
+  result.geometry_eigengaps = detail::apply_table_geometry(train, p.n_clusters, p.scaling, p.normalize,
+                                                           p.image_shape.empty() && features.empty(), p.seed,
+                                                           detail::resolve_threads(p.threads), scaling, l2);
+  result.scaling = scaling;
+  result.l2_normalized = l2;
+  return Preprocessor(scaling, l2, std::move(features));
 }
 
 // Y = logits M, each row a function of its own logits only (as predict_logits is): the
@@ -268,7 +276,8 @@ SpectralNetFitResult SpectralNet::fit(const Eigen::Ref<const MatrixF>& data, con
   std::sort(subset.begin(), subset.end());
   MatrixF train(train_points, data.cols());
   for (Index i = 0; i < train_points; ++i) train.row(i) = data.row(subset[std::size_t(i)]);
-  preprocessor_ = make_preprocessor(p, data.cols());
+  SpectralNetFitResult result;
+  preprocessor_ = make_preprocessor(p, train, result);
   preprocessor_.fit_transform_in_place(train, detail::resolve_threads(p.threads));
 
   std::vector<Index> widths{train.cols()};
@@ -278,7 +287,6 @@ SpectralNetFitResult SpectralNet::fit(const Eigen::Ref<const MatrixF>& data, con
   mlp_.initialize(rng.split());
   Adam adam(mlp_.num_parameters(), AdamParams{});
 
-  SpectralNetFitResult result;
   result.train_points = train_points;
   result.batch_size = batch;
   detail::EpochPlan plan;

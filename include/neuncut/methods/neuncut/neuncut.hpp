@@ -154,7 +154,10 @@ NEUNCUT_ENUM_NAMES(Selection, "select", {Selection::None, "none"}, {Selection::A
   X(::neuncut::ScalingChoice, scaling, "scaling", ::neuncut::ScalingChoice::Auto,                                      \
     "per-feature scaling fitted on the training subset: none, center, standardize, or auto = standardize unless "      \
     "rows are images (image-shape set), and for images standardize only when rows are not L2-normalized "              \
-    "(columns in different units otherwise reduce a table to its largest columns; docs/defaults.md)")                  \
+    "(columns in different units otherwise reduce a table to its largest columns); with normalize auto too, a table "  \
+    "whose columns vary on one scale (spreads within 10x) and whose raw L2-normalized rows hold k clusters far more "  \
+    "clearly (kNN-graph eigengap ratio under half) is clustered as raw L2 rows instead (result geometry_eigengaps; "   \
+    "docs/defaults.md)")                                                                                               \
   X(std::uint64_t, seed, "seed", std::uint64_t{0}, "random seed (subset, initialization, batches)")                    \
   X(::neuncut::Precision, precision, "precision", ::neuncut::Precision::Fp32,                                          \
     "arithmetic of the network's matrix products in training and inference: fp32, or bf16 (operands rounded to "       \
@@ -259,9 +262,19 @@ using NeuNcutProgress = std::function<bool(const NeuNcutEpochStats&)>;
   X(int, clusters_used, 0, "non-empty clusters among the training subset's final labels")                        \
   X(double, mean_max_probability, 0.0, "of the final memberships on the training subset")                        \
   X(bool, l2_normalized, false, "whether rows were L2-normalized (normalize resolved)")                          \
+  X(::neuncut::FeatureScaling, scaling, ::neuncut::FeatureScaling::None, "per-feature scaling used (resolved)")  \
+  X(std::vector<double>, geometry_eigengaps, {},                                                                 \
+    "tables with scaling and normalize auto whose columns' spreads differ at most 10-fold: lambda_k / "          \
+    "lambda_(k+1) of the normalized Laplacian of a kNN graph of up to 3000 training rows, standardized and as "  \
+    "raw L2 rows (NaN: undefined); raw L2 rows are used when the second is under half the first; empty "         \
+    "otherwise (docs/defaults.md)")                                                                              \
+  X(bool, geometry_fallback, false,                                                                              \
+    "raw L2 rows were chosen by the eigengap, the quality check found the partition not good, and the fit was "  \
+    "redone on standardized columns")                                                                            \
   X(::neuncut::FeatureMap, features, ::neuncut::FeatureMap::Raw, "the feature map used (features resolved)")     \
   X(::neuncut::Index, feature_dim, 0, "values per row the network and the affinity saw")                         \
-  X(double, features_seconds, 0.0, "wall time of the training subset's preprocessing (feature map included)")    \
+  X(double, features_seconds, 0.0,                                                                               \
+    "wall time of the training subset's preprocessing (feature map and table geometry included)")                \
   X(::neuncut::Precision, precision, ::neuncut::Precision::Fp32, "of the network's products (params.precision)") \
   X(::neuncut::Precision, affinity_precision, ::neuncut::Precision::Fp32,                                        \
     "of the batch affinity's Gram matrix: bf16 only with the gaussian affinity, precision bf16, L2-normalized "  \

@@ -90,7 +90,8 @@
     "none otherwise (NeuNcut's rule: 2-D shapes keep their geometry)")                                              \
   X(::neuncut::ScalingChoice, scaling, "scaling", ::neuncut::ScalingChoice::Auto,                                   \
     "per-feature scaling fitted on the training subset: none, center, standardize, or auto = NeuNcut's rule "       \
-    "(standardize tables; images only when they are not L2-normalized)")                                            \
+    "(standardize tables, except where their raw L2 rows win NeuNcut's eigengap comparison; images only when "      \
+    "they are not L2-normalized)")                                                                                  \
   X(int, kmeans_n_init, "kmeans-n-init", 10, "k-means restarts on the final embedding")                             \
   X(std::uint64_t, seed, "seed", std::uint64_t{0}, "random seed (subset, initialization, batches, k-means)")        \
   X(int, threads, "threads", 0, "threads for training and inference (0: all cores)")
@@ -128,17 +129,22 @@ NEUNCUT_RESULT_FIELDS(SpectralNetEpochStats, NEUNCUT_SPECTRALNET_EPOCH_FIELDS)
 using SpectralNetProgress = std::function<bool(const SpectralNetEpochStats&)>;
 
 // Outcome of SpectralNet::fit: X(type, name, default, doc).
-#define NEUNCUT_SPECTRALNET_FIT_FIELDS(X)                                                     \
-  X(std::vector<::neuncut::SpectralNetEpochStats>, history, {}, "one entry per epoch")        \
-  X(::neuncut::Labels, labels, {}, "predict() of every row passed to fit")                    \
-  X(::neuncut::Index, train_points, 0, "size of the training subset")                         \
-  X(::neuncut::Index, batch_size, 0, "mini-batch size used")                                  \
-  X(int, cholesky_fallbacks, 0, "ridge fallbacks over all of training (and the final M)")     \
-  X(double, kmeans_inertia, 0.0, "inertia of k-means on the training embeddings")             \
-  X(bool, kmeans_converged, false, "the k-means run converged")                               \
-  X(std::vector<std::string>, warnings, {},                                                   \
-    "what the caller should know, one sentence each: ridge fallbacks, k-means not converged") \
-  X(double, train_seconds, 0.0, "wall time of the epochs")                                    \
+#define NEUNCUT_SPECTRALNET_FIT_FIELDS(X)                                                                       \
+  X(std::vector<::neuncut::SpectralNetEpochStats>, history, {}, "one entry per epoch")                          \
+  X(::neuncut::Labels, labels, {}, "predict() of every row passed to fit")                                      \
+  X(::neuncut::Index, train_points, 0, "size of the training subset")                                           \
+  X(::neuncut::Index, batch_size, 0, "mini-batch size used")                                                    \
+  X(::neuncut::FeatureScaling, scaling, ::neuncut::FeatureScaling::None, "per-feature scaling used (resolved)") \
+  X(bool, l2_normalized, false, "whether rows were L2-normalized (normalize resolved)")                         \
+  X(std::vector<double>, geometry_eigengaps, {},                                                                \
+    "tables with scaling and normalize auto: NeuNcut's eigengap ratios of the standardized "                    \
+    "and the raw L2 rows (see NeuNcutFitResult); empty otherwise")                                              \
+  X(int, cholesky_fallbacks, 0, "ridge fallbacks over all of training (and the final M)")                       \
+  X(double, kmeans_inertia, 0.0, "inertia of k-means on the training embeddings")                               \
+  X(bool, kmeans_converged, false, "the k-means run converged")                                                 \
+  X(std::vector<std::string>, warnings, {},                                                                     \
+    "what the caller should know, one sentence each: ridge fallbacks, k-means not converged")                   \
+  X(double, train_seconds, 0.0, "wall time of the epochs")                                                      \
   X(double, total_seconds, 0.0, "wall time of fit()")
 
 /// Outcome of SpectralNet::fit (see NEUNCUT_SPECTRALNET_FIT_FIELDS).
