@@ -7,6 +7,7 @@
 
 #include "core/random.hpp"
 #include "neuncut/core/error.hpp"
+#include "neuncut/core/row_access.hpp"
 #include "neuncut/features/preprocessing.hpp"
 #include "neuncut/graph/affinity_graph.hpp"
 #include "neuncut/graph/knn.hpp"
@@ -73,8 +74,7 @@ TableGeometry choose_table_geometry(const MatrixF& train, int k, bool l2_after_s
   } else {
     std::vector<Index> rows = rng.sample_without_replacement(train.rows(), max_points);
     std::sort(rows.begin(), rows.end());
-    sample.resize(Index(rows.size()), train.cols());
-    for (Index i = 0; i < Index(rows.size()); ++i) sample.row(i) = train.row(rows[std::size_t(i)]);
+    sample = MatrixRowAccess(train).gather(rows);
   }
   const std::uint64_t eigen_seed = rng.split();
   TableGeometry g;
