@@ -22,7 +22,8 @@ Sections (--sections, comma-separated; default all):
   scale    issue 14's targets at millions of rows: --scale-images Fashion-MNIST-like uint8 images
            (default 1M, 5M, 10M) and --scale-points 2-D blobs (default 20M); NeuNcut (fit on
            --train-size rows it reads itself, labels of all streamed), landmark Ncut and k-means (on the images'
-           scattering features); time, peak RSS, ACC, labelling rate. Not in the default list.
+           scattering features; exact Ncut on the 70,000 originals as their reference), NeuNcut on
+           --scale-mpi-ranks MPI ranks; time, peak RSS, ACC, labelling rate. Not in the default list.
   quality  clustering quality (issue 13) over the quality suite (scripts/quality-datasets.py),
            Fashion-MNIST and synthetic sets x --quality-seeds: NeuNcut (defaults), Ncut and
            k-means on the same features (images: scattering and raw), scikit-learn
@@ -193,6 +194,15 @@ def parse_args(argv=None):
     g.add_argument("--scale-methods", type=_str_list, default=["neuncut", "ncut", "kmeans"],
                    help="of neuncut (fit on --train-size rows, streamed predict), ncut (landmark solver), kmeans "
                         "(default all three)")
+    g.add_argument("--scale-kmeans-images-max", type=lambda t: _size_list(t)[-1], default=None, metavar="N",
+                   help="the largest image count at which kmeans runs (it reads the N x 400 float32 scattering "
+                        "features whole: 16 GB at 10M; landmark Ncut streams them); above it, recorded as skipped "
+                        "(default: no limit)")
+    g.add_argument("--scale-mpi-ranks", type=_int_list, default=[1, 2],
+                   help="MPI rank counts for `mpirun -np R neuncut predict` (compared byte for byte with one "
+                        "process) and, for R > 1, data-parallel `fit` (ACC against one process), run at the "
+                        "smallest image count; needs mpirun and a neuncut built with MPI, else recorded as "
+                        "skipped; 0: none (default 1,2)")
     g = ap.add_argument_group("quality section")
     g.add_argument("--quality-sets", type=_str_list, default=None,
                    help="data sets, in this order: names from `scripts/quality-datasets.py --list` and fashion-mnist "

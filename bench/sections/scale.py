@@ -9,15 +9,26 @@ rounded and clipped; written copy by copy, never whole in memory). Per N:
     peak RSS, and the labelling rate N / the labelling time it reports (`predict_seconds`,
     scattering included).
   - Large-scale Ncut: `features` (streamed) then `ncut --solver landmark` on the features, which
-    reads them whole (N x 400 float32).
-  - k-means: `kmeans` on the same features.
+    it streams too (a block of rows at a time, once per pass).
+  - k-means: `kmeans` on the same features, which it reads whole (N x 400 float32).
 Points (--scale-points, default 20M): 2-D Gaussian blobs (`neuncut generate`, 10 clusters); NeuNcut
 as above, landmark Ncut and k-means on the points without L2 normalization (it would put every
 2-D point on the unit circle).
 
+Reference for the Ncut target (with ncut among the methods): exact Ncut (`--solver exact`) on the
+scattering features of the 70,000 Fashion-MNIST originals, the rows copy 0 holds.
+MPI (--scale-mpi-ranks, default 1 and 2, at the smallest image count): `mpirun -np R neuncut
+predict` with the model the one-process fit wrote, its labels compared byte for byte with that
+fit's; for R > 1 also `mpirun -np R neuncut fit` (data-parallel training), its ACC against the
+one-process fit's. Each rank runs one thread when R >= --threads, as docs/mpi.md advises.
+--scale-kmeans-images-max skips kmeans (which reads its input whole) on larger image files.
+
 Every command is timed on its own (proc.run: wall and peak RSS of its process tree) with the
 run's time limit and memory cap; a method that fails at some N is not run at larger N."""
+import filecmp
 import os
+import shutil
+import subprocess
 
 import numpy as np
 
@@ -66,8 +77,9 @@ def _record(method, kind, n, steps, labels_path, labels_out, extra=None):
     return rec
 
 
-def _methods(h, kind, n, data, labels_path, features, state):
-    """Runs NeuNcut, landmark Ncut and k-means on one data set; returns their records."""
+def _methods(h, kind, n, data, labels_path, features, state, keep=None):
+    """Runs NeuNcut, landmark Ncut and k-means on one data set; returns their records. With `keep`
+    (a dict), NeuNcut's model and labels are kept at keep["model"] and keep["labels"]."""
     a, cli, t = h.args, h.neuncut, str(h.args.threads)
     w = h.workdir
     out = os.path.join(w, "labels.npy")
@@ -77,13 +89,19 @@ def _methods(h, kind, n, data, labels_path, features, state):
             recs.append(dict(method=method, kind=kind, n=n, status="skipped",
                              message=f"infeasible at N = {state[method]:,}"))
             continue
+        cap = a.scale_kmeans_images_max
+        if method == "kmeans" and kind == "images" and cap is not None and n > cap:
+            recs.append(dict(method=method, kind=kind, n=n, status="skipped",
+                             message=f"not run above {cap:,} images (--scale-kmeans-images-max)"))
+            continue
         if os.path.exists(out):
             os.remove(out)
         steps, extra = [], {}
         if method == "neuncut":
+            model = ["--model", keep["model"]] if keep is not None else []
             steps.append(("fit", _run(h, [cli, "fit", "--data", data, "--k", a.k, "--train-size", a.train_size,
-                                          "--seed", a.seed, "--threads", t, "--labels-out", out, "--json", "-q"],
-                                      "NeuNcut fit and label", n)))
+                                          "--seed", a.seed, "--threads", t, "--labels-out", out, "--json", "-q"]
+                                      + model, "NeuNcut fit and label", n)))
             label_s = steps[-1][1].summary.get("predict_seconds") if steps[-1][1].ok else None
             if label_s:
                 extra.update(label_seconds=label_s, rows_per_second=n / label_s)
@@ -103,7 +121,86 @@ def _methods(h, kind, n, data, labels_path, features, state):
         rec = _record(method, kind, n, steps, labels_path, out, extra)
         if rec["status"] != "ok":
             state[method] = n
+        elif method == "neuncut" and keep is not None:
+            shutil.copyfile(out, keep["labels"])
         recs.append(rec)
+    if os.path.exists(out):
+        os.remove(out)
+    return recs
+
+
+def _exact_ncut_reference(h, fm):
+    """Exact Ncut on the scattering features of the 70,000 originals: the record the landmark
+    solver's ACC is judged against."""
+    a, cli, t, w = h.args, h.neuncut, str(h.args.threads), h.workdir
+    X, y = fm
+    data, labels = os.path.join(w, "originals.npy"), os.path.join(w, "originals_labels.npy")
+    features, out = os.path.join(w, "originals_features.npy"), os.path.join(w, "originals_ncut.npy")
+    np.save(data, np.clip(np.rint(X * 255.0), 0, 255).astype(np.uint8).reshape(-1, 28, 28))
+    np.save(labels, np.asarray(y, dtype=np.int32))
+    steps = [("features", _run(h, [cli, "features", "--data", data, "--out", features, "--threads", t, "--json"],
+                               "features of the originals", len(y)))]
+    if steps[-1][1].ok:
+        steps.append(("ncut", _run(h, [cli, "ncut", "--data", features, "--k", a.k, "--solver", "exact", "--seed",
+                                       a.seed, "--threads", t, "--labels-out", out, "--json", "-q"],
+                                   "exact Ncut on the originals", len(y))))
+    rec = _record("ncut-exact", "images", len(y), steps, labels, out)
+    for p in (data, labels, features, out):
+        if os.path.exists(p):
+            os.remove(p)
+    return rec
+
+
+def _mpi_available(h):
+    """None when MPI runs can go ahead, else why not."""
+    if shutil.which("mpirun") is None:
+        return "mpirun not found (Debian's openmpi-bin)"
+    try:
+        version = subprocess.run([h.neuncut, "--version"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError) as e:
+        return f"cannot run {h.neuncut} --version: {e}"
+    return None if "MPI: yes" in version else "this neuncut was built without MPI (`neuncut --version`)"
+
+
+def _mpi_runs(h, n, data, labels_path, keep, one_process):
+    """`mpirun -np R` predict (and, R > 1, fit) against the one-process fit `one_process` (its
+    record); returns the records."""
+    a, cli = h.args, h.neuncut
+    ranks = [r for r in a.scale_mpi_ranks if r > 0]
+    if not ranks:
+        return []
+    why = _mpi_available(h)
+    if why is None and (one_process is None or one_process["status"] != "ok"):
+        why = "the one-process NeuNcut fit it is compared with did not run"
+    if why is not None:
+        return [dict(method="neuncut-mpi", kind="images", n=n, ranks=r, status="skipped", message=why)
+                for r in ranks]
+    out = os.path.join(h.workdir, "labels_mpi.npy")
+    recs = []
+    for r in ranks:
+        # Open MPI binds each rank to one core when np <= 2: a rank of two threads would run them
+        # on one core (measured: 1M images labelled in 33 s by one rank of 2 threads, against 16 s
+        # unbound), so the ranks are left to the scheduler.
+        mpirun = ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", r]
+        threads = str(max(1, a.threads // r))
+        for what in ("predict", "fit") if r > 1 else ("predict",):
+            if os.path.exists(out):
+                os.remove(out)
+            if what == "predict":
+                cmd = [cli, "predict", "--model", keep["model"], "--data", data]
+            else:
+                cmd = [cli, "fit", "--data", data, "--k", a.k, "--train-size", a.train_size, "--seed", a.seed]
+            res = _run(h, mpirun + cmd + ["--threads", threads, "--labels-out", out, "--json", "-q"],
+                       f"NeuNcut {what} on {r} MPI ranks", n)
+            extra = dict(ranks=r, threads_per_rank=int(threads))
+            if res.ok and what == "predict":
+                label_s = res.summary.get("predict_seconds")
+                if label_s:
+                    extra.update(label_seconds=label_s, rows_per_second=n / label_s)
+                extra.update(identical_to_one_process=filecmp.cmp(out, keep["labels"], shallow=False))
+            elif res.ok:
+                extra.update(one_process_acc=one_process["acc"], one_process_nmi=one_process["nmi"])
+            recs.append(_record(f"neuncut-mpi-{what}", "images", n, [(what, res)], labels_path, out, extra))
     if os.path.exists(out):
         os.remove(out)
     return recs
@@ -114,12 +211,21 @@ def run(h):
     runs = []
     state = {}
     fm = h.store._fashion()
-    for n in sorted(a.scale_images):
+    if "ncut" in a.scale_methods and a.scale_images:
+        runs.append(_exact_ncut_reference(h, fm))
+    for i, n in enumerate(sorted(a.scale_images)):
         h.log(f"scale images N {n:,}: writing the data")
         data, labels = _images(h.workdir, n, a.seed, fm)
         features = os.path.join(h.workdir, f"features_{n}.npy")
-        runs += _methods(h, "images", n, data, labels, features, state)
-        for p in (data, labels, features):
+        mpi = i == 0 and "neuncut" in a.scale_methods and any(r > 0 for r in a.scale_mpi_ranks)
+        keep = dict(model=os.path.join(h.workdir, "model.nnc"), labels=os.path.join(h.workdir, "labels_1.npy")) \
+            if mpi else None
+        recs = _methods(h, "images", n, data, labels, features, state, keep)
+        runs += recs
+        if mpi:
+            one = next((r for r in recs if r["method"] == "neuncut"), None)
+            runs += _mpi_runs(h, n, data, labels, keep, one)
+        for p in [data, labels, features] + (list(keep.values()) if keep else []):
             if os.path.exists(p):
                 os.remove(p)
     state = {}
@@ -133,6 +239,7 @@ def run(h):
             if os.path.exists(p):
                 os.remove(p)
     return dict(config=dict(images=sorted(a.scale_images), points=sorted(a.scale_points), methods=a.scale_methods,
+                            kmeans_images_max=a.scale_kmeans_images_max, mpi_ranks=a.scale_mpi_ranks,
                             threads=a.threads, train_size=a.train_size, seed=a.seed, timeout_s=a.timeout,
                             mem_cap_mb=h.mem_cap_mb, image_noise=IMAGE_NOISE, neuncut_run="fit-labels"),
                 runs=runs)

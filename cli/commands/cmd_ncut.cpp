@@ -1,10 +1,12 @@
 // neuncut ncut: classic normalized-cut spectral clustering (kNN graph, Lanczos, k-means).
 // Exits with status 1 and no labels when the eigensolver did not converge.
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common.hpp"
 #include "neuncut/core/error.hpp"
+#include "neuncut/io/file_rows.hpp"
 #include "neuncut/methods/ncut/spectral_clustering.hpp"
 #include "outputs.hpp"
 #include "result_json.hpp"
@@ -41,15 +43,31 @@ void register_ncut(CLI::App& app) {
         .add("--labels-out", opts->labels_out, OutputSet::Kind::Table)
         .add("--embedding-out", opts->embedding_out, OutputSet::Kind::Table)
         .check();
-    const Dataset ds = opts->data.load();
+    // A file the landmark solver will cluster is streamed (its rows read a block at a time, never
+    // whole: 10 million rows of 400 features are 16 GB); anything else is loaded.
+    std::optional<FileRows> streamed;
+    if (params.solver != NcutSolver::Exact && RowReader::streams(opts->data.data)) {
+      streamed.emplace(opts->data.open_rows());
+      if (!uses_landmark_solver(params, streamed->rows())) streamed.reset();
+    }
+    Dataset ds;
+    if (streamed) {
+      ds.name = streamed->name();
+      ds.labels = opts->data.ground_truth(streamed->labels(), streamed->rows());
+    } else {
+      ds = opts->data.load();
+    }
+    const Index n = streamed ? streamed->rows() : ds.features.rows();
+    const Index d = streamed ? streamed->cols() : ds.features.cols();
     const bool quiet = opts->output.quiet;
     if (!quiet)
-      std::fprintf(stderr,
-                   "neuncut ncut: %ld x %ld from %s, k %d, %s solver, kNN %d (%s), %s affinity, loaded in %.1fs\n",
-                   long(ds.features.rows()), long(ds.features.cols()), ds.name.c_str(), params.n_clusters,
-                   to_string(params.solver).c_str(), params.n_neighbors, to_string(params.knn_method).c_str(),
-                   to_string(params.affinity).c_str(), seconds_since(start));
-    const SpectralClusteringResult r = fit_spectral_clustering(ds.features, params);
+      std::fprintf(
+          stderr, "neuncut ncut: %ld x %ld from %s, k %d, %s solver, kNN %d (%s), %s affinity, %s\n", long(n), long(d),
+          ds.name.c_str(), params.n_clusters, to_string(params.solver).c_str(), params.n_neighbors,
+          to_string(params.knn_method).c_str(), to_string(params.affinity).c_str(),
+          streamed ? "streamed from the file" : ("loaded in " + format_duration(seconds_since(start))).c_str());
+    const SpectralClusteringResult r =
+        streamed ? fit_spectral_clustering(*streamed, params) : fit_spectral_clustering(ds.features, params);
     if (!quiet && r.solver == NcutSolver::Landmark) {
       std::fprintf(stderr,
                    "landmark graph %.1fs (%d landmarks, %d per point, %d components), eigenvectors %.1fs, "
@@ -75,7 +93,8 @@ void register_ncut(CLI::App& app) {
     // Result fields by their table (result_json.hpp's kNcutSummary), in the summary's order.
     const auto field = [&](std::string_view name) { add_result_field(summary, kNcutSummary, r, name); };
     summary.add("method", "ncut").add("data", ds.name);
-    summary.add("n", long(ds.features.rows())).add("d", long(ds.features.cols())).add("k", params.n_clusters);
+    summary.add("n", long(n)).add("d", long(d)).add("k", params.n_clusters);
+    summary.add("streamed", streamed.has_value());
     summary.add("n_neighbors", params.n_neighbors);
     field("n_neighbors_used");
     summary.add("affinity", to_string(params.affinity));

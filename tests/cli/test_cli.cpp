@@ -296,6 +296,11 @@ TEST_F(Cli, BaselinesRunAndTheirModelsPredictTheSameLabels) {
   EXPECT_GE(number(landmark.out, "acc"), 0.99) << landmark.out;
   EXPECT_NE(landmark.out.find("\"solver\": \"landmark\""), std::string::npos) << landmark.out;
   EXPECT_EQ(number(landmark.out, "n_landmarks"), 50) << landmark.out;
+  // The landmark solver reads a .npy file a block at a time (never whole); the exact one loads it.
+  EXPECT_NE(landmark.out.find("\"streamed\": true"), std::string::npos) << landmark.out;
+  EXPECT_NE(ncut.out.find("\"streamed\": false"), std::string::npos) << ncut.out;
+  EXPECT_EQ(number(landmark.out, "n"), number(ncut.out, "n")) << landmark.out;
+  EXPECT_EQ(number(landmark.out, "d"), number(ncut.out, "d")) << landmark.out;
   const auto few =
       run_cli("ncut" + data + " --solver landmark --landmarks 3 --labels-out " + dir.file("few.npy"), dir.file(""));
   EXPECT_EQ(few.exit_code, 2) << few.err;

@@ -13,6 +13,7 @@
 #include "kernels/pairwise_distance.hpp"
 #include "methods/ncut/ncut_internal.hpp"
 #include "neuncut/core/error.hpp"
+#include "neuncut/core/row_access.hpp"
 #include "neuncut/methods/kmeans/kmeans.hpp"
 
 namespace neuncut {
@@ -42,6 +43,11 @@ std::vector<Index> sorted_sample(Index n, Index m, std::uint64_t seed) {
   return out;
 }
 
+// Rows gathered from a RowAccess per pass block: a multiple of kDistanceBlockRows holding about
+// 16M floats (64 MB: 40,960 rows of 400 scattering features), so that reading a file larger than
+// memory needs one block at a time.
+constexpr Index kPassBlockFloats = Index(1) << 24;
+
 // 1 / ||row|| for every row when normalizing (0 for a zero row, which stays at the origin), else 1.
 VectorF row_scales(const Eigen::Ref<const MatrixF>& data, bool normalize, int threads) {
   if (!normalize) return VectorF::Ones(data.rows());
@@ -50,13 +56,64 @@ VectorF row_scales(const Eigen::Ref<const MatrixF>& data, bool normalize, int th
   return scale;
 }
 
-MatrixF choose_landmarks(const Eigen::Ref<const MatrixF>& data, const VectorF& scale, Index p,
-                         const SpectralClusteringParams& params) {
+// The data as the solver reads it: a sample of rows by index, and passes over all rows a block at
+// a time. A matrix in memory is one block, seen without a copy. Rows behind a RowAccess (a file
+// larger than memory) are gathered a block at a time, once per pass, and their values checked as
+// they arrive (`check`: the message names the row in the whole data set). Every quantity the
+// solver computes from a row depends on that row alone (fixed-order norms, gemm_rowwise), so both
+// give the same result.
+class LandmarkInput {
+ public:
+  explicit LandmarkInput(const Eigen::Ref<const MatrixF>& data) : matrix_(&data) {}
+  LandmarkInput(const RowAccess& access, const detail::DataCheck& check, Index block_rows)
+      : access_(&access), check_(check), block_rows_(block_rows) {
+    NEUNCUT_REQUIRE(block_rows >= 1 && block_rows % detail::kDistanceBlockRows == 0, InvalidArgument,
+                    "ncut: landmark pass blocks must be a positive multiple of ", detail::kDistanceBlockRows,
+                    " rows, got ", block_rows);
+  }
+
+  Index rows() const { return matrix_ ? matrix_->rows() : access_->rows(); }
+  Index cols() const { return matrix_ ? matrix_->cols() : access_->cols(); }
+
+  MatrixF gather(const std::vector<Index>& rows) const {
+    if (matrix_) return MatrixRowAccess(*matrix_).gather(rows);
+    MatrixF out = access_->gather(rows);
+    detail::check_gathered_values(out, rows, check_);
+    return out;
+  }
+
+  // f(first row, block) for consecutive blocks covering every row, in order.
+  template <class F>
+  void for_each_block(F&& f) const {
+    if (matrix_) return f(Index(0), *matrix_);
+    const Index n = rows();
+    std::vector<Index> index;
+    for (Index first = 0; first < n; first += block_rows_) {
+      index.resize(std::size_t(std::min(block_rows_, n - first)));
+      std::iota(index.begin(), index.end(), first);
+      const MatrixF block = access_->gather(index);
+      detail::DataCheck check = check_;
+      check.row_offset = first;
+      check.min_points = 0;
+      check.k = 0;
+      detail::check_data(block, check);
+      f(first, Eigen::Ref<const MatrixF>(block));
+    }
+  }
+
+ private:
+  const Eigen::Ref<const MatrixF>* matrix_ = nullptr;
+  const RowAccess* access_ = nullptr;
+  detail::DataCheck check_;
+  Index block_rows_ = 0;
+};
+
+MatrixF choose_landmarks(const LandmarkInput& data, Index p, const SpectralClusteringParams& params) {
   const Index n = data.rows();
   detail::Rng rng(params.seed);
   const std::vector<Index> rows = sorted_sample(n, std::min(n, kSampleRowsPerLandmark * p), rng.split());
-  MatrixF sample(Index(rows.size()), data.cols());
-  for (std::size_t i = 0; i < rows.size(); ++i) sample.row(Index(i)) = data.row(rows[i]) * scale[rows[i]];
+  MatrixF sample = data.gather(rows);
+  sample = row_scales(sample, params.normalize, params.threads).asDiagonal() * sample;
   if (sample.rows() == p) return sample;  // every row is a landmark
   KMeansParams kp;
   kp.n_clusters = int(p);
@@ -69,20 +126,20 @@ MatrixF choose_landmarks(const Eigen::Ref<const MatrixF>& data, const VectorF& s
 }
 
 // The r nearest landmarks of every row, nearest first (ties to the lower index): N x r indices and
-// squared distances, row-major. One GEMM per block of rows, as k-means' nearest_centres.
+// squared distances, row-major.
 struct NearestLandmarks {
   std::vector<std::int32_t> index;
   std::vector<float> sq_dist;
 };
 
-NearestLandmarks nearest_landmarks(const Eigen::Ref<const MatrixF>& data, const VectorF& scale,
-                                   const MatrixF& landmarks, int r, bool normalize, int threads) {
+// The r nearest landmarks of the rows of `data`, written from index[0] and sq_dist[0] on. One GEMM
+// per block of rows, as k-means' nearest_centres.
+void nearest_landmarks(const Eigen::Ref<const MatrixF>& data, const MatrixF& landmarks, int r, bool normalize,
+                       int threads, std::int32_t* index, float* sq_dist) {
   const Index n = data.rows(), p = landmarks.rows();
+  const VectorF scale = row_scales(data, normalize, threads);
   const VectorF l_norms = landmarks.rowwise().squaredNorm();
   const VectorF x_norms = normalize ? VectorF() : detail::squared_row_norms(data, threads);
-  NearestLandmarks out;
-  out.index.resize(std::size_t(n) * std::size_t(r));
-  out.sq_dist.resize(out.index.size());
   const Index blocks = (n + detail::kDistanceBlockRows - 1) / detail::kDistanceBlockRows;
   detail::parallel_for(0, blocks, threads, [&](Index b) {
     const Index lo = b * detail::kDistanceBlockRows, rows = std::min(detail::kDistanceBlockRows, n - lo);
@@ -93,8 +150,8 @@ NearestLandmarks nearest_landmarks(const Eigen::Ref<const MatrixF>& data, const 
       const Index row = lo + i;
       // ||s x - c||^2 with s the row's scale: |s x|^2 is 1 (or 0 for a zero row) when normalizing.
       const float xx = normalize ? (scale[row] > 0 ? 1.0f : 0.0f) : x_norms[row];
-      std::int32_t* idx = out.index.data() + std::size_t(row) * std::size_t(r);
-      float* dist = out.sq_dist.data() + std::size_t(row) * std::size_t(r);
+      std::int32_t* idx = index + std::size_t(row) * std::size_t(r);
+      float* dist = sq_dist + std::size_t(row) * std::size_t(r);
       int found = 0;
       for (Index c = 0; c < p; ++c) {
         const float d = std::max(0.0f, xx - 2.0f * scale[row] * dots(i, c) + l_norms[c]);
@@ -109,6 +166,17 @@ NearestLandmarks nearest_landmarks(const Eigen::Ref<const MatrixF>& data, const 
         idx[at] = std::int32_t(c);
       }
     }
+  });
+}
+
+NearestLandmarks nearest_landmarks(const LandmarkInput& data, const MatrixF& landmarks, int r, bool normalize,
+                                   int threads) {
+  NearestLandmarks out;
+  out.index.resize(std::size_t(data.rows()) * std::size_t(r));
+  out.sq_dist.resize(out.index.size());
+  data.for_each_block([&](Index first, const Eigen::Ref<const MatrixF>& block) {
+    const std::size_t at = std::size_t(first) * std::size_t(r);
+    nearest_landmarks(block, landmarks, r, normalize, threads, out.index.data() + at, out.sq_dist.data() + at);
   });
   return out;
 }
@@ -158,8 +226,17 @@ void check_input(const Eigen::Ref<const MatrixF>& data, const SpectralClustering
   validate(params);
 }
 
+// The checks of a RowAccess before any row is read: its shape, k and params (the values are
+// checked as the rows are read).
+detail::DataCheck check_rows(const RowAccess& rows, const SpectralClusteringParams& params) {
+  const detail::DataCheck check = detail::ncut_data_check(params);
+  detail::check_data_shape(rows.rows(), rows.cols(), check);
+  validate(params);
+  return check;
+}
+
 // landmark_graph on data and params already checked.
-LandmarkGraph landmark_graph_of_checked(const Eigen::Ref<const MatrixF>& data, const SpectralClusteringParams& params) {
+LandmarkGraph landmark_graph_of_checked(const LandmarkInput& data, const SpectralClusteringParams& params) {
   const Index n = data.rows();
   const Index p = std::min<Index>(params.landmarks, n);
   NEUNCUT_REQUIRE(params.n_clusters < p, InvalidArgument, "ncut: the landmark solver needs more landmarks than ",
@@ -168,14 +245,13 @@ LandmarkGraph landmark_graph_of_checked(const Eigen::Ref<const MatrixF>& data, c
   detail::ThreadCountScope scope(params.threads);
   LandmarkGraph g;
   auto t = Clock::now();
-  const VectorF scale = row_scales(data, params.normalize, params.threads);
-  g.landmarks = choose_landmarks(data, scale, p, params);
+  g.landmarks = choose_landmarks(data, p, params);
   g.landmark_seconds = seconds_since(t);
   const int first = int(std::min<Index>(params.landmark_neighbors, p));
   const int most = int(std::min<Index>(p, Index(first) * kMaxNeighborGrowth));
   for (int r = first;; r = std::min(2 * r, most)) {
     t = Clock::now();
-    const NearestLandmarks nl = nearest_landmarks(data, scale, g.landmarks, r, params.normalize, params.threads);
+    const NearestLandmarks nl = nearest_landmarks(data, g.landmarks, r, params.normalize, params.threads);
     g.neighbor_seconds += seconds_since(t);
     build_weights(nl, n, p, r, g);
     g.neighbors = r;
@@ -184,11 +260,20 @@ LandmarkGraph landmark_graph_of_checked(const Eigen::Ref<const MatrixF>& data, c
   }
 }
 
+// The solver on data and params already checked.
+SpectralClusteringResult landmark_spectral_clustering(const LandmarkInput& data,
+                                                      const SpectralClusteringParams& params);
+
 }  // namespace
 
 LandmarkGraph landmark_graph(const Eigen::Ref<const MatrixF>& data, const SpectralClusteringParams& params) {
   check_input(data, params);
-  return landmark_graph_of_checked(data, params);
+  return landmark_graph_of_checked(LandmarkInput(data), params);
+}
+
+LandmarkGraph landmark_graph(const RowAccess& rows, const SpectralClusteringParams& params) {
+  const detail::DataCheck check = check_rows(rows, params);
+  return landmark_graph_of_checked(LandmarkInput(rows, check, detail::landmark_pass_block_rows(rows.cols())), params);
 }
 
 SpectralClusteringResult fit_landmark_spectral_clustering(const Eigen::Ref<const MatrixF>& data,
@@ -197,9 +282,32 @@ SpectralClusteringResult fit_landmark_spectral_clustering(const Eigen::Ref<const
   return detail::landmark_spectral_clustering_of_checked(data, params);
 }
 
+SpectralClusteringResult fit_landmark_spectral_clustering(const RowAccess& rows,
+                                                          const SpectralClusteringParams& params) {
+  return detail::landmark_spectral_clustering_of_rows(rows, params, detail::landmark_pass_block_rows(rows.cols()));
+}
+
 namespace detail {
 SpectralClusteringResult landmark_spectral_clustering_of_checked(const Eigen::Ref<const MatrixF>& data,
                                                                  const SpectralClusteringParams& params) {
+  return landmark_spectral_clustering(LandmarkInput(data), params);
+}
+
+SpectralClusteringResult landmark_spectral_clustering_of_rows(const RowAccess& rows,
+                                                              const SpectralClusteringParams& params,
+                                                              Index block_rows) {
+  const DataCheck check = check_rows(rows, params);
+  return landmark_spectral_clustering(LandmarkInput(rows, check, block_rows), params);
+}
+
+Index landmark_pass_block_rows(Index cols) {
+  return std::max<Index>(1, kPassBlockFloats / std::max<Index>(1, cols) / kDistanceBlockRows) * kDistanceBlockRows;
+}
+}  // namespace detail
+
+namespace {
+SpectralClusteringResult landmark_spectral_clustering(const LandmarkInput& data,
+                                                      const SpectralClusteringParams& params) {
   const auto start = Clock::now();
   const LandmarkGraph g = landmark_graph_of_checked(data, params);
   SpectralClusteringResult r;
@@ -274,6 +382,6 @@ SpectralClusteringResult landmark_spectral_clustering_of_checked(const Eigen::Re
   r.total_seconds = seconds_since(start);
   return r;
 }
-}  // namespace detail
+}  // namespace
 
 }  // namespace neuncut

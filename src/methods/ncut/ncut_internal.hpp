@@ -21,5 +21,12 @@ void cluster_embedding(const SpectralClusteringParams& params, SpectralClusterin
 /// fit_spectral_clustering, which has made them (one pass over the data saved).
 SpectralClusteringResult landmark_spectral_clustering_of_checked(const Eigen::Ref<const MatrixF>& data,
                                                                  const SpectralClusteringParams& params);
+/// fit_landmark_spectral_clustering on a RowAccess read `block_rows` rows at a time (a multiple of
+/// kDistanceBlockRows; the public overload takes about 64 MB a block): tests pass small blocks.
+SpectralClusteringResult landmark_spectral_clustering_of_rows(const RowAccess& rows,
+                                                              const SpectralClusteringParams& params, Index block_rows);
+/// The rows a block of a pass over a RowAccess with `cols` values a row: about 64 MB of floats,
+/// a multiple of kDistanceBlockRows.
+Index landmark_pass_block_rows(Index cols);
 
 }  // namespace neuncut::detail

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <numeric>
 
 #include "core/data_check.hpp"
 #include "core/parallel.hpp"
@@ -415,22 +416,46 @@ SpectralClusteringResult fit_spectral_clustering(const SparseMatrixF& affinity,
   return r;
 }
 
+namespace {
+// The parameter checks of fit_spectral_clustering on n rows, after validate().
+void validate_fit_params(const SpectralClusteringParams& params, Index n) {
+  validate_solver_params(params, n);
+  NEUNCUT_REQUIRE(params.n_neighbors >= 1, InvalidArgument, "ncut: n_neighbors must be >= 1, got ", params.n_neighbors);
+  NEUNCUT_REQUIRE(params.scale_neighbor >= 1, InvalidArgument, "ncut: scale_neighbor must be >= 1, got ",
+                  params.scale_neighbor);
+  NEUNCUT_REQUIRE(std::isfinite(params.sigma), InvalidArgument, "ncut: sigma must be finite, got ", params.sigma);
+}
+}  // namespace
+
+bool uses_landmark_solver(const SpectralClusteringParams& params, Index rows) {
+  return params.solver == NcutSolver::Landmark || (params.solver == NcutSolver::Auto && rows >= kLandmarkSolverMinRows);
+}
+
+SpectralClusteringResult fit_spectral_clustering(const RowAccess& rows, const SpectralClusteringParams& params) {
+  const auto start = Clock::now();
+  if (!uses_landmark_solver(params, rows.rows())) {
+    std::vector<Index> all(static_cast<std::size_t>(rows.rows()));
+    std::iota(all.begin(), all.end(), Index(0));
+    return fit_spectral_clustering(rows.gather(all), params);
+  }
+  detail::check_data_shape(rows.rows(), rows.cols(), detail::ncut_data_check(params));
+  validate(params);
+  validate_fit_params(params, rows.rows());
+  SpectralClusteringResult r = fit_landmark_spectral_clustering(rows, params);
+  r.total_seconds = seconds_since(start);
+  return r;
+}
+
 SpectralClusteringResult fit_spectral_clustering(const Eigen::Ref<const MatrixF>& input,
                                                  const SpectralClusteringParams& params) {
   const auto start = Clock::now();
   detail::check_data(input, detail::ncut_data_check(params));  // NaN or Inf is named first, whatever else is wrong
   validate(params);
-  validate_solver_params(params, input.rows());
-  NEUNCUT_REQUIRE(params.n_neighbors >= 1, InvalidArgument, "ncut: n_neighbors must be >= 1, got ", params.n_neighbors);
+  validate_fit_params(params, input.rows());
   // A point has at most N - 1 neighbours: with fewer points than the default degree the graph
   // connects every pair (a 10-point data set with the defaults was refused).
   const Index n_neighbors = std::min<Index>(params.n_neighbors, input.rows() - 1);
-  NEUNCUT_REQUIRE(params.scale_neighbor >= 1, InvalidArgument, "ncut: scale_neighbor must be >= 1, got ",
-                  params.scale_neighbor);
-  NEUNCUT_REQUIRE(std::isfinite(params.sigma), InvalidArgument, "ncut: sigma must be finite, got ", params.sigma);
-  const bool landmark = params.solver == NcutSolver::Landmark ||
-                        (params.solver == NcutSolver::Auto && input.rows() >= kLandmarkSolverMinRows);
-  if (landmark) {
+  if (uses_landmark_solver(params, input.rows())) {
     SpectralClusteringResult r = detail::landmark_spectral_clustering_of_checked(input, params);
     r.total_seconds = seconds_since(start);
     return r;

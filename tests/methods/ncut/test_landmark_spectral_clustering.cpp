@@ -9,9 +9,13 @@
 #include <limits>
 #include <set>
 
+#include "methods/ncut/ncut_internal.hpp"
 #include "neuncut/core/error.hpp"
 #include "neuncut/eval/metrics.hpp"
+#include "neuncut/io/dataset.hpp"
+#include "neuncut/io/file_rows.hpp"
 #include "test_data.hpp"
+#include "test_util.hpp"
 
 namespace neuncut {
 using testing::synthetic;
@@ -163,6 +167,114 @@ TEST(LandmarkSpectralClustering, RefusesFewerLandmarksThanClusters) {
   p = landmark_params(3, 50);
   EXPECT_THROW(landmark_graph(bad, p), InvalidArgument);
   EXPECT_THROW(fit_landmark_spectral_clustering(bad, p), InvalidArgument);
+}
+
+// A matrix seen through RowAccess::gather alone, as a file is: it records each gather's size.
+class RecordingRows final : public RowAccess {
+ public:
+  explicit RecordingRows(const MatrixF& data) : data_(data) {}
+  Index rows() const override { return data_.rows(); }
+  Index cols() const override { return data_.cols(); }
+  MatrixF gather(const std::vector<Index>& rows) const override {
+    sizes.push_back(Index(rows.size()));
+    return MatrixRowAccess(data_).gather(rows);
+  }
+  mutable std::vector<Index> sizes;
+
+ private:
+  const MatrixF& data_;
+};
+
+bool same_bits(const MatrixF& a, const MatrixF& b) {
+  return a.rows() == b.rows() && a.cols() == b.cols() && (a.array() == b.array()).all();
+}
+
+// Rows read a block at a time (a file larger than memory) give the matrix's result bit for bit,
+// with and without normalization, and through rebuilds (one more pass each); the rows are read
+// as the sample of 10 p rows, then blocks of at most block_rows, once per pass.
+TEST(LandmarkSpectralClustering, RowsReadABlockAtATimeGiveTheMatrixResult) {
+  const Dataset d = synthetic(SyntheticKind::Blobs, 5000, 5, 1.0, 11);
+  for (bool normalize : {false, true}) {
+    for (int neighbors : {5, 1}) {
+      SCOPED_TRACE(::testing::Message() << "normalize " << normalize << ", landmark_neighbors " << neighbors);
+      SpectralClusteringParams p = landmark_params(5, 120);
+      p.normalize = normalize;
+      p.landmark_neighbors = neighbors;
+      p.threads = 2;
+      const SpectralClusteringResult whole = fit_landmark_spectral_clustering(d.features, p);
+      const RecordingRows rows(d.features);
+      const SpectralClusteringResult streamed = detail::landmark_spectral_clustering_of_rows(rows, p, 1024);
+      EXPECT_EQ(streamed.labels, whole.labels);
+      EXPECT_TRUE(same_bits(streamed.embedding, whole.embedding));
+      EXPECT_EQ(streamed.eigenvalues, whole.eigenvalues);
+      EXPECT_EQ(streamed.landmark_neighbors_used, whole.landmark_neighbors_used);
+      EXPECT_EQ(streamed.n_components, whole.n_components);
+      EXPECT_EQ(streamed.warnings, whole.warnings);
+      if (!normalize) {
+        EXPECT_GT(adjusted_rand_index(d.labels, streamed.labels), 0.9);
+      }
+      // Passes: the first r, then one per doubling up to the r used.
+      int passes = 1;
+      for (int r = neighbors; r < streamed.landmark_neighbors_used; r *= 2) ++passes;
+      if (neighbors == 1) {
+        EXPECT_GT(passes, 1);  // the rebuild is exercised
+      }
+      std::vector<Index> expected{1200};
+      for (int pass = 0; pass < passes; ++pass)
+        for (Index first = 0; first < 5000; first += 1024) expected.push_back(std::min<Index>(1024, 5000 - first));
+      EXPECT_EQ(rows.sizes, expected);
+    }
+  }
+}
+
+// fit_spectral_clustering on a file: the landmark solver streams it, with the matrix's result; a
+// NaN is named by its row in the whole file; the exact solver gathers the rows and gives the
+// matrix's result too.
+TEST(LandmarkSpectralClustering, FitOnAFileStreamsTheLandmarkSolver) {
+  const Dataset d = synthetic(SyntheticKind::Blobs, 3000, 4, 1.0, 12);
+  testing::TempDir dir;
+  const std::string path = dir.file("x.npy");
+  write_npy(path, d.features);
+  SpectralClusteringParams p = landmark_params(4, 100);
+  EXPECT_TRUE(uses_landmark_solver(p, 10));
+  const FileRows rows(path);
+  const SpectralClusteringResult streamed = fit_spectral_clustering(rows, p);
+  EXPECT_EQ(streamed.solver, NcutSolver::Landmark);
+  EXPECT_EQ(streamed.labels, fit_spectral_clustering(d.features, p).labels);
+  EXPECT_GT(streamed.total_seconds, 0.0);
+
+  p.solver = NcutSolver::Auto;  // 3000 rows: exact
+  EXPECT_FALSE(uses_landmark_solver(p, 3000));
+  EXPECT_TRUE(uses_landmark_solver(p, kLandmarkSolverMinRows));
+  const SpectralClusteringResult exact = fit_spectral_clustering(FileRows(path), p);
+  EXPECT_EQ(exact.solver, NcutSolver::Exact);
+  EXPECT_EQ(exact.labels, fit_spectral_clustering(d.features, p).labels);
+
+  // An Inf far from the sample's rows: named as the matrix overload names it.
+  MatrixF bad = d.features;
+  bad(2900, 1) = std::numeric_limits<float>::infinity();
+  write_npy(path, bad);
+  p.solver = NcutSolver::Landmark;
+  std::string from_matrix, from_file;
+  try {
+    fit_spectral_clustering(bad, p);
+  } catch (const InvalidArgument& e) {
+    from_matrix = e.what();
+  }
+  try {
+    fit_spectral_clustering(FileRows(path), p);
+  } catch (const InvalidArgument& e) {
+    from_file = e.what();
+  }
+  EXPECT_NE(from_matrix.find("row 2900, column 1"), std::string::npos) << from_matrix;
+  EXPECT_EQ(from_file, from_matrix);
+  // The parameter checks are the matrix overload's.
+  p.sigma = std::numeric_limits<double>::quiet_NaN();
+  write_npy(path, d.features);
+  EXPECT_THROW(fit_spectral_clustering(FileRows(path), p), InvalidArgument);
+  p = landmark_params(4, 100);
+  p.n_clusters = 3000;
+  EXPECT_THROW(fit_spectral_clustering(FileRows(path), p), InvalidArgument);
 }
 
 }  // namespace

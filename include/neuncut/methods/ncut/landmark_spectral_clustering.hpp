@@ -20,8 +20,17 @@
 //
 // With params.normalize the rows are L2-normalized on the fly (no normalized copy of the data is
 // made: at a million 784-D points that copy alone is 3 GB).
+//
+// Data larger than memory: the overloads taking a RowAccess (a file: io/file_rows.hpp) gather the
+// 10 p sampled rows, then read every row a block at a time (about 64 MB), once to find its nearest
+// landmarks and once more per rebuild; each block's values are checked as it arrives. Memory is
+// then about N (16 r + 4 nev + 12) bytes plus the block, the sample and p x p doubles, not N d
+// floats: 10 million rows of 400 scattering features with r = 5 peaked at 1.3 GB, where the
+// matrix alone is 16 GB (docs/baselines.md). The result is the matrix overload's on the same rows,
+// bit for bit: every quantity the solver computes from a row depends on that row alone.
 #pragma once
 
+#include "neuncut/core/row_access.hpp"
 #include "neuncut/core/types.hpp"
 #include "neuncut/methods/ncut/spectral_clustering.hpp"
 
@@ -42,11 +51,19 @@ struct LandmarkGraph {
 /// InvalidArgument for the data fit_spectral_clustering refuses (empty, NaN/Inf, k >= N), invalid
 /// params, and landmarks (clamped to N) <= k.
 LandmarkGraph landmark_graph(const Eigen::Ref<const MatrixF>& data, const SpectralClusteringParams& params);
+/// The same on rows read through a RowAccess, a block at a time (see above): the shape, k and params
+/// are checked before any row is read, each value as its row is read.
+LandmarkGraph landmark_graph(const RowAccess& rows, const SpectralClusteringParams& params);
 
 /// The whole landmark solver, with landmark_graph's checks (fit_spectral_clustering calls it for
 /// NcutSolver::Landmark, and for Auto from kLandmarkSolverMinRows points). The result's
 /// eigenvalues are those of W = Z L^-1 Z^T; `n_edges` counts the non-zeros of Z.
 SpectralClusteringResult fit_landmark_spectral_clustering(const Eigen::Ref<const MatrixF>& data,
+                                                          const SpectralClusteringParams& params);
+/// The same on rows read through a RowAccess, a block at a time (see above); the result is the
+/// matrix overload's on the same rows. `neuncut ncut` takes it for a streamed file (.npy, IDX,
+/// HDF5) when the landmark solver is chosen.
+SpectralClusteringResult fit_landmark_spectral_clustering(const RowAccess& rows,
                                                           const SpectralClusteringParams& params);
 
 }  // namespace neuncut

@@ -34,6 +34,7 @@
 
 #include "neuncut/core/param_table.hpp"
 #include "neuncut/core/result_fields.hpp"
+#include "neuncut/core/row_access.hpp"
 #include "neuncut/core/types.hpp"
 #include "neuncut/graph/affinity_graph.hpp"
 #include "neuncut/graph/knn.hpp"
@@ -195,6 +196,16 @@ class SpectralClustering {
 /// eigen_max_restarts < 1, kmeans_n_init < 1.
 SpectralClusteringResult fit_spectral_clustering(const Eigen::Ref<const MatrixF>& data,
                                                  const SpectralClusteringParams& params);
+
+/// The same on rows read through a RowAccess (a file: io/file_rows.hpp), with the same checks.
+/// When the landmark solver is chosen (solver = landmark, or auto from kLandmarkSolverMinRows
+/// rows) the rows are read a block at a time and never held whole (fit_landmark_spectral_clustering's
+/// RowAccess overload: memory grows by about 130 bytes a row, not 4 d); the exact solver needs
+/// every row in memory and gathers them first. Either way the result is the matrix overload's.
+SpectralClusteringResult fit_spectral_clustering(const RowAccess& rows, const SpectralClusteringParams& params);
+
+/// Whether fit_spectral_clustering uses the landmark solver for `rows` points.
+bool uses_landmark_solver(const SpectralClusteringParams& params, Index rows);
 
 /// Same from steps 3-4 on a precomputed affinity (N x N, symmetric, non-negative, finite;
 /// the kNN, affinity and normalize fields of params are ignored).
