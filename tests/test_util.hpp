@@ -1,4 +1,5 @@
-// Helpers shared by the test files: temporary directories and running the CLI.
+// Helpers shared by the test files: parameters, a recording RowAccess, temporary directories
+// and running the CLI.
 #pragma once
 
 #include <cstdio>
@@ -7,10 +8,12 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <sys/wait.h>
 
 #include "neuncut/core/param_table.hpp"
+#include "neuncut/core/row_access.hpp"
 
 namespace neuncut::testing {
 
@@ -35,6 +38,24 @@ Params small_network_params(int epochs) {
   p.threads = 1;
   return p;
 }
+
+/// A matrix seen through RowAccess::gather alone, as a file is, recording what each gather asked
+/// for: every row index handed out, in order (`read`), and each gather's row count (`sizes`).
+class RecordingRows final : public RowAccess {
+ public:
+  explicit RecordingRows(const MatrixF& data) : inner_(data) {}
+  Index rows() const override { return inner_.rows(); }
+  Index cols() const override { return inner_.cols(); }
+  MatrixF gather(const std::vector<Index>& rows) const override {
+    read.insert(read.end(), rows.begin(), rows.end());
+    sizes.push_back(Index(rows.size()));
+    return inner_.gather(rows);
+  }
+  mutable std::vector<Index> read, sizes;
+
+ private:
+  MatrixRowAccess inner_;
+};
 
 /// A fresh temporary directory removed at scope exit.
 class TempDir {

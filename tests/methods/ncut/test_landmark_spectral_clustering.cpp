@@ -169,21 +169,7 @@ TEST(LandmarkSpectralClustering, RefusesFewerLandmarksThanClusters) {
   EXPECT_THROW(fit_landmark_spectral_clustering(bad, p), InvalidArgument);
 }
 
-// A matrix seen through RowAccess::gather alone, as a file is: it records each gather's size.
-class RecordingRows final : public RowAccess {
- public:
-  explicit RecordingRows(const MatrixF& data) : data_(data) {}
-  Index rows() const override { return data_.rows(); }
-  Index cols() const override { return data_.cols(); }
-  MatrixF gather(const std::vector<Index>& rows) const override {
-    sizes.push_back(Index(rows.size()));
-    return MatrixRowAccess(data_).gather(rows);
-  }
-  mutable std::vector<Index> sizes;
-
- private:
-  const MatrixF& data_;
-};
+using testing::RecordingRows;
 
 bool same_bits(const MatrixF& a, const MatrixF& b) {
   return a.rows() == b.rows() && a.cols() == b.cols() && (a.array() == b.array()).all();

@@ -613,21 +613,7 @@ TEST(NeuNcut, FeatureChoiceFollowsTheImageShapeAndIsValidated) {
 }
 
 namespace {
-// A matrix as a RowAccess that records every row it hands out.
-class RecordingRows final : public RowAccess {
- public:
-  explicit RecordingRows(const MatrixF& data) : inner_(data) {}
-  Index rows() const override { return inner_.rows(); }
-  Index cols() const override { return inner_.cols(); }
-  MatrixF gather(const std::vector<Index>& rows) const override {
-    read.insert(read.end(), rows.begin(), rows.end());
-    return inner_.gather(rows);
-  }
-  mutable std::vector<Index> read;
-
- private:
-  MatrixRowAccess inner_;
-};
+using neuncut::testing::RecordingRows;
 
 bool same_parameters(const NeuNcut& a, const NeuNcut& b) {
   const auto pa = a.network().parameters(), pb = b.network().parameters();
