@@ -195,9 +195,9 @@ def parse_args(argv=None):
                    help="of neuncut (fit on --train-size rows, streamed predict), ncut (landmark solver), kmeans "
                         "(default all three)")
     g.add_argument("--scale-kmeans-images-max", type=lambda t: _size_list(t)[-1], default=None, metavar="N",
-                   help="the largest image count at which kmeans runs (it reads the N x 400 float32 scattering "
-                        "features whole: 16 GB at 10M; landmark Ncut streams them); above it, recorded as skipped "
-                        "(default: no limit)")
+                   help="the largest image count at which kmeans runs (a shorter run: kmeans streams the "
+                        "features, one pass per Lloyd iteration after its sample's restarts); above it, recorded "
+                        "as skipped (default: no limit)")
     g.add_argument("--scale-mpi-ranks", type=_int_list, default=[1, 2],
                    help="MPI rank counts for `mpirun -np R neuncut predict` (compared byte for byte with one "
                         "process) and, for R > 1, data-parallel `fit` (ACC against one process), run at the "

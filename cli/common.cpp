@@ -41,6 +41,21 @@ RowReader DataOptions::open() const { return RowReader(data, csv_options()); }
 
 FileRows DataOptions::open_rows() const { return FileRows(data, csv_options()); }
 
+StreamedOrLoaded DataOptions::stream_or_load(const std::function<bool(Index rows)>& stream) const {
+  StreamedOrLoaded in;
+  if (RowReader::streams(data)) {
+    in.streamed.emplace(open_rows());
+    if (!stream(in.streamed->rows())) in.streamed.reset();
+  }
+  if (in.streamed) {
+    in.ds.name = in.streamed->name();
+    in.ds.labels = ground_truth(in.streamed->labels(), in.streamed->rows());
+  } else {
+    in.ds = load();
+  }
+  return in;
+}
+
 Labels DataOptions::ground_truth(Labels with_data, Index rows) const {
   if (!truth.empty()) with_data = load_labels(truth);
   NEUNCUT_REQUIRE(with_data.empty() || Index(with_data.size()) == rows, InvalidArgument, "ground truth has ",

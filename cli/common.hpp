@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -17,6 +18,16 @@
 #include "neuncut/io/row_reader.hpp"
 
 namespace neuncut::cli {
+
+/// The input of a command that streams a large file (landmark ncut, kmeans above its sample):
+/// the file's rows read by index, or the data set loaded whole. `ds` holds the name and labels
+/// either way, the features only when loaded.
+struct StreamedOrLoaded {
+  std::optional<FileRows> streamed;
+  Dataset ds;
+  Index rows() const { return streamed ? streamed->rows() : ds.features.rows(); }
+  Index cols() const { return streamed ? streamed->cols() : ds.features.cols(); }
+};
 
 /// --data and the options that say how to read it and where its ground truth is.
 struct DataOptions {
@@ -33,6 +44,9 @@ struct DataOptions {
   RowReader open() const;
   /// Opens the data for reading rows by index (NeuNcut's fit then reads only its samples).
   FileRows open_rows() const;
+  /// A .npy, IDX or HDF5 file whose row count `stream(rows)` accepts is opened for reading by
+  /// index, with its name and ground truth; anything else is loaded (load()).
+  StreamedOrLoaded stream_or_load(const std::function<bool(Index rows)>& stream) const;
   /// The labels to score against: the --truth file when given, else `with_data` (labels that
   /// came with the data); InvalidArgument unless empty or `rows` long.
   Labels ground_truth(Labels with_data, Index rows) const;

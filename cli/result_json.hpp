@@ -173,6 +173,8 @@ inline constexpr SummaryField kKMeansSummary[] = {
     {"best_init", "best_init", ""},
     {"empty_cluster_reseeds", "empty_cluster_reseeds", ""},
     {"inertia_trace", "", "not shown"},
+    {"sample_rows", "sample_rows", ""},
+    {"full_passes", "full_passes", ""},
     {"warnings", "warning", "joined by \"; \"; null when none", SummaryForm::Joined},
     {"seconds", "fit_seconds", ""},
 };

@@ -10,7 +10,8 @@ rounded and clipped; written copy by copy, never whole in memory). Per N:
     scattering included).
   - Large-scale Ncut: `features` (streamed) then `ncut --solver landmark` on the features, which
     it streams too (a block of rows at a time, once per pass).
-  - k-means: `kmeans` on the same features, which it reads whole (N x 400 float32).
+  - k-means: `kmeans` on the same features, which it streams too above its 200,000-row sample
+    (restarts on the sample, then one pass over all rows per Lloyd iteration).
 Points (--scale-points, default 20M): 2-D Gaussian blobs (`neuncut generate`, 10 clusters); NeuNcut
 as above, landmark Ncut and k-means on the points without L2 normalization (it would put every
 2-D point on the unit circle).
@@ -21,7 +22,7 @@ MPI (--scale-mpi-ranks, default 1 and 2, at the smallest image count): `mpirun -
 predict` with the model the one-process fit wrote, its labels compared byte for byte with that
 fit's; for R > 1 also `mpirun -np R neuncut fit` (data-parallel training), its ACC against the
 one-process fit's. Each rank runs one thread when R >= --threads, as docs/mpi.md advises.
---scale-kmeans-images-max skips kmeans (which reads its input whole) on larger image files.
+--scale-kmeans-images-max skips kmeans on larger image files (a shorter run).
 
 Every command is timed on its own (proc.run: wall and peak RSS of its process tree) with the
 run's time limit and memory cap; a method that fails at some N is not run at larger N."""
@@ -118,6 +119,9 @@ def _methods(h, kind, n, data, labels_path, features, state, keep=None):
                     cmd = [cli, "kmeans", "--data", source, "--k", a.k, "--seed", a.seed]
                 steps.append((method, _run(h, cmd + extra_flags + ["--threads", t, "--labels-out", out, "--json",
                                                                    "-q"], method, n)))
+                done = steps[-1][1]
+                if method == "kmeans" and done.ok and "sample_rows" in done.summary:
+                    extra.update({key: done.summary.get(key) for key in ("sample_rows", "full_passes", "streamed")})
         rec = _record(method, kind, n, steps, labels_path, out, extra)
         if rec["status"] != "ok":
             state[method] = n

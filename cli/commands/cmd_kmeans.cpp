@@ -1,6 +1,10 @@
 // neuncut kmeans: k-means++ / Lloyd baseline; labels every row, optionally saves the model.
+// A .npy, IDX or HDF5 file with more rows than the restarts' sample is streamed, never loaded.
+#include <optional>
+
 #include "common.hpp"
 #include "neuncut/core/error.hpp"
+#include "neuncut/io/file_rows.hpp"
 #include "neuncut/methods/kmeans/kmeans.hpp"
 #include "outputs.hpp"
 #include "result_json.hpp"
@@ -37,13 +41,20 @@ void register_kmeans(CLI::App& app) {
         .add("--model", opts->model_out, OutputSet::Kind::Model)
         .add("--labels-out", opts->labels_out, OutputSet::Kind::Table)
         .check();
-    const Dataset ds = opts->data.load();
+    // A file larger than the restarts' sample is streamed: the sample is read by index, then
+    // every pass over all rows reads a block at a time (10 million rows of 400 features are 16 GB).
+    const StreamedOrLoaded in =
+        opts->data.stream_or_load([&](Index rows) { return kmeans_sample_rows(params, rows) < rows; });
+    const auto& streamed = in.streamed;
+    const Dataset& ds = in.ds;
+    const Index n = in.rows(), d = in.cols();
     if (!opts->output.quiet)
-      std::fprintf(stderr, "neuncut kmeans: %ld x %ld from %s, k %d, n_init %d, loaded in %.1fs\n",
-                   long(ds.features.rows()), long(ds.features.cols()), ds.name.c_str(), params.n_clusters,
-                   params.n_init, seconds_since(start));
+      std::fprintf(
+          stderr, "neuncut kmeans: %ld x %ld from %s, k %d, n_init %d on %ld rows, %s\n", long(n), long(d),
+          ds.name.c_str(), params.n_clusters, params.n_init, long(kmeans_sample_rows(params, n)),
+          streamed ? "streamed from the file" : ("loaded in " + format_duration(seconds_since(start))).c_str());
     KMeans model(params);
-    const KMeansFitResult r = model.fit(ds.features);
+    const KMeansFitResult r = streamed ? model.fit(*streamed) : model.fit(ds.features);
     if (!r.warnings.empty()) std::fprintf(stderr, "neuncut kmeans: WARNING: %s\n", r.message().c_str());
     outputs.write([&] {
       if (!opts->model_out.empty()) model.save(opts->model_out);
@@ -54,9 +65,12 @@ void register_kmeans(CLI::App& app) {
     // Result fields by their table (result_json.hpp's kKMeansSummary), in the summary's order.
     const auto field = [&](std::string_view name) { add_result_field(summary, kKMeansSummary, r, name); };
     summary.add("method", "kmeans").add("data", ds.name);
-    summary.add("n", long(ds.features.rows())).add("d", long(ds.features.cols())).add("k", params.n_clusters);
+    summary.add("n", long(n)).add("d", long(d)).add("k", params.n_clusters);
+    summary.add("streamed", streamed.has_value());
     summary.add("n_init", params.n_init).add("seed", (unsigned long)params.seed);
-    for (const char* name : {"inertia", "iterations", "converged", "best_init", "empty_cluster_reseeds"}) field(name);
+    for (const char* name :
+         {"sample_rows", "inertia", "iterations", "full_passes", "converged", "best_init", "empty_cluster_reseeds"})
+      field(name);
     summary.add("clusters_used", count_clusters(r.labels));
     field("warnings");
     if (!ds.labels.empty()) add_scores(summary, ds.labels, r.labels);

@@ -45,20 +45,11 @@ void register_ncut(CLI::App& app) {
         .check();
     // A file the landmark solver will cluster is streamed (its rows read a block at a time, never
     // whole: 10 million rows of 400 features are 16 GB); anything else is loaded.
-    std::optional<FileRows> streamed;
-    if (params.solver != NcutSolver::Exact && RowReader::streams(opts->data.data)) {
-      streamed.emplace(opts->data.open_rows());
-      if (!uses_landmark_solver(params, streamed->rows())) streamed.reset();
-    }
-    Dataset ds;
-    if (streamed) {
-      ds.name = streamed->name();
-      ds.labels = opts->data.ground_truth(streamed->labels(), streamed->rows());
-    } else {
-      ds = opts->data.load();
-    }
-    const Index n = streamed ? streamed->rows() : ds.features.rows();
-    const Index d = streamed ? streamed->cols() : ds.features.cols();
+    const StreamedOrLoaded in = opts->data.stream_or_load(
+        [&](Index rows) { return params.solver != NcutSolver::Exact && uses_landmark_solver(params, rows); });
+    const auto& streamed = in.streamed;
+    const Dataset& ds = in.ds;
+    const Index n = in.rows(), d = in.cols();
     const bool quiet = opts->output.quiet;
     if (!quiet)
       std::fprintf(

@@ -328,7 +328,9 @@ class KMeans(ClusterMixin, ModelEstimator):
     inertia_ : float
     n_iter_ : int
     fit_info_ : dict
-        converged, best_init, empty_cluster_reseeds, inertia_trace, message, seconds.
+        converged, best_init, empty_cluster_reseeds, inertia_trace, sample_rows, full_passes, message,
+        seconds (``sample_rows`` < n_samples: the restarts ran on a sample, then ``full_passes`` Lloyd
+        passes over all rows; docs/baselines.md).
     n_features_in_ : int
     """
 

@@ -18,10 +18,19 @@ MatrixF FileRows::gather(const std::vector<Index>& rows) const {
   for (Index r : rows)
     NEUNCUT_REQUIRE(r >= 0 && r < this->rows(), InvalidArgument, "row ", r, " is outside '", name(), "' (",
                     this->rows(), " rows)");
-  MatrixF out(Index(rows.size()), cols());
-  if (rows.empty()) return out;
+  if (rows.empty()) return MatrixF(0, cols());
   // A reader moves forward only: start again when a row before its position is asked for.
   if (reader_.next_row() > rows[order.front()]) reader_ = RowReader(spec_, csv_);
+  // One run of consecutive rows asked for in order (a block of a pass over the file): the read is
+  // the result, without a second matrix of the same size to copy it into.
+  const Index n = Index(rows.size());
+  if (rows.back() - rows.front() == n - 1 && std::is_sorted(rows.begin(), rows.end()) &&
+      std::adjacent_find(rows.begin(), rows.end()) == rows.end()) {
+    reader_.skip(rows.front() - reader_.next_row());
+    rows_read_ += n;
+    return reader_.read(n);
+  }
+  MatrixF out(n, cols());
   for (std::size_t i = 0; i < order.size();) {
     const Index first = rows[order[i]];
     std::size_t j = i + 1;

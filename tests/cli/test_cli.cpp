@@ -327,6 +327,30 @@ TEST_F(Cli, BaselinesRunAndTheirModelsPredictTheSameLabels) {
     EXPECT_NE(proba.err.find("needs a NeuNcut model"), std::string::npos) << proba.err;
     EXPECT_FALSE(std::filesystem::exists(dir.file(method + "-p.npy")));
   }
+  // k-means with fewer sampled rows than the file holds streams a .npy file (restarts on the
+  // sample, then passes over the file) and gives the labels of the same rows loaded whole (CSV).
+  {
+    const neuncut::MatrixF x = neuncut::read_npy_matrix(dir.file("x.npy"));
+    std::ofstream csv(dir.file("x.csv"));
+    csv.precision(9);
+    for (neuncut::Index i = 0; i < x.rows(); ++i)
+      for (neuncut::Index j = 0; j < x.cols(); ++j) csv << x(i, j) << (j + 1 < x.cols() ? "," : "\n");
+  }
+  const std::string sampled = " --k 3 --seed 0 --threads 1 --sample 200 --json";
+  const auto streamed = run_cli("kmeans --data " + dir.file("x.npy") + " --truth " + dir.file("y.npy") + sampled +
+                                    " --labels-out " + dir.file("ks.npy"),
+                                dir.file(""));
+  ASSERT_EQ(streamed.exit_code, 0) << streamed.err;
+  EXPECT_NE(streamed.out.find("\"streamed\": true"), std::string::npos) << streamed.out;
+  EXPECT_EQ(number(streamed.out, "sample_rows"), 200) << streamed.out;
+  EXPECT_GE(number(streamed.out, "full_passes"), 1) << streamed.out;
+  EXPECT_GE(number(streamed.out, "acc"), 0.95) << streamed.out;
+  const auto loaded =
+      run_cli("kmeans --data " + dir.file("x.csv") + sampled + " --labels-out " + dir.file("kl.npy"), dir.file(""));
+  ASSERT_EQ(loaded.exit_code, 0) << loaded.err;
+  EXPECT_NE(loaded.out.find("\"streamed\": false"), std::string::npos) << loaded.out;
+  EXPECT_EQ(neuncut::load_labels(dir.file("ks.npy")), neuncut::load_labels(dir.file("kl.npy")));
+  EXPECT_EQ(number(streamed.out, "inertia"), number(loaded.out, "inertia"));
 }
 
 // --precision bf16: trains and predicts where bf16 runs; refused with the reason (exit 2)

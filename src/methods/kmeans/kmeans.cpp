@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/blocked_rows.hpp"
 #include "core/data_check.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
@@ -214,6 +215,7 @@ void validate(const KMeansParams& params) {
   NEUNCUT_REQUIRE(params.max_iter >= 1, InvalidArgument, "kmeans: max_iter must be >= 1, got ", params.max_iter);
   NEUNCUT_REQUIRE(params.tol >= 0 && std::isfinite(params.tol), InvalidArgument,
                   "kmeans: tol must be finite and >= 0, got ", params.tol);
+  NEUNCUT_REQUIRE(params.sample >= 0, InvalidArgument, "kmeans: sample must be >= 0 (0: auto), got ", params.sample);
 }
 
 KMeansModel::KMeansModel(MatrixF centroids, Preprocessor preprocessor)
@@ -280,24 +282,16 @@ KMeansModel KMeansModel::load(const std::string& path) {
   return KMeansModel(std::move(centroids), std::move(preprocessor));
 }
 
-KMeansResult fit_kmeans(const Eigen::Ref<const MatrixF>& input, const KMeansParams& params,
-                        const KMeansProgress& progress) {
-  const auto start = std::chrono::steady_clock::now();
-  validate(params);
-  validate_data(input, params.threads, "kmeans", params.n_clusters);
+namespace {
 
-  Preprocessor preprocessor(FeatureScaling::None, params.normalize);
-  MatrixF normalized;
-  if (params.normalize) {
-    preprocessor.fit(input);
-    normalized = preprocessor.transform(input);
-  }
-  const Eigen::Ref<const MatrixF> data = params.normalize ? Eigen::Ref<const MatrixF>(normalized) : input;
-  detail::ThreadCountScope scope(params.threads);
+// Above this many rows the restarts run on a sample of this many (params.sample = 0).
+constexpr Index kAutoSampleRows = 200000;
+
+// The restarts of steps 1-4 on `data` (preprocessed), into `result`; returns the winner.
+RunResult run_restarts(const Eigen::Ref<const MatrixF>& data, const KMeansParams& params, detail::Rng& rng,
+                       const KMeansProgress& progress, KMeansResult& result) {
   const VectorF norms = detail::squared_row_norms(data, params.threads);
   const double tol_abs = params.tol * mean_feature_variance(data);
-  detail::Rng rng(params.seed);
-  KMeansResult result;
   RunResult best;
   best.inertia = std::numeric_limits<double>::infinity();
   for (int init = 0; init < params.n_init; ++init) {
@@ -311,29 +305,267 @@ KMeansResult fit_kmeans(const Eigen::Ref<const MatrixF>& input, const KMeansPara
     if (progress && !progress(stats))
       throw Interrupted(detail::concat("k-means stopped by the caller after restart ", init + 1));
   }
-  result.model = KMeansModel(std::move(best.centroids), std::move(preprocessor));
   result.tol_absolute = tol_abs;
-  result.labels = std::move(best.labels);
-  result.inertia = best.inertia;
   result.iterations = best.iterations;
-  result.converged = best.converged;
-  result.inertia_trace = std::move(best.trace);
+  return best;
+}
+
+// The warnings every fit ends with, from its labels and convergence.
+void add_warnings(const KMeansParams& params, KMeansResult& result) {
   std::vector<char> used(static_cast<std::size_t>(params.n_clusters), 0);
   for (std::int32_t l : result.labels) used[std::size_t(l)] = 1;
   const auto distinct = std::count(used.begin(), used.end(), char{1});
   if (!result.converged) {
-    result.warnings.push_back(detail::concat("k-means did not converge in ", params.max_iter,
-                                             " iterations (best restart); increase max_iter or tol"));
+    result.warnings.push_back(detail::concat(
+        "k-means did not converge in ", params.max_iter,
+        result.full_passes ? " passes over all rows (after the sample's restarts)" : " iterations (best restart)",
+        "; increase max_iter or tol"));
   } else if (distinct < params.n_clusters) {
     result.warnings.push_back(detail::concat("only ", distinct, " of ", params.n_clusters,
                                              " clusters are non-empty: the data has fewer distinct points than k"));
   }
+}
+
+// One of the k points farthest from their centroids in a pass over all rows: where an emptied
+// cluster is re-seeded from (step 3, without keeping N distances).
+struct FarPoint {
+  float dist = 0;
+  Index row = 0;
+  std::int32_t label = 0;
+  VectorF x;
+};
+// Farther first; of equal distances the earlier row (the order of step 3's stable sort).
+bool farther(const FarPoint& a, const FarPoint& b) { return a.dist > b.dist || (a.dist == b.dist && a.row < b.row); }
+
+// Lloyd iterations over all rows from `centroids` (steps 2-4, a pass over the rows each), then
+// a last assignment unless the labels stopped changing.
+class FullPasses {
+ public:
+  FullPasses(const detail::BlockedRows& rows, const Preprocessor& preprocessor, const KMeansParams& params)
+      : rows_(rows), preprocessor_(preprocessor), params_(params), chunk_(detail::pass_block_rows(rows.cols())) {}
+
+  void run(MatrixF centroids, double tol_abs, KMeansResult& result) {
+    const Index k = centroids.rows();
+    labels_.assign(std::size_t(rows_.rows()), -1);
+    bool fixed_point = false;
+    for (int it = 0; it < params_.max_iter; ++it) {
+      const Index changed = pass(centroids, true);
+      result.inertia_trace.push_back(inertia_);
+      if (changed == 0) {  // the centroids are already the means of these labels
+        fixed_point = result.converged = true;
+        break;
+      }
+      result.empty_cluster_reseeds += reseed_empty_clusters();
+      const MatrixF previous = centroids;
+      for (Index c = 0; c < k; ++c)
+        if (counts_[std::size_t(c)] > 0)
+          centroids.row(c) = (sums_[std::size_t(c)] / double(counts_[std::size_t(c)])).cast<float>().transpose();
+      ++result.full_passes;
+      if ((centroids - previous).cast<double>().squaredNorm() <= tol_abs) {
+        result.converged = true;
+        break;
+      }
+    }
+    if (!fixed_point) pass(centroids, false);
+    ++result.full_passes;
+    result.labels = std::move(labels_);
+    result.inertia = inertia_;
+    result.model = KMeansModel(std::move(centroids), preprocessor_);
+  }
+
+ private:
+  // Assigns every row to its nearest centroid; with `accumulate`, also sums each cluster's rows
+  // (double, in row order), counts them and keeps the k farthest points. Returns the rows whose
+  // label changed.
+  Index pass(const MatrixF& centroids, bool accumulate) {
+    const Index k = centroids.rows(), d = centroids.cols();
+    if (accumulate) {
+      sums_.assign(std::size_t(k), VectorD::Zero(d));
+      counts_.assign(std::size_t(k), 0);
+      far_.clear();
+    }
+    inertia_ = 0;
+    Index changed = 0;
+    std::vector<std::int32_t> assigned;
+    std::vector<float> dist;
+    MatrixF scaled;  // one buffer for every chunk: a fresh 64 MB a chunk costs page faults
+    rows_.for_each_block([&](Index first, const Eigen::Ref<const MatrixF>& block) {
+      // A matrix is one block; it is preprocessed a chunk at a time, the same chunks as a file's.
+      for (Index lo = 0; lo < block.rows(); lo += chunk_) {
+        const Index n = std::min(chunk_, block.rows() - lo), row0 = first + lo;
+        if (params_.normalize) {
+          scaled = block.middleRows(lo, n);
+          preprocessor_.transform_in_place(scaled, row0);
+        }
+        const Eigen::Ref<const MatrixF> x =
+            params_.normalize ? Eigen::Ref<const MatrixF>(scaled) : Eigen::Ref<const MatrixF>(block.middleRows(lo, n));
+        assigned.resize(std::size_t(n));
+        dist.resize(std::size_t(n));
+        detail::nearest_centres(x, detail::squared_row_norms(x, params_.threads), centroids, assigned.data(),
+                                dist.data(), params_.threads);
+        for (Index i = 0; i < n; ++i) {
+          inertia_ += dist[std::size_t(i)];
+          std::int32_t& label = labels_[std::size_t(row0 + i)];
+          if (label != assigned[std::size_t(i)]) ++changed;
+          label = assigned[std::size_t(i)];
+        }
+        if (accumulate) accumulate_chunk(x, assigned, dist, row0);
+      }
+    });
+    return changed;
+  }
+
+  void accumulate_chunk(const Eigen::Ref<const MatrixF>& x, const std::vector<std::int32_t>& assigned,
+                        const std::vector<float>& dist, Index row0) {
+    const Index n = x.rows(), k = Index(sums_.size());
+    detail::parallel_for(0, k, params_.threads, [&](Index c) {
+      VectorD& sum = sums_[std::size_t(c)];
+      for (Index i = 0; i < n; ++i)
+        if (assigned[std::size_t(i)] == c) {
+          sum += x.row(i).transpose().cast<double>();
+          ++counts_[std::size_t(c)];
+        }
+    });
+    for (Index i = 0; i < n; ++i) {
+      FarPoint p{dist[std::size_t(i)], row0 + i, assigned[std::size_t(i)], {}};
+      if (Index(far_.size()) == k && !farther(p, far_.front())) continue;
+      p.x = x.row(i).transpose();
+      if (Index(far_.size()) == k) {
+        std::pop_heap(far_.begin(), far_.end(), farther);
+        far_.pop_back();
+      }
+      far_.push_back(std::move(p));
+      std::push_heap(far_.begin(), far_.end(), farther);  // front: the nearest of the kept points
+    }
+  }
+
+  // Step 3 on the pass's sums: each empty cluster takes the farthest kept point whose cluster
+  // keeps at least one other point. Returns how many were re-seeded.
+  int reseed_empty_clusters() {
+    if (std::find(counts_.begin(), counts_.end(), Index{0}) == counts_.end()) return 0;
+    std::sort(far_.begin(), far_.end(), farther);
+    int reseeds = 0;
+    std::size_t next = 0;
+    for (std::size_t c = 0; c < counts_.size(); ++c) {
+      if (counts_[c] != 0) continue;
+      while (next < far_.size() && counts_[std::size_t(far_[next].label)] <= 1) ++next;
+      if (next == far_.size()) break;  // leave the centroid where it is
+      const FarPoint& p = far_[next++];
+      const VectorD x = p.x.cast<double>();
+      sums_[std::size_t(p.label)] -= x;
+      --counts_[std::size_t(p.label)];
+      sums_[c] = x;
+      counts_[c] = 1;
+      labels_[std::size_t(p.row)] = std::int32_t(c);
+      ++reseeds;
+    }
+    return reseeds;
+  }
+
+  const detail::BlockedRows& rows_;
+  const Preprocessor& preprocessor_;
+  const KMeansParams& params_;
+  const Index chunk_;
+  Labels labels_;
+  double inertia_ = 0;
+  std::vector<VectorD> sums_;
+  std::vector<Index> counts_;
+  std::vector<FarPoint> far_;
+};
+
+// Restarts on a sample of `sample_rows` rows, then Lloyd passes over all of them.
+KMeansResult fit_on_sample(const detail::BlockedRows& rows, Index sample_rows, const KMeansParams& params,
+                           const KMeansProgress& progress) {
+  const auto start = std::chrono::steady_clock::now();
+  detail::ThreadCountScope scope(params.threads);
+  detail::Rng rng(params.seed);
+  MatrixF sample = rows.gather(detail::sorted_sample(rows.rows(), sample_rows, rng.split()));
+  Preprocessor preprocessor(FeatureScaling::None, params.normalize);
+  preprocessor.fit(sample);
+  if (params.normalize) sample = preprocessor.transform(sample);
+  KMeansResult result;
+  result.sample_rows = sample_rows;
+  const RunResult best = run_restarts(sample, params, rng, progress, result);
+  sample = MatrixF();
+  FullPasses(rows, preprocessor, params).run(best.centroids, result.tol_absolute, result);
+  add_warnings(params, result);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
 
+}  // namespace
+
+Index kmeans_sample_rows(const KMeansParams& params, Index n) {
+  const Index asked = params.sample > 0 ? Index(params.sample) : kAutoSampleRows;
+  return std::min(n, asked);
+}
+
+KMeansResult fit_kmeans(const Eigen::Ref<const MatrixF>& input, const KMeansParams& params,
+                        const KMeansProgress& progress) {
+  const auto start = std::chrono::steady_clock::now();
+  validate(params);
+  validate_data(input, params.threads, "kmeans", params.n_clusters);
+  const Index sample_rows = kmeans_sample_rows(params, input.rows());
+  NEUNCUT_REQUIRE(sample_rows >= params.n_clusters, InvalidArgument, "kmeans: sample (", params.sample,
+                  ") must be at least k (", params.n_clusters, ")");
+  if (sample_rows < input.rows()) return fit_on_sample(detail::BlockedRows(input), sample_rows, params, progress);
+
+  Preprocessor preprocessor(FeatureScaling::None, params.normalize);
+  MatrixF normalized;
+  if (params.normalize) {
+    preprocessor.fit(input);
+    normalized = preprocessor.transform(input);
+  }
+  const Eigen::Ref<const MatrixF> data = params.normalize ? Eigen::Ref<const MatrixF>(normalized) : input;
+  detail::ThreadCountScope scope(params.threads);
+  detail::Rng rng(params.seed);
+  KMeansResult result;
+  result.sample_rows = input.rows();
+  RunResult best = run_restarts(data, params, rng, progress, result);
+  result.model = KMeansModel(std::move(best.centroids), std::move(preprocessor));
+  result.labels = std::move(best.labels);
+  result.inertia = best.inertia;
+  result.converged = best.converged;
+  result.inertia_trace = std::move(best.trace);
+  add_warnings(params, result);
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+KMeansResult fit_kmeans(const RowAccess& rows, const KMeansParams& params, const KMeansProgress& progress) {
+  return detail::kmeans_of_rows(rows, params, detail::pass_block_rows(rows.cols()), progress);
+}
+
+namespace detail {
+KMeansResult kmeans_of_rows(const RowAccess& rows, const KMeansParams& params, Index block_rows,
+                            const KMeansProgress& progress) {
+  validate(params);
+  DataCheck check;
+  check.who = "kmeans";
+  check.k = params.n_clusters;
+  check.threads = params.threads;
+  check_data_shape(rows.rows(), rows.cols(), check);
+  const BlockedRows blocked(rows, check, block_rows);
+  const Index sample_rows = kmeans_sample_rows(params, rows.rows());
+  if (sample_rows == rows.rows()) {  // the restarts need every row in memory anyway
+    std::vector<Index> all(std::size_t(rows.rows()));
+    std::iota(all.begin(), all.end(), Index{0});
+    return fit_kmeans(blocked.gather(all), params, progress);
+  }
+  NEUNCUT_REQUIRE(sample_rows >= params.n_clusters, InvalidArgument, "kmeans: sample (", params.sample,
+                  ") must be at least k (", params.n_clusters, ")");
+  return fit_on_sample(blocked, sample_rows, params, progress);
+}
+}  // namespace detail
+
 KMeansFitResult KMeans::fit(const Eigen::Ref<const MatrixF>& data, const KMeansProgress& progress) {
   KMeansResult r = fit_kmeans(data, params_, progress);
+  model_ = std::move(r.model);
+  return std::move(static_cast<KMeansFitResult&>(r));
+}
+
+KMeansFitResult KMeans::fit(const RowAccess& rows, const KMeansProgress& progress) {
+  KMeansResult r = fit_kmeans(rows, params_, progress);
   model_ = std::move(r.model);
   return std::move(static_cast<KMeansFitResult&>(r));
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/blocked_rows.hpp"
 #include "core/data_check.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
@@ -32,22 +33,6 @@ constexpr int kMaxNeighborGrowth = 16;
 // Eigenvalues of W this close to 1 belong to connected components (one each).
 constexpr double kComponentEigenvalue = 1.0 - 1e-8;
 
-// m distinct row indices out of n in increasing order (Knuth's selection sampling: O(n) time, O(m)
-// memory, where a permutation of 20 million rows would take 160 MB).
-std::vector<Index> sorted_sample(Index n, Index m, std::uint64_t seed) {
-  detail::Rng rng(seed);
-  std::vector<Index> out;
-  out.reserve(std::size_t(m));
-  for (Index i = 0; i < n && Index(out.size()) < m; ++i)
-    if (double(n - i) * rng.uniform() < double(m - Index(out.size()))) out.push_back(i);
-  return out;
-}
-
-// Rows gathered from a RowAccess per pass block: a multiple of kDistanceBlockRows holding about
-// 16M floats (64 MB: 40,960 rows of 400 scattering features), so that reading a file larger than
-// memory needs one block at a time.
-constexpr Index kPassBlockFloats = Index(1) << 24;
-
 // 1 / ||row|| for every row when normalizing (0 for a zero row, which stays at the origin), else 1.
 VectorF row_scales(const Eigen::Ref<const MatrixF>& data, bool normalize, int threads) {
   if (!normalize) return VectorF::Ones(data.rows());
@@ -56,62 +41,10 @@ VectorF row_scales(const Eigen::Ref<const MatrixF>& data, bool normalize, int th
   return scale;
 }
 
-// The data as the solver reads it: a sample of rows by index, and passes over all rows a block at
-// a time. A matrix in memory is one block, seen without a copy. Rows behind a RowAccess (a file
-// larger than memory) are gathered a block at a time, once per pass, and their values checked as
-// they arrive (`check`: the message names the row in the whole data set). Every quantity the
-// solver computes from a row depends on that row alone (fixed-order norms, gemm_rowwise), so both
-// give the same result.
-class LandmarkInput {
- public:
-  explicit LandmarkInput(const Eigen::Ref<const MatrixF>& data) : matrix_(&data) {}
-  LandmarkInput(const RowAccess& access, const detail::DataCheck& check, Index block_rows)
-      : access_(&access), check_(check), block_rows_(block_rows) {
-    NEUNCUT_REQUIRE(block_rows >= 1 && block_rows % detail::kDistanceBlockRows == 0, InvalidArgument,
-                    "ncut: landmark pass blocks must be a positive multiple of ", detail::kDistanceBlockRows,
-                    " rows, got ", block_rows);
-  }
-
-  Index rows() const { return matrix_ ? matrix_->rows() : access_->rows(); }
-  Index cols() const { return matrix_ ? matrix_->cols() : access_->cols(); }
-
-  MatrixF gather(const std::vector<Index>& rows) const {
-    if (matrix_) return MatrixRowAccess(*matrix_).gather(rows);
-    MatrixF out = access_->gather(rows);
-    detail::check_gathered_values(out, rows, check_);
-    return out;
-  }
-
-  // f(first row, block) for consecutive blocks covering every row, in order.
-  template <class F>
-  void for_each_block(F&& f) const {
-    if (matrix_) return f(Index(0), *matrix_);
-    const Index n = rows();
-    std::vector<Index> index;
-    for (Index first = 0; first < n; first += block_rows_) {
-      index.resize(std::size_t(std::min(block_rows_, n - first)));
-      std::iota(index.begin(), index.end(), first);
-      const MatrixF block = access_->gather(index);
-      detail::DataCheck check = check_;
-      check.row_offset = first;
-      check.min_points = 0;
-      check.k = 0;
-      detail::check_data(block, check);
-      f(first, Eigen::Ref<const MatrixF>(block));
-    }
-  }
-
- private:
-  const Eigen::Ref<const MatrixF>* matrix_ = nullptr;
-  const RowAccess* access_ = nullptr;
-  detail::DataCheck check_;
-  Index block_rows_ = 0;
-};
-
-MatrixF choose_landmarks(const LandmarkInput& data, Index p, const SpectralClusteringParams& params) {
+MatrixF choose_landmarks(const detail::BlockedRows& data, Index p, const SpectralClusteringParams& params) {
   const Index n = data.rows();
   detail::Rng rng(params.seed);
-  const std::vector<Index> rows = sorted_sample(n, std::min(n, kSampleRowsPerLandmark * p), rng.split());
+  const std::vector<Index> rows = detail::sorted_sample(n, std::min(n, kSampleRowsPerLandmark * p), rng.split());
   MatrixF sample = data.gather(rows);
   sample = row_scales(sample, params.normalize, params.threads).asDiagonal() * sample;
   if (sample.rows() == p) return sample;  // every row is a landmark
@@ -122,6 +55,7 @@ MatrixF choose_landmarks(const LandmarkInput& data, Index p, const SpectralClust
   kp.normalize = false;  // the sample is normalized already when asked
   kp.seed = rng.split();
   kp.threads = params.threads;
+  kp.sample = sample.rows();
   return fit_kmeans(sample, kp).model.centroids();
 }
 
@@ -169,7 +103,7 @@ void nearest_landmarks(const Eigen::Ref<const MatrixF>& data, const MatrixF& lan
   });
 }
 
-NearestLandmarks nearest_landmarks(const LandmarkInput& data, const MatrixF& landmarks, int r, bool normalize,
+NearestLandmarks nearest_landmarks(const detail::BlockedRows& data, const MatrixF& landmarks, int r, bool normalize,
                                    int threads) {
   NearestLandmarks out;
   out.index.resize(std::size_t(data.rows()) * std::size_t(r));
@@ -236,7 +170,7 @@ detail::DataCheck check_rows(const RowAccess& rows, const SpectralClusteringPara
 }
 
 // landmark_graph on data and params already checked.
-LandmarkGraph landmark_graph_of_checked(const LandmarkInput& data, const SpectralClusteringParams& params) {
+LandmarkGraph landmark_graph_of_checked(const detail::BlockedRows& data, const SpectralClusteringParams& params) {
   const Index n = data.rows();
   const Index p = std::min<Index>(params.landmarks, n);
   NEUNCUT_REQUIRE(params.n_clusters < p, InvalidArgument, "ncut: the landmark solver needs more landmarks than ",
@@ -261,19 +195,19 @@ LandmarkGraph landmark_graph_of_checked(const LandmarkInput& data, const Spectra
 }
 
 // The solver on data and params already checked.
-SpectralClusteringResult landmark_spectral_clustering(const LandmarkInput& data,
+SpectralClusteringResult landmark_spectral_clustering(const detail::BlockedRows& data,
                                                       const SpectralClusteringParams& params);
 
 }  // namespace
 
 LandmarkGraph landmark_graph(const Eigen::Ref<const MatrixF>& data, const SpectralClusteringParams& params) {
   check_input(data, params);
-  return landmark_graph_of_checked(LandmarkInput(data), params);
+  return landmark_graph_of_checked(detail::BlockedRows(data), params);
 }
 
 LandmarkGraph landmark_graph(const RowAccess& rows, const SpectralClusteringParams& params) {
   const detail::DataCheck check = check_rows(rows, params);
-  return landmark_graph_of_checked(LandmarkInput(rows, check, detail::landmark_pass_block_rows(rows.cols())), params);
+  return landmark_graph_of_checked(detail::BlockedRows(rows, check, detail::pass_block_rows(rows.cols())), params);
 }
 
 SpectralClusteringResult fit_landmark_spectral_clustering(const Eigen::Ref<const MatrixF>& data,
@@ -284,29 +218,25 @@ SpectralClusteringResult fit_landmark_spectral_clustering(const Eigen::Ref<const
 
 SpectralClusteringResult fit_landmark_spectral_clustering(const RowAccess& rows,
                                                           const SpectralClusteringParams& params) {
-  return detail::landmark_spectral_clustering_of_rows(rows, params, detail::landmark_pass_block_rows(rows.cols()));
+  return detail::landmark_spectral_clustering_of_rows(rows, params, detail::pass_block_rows(rows.cols()));
 }
 
 namespace detail {
 SpectralClusteringResult landmark_spectral_clustering_of_checked(const Eigen::Ref<const MatrixF>& data,
                                                                  const SpectralClusteringParams& params) {
-  return landmark_spectral_clustering(LandmarkInput(data), params);
+  return landmark_spectral_clustering(detail::BlockedRows(data), params);
 }
 
 SpectralClusteringResult landmark_spectral_clustering_of_rows(const RowAccess& rows,
                                                               const SpectralClusteringParams& params,
                                                               Index block_rows) {
   const DataCheck check = check_rows(rows, params);
-  return landmark_spectral_clustering(LandmarkInput(rows, check, block_rows), params);
-}
-
-Index landmark_pass_block_rows(Index cols) {
-  return std::max<Index>(1, kPassBlockFloats / std::max<Index>(1, cols) / kDistanceBlockRows) * kDistanceBlockRows;
+  return landmark_spectral_clustering(detail::BlockedRows(rows, check, block_rows), params);
 }
 }  // namespace detail
 
 namespace {
-SpectralClusteringResult landmark_spectral_clustering(const LandmarkInput& data,
+SpectralClusteringResult landmark_spectral_clustering(const detail::BlockedRows& data,
                                                       const SpectralClusteringParams& params) {
   const auto start = Clock::now();
   const LandmarkGraph g = landmark_graph_of_checked(data, params);

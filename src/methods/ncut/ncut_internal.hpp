@@ -25,8 +25,5 @@ SpectralClusteringResult landmark_spectral_clustering_of_checked(const Eigen::Re
 /// kDistanceBlockRows; the public overload takes about 64 MB a block): tests pass small blocks.
 SpectralClusteringResult landmark_spectral_clustering_of_rows(const RowAccess& rows,
                                                               const SpectralClusteringParams& params, Index block_rows);
-/// The rows a block of a pass over a RowAccess with `cols` values a row: about 64 MB of floats,
-/// a multiple of kDistanceBlockRows.
-Index landmark_pass_block_rows(Index cols);
 
 }  // namespace neuncut::detail

@@ -293,6 +293,7 @@ void cluster_embedding(const SpectralClusteringParams& p, SpectralClusteringResu
   kp.max_iter = p.kmeans_max_iter;
   kp.seed = Rng(p.seed).split();
   kp.threads = p.threads;
+  kp.sample = r.embedding.rows();  // restarts on every row of the embedding, at any size
   KMeansResult km = fit_kmeans(r.embedding, kp);
   r.labels = std::move(km.labels);
   r.kmeans_inertia = km.inertia;

@@ -48,6 +48,7 @@ Labels njw_partition(const MatrixF& w, const VectorF& degree, int k, std::uint64
   kp.normalize = false;
   kp.seed = seed;
   kp.threads = threads;
+  kp.sample = embedding.rows();  // restarts on every row of the (sample's) embedding, at any size
   return fit_kmeans(embedding, kp).labels;
 }
 

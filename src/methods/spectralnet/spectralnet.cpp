@@ -309,6 +309,7 @@ SpectralNetFitResult SpectralNet::fit(const Eigen::Ref<const MatrixF>& data, con
   kp.n_init = p.kmeans_n_init;
   kp.seed = rng.split();
   kp.threads = p.threads;
+  kp.sample = embedding.rows();  // restarts on every row of the embedding, at any size
   KMeansResult km = fit_kmeans(embedding, kp);
   centroids_ = km.model.centroids();
   result.kmeans_inertia = km.inertia;

@@ -273,5 +273,146 @@ TEST(KMeans, BadInputThrows) {
   EXPECT_THROW(KMeansModel().predict(MatrixF::Zero(4, 2)), InvalidArgument);
 }
 
+// Large data: the restarts run on a sample, then Lloyd passes over all rows. 5,000 rows read
+// 1,024 at a time give the matrix's result bit for bit, and each pass reads every row once.
+TEST(KMeans, SampledRestartsReadRowsABlockAtATimeAndGiveTheMatrixResult) {
+  Labels truth;
+  const MatrixF x = blobs(1000, 5, 6, 21, &truth);
+  for (const bool normalize : {false, true}) {
+    SCOPED_TRACE(normalize ? "normalize" : "raw");
+    KMeansParams p;
+    p.n_clusters = 5;
+    p.sample = 700;
+    p.normalize = normalize;
+    p.seed = 4;
+    p.threads = 2;
+    const KMeansResult m = fit_kmeans(x, p);
+    EXPECT_EQ(m.sample_rows, 700);
+    EXPECT_GE(m.full_passes, 1);
+    EXPECT_TRUE(m.converged) << m.message();
+    if (!normalize) EXPECT_TRUE(same_partition(m.labels, truth));
+    testing::RecordingRows rows(x);
+    const KMeansResult r = detail::kmeans_of_rows(rows, p, 1024);
+    EXPECT_EQ(r.labels, m.labels);
+    EXPECT_EQ(r.inertia, m.inertia);
+    EXPECT_EQ(r.inertia_trace, m.inertia_trace);
+    EXPECT_EQ(r.full_passes, m.full_passes);
+    EXPECT_TRUE(r.model.centroids() == m.model.centroids());
+    EXPECT_EQ(r.model.preprocessor().l2_normalize(), normalize);
+    // One gather of the sample, then 5 blocks (4 x 1,024 + 904) per pass.
+    ASSERT_EQ(rows.sizes.size(), 1 + 5 * std::size_t(r.full_passes));
+    EXPECT_EQ(rows.sizes[0], 700);
+    for (std::size_t g = 1; g < rows.sizes.size(); ++g) EXPECT_EQ(rows.sizes[g], g % 5 == 0 ? 904 : 1024) << g;
+    // Lloyd's fixed point on all rows: each label is its row's nearest centroid, and the
+    // inertia is the sum of those distances.
+    EXPECT_EQ(r.model.predict(x), r.labels);
+    EXPECT_NEAR(r.model.inertia(x), r.inertia, 1e-4 * r.inertia);
+  }
+}
+
+// The passes over all rows move the sample's centroids to Lloyd's fixed point on all rows: the
+// inertia on all rows ends lower than that of k-means run on the sample alone, and falls pass
+// by pass.
+TEST(KMeans, PassesOverAllRowsLowerTheSampleCentroidsInertia) {
+  detail::Rng rng(5);
+  MatrixF x(6000, 4);  // one broad cloud: k-means' optimum depends on every row
+  for (Index i = 0; i < x.rows(); ++i)
+    for (Index j = 0; j < x.cols(); ++j) x(i, j) = float(rng.normal() * (1.0 + double(j)));
+  KMeansParams p;
+  p.n_clusters = 6;
+  p.normalize = false;
+  p.sample = 300;
+  const KMeansResult all = fit_kmeans(x, p);
+  MatrixF sample(300, 4);
+  const std::vector<Index> rows = [&] {
+    testing::RecordingRows rec(x);
+    detail::kmeans_of_rows(rec, p, 1024);
+    return std::vector<Index>(rec.read.begin(), rec.read.begin() + 300);
+  }();
+  for (Index i = 0; i < 300; ++i) sample.row(i) = x.row(rows[std::size_t(i)]);
+  KMeansParams sp = p;
+  sp.sample = 0;
+  const KMeansResult on_sample = fit_kmeans(sample, sp);
+  EXPECT_LT(all.inertia, on_sample.model.inertia(x));
+  for (std::size_t i = 1; i < all.inertia_trace.size(); ++i)
+    EXPECT_LE(all.inertia_trace[i], all.inertia_trace[i - 1] * (1 + 1e-6)) << i;
+  EXPECT_GE(all.full_passes, 2);
+}
+
+TEST(KMeans, SampleRowsAreAutoAboveTwoHundredThousandOrAsGiven) {
+  KMeansParams p;
+  EXPECT_EQ(kmeans_sample_rows(p, 150000), 150000);
+  EXPECT_EQ(kmeans_sample_rows(p, 200000), 200000);
+  EXPECT_EQ(kmeans_sample_rows(p, 3000000), 200000);
+  p.sample = 5000;
+  EXPECT_EQ(kmeans_sample_rows(p, 3000000), 5000);
+  EXPECT_EQ(kmeans_sample_rows(p, 4000), 4000);
+  // Below the threshold nothing changes: the restarts see every row and no pass follows.
+  Labels truth;
+  const MatrixF x = blobs(100, 3, 3, 2, &truth);
+  KMeansParams q;
+  q.n_clusters = 3;
+  const KMeansResult r = fit_kmeans(x, q);
+  EXPECT_EQ(r.sample_rows, 300);
+  EXPECT_EQ(r.full_passes, 0);
+  testing::RecordingRows rows(x);
+  const KMeansResult g = detail::kmeans_of_rows(rows, q, 1024);
+  EXPECT_EQ(g.labels, r.labels);
+  EXPECT_EQ(rows.sizes, std::vector<Index>{300});  // gathered whole, once
+}
+
+// Two distinct points and k = 3: the third cluster empties in every pass over all rows and is
+// re-seeded from the farthest points kept in that pass; matrix and rows agree on it too.
+TEST(KMeans, PassesOverAllRowsReseedEmptyClustersAsTheMatrix) {
+  MatrixF x(3000, 2);
+  for (Index i = 0; i < x.rows(); ++i) x.row(i) << float(i % 2) * 5.0f, 1.0f;
+  KMeansParams p;
+  p.n_clusters = 3;
+  p.n_init = 2;
+  p.normalize = false;
+  p.sample = 1100;
+  const KMeansResult m = fit_kmeans(x, p);
+  testing::RecordingRows rows(x);
+  const KMeansResult r = detail::kmeans_of_rows(rows, p, 1024);
+  EXPECT_EQ(r.labels, m.labels);
+  EXPECT_EQ(r.empty_cluster_reseeds, m.empty_cluster_reseeds);
+  EXPECT_GT(m.empty_cluster_reseeds, 0);
+  EXPECT_GE(m.full_passes, 1);
+  EXPECT_NEAR(m.inertia, 0.0, 1e-6);
+  EXPECT_NE(m.labels[0], m.labels[1]);
+  EXPECT_FALSE(m.message().empty());  // fewer distinct points than k, or not converged
+}
+
+TEST(KMeans, SampledFitNamesBadRowsAndParameters) {
+  Labels truth;
+  MatrixF x = blobs(1000, 3, 4, 8, &truth);
+  KMeansParams p;
+  p.n_clusters = 3;
+  p.sample = 500;
+  x(2900, 1) = std::numeric_limits<float>::infinity();
+  for (const bool streamed : {false, true}) {
+    try {
+      if (streamed) {
+        testing::RecordingRows rows(x);
+        detail::kmeans_of_rows(rows, p, 1024);
+      } else {
+        fit_kmeans(x, p);
+      }
+      FAIL() << "no error";
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find("row 2900"), std::string::npos) << e.what();
+    }
+  }
+  x(2900, 1) = 0;
+  p.sample = 2;
+  EXPECT_THROW(fit_kmeans(x, p), InvalidArgument);  // fewer sampled rows than k
+  testing::RecordingRows rows(x);
+  EXPECT_THROW(detail::kmeans_of_rows(rows, p, 1024), InvalidArgument);
+  p.sample = -1;
+  EXPECT_THROW(fit_kmeans(x, p), InvalidArgument);
+  p.sample = 500;
+  EXPECT_THROW(detail::kmeans_of_rows(rows, p, 1000), InvalidArgument);  // not a multiple of 1,024
+}
+
 }  // namespace
 }  // namespace neuncut

@@ -18,6 +18,15 @@
 // The restart with the lowest inertia wins. A final assignment step makes the labels
 // consistent with the returned centroids.
 //
+// Large data (`sample`): above 200,000 rows by default the restarts (seeding and Lloyd, as
+// above) run on a uniform sample of 200,000 rows, and the winning restart's centroids then start
+// Lloyd iterations over all rows (steps 2-4, one pass over the data each; the tolerance is
+// scaled by the sample's variance; an empty cluster is re-seeded from the k points farthest from
+// their centroids in that pass). Ten restarts of up to 300 passes over 10 million rows would read
+// the data thousands of times; this reads it once per refinement iteration, and a RowAccess (a
+// file larger than memory) is read a block of about 64 MB at a time, with the same result as the
+// matrix. Memory beyond the sample: N labels (4 bytes a row) and one block.
+//
 // Determinism: the same data, parameters and seed give the same centroids and labels for any
 // thread count (restart seeds are drawn from `seed` with detail::Rng).
 #pragma once
@@ -29,19 +38,23 @@
 
 #include "neuncut/core/param_table.hpp"
 #include "neuncut/core/result_fields.hpp"
+#include "neuncut/core/row_access.hpp"
 #include "neuncut/core/types.hpp"
 #include "neuncut/features/preprocessing.hpp"
 
 // The one table of k-means' parameters: X(type, name, CLI flag, default, doc). Defaults follow
 // scikit-learn's KMeans, except `normalize`: on by default so that every method of this tool
 // sees the same (L2-normalized) data; code that clusters an embedding turns it off.
-#define NEUNCUT_KMEANS_PARAMS(X)                                                                                  \
-  X(int, n_clusters, "k", 10, "number of clusters k (1 <= k <= N)")                                               \
-  X(int, n_init, "n-init", 10, "independent k-means++ restarts; the lowest inertia wins (>= 1)")                  \
-  X(int, max_iter, "max-iter", 300, "Lloyd iterations per restart (>= 1)")                                        \
-  X(double, tol, "tol", 1e-4, "stop when the total squared centroid shift is <= tol * mean feature variance")     \
-  X(bool, normalize, "normalize", true, "L2-normalize every row first (stored in the model, applied by predict)") \
-  X(std::uint64_t, seed, "seed", std::uint64_t{0}, "random seed (seeding and restarts)")                          \
+#define NEUNCUT_KMEANS_PARAMS(X)                                                                                    \
+  X(int, n_clusters, "k", 10, "number of clusters k (1 <= k <= N)")                                                 \
+  X(int, n_init, "n-init", 10, "independent k-means++ restarts; the lowest inertia wins (>= 1)")                    \
+  X(int, max_iter, "max-iter", 300, "Lloyd iterations per restart, and passes over all rows after a sample (>= 1)") \
+  X(double, tol, "tol", 1e-4, "stop when the total squared centroid shift is <= tol * mean feature variance")       \
+  X(bool, normalize, "normalize", true, "L2-normalize every row first (stored in the model, applied by predict)")   \
+  X(std::int64_t, sample, "sample", std::int64_t{0},                                                                \
+    "rows the restarts run on: 0 = auto (all rows up to 200,000, else a 200,000-row sample whose best restart "     \
+    "then starts Lloyd iterations over all rows, one pass each); N or more: all rows")                              \
+  X(std::uint64_t, seed, "seed", std::uint64_t{0}, "random seed (seeding and restarts)")                            \
   X(int, threads, "threads", 0, "worker threads (0: all cores)")
 
 namespace neuncut {
@@ -91,18 +104,21 @@ class KMeansModel {
 };
 
 // Outcome of a k-means fit: X(type, name, default, doc).
-#define NEUNCUT_KMEANS_RESULT_FIELDS(X)                                                            \
-  X(::neuncut::Labels, labels, {}, "nearest-centroid label of every training point")               \
-  X(double, tol_absolute, 0.0, "the tolerance actually used: tol * mean feature variance")         \
-  X(double, inertia, 0.0, "sum of squared distances to the assigned centroids")                    \
-  X(int, iterations, 0, "Lloyd iterations of the winning restart")                                 \
-  X(bool, converged, false, "the winning restart met the tolerance before max_iter")               \
-  X(int, best_init, 0, "which restart won (0-based)")                                              \
-  X(int, empty_cluster_reseeds, 0, "empty clusters re-seeded, summed over all restarts")           \
-  X(std::vector<double>, inertia_trace, {},                                                        \
-    "winning restart: inertia of the assignment at each iteration (non-increasing)")               \
-  X(std::vector<std::string>, warnings, {},                                                        \
-    "what the caller should know, one sentence each: not converged, fewer distinct points than k") \
+#define NEUNCUT_KMEANS_RESULT_FIELDS(X)                                                                               \
+  X(::neuncut::Labels, labels, {}, "nearest-centroid label of every training point")                                  \
+  X(double, tol_absolute, 0.0, "the tolerance actually used: tol * mean feature variance")                            \
+  X(double, inertia, 0.0, "sum of squared distances to the assigned centroids")                                       \
+  X(int, iterations, 0, "Lloyd iterations of the winning restart (on the sample when sampled)")                       \
+  X(bool, converged, false, "the last Lloyd run met the tolerance before max_iter")                                   \
+  X(int, best_init, 0, "which restart won (0-based)")                                                                 \
+  X(int, empty_cluster_reseeds, 0, "empty clusters re-seeded, summed over all restarts")                              \
+  X(std::vector<double>, inertia_trace, {},                                                                           \
+    "the last Lloyd run (the winning restart, or the pass over all rows after a sample): inertia "                    \
+    "of the assignment at each iteration (non-increasing)")                                                           \
+  X(::neuncut::Index, sample_rows, 0, "rows the restarts ran on (N: all)")                                            \
+  X(int, full_passes, 0, "Lloyd passes over all rows after the sample's restarts (0 when the restarts saw all rows)") \
+  X(std::vector<std::string>, warnings, {},                                                                           \
+    "what the caller should know, one sentence each: not converged, fewer distinct points than k")                    \
   X(double, seconds, 0.0, "wall time of the fit")
 
 /// Outcome of KMeans::fit (see NEUNCUT_KMEANS_RESULT_FIELDS).
@@ -144,6 +160,8 @@ class KMeans {
   /// value for empty data, k < 1, k > N, NaN/Inf, n_init < 1, max_iter < 1 or tol < 0, and
   /// Interrupted when the callback returns false.
   KMeansFitResult fit(const Eigen::Ref<const MatrixF>& data, const KMeansProgress& progress = {});
+  /// The same on rows read by index (fit_kmeans(const RowAccess&, ...): a file larger than memory).
+  KMeansFitResult fit(const RowAccess& rows, const KMeansProgress& progress = {});
   /// Nearest centroid of each row (KMeansModel::predict on params().threads threads).
   Labels predict(const Eigen::Ref<const MatrixF>& data) const;
 
@@ -167,5 +185,14 @@ class KMeans {
 /// (the earlier form; KMeans is the estimator).
 KMeansResult fit_kmeans(const Eigen::Ref<const MatrixF>& data, const KMeansParams& params,
                         const KMeansProgress& progress = {});
+
+/// The same on rows read by index (a file larger than memory: io/file_rows.hpp): the sample is
+/// gathered, then every pass over all rows reads a block of about 64 MB at a time, checking its
+/// values (a NaN or Inf is named by its row). Same result as the matrix overload, bit for bit.
+/// With sample_rows N (the restarts see every row) the rows are gathered whole first.
+KMeansResult fit_kmeans(const RowAccess& rows, const KMeansParams& params, const KMeansProgress& progress = {});
+
+/// Rows the restarts of fit_kmeans run on for N rows (params.sample resolved).
+Index kmeans_sample_rows(const KMeansParams& params, Index n);
 
 }  // namespace neuncut
