@@ -1,10 +1,7 @@
 // neuncut kmeans: k-means++ / Lloyd baseline; labels every row, optionally saves the model.
 // A .npy, IDX or HDF5 file with more rows than the restarts' sample is streamed, never loaded.
-#include <optional>
-
 #include "common.hpp"
 #include "neuncut/core/error.hpp"
-#include "neuncut/io/file_rows.hpp"
 #include "neuncut/methods/kmeans/kmeans.hpp"
 #include "outputs.hpp"
 #include "result_json.hpp"

@@ -35,8 +35,6 @@ class BlockedRows {
 
   Index rows() const { return matrix_ ? matrix_->rows() : access_->rows(); }
   Index cols() const { return matrix_ ? matrix_->cols() : access_->cols(); }
-  /// Whether passes read a RowAccess (each pass reads the data again) rather than a matrix.
-  bool streamed() const { return matrix_ == nullptr; }
 
   /// The rows with these indices, in the order given (values checked when streamed).
   MatrixF gather(const std::vector<Index>& rows) const;

@@ -476,6 +476,8 @@ class FullPasses {
 // Restarts on a sample of `sample_rows` rows, then Lloyd passes over all of them.
 KMeansResult fit_on_sample(const detail::BlockedRows& rows, Index sample_rows, const KMeansParams& params,
                            const KMeansProgress& progress) {
+  NEUNCUT_REQUIRE(sample_rows >= params.n_clusters, InvalidArgument, "kmeans: sample (", params.sample,
+                  ") must be at least k (", params.n_clusters, ")");
   const auto start = std::chrono::steady_clock::now();
   detail::ThreadCountScope scope(params.threads);
   detail::Rng rng(params.seed);
@@ -506,8 +508,6 @@ KMeansResult fit_kmeans(const Eigen::Ref<const MatrixF>& input, const KMeansPara
   validate(params);
   validate_data(input, params.threads, "kmeans", params.n_clusters);
   const Index sample_rows = kmeans_sample_rows(params, input.rows());
-  NEUNCUT_REQUIRE(sample_rows >= params.n_clusters, InvalidArgument, "kmeans: sample (", params.sample,
-                  ") must be at least k (", params.n_clusters, ")");
   if (sample_rows < input.rows()) return fit_on_sample(detail::BlockedRows(input), sample_rows, params, progress);
 
   Preprocessor preprocessor(FeatureScaling::None, params.normalize);
@@ -552,8 +552,6 @@ KMeansResult kmeans_of_rows(const RowAccess& rows, const KMeansParams& params, I
     std::iota(all.begin(), all.end(), Index{0});
     return fit_kmeans(blocked.gather(all), params, progress);
   }
-  NEUNCUT_REQUIRE(sample_rows >= params.n_clusters, InvalidArgument, "kmeans: sample (", params.sample,
-                  ") must be at least k (", params.n_clusters, ")");
   return fit_on_sample(blocked, sample_rows, params, progress);
 }
 }  // namespace detail
